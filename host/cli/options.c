@@ -1,0 +1,49 @@
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+bool parse_int64(const char *command, const char *option, const char *text, int64_t *value) {
+    char *end;
+    errno = 0;
+    long long parsed = strtoll(text, &end, 10);
+    if (end == text || *end != '\0' || errno == ERANGE) {
+        fprintf(stderr, "oclinit %s: --%s needs a whole number, got \"%s\"\n", command, option, text);
+        return false;
+    }
+    *value = parsed;
+    return true;
+}
+
+bool parse_uint64(const char *command, const char *option, const char *text, uint64_t *value) {
+    char *end;
+    errno = 0;
+    unsigned long long parsed = strtoull(text, &end, 0);
+    if (end == text || *end != '\0' || errno == ERANGE || text[0] == '-') {
+        fprintf(stderr, "oclinit %s: --%s needs a whole number from 0 to 2^64-1 (decimal or 0x hex), got \"%s\"\n",
+                command, option, text);
+        return false;
+    }
+    *value = parsed;
+    return true;
+}
+
+bool parse_double(const char *command, const char *option, const char *text, double *value) {
+    char *end;
+    errno = 0;
+    double parsed = strtod(text, &end);
+    if (end == text || *end != '\0' || errno == ERANGE || !isfinite(parsed)) {
+        fprintf(stderr, "oclinit %s: --%s needs a finite number, got \"%s\"\n", command, option, text);
+        return false;
+    }
+    *value = parsed;
+    return true;
+}
+
+void report_failure(const char *command, oclinit_status status) {
+    const char *detail = oclinit_error_detail();
+    fprintf(stderr, "oclinit %s: error: %s%s%s\n", command, oclinit_status_str(status), *detail ? ": " : "", detail);
+}

@@ -1,0 +1,66 @@
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static volatile sig_atomic_t interrupt_seen = 0;
+
+static void on_interrupt(int signal_number) {
+    (void)signal_number;
+    interrupt_seen = 1;
+}
+
+bool interrupted(void) {
+    return interrupt_seen != 0;
+}
+
+double seconds_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+void progress_start(progress *p, const char *label, bool quiet) {
+    struct sigaction action = {0};
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
+    p->enabled = !quiet && isatty(STDERR_FILENO);
+    p->label = label;
+    p->start = p->last_draw = seconds_now();
+}
+
+static void human_bytes(double bytes, char *text, size_t size) {
+    const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (bytes >= 1024 && u < 4) bytes /= 1024, u++;
+    snprintf(text, size, "%.1f %s", bytes, units[u]);
+}
+
+int progress_update(void *user, uint64_t done, uint64_t total) {
+    progress *p = user;
+    if (interrupt_seen) return 1;
+    double now = seconds_now();
+    if (!p->enabled || (done < total && now - p->last_draw < 0.1)) return 0;
+    p->last_draw = now;
+    double fraction = total ? (double)done / (double)total : 1.0, elapsed = now - p->start;
+    char bar[31], written[32], whole[32];
+    int filled = (int)(fraction * 30);
+    for (int i = 0; i < 30; i++) bar[i] = i < filled ? '#' : '.';
+    bar[30] = '\0';
+    human_bytes((double)done * sizeof(float), written, sizeof written);
+    human_bytes((double)total * sizeof(float), whole, sizeof whole);
+    double rate = elapsed > 0 ? (double)done * sizeof(float) / elapsed / 1e9 : 0;
+    double remaining = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0;
+    fprintf(stderr, "\r%s [%s] %3.0f%%  %s of %s  %.2f GB/s  %3.0f s left ", p->label, bar, fraction * 100, written,
+            whole, rate, remaining);
+    fflush(stderr);
+    return 0;
+}
+
+void progress_finish(progress *p) {
+    if (p->enabled) fputc('\n', stderr);
+}

@@ -1,0 +1,243 @@
+/* oclinit: reproducible neural-network weight initialization on OpenCL devices.
+ *
+ * One header, opaque handles, every symbol prefixed oclinit_. Every fallible function returns an
+ * oclinit_status; oclinit_status_str() names it and oclinit_error_detail() says what went wrong in the
+ * calling thread's last failed call. The library never prints and never exits.
+ *
+ * Weights are float32, laid out (fan_out, fan_in) row-major as in PyTorch. Element i of a tensor made with
+ * (seed, stream) is the same number on every device and on the host C path, whether the tensor is made
+ * whole or in slices (README.md, "Reproducibility"). */
+#ifndef OCLINIT_H
+#define OCLINIT_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(OCLINIT_BUILDING)
+#define OCLINIT_API __attribute__((visibility("default")))
+#else
+#define OCLINIT_API
+#endif
+
+#define OCLINIT_VERSION_MAJOR 0
+#define OCLINIT_VERSION_MINOR 1
+#define OCLINIT_VERSION_PATCH 0
+
+/* ---- Status ------------------------------------------------------------------------------------------ */
+
+/* Values from -1 to -1999 are OpenCL's own error codes, passed through unchanged (CL_OUT_OF_RESOURCES is
+ * -5 here too); oclinit's own codes start at -2001. */
+typedef enum oclinit_status {
+    OCLINIT_SUCCESS = 0,
+    OCLINIT_ERROR_INVALID_ARGUMENT = -2001,
+    OCLINIT_ERROR_OUT_OF_HOST_MEMORY = -2002,
+    OCLINIT_ERROR_NO_PLATFORM = -2003,
+    OCLINIT_ERROR_DEVICE_NOT_FOUND = -2004,
+    OCLINIT_ERROR_KERNEL_BUILD = -2005,
+    OCLINIT_ERROR_OUT_OF_DEVICE_MEMORY = -2006,
+    OCLINIT_ERROR_SIZE_OVERFLOW = -2007,
+    OCLINIT_ERROR_IO = -2008,
+    OCLINIT_ERROR_NO_SPACE = -2009,
+    OCLINIT_ERROR_CANCELLED = -2010,
+    OCLINIT_ERROR_NOT_SUPPORTED = -2011,
+} oclinit_status;
+
+/* A short static description of a status, e.g. "invalid argument" or "CL_OUT_OF_RESOURCES". */
+OCLINIT_API const char *oclinit_status_str(oclinit_status status);
+
+/* What the calling thread's last failed call said (which argument, which file, which device), or "". */
+OCLINIT_API const char *oclinit_error_detail(void);
+
+/* ---- Devices and runtime ------------------------------------------------------------------------------ */
+
+typedef enum oclinit_device_type {
+    OCLINIT_DEVICE_HOST, /* the plain C path, no OpenCL */
+    OCLINIT_DEVICE_CPU,
+    OCLINIT_DEVICE_GPU,
+    OCLINIT_DEVICE_ACCELERATOR,
+    OCLINIT_DEVICE_OTHER,
+} oclinit_device_type;
+
+typedef struct oclinit_device_info {
+    unsigned platform_index, device_index; /* what --device P:D names */
+    char platform_name[128];
+    char name[128];
+    char version[128]; /* CL_DEVICE_VERSION, e.g. "OpenCL 3.0 PoCL ..." */
+    oclinit_device_type type;
+    uint64_t global_memory;  /* bytes */
+    uint64_t max_allocation; /* bytes in one buffer */
+    unsigned compute_units;
+    bool fp64;
+    bool correctly_rounded_divide_sqrt; /* float divide and sqrt correctly rounded (CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) */
+} oclinit_device_info;
+
+OCLINIT_API const char *oclinit_device_type_str(oclinit_device_type type);
+
+/* Every device of every platform, in platform order. Writes at most capacity entries and sets *count to the
+ * number that exist. OCLINIT_ERROR_NO_PLATFORM when no OpenCL platform is installed. */
+OCLINIT_API oclinit_status oclinit_devices_list(oclinit_device_info *devices, size_t capacity, size_t *count);
+
+/* Resolves a device name as oclinit_runtime_create() would, without creating anything. */
+OCLINIT_API oclinit_status oclinit_device_find(const char *device, oclinit_device_info *info);
+
+/* A device with its context, queue and compiled kernels; or the host C path. Not thread-safe: use one
+ * runtime per thread. */
+typedef struct oclinit_runtime *oclinit_runtime_t;
+
+/* device: "P:D" (platform and device index, as `oclinit devices` lists them), part of a device name
+ * (case-insensitive), or "cpu" for the host C path. NULL or "" means the OCLINIT_DEVICE environment
+ * variable, and without it the first GPU, else the first CPU device, else the first device. */
+OCLINIT_API oclinit_status oclinit_runtime_create(const char *device, oclinit_runtime_t *runtime);
+OCLINIT_API void oclinit_runtime_free(oclinit_runtime_t runtime);
+OCLINIT_API const oclinit_device_info *oclinit_runtime_get_device(oclinit_runtime_t runtime);
+/* NULL for the host C path. */
+OCLINIT_API cl_context oclinit_runtime_get_context(oclinit_runtime_t runtime);
+OCLINIT_API cl_command_queue oclinit_runtime_get_queue(oclinit_runtime_t runtime);
+/* The compiler's log of the last kernel build, "" if none; after OCLINIT_ERROR_KERNEL_BUILD it says why. */
+OCLINIT_API const char *oclinit_runtime_get_build_log(oclinit_runtime_t runtime);
+
+/* ---- Initialization schemes --------------------------------------------------------------------------- */
+
+typedef enum oclinit_scheme_kind {
+    OCLINIT_SCHEME_ZEROS,
+    OCLINIT_SCHEME_ONES,
+    OCLINIT_SCHEME_CONSTANT,        /* value */
+    OCLINIT_SCHEME_EYE,             /* ones on the diagonal, as torch.nn.init.eye_ */
+    OCLINIT_SCHEME_UNIFORM,         /* U(a, b) */
+    OCLINIT_SCHEME_NORMAL,          /* N(mean, std^2) */
+    OCLINIT_SCHEME_TRUNC_NORMAL,    /* N(mean, std^2) cut to [a, b], as torch.nn.init.trunc_normal_ */
+    OCLINIT_SCHEME_SCALED_NORMAL,   /* N(0, 1) * scale: the article's "too large" (10) and "too small" (0.01) */
+    OCLINIT_SCHEME_XAVIER_NORMAL,   /* std = gain sqrt(2 / (fan_in + fan_out)) (PyTorch, Glorot) */
+    OCLINIT_SCHEME_XAVIER_UNIFORM,  /* bound = gain sqrt(6 / (fan_in + fan_out)) */
+    OCLINIT_SCHEME_KAIMING_NORMAL,  /* std = gain(nonlinearity, negative_slope) / sqrt(fan(mode)) (PyTorch) */
+    OCLINIT_SCHEME_KAIMING_UNIFORM, /* bound = sqrt(3) std */
+    OCLINIT_SCHEME_LECUN_NORMAL,    /* Keras: variance scaling 1, fan_in, truncated normal */
+    OCLINIT_SCHEME_LECUN_UNIFORM,   /* Keras: variance scaling 1, fan_in, uniform */
+    OCLINIT_SCHEME_VARIANCE_SCALING /* Keras: variance = scale / fan(mode), distribution */
+} oclinit_scheme_kind;
+
+typedef enum oclinit_fan_mode { OCLINIT_FAN_IN, OCLINIT_FAN_OUT, OCLINIT_FAN_AVG } oclinit_fan_mode;
+
+/* torch.nn.init.calculate_gain's nonlinearities. */
+typedef enum oclinit_nonlinearity {
+    OCLINIT_NONLINEARITY_LINEAR,
+    OCLINIT_NONLINEARITY_SIGMOID,
+    OCLINIT_NONLINEARITY_TANH,
+    OCLINIT_NONLINEARITY_RELU,
+    OCLINIT_NONLINEARITY_LEAKY_RELU,
+    OCLINIT_NONLINEARITY_SELU,
+} oclinit_nonlinearity;
+
+typedef enum oclinit_distribution_kind {
+    OCLINIT_DISTRIBUTION_CONSTANT,
+    OCLINIT_DISTRIBUTION_EYE,
+    OCLINIT_DISTRIBUTION_UNIFORM,
+    OCLINIT_DISTRIBUTION_NORMAL,
+    OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL,
+} oclinit_distribution_kind;
+
+/* A scheme and its options; fields a scheme does not use are ignored. Start from oclinit_scheme_default(),
+ * which sets PyTorch's (or for lecun and variance scaling, Keras's) defaults. */
+typedef struct oclinit_scheme {
+    oclinit_scheme_kind kind;
+    double value;          /* constant */
+    double mean, std;      /* normal, trunc-normal (std before truncation) */
+    double a, b;           /* uniform bounds; trunc-normal cut-offs (absolute, as PyTorch) */
+    double scale;          /* scaled-normal factor; variance-scaling scale */
+    double gain;           /* xavier-*: gain */
+    double negative_slope; /* kaiming-*: slope of leaky_relu (PyTorch's a) */
+    oclinit_fan_mode mode; /* kaiming-*: fan_in or fan_out; variance-scaling: also fan_avg */
+    oclinit_nonlinearity nonlinearity;      /* kaiming-* */
+    oclinit_distribution_kind distribution; /* variance-scaling: NORMAL, TRUNCATED_NORMAL or UNIFORM */
+} oclinit_scheme;
+
+OCLINIT_API oclinit_scheme oclinit_scheme_default(oclinit_scheme_kind kind);
+
+/* Names as the CLI spells them ("kaiming-normal"; "he-normal", "glorot-uniform" and snake_case are
+ * accepted too). OCLINIT_ERROR_INVALID_ARGUMENT for an unknown name. */
+OCLINIT_API oclinit_status oclinit_scheme_kind_parse(const char *name, oclinit_scheme_kind *kind);
+OCLINIT_API const char *oclinit_scheme_kind_str(oclinit_scheme_kind kind);
+OCLINIT_API oclinit_status oclinit_fan_mode_parse(const char *name, oclinit_fan_mode *mode);
+OCLINIT_API const char *oclinit_fan_mode_str(oclinit_fan_mode mode);
+OCLINIT_API oclinit_status oclinit_nonlinearity_parse(const char *name, oclinit_nonlinearity *nonlinearity);
+OCLINIT_API const char *oclinit_nonlinearity_str(oclinit_nonlinearity nonlinearity);
+OCLINIT_API oclinit_status oclinit_distribution_kind_parse(const char *name, oclinit_distribution_kind *kind);
+OCLINIT_API const char *oclinit_distribution_kind_str(oclinit_distribution_kind kind);
+
+/* torch.nn.init.calculate_gain. */
+OCLINIT_API double oclinit_gain(oclinit_nonlinearity nonlinearity, double negative_slope);
+
+/* What a scheme draws for a (fan_out, fan_in) layer: a concrete distribution with float parameters. */
+typedef struct oclinit_distribution {
+    oclinit_distribution_kind kind;
+    float value;           /* constant */
+    float mean, std;       /* normal; truncated normal (std before truncation) */
+    float a, b;            /* uniform bounds; truncation bounds (absolute) */
+    int64_t rows, columns; /* the shape: eye needs it */
+} oclinit_distribution;
+
+/* Checks the options (std > 0, a < b, fans > 0, ...) and resolves the scheme for a (fan_out, fan_in) layer. */
+OCLINIT_API oclinit_status oclinit_scheme_resolve(const oclinit_scheme *scheme, int64_t fan_in, int64_t fan_out,
+                                                  oclinit_distribution *distribution);
+
+/* The exact mean and standard deviation of what the distribution draws (for eye: of the whole matrix). */
+OCLINIT_API void oclinit_distribution_moments(const oclinit_distribution *distribution, double *mean, double *std);
+
+/* Writes e.g. "normal(mean=0, std=0.0441942)" into text. */
+OCLINIT_API void oclinit_distribution_describe(const oclinit_distribution *distribution, char *text, size_t size);
+
+/* ---- Filling --------------------------------------------------------------------------------------------
+ * Elements [first, first + count) of the tensor drawn from distribution with (seed, stream). Any slice made
+ * alone equals the same slice of the whole tensor, so sharded layers need no coordination. */
+
+/* Into a device buffer, at element offset buffer_offset; enqueued on the runtime's queue, which is finished
+ * before return. The runtime must be a device (not "cpu"). */
+OCLINIT_API oclinit_status oclinit_init_fill_buffer(oclinit_runtime_t runtime, const oclinit_distribution *distribution,
+                                                    uint64_t seed, uint64_t stream, uint64_t first, uint64_t count,
+                                                    cl_mem buffer, size_t buffer_offset);
+
+/* Into host memory: on the runtime's device (through a device buffer of at most 64 MiB at a time) or, with a
+ * NULL or "cpu" runtime, with the host C path on all cores. */
+OCLINIT_API oclinit_status oclinit_init_fill_host(oclinit_runtime_t runtime, const oclinit_distribution *distribution,
+                                                  uint64_t seed, uint64_t stream, uint64_t first, uint64_t count,
+                                                  float *out);
+
+/* ---- Writing a layer to a .npy file ---------------------------------------------------------------------- */
+
+typedef struct oclinit_stats {
+    uint64_t count;
+    double mean, std, min, max; /* std: population (ddof 0) */
+} oclinit_stats;
+
+/* Called after each chunk; a non-zero return cancels the write (OCLINIT_ERROR_CANCELLED). */
+typedef int (*oclinit_progress_fn)(void *user, uint64_t done, uint64_t total);
+
+typedef struct oclinit_write_options {
+    size_t chunk_bytes; /* memory per chunk (two host chunks and one device chunk live at once); 0: 64 MiB */
+    oclinit_progress_fn progress;
+    void *progress_user;
+    oclinit_stats *stats; /* when not NULL, filled with the statistics of the whole tensor */
+} oclinit_write_options;
+
+/* Writes the (distribution->rows, distribution->columns) float32 tensor to a .npy file that numpy loads
+ * with that shape. Made and written in chunks, so layers larger than device memory or RAM work. The file
+ * appears under path only when complete: it is written to a temporary name beside it and renamed; on any
+ * failure the temporary file is removed and an existing file at path is left untouched. options may be NULL. */
+OCLINIT_API oclinit_status oclinit_init_write_npy(oclinit_runtime_t runtime, const oclinit_distribution *distribution,
+                                                  uint64_t seed, uint64_t stream, const char *path,
+                                                  const oclinit_write_options *options);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,347 @@
+/* The OpenCL runtime: finding platforms and devices, choosing one, building kernels, allocating buffers. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define NO_PLATFORM_ADVICE                                                                                       \
+    "no OpenCL platform found: install an OpenCL driver (on Debian or Ubuntu, `apt-get install "                 \
+    "pocl-opencl-icd` gives one for the CPU), or use --device cpu for the host C path"
+
+typedef struct device_entry {
+    cl_device_id id;
+    oclinit_device_info info;
+} device_entry;
+
+static oclinit_device_type device_type_from_cl(cl_device_type type) {
+    if (type & CL_DEVICE_TYPE_GPU) return OCLINIT_DEVICE_GPU;
+    if (type & CL_DEVICE_TYPE_CPU) return OCLINIT_DEVICE_CPU;
+    if (type & CL_DEVICE_TYPE_ACCELERATOR) return OCLINIT_DEVICE_ACCELERATOR;
+    return OCLINIT_DEVICE_OTHER;
+}
+
+const char *oclinit_device_type_str(oclinit_device_type type) {
+    switch (type) {
+    case OCLINIT_DEVICE_HOST: return "host";
+    case OCLINIT_DEVICE_CPU: return "CPU";
+    case OCLINIT_DEVICE_GPU: return "GPU";
+    case OCLINIT_DEVICE_ACCELERATOR: return "accelerator";
+    case OCLINIT_DEVICE_OTHER: break;
+    }
+    return "other";
+}
+
+/* Copies src without surrounding blanks, cut to fit (drivers pad some names with spaces). */
+static void trim_copy(char *dst, size_t size, const char *src) {
+    while (isspace((unsigned char)*src)) src++;
+    size_t n = strnlen(src, size - 1);
+    memcpy(dst, src, n);
+    while (n > 0 && isspace((unsigned char)dst[n - 1])) n--;
+    dst[n] = '\0';
+}
+
+static oclinit_status describe_device(cl_platform_id platform, cl_device_id device, oclinit_device_info *info) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    char text[256];
+    cl_device_type type;
+    cl_ulong global_memory, max_allocation;
+    cl_uint compute_units;
+    cl_device_fp_config single_config, double_config = 0;
+    memset(info, 0, sizeof *info);
+    OI_CL_CHECK(clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof text, text, NULL));
+    trim_copy(info->platform_name, sizeof info->platform_name, text);
+    OI_CL_CHECK(clGetDeviceInfo(device, CL_DEVICE_NAME, sizeof text, text, NULL));
+    trim_copy(info->name, sizeof info->name, text);
+    OI_CL_CHECK(clGetDeviceInfo(device, CL_DEVICE_VERSION, sizeof text, text, NULL));
+    trim_copy(info->version, sizeof info->version, text);
+    OI_CL_CHECK(clGetDeviceInfo(device, CL_DEVICE_TYPE, sizeof type, &type, NULL));
+    OI_CL_CHECK(clGetDeviceInfo(device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof global_memory, &global_memory, NULL));
+    OI_CL_CHECK(clGetDeviceInfo(device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof max_allocation, &max_allocation, NULL));
+    OI_CL_CHECK(clGetDeviceInfo(device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof compute_units, &compute_units, NULL));
+    OI_CL_CHECK(clGetDeviceInfo(device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof single_config, &single_config, NULL));
+    /* Devices without fp64 may reject the query instead of answering 0. */
+    if (clGetDeviceInfo(device, CL_DEVICE_DOUBLE_FP_CONFIG, sizeof double_config, &double_config, NULL) != CL_SUCCESS)
+        double_config = 0;
+    info->type = device_type_from_cl(type);
+    info->global_memory = global_memory;
+    info->max_allocation = max_allocation;
+    info->compute_units = compute_units;
+    info->fp64 = double_config != 0;
+    info->correctly_rounded_divide_sqrt = (single_config & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
+cleanup:
+    return status;
+}
+
+/* All devices of all platforms; the caller frees *entries. */
+static oclinit_status enumerate_devices(device_entry **entries, size_t *count) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    cl_platform_id *platforms = NULL;
+    cl_device_id *devices = NULL;
+    device_entry *list = NULL;
+    size_t total = 0;
+    cl_uint platform_count = 0;
+    *entries = NULL;
+    *count = 0;
+
+    cl_int error = clGetPlatformIDs(0, NULL, &platform_count);
+    if (error == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ || (error == CL_SUCCESS && platform_count == 0))
+        return oi_fail(OCLINIT_ERROR_NO_PLATFORM, NO_PLATFORM_ADVICE);
+    OI_CL_CHECK(error);
+    platforms = malloc(platform_count * sizeof *platforms);
+    if (!platforms) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "listing OpenCL platforms");
+    OI_CL_CHECK(clGetPlatformIDs(platform_count, platforms, NULL));
+
+    for (cl_uint p = 0; p < platform_count; p++) {
+        cl_uint device_count = 0;
+        error = clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 0, NULL, &device_count);
+        if (error == CL_DEVICE_NOT_FOUND || device_count == 0) continue;
+        OI_CL_CHECK(error);
+        free(devices);
+        devices = malloc(device_count * sizeof *devices);
+        device_entry *grown = realloc(list, (total + device_count) * sizeof *list);
+        if (!devices || !grown) {
+            status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "listing OpenCL devices");
+            goto cleanup;
+        }
+        list = grown;
+        OI_CL_CHECK(clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, device_count, devices, NULL));
+        for (cl_uint d = 0; d < device_count; d++) {
+            device_entry *entry = &list[total++];
+            entry->id = devices[d];
+            OI_CHECK(describe_device(platforms[p], devices[d], &entry->info));
+            entry->info.platform_index = p;
+            entry->info.device_index = d;
+        }
+    }
+    if (total == 0) {
+        status = oi_fail(OCLINIT_ERROR_NO_PLATFORM, NO_PLATFORM_ADVICE);
+        goto cleanup;
+    }
+    *entries = list;
+    *count = total;
+    list = NULL;
+cleanup:
+    free(list);
+    free(devices);
+    free(platforms);
+    return status;
+}
+
+oclinit_status oclinit_devices_list(oclinit_device_info *devices, size_t capacity, size_t *count) {
+    device_entry *entries = NULL;
+    size_t total = 0;
+    if (!count || (capacity > 0 && !devices)) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "devices or count is NULL");
+    *count = 0;
+    oclinit_status status = enumerate_devices(&entries, &total);
+    if (status != OCLINIT_SUCCESS) return status;
+    for (size_t i = 0; i < total && i < capacity; i++) devices[i] = entries[i].info;
+    *count = total;
+    free(entries);
+    return OCLINIT_SUCCESS;
+}
+
+static bool contains_ignoring_case(const char *haystack, const char *needle) {
+    size_t n = strlen(needle);
+    for (; *haystack; haystack++) {
+        size_t i = 0;
+        while (i < n && haystack[i] && tolower((unsigned char)haystack[i]) == tolower((unsigned char)needle[i])) i++;
+        if (i == n) return true;
+    }
+    return n == 0;
+}
+
+static bool parse_index_pair(const char *spec, unsigned *platform, unsigned *device) {
+    char tail;
+    return sscanf(spec, "%u:%u%c", platform, device, &tail) == 2;
+}
+
+/* The entry that spec names, or the default (first GPU, else first CPU, else first device). */
+static oclinit_status choose_device(const device_entry *entries, size_t count, const char *spec, size_t *chosen) {
+    unsigned platform, device;
+    if (!spec || !*spec) {
+        for (size_t i = 0; i < count; i++)
+            if (entries[i].info.type == OCLINIT_DEVICE_GPU) return *chosen = i, OCLINIT_SUCCESS;
+        for (size_t i = 0; i < count; i++)
+            if (entries[i].info.type == OCLINIT_DEVICE_CPU) return *chosen = i, OCLINIT_SUCCESS;
+        return *chosen = 0, OCLINIT_SUCCESS;
+    }
+    if (parse_index_pair(spec, &platform, &device)) {
+        for (size_t i = 0; i < count; i++)
+            if (entries[i].info.platform_index == platform && entries[i].info.device_index == device)
+                return *chosen = i, OCLINIT_SUCCESS;
+        return oi_fail(OCLINIT_ERROR_DEVICE_NOT_FOUND, "no device %u:%u; `oclinit devices` lists what there is",
+                       platform, device);
+    }
+    for (size_t i = 0; i < count; i++)
+        if (contains_ignoring_case(entries[i].info.name, spec)) return *chosen = i, OCLINIT_SUCCESS;
+    return oi_fail(OCLINIT_ERROR_DEVICE_NOT_FOUND,
+                   "no device whose name contains \"%s\"; `oclinit devices` lists what there is, "
+                   "and --device cpu runs the host C path",
+                   spec);
+}
+
+static bool is_host_spec(const char *spec) {
+    return spec && (strcmp(spec, "cpu") == 0 || strcmp(spec, "CPU") == 0 || strcmp(spec, "host") == 0);
+}
+
+/* The device a spec names (NULL id and a host description for "cpu"). */
+static oclinit_status find_device(const char *spec, cl_device_id *id, oclinit_device_info *info) {
+    device_entry *entries = NULL;
+    size_t count = 0, chosen = 0;
+    if (!spec || !*spec) spec = getenv("OCLINIT_DEVICE");
+    if (is_host_spec(spec)) {
+        memset(info, 0, sizeof *info);
+        info->type = OCLINIT_DEVICE_HOST;
+        snprintf(info->name, sizeof info->name, "host C path");
+        snprintf(info->platform_name, sizeof info->platform_name, "none");
+        *id = NULL;
+        return OCLINIT_SUCCESS;
+    }
+    oclinit_status status = enumerate_devices(&entries, &count);
+    if (status == OCLINIT_SUCCESS) status = choose_device(entries, count, spec, &chosen);
+    if (status == OCLINIT_SUCCESS) {
+        *info = entries[chosen].info;
+        *id = entries[chosen].id;
+    }
+    free(entries);
+    return status;
+}
+
+oclinit_status oclinit_device_find(const char *device, oclinit_device_info *info) {
+    cl_device_id id;
+    if (!info) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "info is NULL");
+    return find_device(device, &id, info);
+}
+
+oclinit_status oclinit_runtime_create(const char *device, oclinit_runtime_t *runtime) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    oclinit_runtime_t rt = NULL;
+    cl_int error;
+
+    if (!runtime) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "runtime is NULL");
+    *runtime = NULL;
+    rt = calloc(1, sizeof *rt);
+    if (!rt) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating the runtime");
+    OI_CHECK(find_device(device, &rt->device, &rt->info));
+    if (!rt->device) {
+        *runtime = rt;
+        return OCLINIT_SUCCESS;
+    }
+    /* CPUs run a work-item's lanes as one SIMD vector (kernels/compat.h); GPUs vectorize across work-items. */
+    rt->lanes = rt->info.type == OCLINIT_DEVICE_CPU ? 16 : 1;
+    rt->context = clCreateContext(NULL, 1, &rt->device, NULL, NULL, &error);
+    OI_CL_CHECK(error);
+    rt->queue = clCreateCommandQueue(rt->context, rt->device, 0, &error);
+    OI_CL_CHECK(error);
+    *runtime = rt;
+    rt = NULL;
+cleanup:
+    oclinit_runtime_free(rt);
+    return status;
+}
+
+void oclinit_runtime_free(oclinit_runtime_t runtime) {
+    if (!runtime) return;
+    for (int k = OI_KERNEL_COUNT - 1; k >= 0; k--)
+        if (runtime->kernels[k]) clReleaseKernel(runtime->kernels[k]);
+    if (runtime->init_program) clReleaseProgram(runtime->init_program);
+    if (runtime->queue) clReleaseCommandQueue(runtime->queue);
+    if (runtime->context) clReleaseContext(runtime->context);
+    free(runtime->build_log);
+    free(runtime);
+}
+
+const oclinit_device_info *oclinit_runtime_get_device(oclinit_runtime_t runtime) {
+    return runtime ? &runtime->info : NULL;
+}
+
+cl_context oclinit_runtime_get_context(oclinit_runtime_t runtime) {
+    return runtime ? runtime->context : NULL;
+}
+
+cl_command_queue oclinit_runtime_get_queue(oclinit_runtime_t runtime) {
+    return runtime ? runtime->queue : NULL;
+}
+
+const char *oclinit_runtime_get_build_log(oclinit_runtime_t runtime) {
+    return runtime && runtime->build_log ? runtime->build_log : "";
+}
+
+static void keep_build_log(oclinit_runtime_t runtime, cl_program program) {
+    size_t size = 0;
+    free(runtime->build_log);
+    runtime->build_log = NULL;
+    if (clGetProgramBuildInfo(program, runtime->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &size) != CL_SUCCESS) return;
+    runtime->build_log = malloc(size + 1);
+    if (!runtime->build_log) return;
+    if (clGetProgramBuildInfo(program, runtime->device, CL_PROGRAM_BUILD_LOG, size, runtime->build_log, NULL) !=
+        CL_SUCCESS)
+        size = 0;
+    runtime->build_log[size] = '\0';
+}
+
+oclinit_status oi_runtime_build(oclinit_runtime_t runtime, const char *name, const char *source, cl_program *program) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    cl_program built = NULL;
+    cl_int error;
+    char options[64];
+
+    if (!runtime->device) return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "the host C path has no kernels to build");
+    built = clCreateProgramWithSource(runtime->context, 1, &source, NULL, &error);
+    OI_CL_CHECK(error);
+    snprintf(options, sizeof options, "-D OI_LANES=%u", runtime->lanes);
+    error = clBuildProgram(built, 1, &runtime->device, options, NULL, NULL);
+    keep_build_log(runtime, built);
+    if (error == CL_BUILD_PROGRAM_FAILURE || error == CL_INVALID_BUILD_OPTIONS) {
+        status = oi_fail(OCLINIT_ERROR_KERNEL_BUILD, "building %s for %s failed:\n%s", name, runtime->info.name,
+                         oclinit_runtime_get_build_log(runtime));
+        goto cleanup;
+    }
+    OI_CL_CHECK(error);
+    *program = built;
+    built = NULL;
+cleanup:
+    if (built) clReleaseProgram(built);
+    return status;
+}
+
+oclinit_status oi_runtime_set_lanes(oclinit_runtime_t runtime, unsigned lanes) {
+    if (lanes != 1 && lanes != 2 && lanes != 4 && lanes != 8 && lanes != 16)
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "lanes must be 1, 2, 4, 8 or 16, got %u", lanes);
+    if (runtime->init_program) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "kernels are already built");
+    runtime->lanes = lanes;
+    return OCLINIT_SUCCESS;
+}
+
+oclinit_status oi_runtime_init_kernel(oclinit_runtime_t runtime, int which, cl_kernel *kernel) {
+    static const char *const names[OI_KERNEL_COUNT] = {"oi_init_uniform", "oi_init_normal", "oi_init_trunc_normal",
+                                                       "oi_init_eye_diagonal"};
+    oclinit_status status = OCLINIT_SUCCESS;
+    cl_int error;
+    if (!runtime->init_program) OI_CHECK(oi_runtime_build(runtime, "kernels/init.cl", oi_kernel_init, &runtime->init_program));
+    if (!runtime->kernels[which]) {
+        runtime->kernels[which] = clCreateKernel(runtime->init_program, names[which], &error);
+        OI_CL_CHECK(error);
+    }
+    *kernel = runtime->kernels[which];
+cleanup:
+    return status;
+}
+
+oclinit_status oi_buffer_create(oclinit_runtime_t runtime, size_t bytes, cl_mem *buffer) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    cl_int error;
+    if (bytes > runtime->info.max_allocation)
+        return oi_fail(OCLINIT_ERROR_OUT_OF_DEVICE_MEMORY,
+                       "%s cannot allocate %.1f MiB in one buffer (its limit is %.1f MiB)", runtime->info.name,
+                       bytes / 1048576.0, runtime->info.max_allocation / 1048576.0);
+    *buffer = clCreateBuffer(runtime->context, CL_MEM_READ_WRITE, bytes, NULL, &error);
+    if (error == CL_MEM_OBJECT_ALLOCATION_FAILURE || error == CL_OUT_OF_RESOURCES)
+        return oi_fail(OCLINIT_ERROR_OUT_OF_DEVICE_MEMORY, "%s could not allocate %.1f MiB (%s)", runtime->info.name,
+                       bytes / 1048576.0, oclinit_status_str((oclinit_status)error));
+    OI_CL_CHECK(error);
+cleanup:
+    return status;
+}

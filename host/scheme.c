@@ -1,0 +1,340 @@
+/* Initialization schemes: their names, PyTorch's and Keras's conventions, and what each draws for a layer. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* The std of N(0, 1) truncated to (-2, 2): Keras divides by it so a truncated normal keeps the asked variance. */
+#define KERAS_TRUNCATED_STD 0.87962566103423978
+
+typedef struct name_entry {
+    const char *name;
+    int value;
+} name_entry;
+
+/* First entry per value is the canonical name; the others are accepted aliases. */
+static const name_entry scheme_names[] = {
+    {"zeros", OCLINIT_SCHEME_ZEROS},
+    {"ones", OCLINIT_SCHEME_ONES},
+    {"constant", OCLINIT_SCHEME_CONSTANT},
+    {"eye", OCLINIT_SCHEME_EYE},
+    {"uniform", OCLINIT_SCHEME_UNIFORM},
+    {"normal", OCLINIT_SCHEME_NORMAL},
+    {"trunc-normal", OCLINIT_SCHEME_TRUNC_NORMAL},
+    {"truncated-normal", OCLINIT_SCHEME_TRUNC_NORMAL},
+    {"scaled-normal", OCLINIT_SCHEME_SCALED_NORMAL},
+    {"xavier-normal", OCLINIT_SCHEME_XAVIER_NORMAL},
+    {"glorot-normal", OCLINIT_SCHEME_XAVIER_NORMAL},
+    {"xavier-uniform", OCLINIT_SCHEME_XAVIER_UNIFORM},
+    {"glorot-uniform", OCLINIT_SCHEME_XAVIER_UNIFORM},
+    {"kaiming-normal", OCLINIT_SCHEME_KAIMING_NORMAL},
+    {"he-normal", OCLINIT_SCHEME_KAIMING_NORMAL},
+    {"kaiming-uniform", OCLINIT_SCHEME_KAIMING_UNIFORM},
+    {"he-uniform", OCLINIT_SCHEME_KAIMING_UNIFORM},
+    {"lecun-normal", OCLINIT_SCHEME_LECUN_NORMAL},
+    {"lecun-uniform", OCLINIT_SCHEME_LECUN_UNIFORM},
+    {"variance-scaling", OCLINIT_SCHEME_VARIANCE_SCALING},
+};
+
+static const name_entry fan_mode_names[] = {
+    {"fan_in", OCLINIT_FAN_IN},
+    {"fan_out", OCLINIT_FAN_OUT},
+    {"fan_avg", OCLINIT_FAN_AVG},
+};
+
+static const name_entry nonlinearity_names[] = {
+    {"linear", OCLINIT_NONLINEARITY_LINEAR},
+    {"identity", OCLINIT_NONLINEARITY_LINEAR},
+    {"sigmoid", OCLINIT_NONLINEARITY_SIGMOID},
+    {"tanh", OCLINIT_NONLINEARITY_TANH},
+    {"relu", OCLINIT_NONLINEARITY_RELU},
+    {"leaky_relu", OCLINIT_NONLINEARITY_LEAKY_RELU},
+    {"selu", OCLINIT_NONLINEARITY_SELU},
+};
+
+static const name_entry distribution_names[] = {
+    {"constant", OCLINIT_DISTRIBUTION_CONSTANT},
+    {"eye", OCLINIT_DISTRIBUTION_EYE},
+    {"uniform", OCLINIT_DISTRIBUTION_UNIFORM},
+    {"normal", OCLINIT_DISTRIBUTION_NORMAL},
+    {"untruncated_normal", OCLINIT_DISTRIBUTION_NORMAL},
+    {"truncated_normal", OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL},
+};
+
+#define COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+/* Matches ignoring case and treating '-' and '_' alike, so "He_Normal" finds "he-normal". */
+static bool same_name(const char *a, const char *b) {
+    for (; *a && *b; a++, b++) {
+        char x = (char)tolower((unsigned char)*a), y = (char)tolower((unsigned char)*b);
+        if (x == '_') x = '-';
+        if (y == '_') y = '-';
+        if (x != y) return false;
+    }
+    return *a == *b;
+}
+
+static oclinit_status parse_name(const name_entry *table, size_t count, const char *what, const char *name,
+                                 int *value) {
+    char known[512] = "";
+    size_t used = 0;
+    for (size_t i = 0; name && i < count; i++) {
+        if (same_name(table[i].name, name)) {
+            *value = table[i].value;
+            return OCLINIT_SUCCESS;
+        }
+    }
+    for (size_t i = 0; i < count && used < sizeof known; i++)
+        if (i == 0 || table[i - 1].value != table[i].value)
+            used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", used ? ", " : "", table[i].name);
+    return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "unknown %s \"%s\"; known: %s", what, name ? name : "(null)", known);
+}
+
+static const char *name_of(const name_entry *table, size_t count, int value) {
+    for (size_t i = 0; i < count; i++)
+        if (table[i].value == value) return table[i].name;
+    return "unknown";
+}
+
+oclinit_status oclinit_scheme_kind_parse(const char *name, oclinit_scheme_kind *kind) {
+    int value;
+    oclinit_status status = parse_name(scheme_names, COUNT(scheme_names), "scheme", name, &value);
+    if (status == OCLINIT_SUCCESS) *kind = (oclinit_scheme_kind)value;
+    return status;
+}
+
+const char *oclinit_scheme_kind_str(oclinit_scheme_kind kind) {
+    return name_of(scheme_names, COUNT(scheme_names), kind);
+}
+
+oclinit_status oclinit_fan_mode_parse(const char *name, oclinit_fan_mode *mode) {
+    int value;
+    oclinit_status status = parse_name(fan_mode_names, COUNT(fan_mode_names), "mode", name, &value);
+    if (status == OCLINIT_SUCCESS) *mode = (oclinit_fan_mode)value;
+    return status;
+}
+
+const char *oclinit_fan_mode_str(oclinit_fan_mode mode) {
+    return name_of(fan_mode_names, COUNT(fan_mode_names), mode);
+}
+
+oclinit_status oclinit_nonlinearity_parse(const char *name, oclinit_nonlinearity *nonlinearity) {
+    int value;
+    oclinit_status status = parse_name(nonlinearity_names, COUNT(nonlinearity_names), "nonlinearity", name, &value);
+    if (status == OCLINIT_SUCCESS) *nonlinearity = (oclinit_nonlinearity)value;
+    return status;
+}
+
+const char *oclinit_nonlinearity_str(oclinit_nonlinearity nonlinearity) {
+    return name_of(nonlinearity_names, COUNT(nonlinearity_names), nonlinearity);
+}
+
+oclinit_status oclinit_distribution_kind_parse(const char *name, oclinit_distribution_kind *kind) {
+    int value;
+    oclinit_status status = parse_name(distribution_names, COUNT(distribution_names), "distribution", name, &value);
+    if (status == OCLINIT_SUCCESS) *kind = (oclinit_distribution_kind)value;
+    return status;
+}
+
+const char *oclinit_distribution_kind_str(oclinit_distribution_kind kind) {
+    return name_of(distribution_names, COUNT(distribution_names), kind);
+}
+
+oclinit_scheme oclinit_scheme_default(oclinit_scheme_kind kind) {
+    oclinit_scheme s;
+    memset(&s, 0, sizeof s);
+    s.kind = kind;
+    s.std = 1.0;                                   /* normal, trunc_normal_ */
+    s.a = kind == OCLINIT_SCHEME_UNIFORM ? 0 : -2; /* uniform_: [0, 1); trunc_normal_: [-2, 2] */
+    s.b = kind == OCLINIT_SCHEME_UNIFORM ? 1 : 2;
+    s.scale = 1.0;
+    s.gain = 1.0;
+    s.mode = OCLINIT_FAN_IN;
+    s.nonlinearity = OCLINIT_NONLINEARITY_LEAKY_RELU; /* kaiming_*_'s default, with negative_slope 0 */
+    s.distribution = OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL; /* Keras VarianceScaling's default */
+    return s;
+}
+
+double oclinit_gain(oclinit_nonlinearity nonlinearity, double negative_slope) {
+    switch (nonlinearity) {
+    case OCLINIT_NONLINEARITY_LINEAR:
+    case OCLINIT_NONLINEARITY_SIGMOID: return 1.0;
+    case OCLINIT_NONLINEARITY_TANH: return 5.0 / 3.0;
+    case OCLINIT_NONLINEARITY_RELU: return sqrt(2.0);
+    case OCLINIT_NONLINEARITY_LEAKY_RELU: return sqrt(2.0 / (1.0 + negative_slope * negative_slope));
+    case OCLINIT_NONLINEARITY_SELU: return 0.75;
+    }
+    return 1.0;
+}
+
+static void set_constant(oclinit_distribution *d, double value) {
+    d->kind = OCLINIT_DISTRIBUTION_CONSTANT;
+    d->value = (float)value;
+}
+
+static void set_uniform(oclinit_distribution *d, double a, double b) {
+    d->kind = OCLINIT_DISTRIBUTION_UNIFORM;
+    d->a = (float)a;
+    d->b = (float)b;
+}
+
+static void set_normal(oclinit_distribution *d, double mean, double std) {
+    d->kind = OCLINIT_DISTRIBUTION_NORMAL;
+    d->mean = (float)mean;
+    d->std = (float)std;
+}
+
+static void set_truncated_normal(oclinit_distribution *d, double mean, double std, double a, double b) {
+    d->kind = OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL;
+    d->mean = (float)mean;
+    d->std = (float)std;
+    d->a = (float)a;
+    d->b = (float)b;
+}
+
+static oclinit_status fan_of(oclinit_fan_mode mode, int64_t fan_in, int64_t fan_out, bool allow_average,
+                             double *fan) {
+    switch (mode) {
+    case OCLINIT_FAN_IN: *fan = (double)fan_in; return OCLINIT_SUCCESS;
+    case OCLINIT_FAN_OUT: *fan = (double)fan_out; return OCLINIT_SUCCESS;
+    case OCLINIT_FAN_AVG:
+        if (!allow_average) break;
+        *fan = ((double)fan_in + (double)fan_out) / 2.0;
+        return OCLINIT_SUCCESS;
+    }
+    return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "mode must be fan_in or fan_out%s",
+                   allow_average ? " or fan_avg" : " for kaiming (fan_avg is variance scaling's)");
+}
+
+static oclinit_status positive(const char *what, double value) {
+    if (!(value > 0) || !isfinite(value))
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s must be a finite number > 0, got %g", what, value);
+    return OCLINIT_SUCCESS;
+}
+
+static oclinit_status variance_scaling(oclinit_distribution *d, double scale, oclinit_fan_mode mode,
+                                       oclinit_distribution_kind distribution, int64_t fan_in, int64_t fan_out) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    double fan = 0;
+    OI_CHECK(positive("scale", scale));
+    OI_CHECK(fan_of(mode, fan_in, fan_out, true, &fan));
+    double std = sqrt(scale / fan);
+    switch (distribution) {
+    case OCLINIT_DISTRIBUTION_NORMAL: set_normal(d, 0.0, std); break;
+    case OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL:
+        std /= KERAS_TRUNCATED_STD;
+        set_truncated_normal(d, 0.0, std, -2.0 * std, 2.0 * std);
+        break;
+    case OCLINIT_DISTRIBUTION_UNIFORM: set_uniform(d, -sqrt(3.0) * std, sqrt(3.0) * std); break;
+    default:
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                       "variance scaling's distribution must be normal, truncated_normal or uniform");
+    }
+cleanup:
+    return status;
+}
+
+oclinit_status oclinit_scheme_resolve(const oclinit_scheme *scheme, int64_t fan_in, int64_t fan_out,
+                                      oclinit_distribution *distribution) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    oclinit_distribution d;
+    double fan = 0, std;
+    int64_t elements;
+
+    if (!scheme || !distribution) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "scheme or distribution is NULL");
+    if (fan_in <= 0 || fan_out <= 0)
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "fan_in and fan_out must be >= 1, got %lld and %lld",
+                       (long long)fan_in, (long long)fan_out);
+    if (__builtin_mul_overflow(fan_in, fan_out, &elements) || elements > INT64_MAX / (int64_t)sizeof(float))
+        return oi_fail(OCLINIT_ERROR_SIZE_OVERFLOW, "a %lld x %lld float32 layer does not fit in 2^63 bytes",
+                       (long long)fan_out, (long long)fan_in);
+    memset(&d, 0, sizeof d);
+    d.rows = fan_out;
+    d.columns = fan_in;
+
+    switch (scheme->kind) {
+    case OCLINIT_SCHEME_ZEROS: set_constant(&d, 0.0); break;
+    case OCLINIT_SCHEME_ONES: set_constant(&d, 1.0); break;
+    case OCLINIT_SCHEME_CONSTANT: set_constant(&d, scheme->value); break;
+    case OCLINIT_SCHEME_EYE: d.kind = OCLINIT_DISTRIBUTION_EYE; break;
+    case OCLINIT_SCHEME_UNIFORM: set_uniform(&d, scheme->a, scheme->b); break;
+    case OCLINIT_SCHEME_NORMAL: set_normal(&d, scheme->mean, scheme->std); break;
+    case OCLINIT_SCHEME_TRUNC_NORMAL: set_truncated_normal(&d, scheme->mean, scheme->std, scheme->a, scheme->b); break;
+    case OCLINIT_SCHEME_SCALED_NORMAL:
+        OI_CHECK(positive("scale", scheme->scale));
+        set_normal(&d, 0.0, scheme->scale);
+        break;
+    case OCLINIT_SCHEME_XAVIER_NORMAL:
+    case OCLINIT_SCHEME_XAVIER_UNIFORM:
+        OI_CHECK(positive("gain", scheme->gain));
+        std = scheme->gain * sqrt(2.0 / ((double)fan_in + (double)fan_out));
+        if (scheme->kind == OCLINIT_SCHEME_XAVIER_NORMAL) set_normal(&d, 0.0, std);
+        else set_uniform(&d, -sqrt(3.0) * std, sqrt(3.0) * std);
+        break;
+    case OCLINIT_SCHEME_KAIMING_NORMAL:
+    case OCLINIT_SCHEME_KAIMING_UNIFORM:
+        OI_CHECK(fan_of(scheme->mode, fan_in, fan_out, false, &fan));
+        if (!isfinite(scheme->negative_slope))
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "negative slope must be finite");
+        std = oclinit_gain(scheme->nonlinearity, scheme->negative_slope) / sqrt(fan);
+        if (scheme->kind == OCLINIT_SCHEME_KAIMING_NORMAL) set_normal(&d, 0.0, std);
+        else set_uniform(&d, -sqrt(3.0) * std, sqrt(3.0) * std);
+        break;
+    case OCLINIT_SCHEME_LECUN_NORMAL:
+        OI_CHECK(variance_scaling(&d, 1.0, OCLINIT_FAN_IN, OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL, fan_in, fan_out));
+        break;
+    case OCLINIT_SCHEME_LECUN_UNIFORM:
+        OI_CHECK(variance_scaling(&d, 1.0, OCLINIT_FAN_IN, OCLINIT_DISTRIBUTION_UNIFORM, fan_in, fan_out));
+        break;
+    case OCLINIT_SCHEME_VARIANCE_SCALING:
+        OI_CHECK(variance_scaling(&d, scheme->scale, scheme->mode, scheme->distribution, fan_in, fan_out));
+        break;
+    default: return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "unknown scheme %d", (int)scheme->kind);
+    }
+    OI_CHECK(oi_distribution_check(&d));
+    *distribution = d;
+cleanup:
+    return status;
+}
+
+void oclinit_distribution_moments(const oclinit_distribution *d, double *mean, double *std) {
+    switch (d->kind) {
+    case OCLINIT_DISTRIBUTION_CONSTANT: *mean = d->value, *std = 0; return;
+    case OCLINIT_DISTRIBUTION_EYE: {
+        double ones = (double)(d->rows < d->columns ? d->rows : d->columns);
+        double p = ones / ((double)d->rows * (double)d->columns);
+        *mean = p, *std = sqrt(p * (1 - p));
+        return;
+    }
+    case OCLINIT_DISTRIBUTION_UNIFORM: *mean = ((double)d->a + d->b) / 2, *std = ((double)d->b - d->a) / sqrt(12.0); return;
+    case OCLINIT_DISTRIBUTION_NORMAL: *mean = d->mean, *std = d->std; return;
+    case OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL: {
+        /* Johnson, Kotz, Balakrishnan: with Z = Phi(beta) - Phi(alpha),
+         * mean = mu + sigma (phi(alpha) - phi(beta)) / Z,
+         * var = sigma^2 (1 + (alpha phi(alpha) - beta phi(beta)) / Z - ((phi(alpha) - phi(beta)) / Z)^2). */
+        double alpha = ((double)d->a - d->mean) / d->std, beta = ((double)d->b - d->mean) / d->std;
+        double pdf_a = exp(-alpha * alpha / 2) / sqrt(2 * M_PI), pdf_b = exp(-beta * beta / 2) / sqrt(2 * M_PI);
+        double z = 0.5 * (erfc(-beta / sqrt(2.0)) - erfc(-alpha / sqrt(2.0)));
+        double shift = (pdf_a - pdf_b) / z;
+        *mean = d->mean + d->std * shift;
+        *std = d->std * sqrt(1 + (alpha * pdf_a - beta * pdf_b) / z - shift * shift);
+        return;
+    }
+    }
+    *mean = NAN, *std = NAN;
+}
+
+void oclinit_distribution_describe(const oclinit_distribution *d, char *text, size_t size) {
+    switch (d->kind) {
+    case OCLINIT_DISTRIBUTION_CONSTANT: snprintf(text, size, "constant(%g)", d->value); return;
+    case OCLINIT_DISTRIBUTION_EYE: snprintf(text, size, "eye"); return;
+    case OCLINIT_DISTRIBUTION_UNIFORM: snprintf(text, size, "uniform(a=%g, b=%g)", d->a, d->b); return;
+    case OCLINIT_DISTRIBUTION_NORMAL: snprintf(text, size, "normal(mean=%g, std=%g)", d->mean, d->std); return;
+    case OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL:
+        snprintf(text, size, "truncated_normal(mean=%g, std=%g, a=%g, b=%g)", d->mean, d->std, d->a, d->b);
+        return;
+    }
+    snprintf(text, size, "unknown");
+}

@@ -1,0 +1,73 @@
+/* Status codes, their names, and the per-thread detail of the last failure. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "internal.h"
+
+static _Thread_local char detail[1024];
+
+oclinit_status oi_fail(oclinit_status status, const char *format, ...) {
+    va_list args;
+    va_start(args, format);
+    vsnprintf(detail, sizeof detail, format, args);
+    va_end(args);
+    return status;
+}
+
+void oi_clear_error(void) {
+    detail[0] = '\0';
+}
+
+const char *oclinit_error_detail(void) {
+    return detail;
+}
+
+static const char *opencl_status_str(int code) {
+    switch (code) {
+    case CL_DEVICE_NOT_FOUND: return "CL_DEVICE_NOT_FOUND";
+    case CL_DEVICE_NOT_AVAILABLE: return "CL_DEVICE_NOT_AVAILABLE";
+    case CL_COMPILER_NOT_AVAILABLE: return "CL_COMPILER_NOT_AVAILABLE";
+    case CL_MEM_OBJECT_ALLOCATION_FAILURE: return "CL_MEM_OBJECT_ALLOCATION_FAILURE (device memory exhausted)";
+    case CL_OUT_OF_RESOURCES: return "CL_OUT_OF_RESOURCES";
+    case CL_OUT_OF_HOST_MEMORY: return "CL_OUT_OF_HOST_MEMORY";
+    case CL_BUILD_PROGRAM_FAILURE: return "CL_BUILD_PROGRAM_FAILURE";
+    case CL_INVALID_VALUE: return "CL_INVALID_VALUE";
+    case CL_INVALID_DEVICE: return "CL_INVALID_DEVICE";
+    case CL_INVALID_CONTEXT: return "CL_INVALID_CONTEXT";
+    case CL_INVALID_COMMAND_QUEUE: return "CL_INVALID_COMMAND_QUEUE";
+    case CL_INVALID_MEM_OBJECT: return "CL_INVALID_MEM_OBJECT";
+    case CL_INVALID_BUILD_OPTIONS: return "CL_INVALID_BUILD_OPTIONS";
+    case CL_INVALID_PROGRAM_EXECUTABLE: return "CL_INVALID_PROGRAM_EXECUTABLE";
+    case CL_INVALID_KERNEL_NAME: return "CL_INVALID_KERNEL_NAME";
+    case CL_INVALID_KERNEL_ARGS: return "CL_INVALID_KERNEL_ARGS";
+    case CL_INVALID_ARG_INDEX: return "CL_INVALID_ARG_INDEX";
+    case CL_INVALID_ARG_VALUE: return "CL_INVALID_ARG_VALUE";
+    case CL_INVALID_ARG_SIZE: return "CL_INVALID_ARG_SIZE";
+    case CL_INVALID_WORK_GROUP_SIZE: return "CL_INVALID_WORK_GROUP_SIZE";
+    case CL_INVALID_GLOBAL_WORK_SIZE: return "CL_INVALID_GLOBAL_WORK_SIZE";
+    case CL_INVALID_BUFFER_SIZE: return "CL_INVALID_BUFFER_SIZE";
+    case CL_INVALID_OPERATION: return "CL_INVALID_OPERATION";
+    case -1001: return "CL_PLATFORM_NOT_FOUND_KHR (no OpenCL platform installed)";
+    default: return NULL;
+    }
+}
+
+const char *oclinit_status_str(oclinit_status status) {
+    switch (status) {
+    case OCLINIT_SUCCESS: return "success";
+    case OCLINIT_ERROR_INVALID_ARGUMENT: return "invalid argument";
+    case OCLINIT_ERROR_OUT_OF_HOST_MEMORY: return "out of host memory";
+    case OCLINIT_ERROR_NO_PLATFORM: return "no OpenCL platform";
+    case OCLINIT_ERROR_DEVICE_NOT_FOUND: return "device not found";
+    case OCLINIT_ERROR_KERNEL_BUILD: return "kernel build failed";
+    case OCLINIT_ERROR_OUT_OF_DEVICE_MEMORY: return "out of device memory";
+    case OCLINIT_ERROR_SIZE_OVERFLOW: return "size too large";
+    case OCLINIT_ERROR_IO: return "input/output error";
+    case OCLINIT_ERROR_NO_SPACE: return "no space left";
+    case OCLINIT_ERROR_CANCELLED: return "cancelled";
+    case OCLINIT_ERROR_NOT_SUPPORTED: return "not supported";
+    }
+    const char *name = opencl_status_str((int)status);
+    if (name) return name;
+    return (int)status < 0 && (int)status > -2000 ? "OpenCL error" : "unknown status";
+}

@@ -1,0 +1,70 @@
+/* Weight initialization kernels.
+ *
+ * Layout: out is a float buffer; a kernel writes elements [first, first + count) of a row-major tensor to
+ * out[out_offset + (i - first)]. Work-item g makes the OI_LANES Philox blocks j = first / 4 + g OI_LANES + l,
+ * i.e. elements 4j .. 4j+3, and writes those that fall inside the range, so a slice made alone equals that
+ * slice of the whole tensor. The sampling itself is distributions.h, shared with the host twin. */
+#include "distributions.h"
+
+__constant ulong oi_lane_index[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+
+#if OI_LANES == 1
+#define OI_LANES_TO_ARRAY(v, array) ((array)[0] = (v))
+#define OI_LANE_BLOCKS(j) (j)
+#else
+#define OI_LANES_TO_ARRAY(v, array) OI_CAT(vstore, OI_LANES)((v), 0, (array))
+#define OI_LANE_BLOCKS(j) ((oi_wide)(j) + OI_CAT(vload, OI_LANES)(0, oi_lane_index))
+#endif
+
+static inline ulong item_first_block(ulong first) {
+    return first / 4 + get_global_id(0) * OI_LANES;
+}
+
+static inline void store_blocks(__global float *out, ulong out_offset, ulong first, ulong count, ulong block,
+                                oi_block b) {
+    float lanes[4][OI_LANES];
+    for (int k = 0; k < 4; k++) OI_LANES_TO_ARRAY(b.v[k], lanes[k]);
+    ulong start = block * 4;
+    if (start >= first && start + 4 * OI_LANES <= first + count) {
+        __global float *dst = out + out_offset + (start - first);
+        for (int l = 0; l < OI_LANES; l++) vstore4((float4)(lanes[0][l], lanes[1][l], lanes[2][l], lanes[3][l]), l, dst);
+        return;
+    }
+    for (int l = 0; l < OI_LANES; l++) {
+        for (int k = 0; k < 4; k++) {
+            ulong i = start + 4 * l + k;
+            if (i >= first && i < first + count) out[out_offset + (i - first)] = lanes[k][l];
+        }
+    }
+}
+
+__kernel void oi_init_uniform(__global float *out, ulong out_offset, ulong first, ulong count, ulong seed,
+                              ulong stream, float a, float width) {
+    ulong block = item_first_block(first);
+    oi_philox_words w = oi_philox_block(seed, stream, OI_LANE_BLOCKS(block));
+    store_blocks(out, out_offset, first, count, block, oi_uniform_block(w, a, width));
+}
+
+__kernel void oi_init_normal(__global float *out, ulong out_offset, ulong first, ulong count, ulong seed,
+                             ulong stream, float mean, float std) {
+    ulong block = item_first_block(first);
+    oi_philox_words w = oi_philox_block(seed, stream, OI_LANE_BLOCKS(block));
+    store_blocks(out, out_offset, first, count, block, oi_normal_block(w, mean, std));
+}
+
+__kernel void oi_init_trunc_normal(__global float *out, ulong out_offset, ulong first, ulong count, ulong seed,
+                                   ulong stream, float lower, float width, float upper, float mean, float scale,
+                                   float a, float b) {
+    ulong block = item_first_block(first);
+    oi_philox_words w = oi_philox_block(seed, stream, OI_LANE_BLOCKS(block));
+    oi_trunc_normal_params p = {lower, width, upper, mean, scale, a, b};
+    store_blocks(out, out_offset, first, count, block, oi_trunc_normal_block(w, p));
+}
+
+/* eye: the caller fills the range with zeros first; work-item g sets diagonal element d = diag_first + g,
+ * at flat index d (columns + 1), when it falls inside the range. */
+__kernel void oi_init_eye_diagonal(__global float *out, ulong out_offset, ulong first, ulong count, ulong columns,
+                                   ulong diag_first) {
+    ulong i = (diag_first + get_global_id(0)) * (columns + 1);
+    if (i >= first && i < first + count) out[out_offset + (i - first)] = 1.0f;
+}
