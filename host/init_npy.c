@@ -110,6 +110,8 @@ oclinit_status oclinit_init_write_npy(oclinit_runtime_t runtime, const oclinit_d
         return oi_fail(OCLINIT_ERROR_SIZE_OVERFLOW, "a chunk of %llu elements is too large for this machine",
                        (unsigned long long)chunk);
 
+    /* The device buffer first: if the device cannot hold a chunk, no file is touched. */
+    if (on_device) OI_CHECK(oi_buffer_create(runtime, (size_t)chunk * sizeof(float), &device));
     OI_CHECK(create_temporary(path, &temporary, &fd));
     OI_CHECK(check_free_space(fd, path, header_size + total * sizeof(float)));
     for (int k = 0; k < (on_device ? 2 : 1); k++) {
@@ -124,7 +126,6 @@ oclinit_status oclinit_init_write_npy(oclinit_runtime_t runtime, const oclinit_d
 
     uint64_t chunks = (total + chunk - 1) / chunk;
     if (on_device) {
-        OI_CHECK(oi_buffer_create(runtime, (size_t)chunk * sizeof(float), &device));
         OI_CHECK(oi_init_enqueue_fill(runtime, distribution, seed, stream, 0, chunk, device, 0));
         OI_CL_CHECK(clEnqueueReadBuffer(runtime->queue, device, CL_FALSE, 0, (size_t)chunk * sizeof(float), host[0], 0,
                                         NULL, &ready[0]));

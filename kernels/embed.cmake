@@ -1,7 +1,9 @@
 # Turns a kernel source into a C array so the installed binary does not need the source tree at run time.
 # Run as: cmake -DSOURCE=kernels/init.cl -DOUTPUT=init_cl.c -DNAME=oi_kernel_init -P kernels/embed.cmake
 # Each line `#include "x.h"` is replaced by the contents of kernels/x.h (recursively, each file once;
-# the headers carry include guards anyway), so the OpenCL compiler needs no include path.
+# the headers carry include guards anyway), so the OpenCL compiler needs no include path. Headers are
+# looked up beside the including file, then in kernels/.
+set(kernels_dir "${CMAKE_CURRENT_LIST_DIR}")
 
 function(oi_inline_includes file out_var)
   get_filename_component(dir "${file}" DIRECTORY)
@@ -10,6 +12,9 @@ function(oi_inline_includes file out_var)
   foreach(line IN LISTS includes)
     string(REGEX REPLACE "#include \"([^\"]+)\"" "\\1" name "${line}")
     set(header "${dir}/${name}")
+    if(NOT EXISTS "${header}")
+      set(header "${kernels_dir}/${name}") # tests' kernels include the shared headers from kernels/
+    endif()
     if(NOT EXISTS "${header}")
       message(FATAL_ERROR "${file}: included file ${header} not found")
     endif()

@@ -1,0 +1,323 @@
+/* The oclinit command line, run as a user runs it: --help, a successful init, and every bad input the
+ * foundation issue lists, each with a clear message, a non-zero exit, and no output or temporary file. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+typedef struct run_result {
+    int exit_code; /* -signal when killed */
+    char out[8192], err[8192];
+} run_result;
+
+typedef struct run_options {
+    const char *env_name, *env_value; /* one variable to set in the child */
+    rlim_t file_size_limit;           /* bytes, 0 for none */
+    const char *interrupt_when_exists; /* send SIGINT once a path with this prefix exists in dir */
+    const char *dir;
+} run_options;
+
+static char work_dir[256];
+
+static void read_into(int fd, char *text, size_t size) {
+    lseek(fd, 0, SEEK_SET);
+    ssize_t n = read(fd, text, size - 1);
+    text[n > 0 ? n : 0] = '\0';
+    close(fd);
+}
+
+static size_t count_entries(const char *dir, const char *prefix) {
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.' && (!prefix || strncmp(e->d_name, prefix, strlen(prefix)) == 0)) n++;
+    closedir(d);
+    return n;
+}
+
+static run_result *run(const char *const *args, const run_options *options) {
+    run_result *r = calloc(1, sizeof *r);
+    char out_name[] = "/tmp/oclinit-test-out-XXXXXX", err_name[] = "/tmp/oclinit-test-err-XXXXXX";
+    int out = mkstemp(out_name), err = mkstemp(err_name);
+    assert_true(out >= 0 && err >= 0);
+    unlink(out_name);
+    unlink(err_name);
+    char *argv[64];
+    size_t argc = 0;
+    argv[argc++] = (char *)OCLINIT_CLI_PATH;
+    for (; args[argc - 1]; argc++) argv[argc] = (char *)args[argc - 1];
+    argv[argc] = NULL;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(out, STDOUT_FILENO);
+        dup2(err, STDERR_FILENO);
+        if (options && options->env_name) setenv(options->env_name, options->env_value, 1);
+        if (options && options->file_size_limit) {
+            struct rlimit limit = {options->file_size_limit, options->file_size_limit};
+            signal(SIGXFSZ, SIG_IGN); /* so write() reports EFBIG, as a full disk reports ENOSPC */
+            setrlimit(RLIMIT_FSIZE, &limit);
+        }
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    if (options && options->interrupt_when_exists) {
+        for (int i = 0; i < 6000 && count_entries(options->dir, options->interrupt_when_exists) == 0; i++) {
+            struct timespec pause = {0, 5000000};
+            nanosleep(&pause, NULL);
+        }
+        kill(pid, SIGINT);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    read_into(out, r->out, sizeof r->out);
+    read_into(err, r->err, sizeof r->err);
+    return r;
+}
+
+static void expect_output(const run_result *r, const char *text, bool in_stderr) {
+    const char *where = in_stderr ? r->err : r->out;
+    if (!strstr(where, text))
+        print_error("expected \"%s\" in %s; exit %d\nstdout: %s\nstderr: %s\n", text, in_stderr ? "stderr" : "stdout",
+                    r->exit_code, r->out, r->err);
+    assert_non_null(strstr(where, text));
+}
+
+static int setup_dir(void **state) {
+    (void)state;
+    snprintf(work_dir, sizeof work_dir, "/tmp/oclinit-test-cli-XXXXXX");
+    return mkdtemp(work_dir) ? 0 : -1;
+}
+
+static int remove_dir(void **state) {
+    (void)state;
+    char command[300];
+    snprintf(command, sizeof command, "rm -rf '%s'", work_dir);
+    return system(command);
+}
+
+static const char *path_in_dir(const char *name) {
+    static char path[2][300];
+    static int which = 0;
+    which ^= 1;
+    snprintf(path[which], sizeof path[which], "%s/%s", work_dir, name);
+    return path[which];
+}
+
+static void help_is_there(void **state) {
+    (void)state;
+    const char *top[] = {"--help", NULL};
+    run_result *r = run(top, NULL);
+    assert_int_equal(r->exit_code, 0);
+    expect_output(r, "Commands:", false);
+    free(r);
+    const char *init[] = {"init", "--help", NULL};
+    r = run(init, NULL);
+    assert_int_equal(r->exit_code, 0);
+    expect_output(r, "--scheme NAME", false);
+    expect_output(r, "kaiming-normal --nonlinearity linear", false);
+    free(r);
+    const char *none[] = {NULL};
+    r = run(none, NULL);
+    assert_int_equal(r->exit_code, 2);
+    expect_output(r, "Usage: oclinit <command>", true);
+    free(r);
+}
+
+static void devices_are_listed(void **state) {
+    (void)state;
+    const char *args[] = {"devices", NULL};
+    run_result *r = run(args, NULL);
+    assert_int_equal(r->exit_code, 0);
+    expect_output(r, "0:0", false);
+    expect_output(r, "* ", false);
+    expect_output(r, "host C path", false);
+    free(r);
+}
+
+static void init_writes_a_layer(void **state) {
+    (void)state;
+    const char *out = path_in_dir("w.npy");
+    const char *args[] = {"init", "--scheme", "he-normal", "--fan-in", "33", "--fan-out", "7", "--seed", "5",
+                          "--output", out, "--stats", NULL};
+    run_result *r = run(args, NULL);
+    assert_int_equal(r->exit_code, 0);
+    expect_output(r, "(7, 33) float32, kaiming-normal -> normal", false);
+    expect_output(r, "stats: mean", false);
+    struct stat st;
+    assert_int_equal(stat(out, &st), 0);
+    assert_int_equal(st.st_size, 128 + 7 * 33 * 4);
+    assert_int_equal(count_entries(work_dir, NULL), 1);
+    /* The same layer on the host C path is the same file, byte for byte. */
+    const char *host_out = path_in_dir("h.npy");
+    const char *host_args[] = {"init", "--scheme", "he-normal", "--fan-in", "33", "--fan-out", "7", "--seed", "5",
+                               "--output", host_out, "--device", "cpu", NULL};
+    free(r);
+    r = run(host_args, NULL);
+    assert_int_equal(r->exit_code, 0);
+    char command[700];
+    snprintf(command, sizeof command, "cmp -s '%s' '%s'", out, host_out);
+    assert_int_equal(system(command), 0);
+    unlink(out);
+    unlink(host_out);
+    free(r);
+}
+
+/* Runs a failing command and checks the message, the exit code, and that the directory holds only the file
+ * that was there before (with its content unchanged). */
+static void expect_failure(const char *const *args, const run_options *options, const char *message) {
+    const char *keep = path_in_dir("kept.npy");
+    FILE *f = fopen(keep, "w");
+    fputs("keep me", f);
+    fclose(f);
+    run_result *r = run(args, options);
+    if (r->exit_code == 0) print_error("succeeded but should not: %s\n", r->out);
+    assert_true(r->exit_code != 0 && r->exit_code < 128);
+    expect_output(r, message, true);
+    assert_int_equal(count_entries(work_dir, NULL), 1);
+    char content[16] = "";
+    f = fopen(keep, "r");
+    assert_non_null(fgets(content, sizeof content, f));
+    fclose(f);
+    assert_string_equal(content, "keep me");
+    unlink(keep);
+    free(r);
+}
+
+#define INIT(...) ((const char *const[]){"init", __VA_ARGS__, NULL})
+
+static void bad_shapes(void **state) {
+    (void)state;
+    const char *out = path_in_dir("kept.npy");
+    expect_failure(INIT("--scheme", "normal", "--fan-in", "0", "--fan-out", "3", "--output", out), NULL,
+                   "fan_in and fan_out must be >= 1, got 0 and 3");
+    expect_failure(INIT("--scheme", "normal", "--fan-in", "5", "--fan-out", "-3", "--output", out), NULL,
+                   "fan_in and fan_out must be >= 1");
+    expect_failure(INIT("--scheme", "normal", "--fan-in", "abc", "--fan-out", "3", "--output", out), NULL,
+                   "--fan-in needs a whole number, got \"abc\"");
+    expect_failure(INIT("--scheme", "normal", "--fan-in", "4294967296", "--fan-out", "4294967296", "--output", out),
+                   NULL, "does not fit in 2^63 bytes");
+    expect_failure(INIT("--scheme", "normal", "--fan-in", "99999999999999999999", "--fan-out", "3", "--output", out),
+                   NULL, "--fan-in needs a whole number");
+}
+
+static void bad_options(void **state) {
+    (void)state;
+    const char *out = path_in_dir("kept.npy");
+    expect_failure(INIT("--scheme", "xavier", "--fan-in", "3", "--fan-out", "3", "--output", out), NULL,
+                   "unknown scheme \"xavier\"");
+    expect_failure(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output", out, "--bogus"), NULL,
+                   "unknown option --bogus");
+    expect_failure(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output", out, "--gain", "2"),
+                   NULL, "--gain does not apply to scheme normal");
+    expect_failure(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output", out, "--std", "0"), NULL,
+                   "std must be a finite number > 0");
+    expect_failure(INIT("--scheme", "trunc-normal", "--fan-in", "3", "--fan-out", "3", "--output", out, "--std", "-1"),
+                   NULL, "std must be a finite number > 0");
+    expect_failure(INIT("--scheme", "uniform", "--fan-in", "3", "--fan-out", "3", "--output", out, "--a", "2", "--b",
+                        "1"),
+                   NULL, "uniform needs finite a < b");
+    expect_failure(INIT("--scheme", "trunc-normal", "--fan-in", "3", "--fan-out", "3", "--output", out, "--a", "2",
+                        "--b", "2"),
+                   NULL, "truncation needs a < b");
+    expect_failure(INIT("--scheme", "constant", "--fan-in", "3", "--fan-out", "3", "--output", out), NULL,
+                   "scheme constant needs --value");
+    expect_failure(INIT("--scheme", "kaiming-normal", "--fan-in", "3", "--fan-out", "3", "--output", out,
+                        "--nonlinearity", "swish"),
+                   NULL, "unknown nonlinearity \"swish\"");
+    expect_failure(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3"), NULL, "--output is required");
+    expect_failure(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output", out, "--seed", "-1"),
+                   NULL, "--seed needs a whole number from 0 to 2^64-1");
+    expect_failure(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output", out, "--device",
+                        "no such device anywhere"),
+                   NULL, "no device whose name contains \"no such device anywhere\"");
+}
+
+static void unwritable_path(void **state) {
+    (void)state;
+    expect_failure(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output",
+                        "/nonexistent-oclinit-dir/w.npy"),
+                   NULL, "cannot create /nonexistent-oclinit-dir/w.npy");
+}
+
+static void full_disk(void **state) {
+    (void)state;
+    run_options limit = {.file_size_limit = 16 << 20}; /* above what PoCL writes while compiling */
+    for (int host = 0; host < 2; host++) {
+        const char *const *args = INIT("--scheme", "normal", "--fan-in", "4096", "--fan-out", "2048", "--output",
+                                       path_in_dir("kept.npy"), "--chunk-mib", "1", "--device", host ? "cpu" : "0:0");
+        /* PoCL writes its kernel cache on first use and aborts when that write fails, so warm it first. */
+        free(run(args, NULL));
+        expect_failure(args, &limit, "no space left: writing");
+    }
+}
+
+static void device_allocation_failure(void **state) {
+    (void)state;
+    oclinit_device_info info;
+    assert_ok(oclinit_device_find(NULL, &info));
+    char fan_out[32], chunk[32];
+    snprintf(fan_out, sizeof fan_out, "%llu", (unsigned long long)(info.max_allocation / (65536 * 4) + 1));
+    snprintf(chunk, sizeof chunk, "%llu", (unsigned long long)(info.max_allocation >> 20) + 1);
+    expect_failure(INIT("--scheme", "normal", "--fan-in", "65536", "--fan-out", fan_out, "--output",
+                        path_in_dir("kept.npy"), "--chunk-mib", chunk),
+                   NULL, "cannot allocate");
+}
+
+static void no_opencl_platform(void **state) {
+    (void)state;
+    char empty[300];
+    snprintf(empty, sizeof empty, "%s-vendors", work_dir);
+    mkdir(empty, 0700);
+    run_options no_vendors = {.env_name = "OCL_ICD_VENDORS", .env_value = empty};
+    expect_failure((const char *const[]){"devices", NULL}, &no_vendors, "apt-get install pocl-opencl-icd");
+    expect_failure(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output", path_in_dir("kept.npy")),
+                   &no_vendors, "no OpenCL platform found");
+    /* The host C path needs no platform. */
+    const char *out = path_in_dir("w.npy");
+    run_result *r = run(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output", out, "--device", "cpu"),
+                        &no_vendors);
+    assert_int_equal(r->exit_code, 0);
+    unlink(out);
+    rmdir(empty);
+    free(r);
+}
+
+/* Ctrl-C while a large layer is being written: exit 130, and neither the file nor its temporary remains. */
+static void interrupt_leaves_nothing(void **state) {
+    (void)state;
+    run_options interrupt = {.interrupt_when_exists = "big.npy.tmp", .dir = work_dir};
+    run_result *r = run(INIT("--scheme", "uniform", "--fan-in", "32768", "--fan-out", "16384", "--output",
+                             path_in_dir("big.npy"), "--chunk-mib", "4"),
+                        &interrupt);
+    assert_int_equal(r->exit_code, 130);
+    expect_output(r, "cancelled", true);
+    assert_int_equal(count_entries(work_dir, NULL), 0);
+    free(r);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(help_is_there, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(devices_are_listed, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(init_writes_a_layer, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(bad_shapes, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(bad_options, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(unwritable_path, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(full_disk, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(device_allocation_failure, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(no_opencl_platform, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(interrupt_leaves_nothing, setup_dir, remove_dir),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,91 @@
+/* Devices: listing, choosing by index, name, "cpu" and OCLINIT_DEVICE; build failures hand back the log;
+ * allocations beyond the device's limits fail with a message that names the device. */
+#include "helpers.h"
+
+static void lists_devices(void **state) {
+    (void)state;
+    size_t count = 0;
+    assert_ok(oclinit_devices_list(NULL, 0, &count));
+    assert_true(count >= 1);
+    oclinit_device_info *devices = calloc(count, sizeof *devices);
+    assert_ok(oclinit_devices_list(devices, count, &count));
+    for (size_t i = 0; i < count; i++) {
+        assert_true(strlen(devices[i].name) > 0);
+        assert_true(strncmp(devices[i].version, "OpenCL ", 7) == 0);
+        assert_true(devices[i].global_memory > 0 && devices[i].max_allocation > 0);
+        assert_true(devices[i].max_allocation <= devices[i].global_memory);
+        assert_true(devices[i].compute_units > 0);
+        assert_true(devices[i].type != OCLINIT_DEVICE_HOST);
+    }
+    free(devices);
+}
+
+static void chooses_devices(void **state) {
+    (void)state;
+    oclinit_device_info first, by_name, info;
+    unsetenv("OCLINIT_DEVICE");
+    assert_ok(oclinit_device_find("0:0", &first));
+    assert_int_equal(first.platform_index, 0);
+    assert_int_equal(first.device_index, 0);
+    assert_ok(oclinit_device_find(first.name + 2, &by_name)); /* part of the name */
+    assert_string_equal(by_name.name, first.name);
+    assert_ok(oclinit_device_find("cpu", &info));
+    assert_int_equal(info.type, OCLINIT_DEVICE_HOST);
+    assert_int_equal(oclinit_device_find("no such device anywhere", &info), OCLINIT_ERROR_DEVICE_NOT_FOUND);
+    assert_non_null(strstr(oclinit_error_detail(), "oclinit devices"));
+    assert_int_equal(oclinit_device_find("9:9", &info), OCLINIT_ERROR_DEVICE_NOT_FOUND);
+    assert_non_null(strstr(oclinit_error_detail(), "no device 9:9"));
+}
+
+static void environment_sets_the_default(void **state) {
+    (void)state;
+    oclinit_runtime_t rt = NULL;
+    setenv("OCLINIT_DEVICE", "cpu", 1);
+    assert_ok(oclinit_runtime_create(NULL, &rt));
+    assert_int_equal(oclinit_runtime_get_device(rt)->type, OCLINIT_DEVICE_HOST);
+    assert_null(oclinit_runtime_get_context(rt));
+    oclinit_runtime_free(rt);
+    assert_ok(oclinit_runtime_create("0:0", &rt)); /* an explicit choice wins over the environment */
+    assert_non_null(oclinit_runtime_get_context(rt));
+    oclinit_runtime_free(rt);
+    setenv("OCLINIT_DEVICE", "no such device anywhere", 1);
+    assert_int_equal(oclinit_runtime_create(NULL, &rt), OCLINIT_ERROR_DEVICE_NOT_FOUND);
+    assert_null(rt);
+    unsetenv("OCLINIT_DEVICE");
+    oclinit_runtime_free(NULL);
+}
+
+static void build_failure_returns_the_log(void **state) {
+    (void)state;
+    oclinit_runtime_t rt = test_device(0);
+    cl_program program = NULL;
+    assert_int_equal(oi_runtime_build(rt, "broken.cl", "__kernel void broken(__global float *x) { x[0] = y; }", &program),
+                     OCLINIT_ERROR_KERNEL_BUILD);
+    assert_null(program);
+    assert_true(strlen(oclinit_runtime_get_build_log(rt)) > 0);
+    assert_non_null(strstr(oclinit_runtime_get_build_log(rt), "y"));
+    assert_non_null(strstr(oclinit_error_detail(), "building broken.cl"));
+    oclinit_runtime_free(rt);
+}
+
+static void allocation_beyond_the_device_fails_clearly(void **state) {
+    (void)state;
+    oclinit_runtime_t rt = test_device(0);
+    cl_mem buffer = NULL;
+    const oclinit_device_info *info = oclinit_runtime_get_device(rt);
+    assert_int_equal(oi_buffer_create(rt, (size_t)info->max_allocation + 4096, &buffer), OCLINIT_ERROR_OUT_OF_DEVICE_MEMORY);
+    assert_null(buffer);
+    assert_non_null(strstr(oclinit_error_detail(), info->name));
+    oclinit_runtime_free(rt);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(lists_devices),
+        cmocka_unit_test(chooses_devices),
+        cmocka_unit_test(environment_sets_the_default),
+        cmocka_unit_test(build_failure_returns_the_log),
+        cmocka_unit_test(allocation_beyond_the_device_fails_clearly),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
