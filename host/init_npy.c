@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -99,6 +100,9 @@ oclinit_status oclinit_init_write_npy(oclinit_runtime_t runtime, const oclinit_d
 
     if (options) opts = *options;
     if (!path || !*path) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "no output path");
+    struct stat existing;
+    if (stat(path, &existing) == 0 && S_ISDIR(existing.st_mode))
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s is a directory; give a file name", path);
     OI_CHECK(oi_distribution_check(distribution));
     uint64_t total = (uint64_t)distribution->rows * (uint64_t)distribution->columns;
     size_t header_size = oi_npy_header(header, distribution->rows, distribution->columns);

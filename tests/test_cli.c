@@ -248,6 +248,8 @@ static void unwritable_path(void **state) {
     expect_failure(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output",
                         "/nonexistent-oclinit-dir/w.npy"),
                    NULL, "cannot create /nonexistent-oclinit-dir/w.npy");
+    expect_failure(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output", work_dir), NULL,
+                   "is a directory");
 }
 
 static void full_disk(void **state) {

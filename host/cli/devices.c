@@ -15,6 +15,15 @@ static void usage(FILE *out) {
                  "name, or `cpu` for the host C path.\n");
 }
 
+/* "OpenCL 3.0 PoCL HSTR: pthread-..." -> "OpenCL 3.0 PoCL": the version and the driver's name. */
+static void short_version(const char *version, char *text, size_t size) {
+    int words = 0;
+    size_t n = 0;
+    while (version[n] && n + 1 < size && !(version[n] == ' ' && ++words == 3)) n++;
+    memcpy(text, version, n);
+    text[n] = '\0';
+}
+
 static void gib(uint64_t bytes, char *text, size_t size) {
     snprintf(text, size, "%.1f GiB", (double)bytes / 1073741824.0);
 }
@@ -48,18 +57,19 @@ int command_devices(int argc, char **argv) {
         free(devices);
         return EXIT_FAILURE;
     }
-    printf("  %-5s %-6s %-34s %10s %10s %4s  %-24s %-5s %s\n", "P:D", "type", "name", "memory", "max buffer", "CUs",
+    printf("  %-5s %-6s %-34s %10s %10s %4s  %-18s %-5s %s\n", "P:D", "type", "name", "memory", "max buffer", "CUs",
            "version", "fp64", "exact div/sqrt");
     for (size_t i = 0; i < count; i++) {
         const oclinit_device_info *d = &devices[i];
-        char index[16], memory[24], buffer[24];
+        char index[16], memory[24], buffer[24], version[32];
         bool is_default = default_status == OCLINIT_SUCCESS && chosen.type != OCLINIT_DEVICE_HOST &&
                           chosen.platform_index == d->platform_index && chosen.device_index == d->device_index;
         snprintf(index, sizeof index, "%u:%u", d->platform_index, d->device_index);
         gib(d->global_memory, memory, sizeof memory);
         gib(d->max_allocation, buffer, sizeof buffer);
-        printf("%c %-5s %-6s %-34.34s %10s %10s %4u  %-24.24s %-5s %s\n", is_default ? '*' : ' ', index,
-               oclinit_device_type_str(d->type), d->name, memory, buffer, d->compute_units, d->version,
+        short_version(d->version, version, sizeof version);
+        printf("%c %-5s %-6s %-34.34s %10s %10s %4u  %-18s %-5s %s\n", is_default ? '*' : ' ', index,
+               oclinit_device_type_str(d->type), d->name, memory, buffer, d->compute_units, version,
                d->fp64 ? "yes" : "no", d->correctly_rounded_divide_sqrt ? "yes" : "no");
         printf("  %-5s %-6s platform: %s\n", "", "", d->platform_name);
     }
