@@ -98,49 +98,22 @@ static const char *name_of(const name_entry *table, size_t count, int value) {
     return "unknown";
 }
 
-oclinit_status oclinit_scheme_kind_parse(const char *name, oclinit_scheme_kind *kind) {
-    int value;
-    oclinit_status status = parse_name(scheme_names, COUNT(scheme_names), "scheme", name, &value);
-    if (status == OCLINIT_SUCCESS) *kind = (oclinit_scheme_kind)value;
-    return status;
-}
+/* The public _parse and _str functions of one enum, from its name table. */
+#define NAMED_ENUM(type, table, what)                                                                            \
+    oclinit_status type##_parse(const char *name, type *value) {                                                 \
+        int parsed;                                                                                              \
+        oclinit_status status = parse_name(table, COUNT(table), what, name, &parsed);                            \
+        if (status == OCLINIT_SUCCESS) *value = (type)parsed;                                                    \
+        return status;                                                                                           \
+    }                                                                                                            \
+    const char *type##_str(type value) {                                                                         \
+        return name_of(table, COUNT(table), value);                                                              \
+    }
 
-const char *oclinit_scheme_kind_str(oclinit_scheme_kind kind) {
-    return name_of(scheme_names, COUNT(scheme_names), kind);
-}
-
-oclinit_status oclinit_fan_mode_parse(const char *name, oclinit_fan_mode *mode) {
-    int value;
-    oclinit_status status = parse_name(fan_mode_names, COUNT(fan_mode_names), "mode", name, &value);
-    if (status == OCLINIT_SUCCESS) *mode = (oclinit_fan_mode)value;
-    return status;
-}
-
-const char *oclinit_fan_mode_str(oclinit_fan_mode mode) {
-    return name_of(fan_mode_names, COUNT(fan_mode_names), mode);
-}
-
-oclinit_status oclinit_nonlinearity_parse(const char *name, oclinit_nonlinearity *nonlinearity) {
-    int value;
-    oclinit_status status = parse_name(nonlinearity_names, COUNT(nonlinearity_names), "nonlinearity", name, &value);
-    if (status == OCLINIT_SUCCESS) *nonlinearity = (oclinit_nonlinearity)value;
-    return status;
-}
-
-const char *oclinit_nonlinearity_str(oclinit_nonlinearity nonlinearity) {
-    return name_of(nonlinearity_names, COUNT(nonlinearity_names), nonlinearity);
-}
-
-oclinit_status oclinit_distribution_kind_parse(const char *name, oclinit_distribution_kind *kind) {
-    int value;
-    oclinit_status status = parse_name(distribution_names, COUNT(distribution_names), "distribution", name, &value);
-    if (status == OCLINIT_SUCCESS) *kind = (oclinit_distribution_kind)value;
-    return status;
-}
-
-const char *oclinit_distribution_kind_str(oclinit_distribution_kind kind) {
-    return name_of(distribution_names, COUNT(distribution_names), kind);
-}
+NAMED_ENUM(oclinit_scheme_kind, scheme_names, "scheme")
+NAMED_ENUM(oclinit_fan_mode, fan_mode_names, "mode")
+NAMED_ENUM(oclinit_nonlinearity, nonlinearity_names, "nonlinearity")
+NAMED_ENUM(oclinit_distribution_kind, distribution_names, "distribution")
 
 oclinit_scheme oclinit_scheme_default(oclinit_scheme_kind kind) {
     oclinit_scheme s;

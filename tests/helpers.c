@@ -4,6 +4,8 @@
 
 #include "helpers.h"
 
+const unsigned test_one_lane = 1, test_sixteen_lanes = 16;
+
 oclinit_runtime_t test_device(unsigned lanes) {
     oclinit_runtime_t runtime = NULL;
     oclinit_status status = oclinit_runtime_create(NULL, &runtime);

@@ -17,6 +17,16 @@
  * vector width (0 keeps the device's own). Fails the test, never skips it, when there is no device. */
 oclinit_runtime_t test_device(unsigned lanes);
 
+/* A device test run twice, with the kernels built for 1 lane (as on GPUs) and for 16 (as on CPUs); the test
+ * reads its width with test_lanes(state). */
+extern const unsigned test_one_lane, test_sixteen_lanes;
+#define DEVICE_LANES_TESTS(f)                                                                                    \
+    {#f " (1 lane)", f, NULL, NULL, (void *)&test_one_lane}, {#f " (16 lanes)", f, NULL, NULL, (void *)&test_sixteen_lanes}
+
+static inline unsigned test_lanes(void **state) {
+    return *(const unsigned *)*state;
+}
+
 /* Asserts status is success and prints the library's detail if not. */
 #define assert_ok(expr)                                                                                          \
     do {                                                                                                         \

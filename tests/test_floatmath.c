@@ -125,7 +125,8 @@ static void truncated_samples_accuracy(void **state) {
     }
 }
 
-static void device_equals_host(unsigned lanes) {
+static void device_equals_host(void **state) {
+    unsigned lanes = test_lanes(state);
     table *host = make_table(), *device = make_table();
     host_evaluate(host);
     oclinit_runtime_t rt = test_device(lanes);
@@ -156,23 +157,12 @@ static void device_equals_host(unsigned lanes) {
     free(host);
 }
 
-static void device_equals_host_scalar(void **state) {
-    (void)state;
-    device_equals_host(1);
-}
-
-static void device_equals_host_vector(void **state) {
-    (void)state;
-    device_equals_host(16);
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(host_accuracy),
         cmocka_unit_test(normal_samples_accuracy),
         cmocka_unit_test(truncated_samples_accuracy),
-        cmocka_unit_test(device_equals_host_scalar),
-        cmocka_unit_test(device_equals_host_vector),
+        DEVICE_LANES_TESTS(device_equals_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

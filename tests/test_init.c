@@ -65,7 +65,8 @@ static void compare_range(oclinit_runtime_t rt, const oclinit_distribution *d, u
     free(device);
 }
 
-static void device_equals_host(unsigned lanes) {
+static void device_equals_host(void **state) {
+    unsigned lanes = test_lanes(state);
     static const uint64_t counts[] = {1, 2, 3, 5, 17, 4097, 7919, 65537};
     static const uint64_t firsts[] = {0, 1, 2, 3, 6, 4095, 104729};
     oclinit_runtime_t rt = test_device(lanes);
@@ -81,16 +82,6 @@ static void device_equals_host(unsigned lanes) {
         compare_range(rt, &d, 42, 1, (((uint64_t)1 << 32) - 3) * 4 + 1, 41);
     }
     oclinit_runtime_free(rt);
-}
-
-static void device_equals_host_scalar(void **state) {
-    (void)state;
-    device_equals_host(1);
-}
-
-static void device_equals_host_vector(void **state) {
-    (void)state;
-    device_equals_host(16);
 }
 
 /* Slices made alone, in any split, equal the tensor made whole, on the host and through the device. */
@@ -218,8 +209,7 @@ static void rejects_bad_ranges(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(device_equals_host_scalar),
-        cmocka_unit_test(device_equals_host_vector),
+        DEVICE_LANES_TESTS(device_equals_host),
         cmocka_unit_test(slices_equal_whole),
         cmocka_unit_test(eye_is_identity),
         cmocka_unit_test(seed_and_stream_matter),

@@ -15,7 +15,8 @@ static void host_known_answers(void **state) {
     }
 }
 
-static void device_known_answers(unsigned lanes) {
+static void device_known_answers(void **state) {
+    unsigned lanes = test_lanes(state);
     oclinit_runtime_t rt = test_device(lanes);
     cl_program program = test_build(rt, "tests/shared_math.cl", test_kernel_shared_math);
     cl_int error;
@@ -45,16 +46,6 @@ static void device_known_answers(unsigned lanes) {
     oclinit_runtime_free(rt);
 }
 
-static void device_known_answers_scalar(void **state) {
-    (void)state;
-    device_known_answers(1);
-}
-
-static void device_known_answers_vector(void **state) {
-    (void)state;
-    device_known_answers(16);
-}
-
 /* key = (s mod 2^32, s div 2^32), counter = (j mod 2^32, j div 2^32, t mod 2^32, t div 2^32). */
 static void block_mapping(void **state) {
     (void)state;
@@ -67,8 +58,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(host_known_answers),
         cmocka_unit_test(block_mapping),
-        cmocka_unit_test(device_known_answers_scalar),
-        cmocka_unit_test(device_known_answers_vector),
+        DEVICE_LANES_TESTS(device_known_answers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
