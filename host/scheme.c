@@ -214,15 +214,11 @@ oclinit_status oclinit_scheme_resolve(const oclinit_scheme *scheme, int64_t fan_
     oclinit_status status = OCLINIT_SUCCESS;
     oclinit_distribution d;
     double fan = 0, std;
-    int64_t elements;
 
     if (!scheme || !distribution) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "scheme or distribution is NULL");
     if (fan_in <= 0 || fan_out <= 0)
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "fan_in and fan_out must be >= 1, got %lld and %lld",
                        (long long)fan_in, (long long)fan_out);
-    if (__builtin_mul_overflow(fan_in, fan_out, &elements) || elements > INT64_MAX / (int64_t)sizeof(float))
-        return oi_fail(OCLINIT_ERROR_SIZE_OVERFLOW, "a %lld x %lld float32 layer does not fit in 2^63 bytes",
-                       (long long)fan_out, (long long)fan_in);
     memset(&d, 0, sizeof d);
     d.rows = fan_out;
     d.columns = fan_in;
@@ -266,7 +262,7 @@ oclinit_status oclinit_scheme_resolve(const oclinit_scheme *scheme, int64_t fan_
         break;
     default: return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "unknown scheme %d", (int)scheme->kind);
     }
-    OI_CHECK(oi_distribution_check(&d));
+    OI_CHECK(oi_distribution_check(&d)); /* also the shape's byte size */
     *distribution = d;
 cleanup:
     return status;
