@@ -1,15 +1,7 @@
-/* Writing a layer to a .npy file in chunks: the device fills chunk c+1 while the host writes chunk c, the
- * file is complete under a temporary name before it is renamed into place, and nothing is left behind on
- * failure. */
-#include <errno.h>
-#include <fcntl.h>
+/* Writing a layer to a .npy file in chunks: the device fills chunk c+1 while the host writes chunk c; the
+ * file appears only when complete (host/output_file.c). */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
-#include <unistd.h>
 
 #include "internal.h"
 
@@ -38,60 +30,13 @@ static void stats_add_chunk(running_stats *s, const float *x, size_t n) {
     if (max > s->max) s->max = max;
 }
 
-static oclinit_status write_all(int fd, const char *path, const void *data, size_t size) {
-    const char *p = data;
-    while (size > 0) {
-        ssize_t written = write(fd, p, size);
-        if (written < 0 && errno == EINTR) continue;
-        if (written < 0) {
-            int error = errno;
-            oclinit_status status =
-                error == ENOSPC || error == EDQUOT || error == EFBIG ? OCLINIT_ERROR_NO_SPACE : OCLINIT_ERROR_IO;
-            return oi_fail(status, "writing %s: %s", path, strerror(error));
-        }
-        p += written;
-        size -= (size_t)written;
-    }
-    return OCLINIT_SUCCESS;
-}
-
-/* Creates "<path>.tmp-<pid>-<n>" exclusively, with the permissions (0666 less umask) of an ordinary new file. */
-static oclinit_status create_temporary(const char *path, char **temporary, int *fd) {
-    size_t size = strlen(path) + 48;
-    char *name = malloc(size);
-    if (!name) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating a file name");
-    for (unsigned attempt = 0; attempt < 100; attempt++) {
-        snprintf(name, size, "%s.tmp-%ld-%u", path, (long)getpid(), attempt);
-        *fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (*fd >= 0) {
-            *temporary = name;
-            return OCLINIT_SUCCESS;
-        }
-        if (errno != EEXIST) break;
-    }
-    oclinit_status status = oi_fail(OCLINIT_ERROR_IO, "cannot create %s: %s", name, strerror(errno));
-    free(name);
-    return status;
-}
-
-static oclinit_status check_free_space(int fd, const char *path, uint64_t bytes) {
-    struct statvfs fs;
-    if (fstatvfs(fd, &fs) != 0) return OCLINIT_SUCCESS; /* unknown: the writes will tell */
-    double available = (double)fs.f_bavail * (double)fs.f_frsize;
-    if ((double)bytes > available)
-        return oi_fail(OCLINIT_ERROR_NO_SPACE, "%s needs %.2f GiB but only %.2f GiB are free there", path,
-                       (double)bytes / 1073741824.0, available / 1073741824.0);
-    return OCLINIT_SUCCESS;
-}
-
 oclinit_status oclinit_init_write_npy(oclinit_runtime_t runtime, const oclinit_distribution *distribution,
                                       uint64_t seed, uint64_t stream, const char *path,
                                       const oclinit_write_options *options) {
     oclinit_status status = OCLINIT_SUCCESS;
     oclinit_write_options opts = {0};
     char header[OI_NPY_HEADER_MAX];
-    char *temporary = NULL;
-    int fd = -1;
+    oi_output *out = NULL;
     float *host[2] = {NULL, NULL};
     cl_mem device = NULL;
     cl_event ready[2] = {NULL, NULL};
@@ -99,13 +44,9 @@ oclinit_status oclinit_init_write_npy(oclinit_runtime_t runtime, const oclinit_d
     bool on_device = runtime && runtime->device;
 
     if (options) opts = *options;
-    if (!path || !*path) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "no output path");
-    struct stat existing;
-    if (stat(path, &existing) == 0 && S_ISDIR(existing.st_mode))
-        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s is a directory; give a file name", path);
     OI_CHECK(oi_distribution_check(distribution));
     uint64_t total = (uint64_t)distribution->rows * (uint64_t)distribution->columns;
-    size_t header_size = oi_npy_header(header, distribution->rows, distribution->columns);
+    size_t header_size = oi_npy_header(header, distribution->rows, distribution->columns, "<f4");
     /* Chunks hold whole Philox blocks (4 elements) so no block is computed twice. */
     uint64_t chunk = (opts.chunk_bytes ? opts.chunk_bytes : DEFAULT_CHUNK_BYTES) / sizeof(float) / 4 * 4;
     if (chunk == 0) chunk = 4;
@@ -116,8 +57,13 @@ oclinit_status oclinit_init_write_npy(oclinit_runtime_t runtime, const oclinit_d
 
     /* The device buffer first: if the device cannot hold a chunk, no file is touched. */
     if (on_device) OI_CHECK(oi_buffer_create(runtime, (size_t)chunk * sizeof(float), &device));
-    OI_CHECK(create_temporary(path, &temporary, &fd));
-    OI_CHECK(check_free_space(fd, path, header_size + total * sizeof(float)));
+    out = malloc(sizeof *out);
+    if (!out) {
+        status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating an output file");
+        goto cleanup;
+    }
+    OI_CHECK(oi_output_open(path, out));
+    OI_CHECK(oi_output_reserve(out, header_size + total * sizeof(float)));
     for (int k = 0; k < (on_device ? 2 : 1); k++) {
         host[k] = malloc((size_t)chunk * sizeof(float));
         if (!host[k]) {
@@ -126,7 +72,7 @@ oclinit_status oclinit_init_write_npy(oclinit_runtime_t runtime, const oclinit_d
             goto cleanup;
         }
     }
-    OI_CHECK(write_all(fd, temporary, header, header_size));
+    OI_CHECK(oi_output_write(out, header, header_size));
 
     uint64_t chunks = (total + chunk - 1) / chunk;
     if (on_device) {
@@ -152,31 +98,14 @@ oclinit_status oclinit_init_write_npy(oclinit_runtime_t runtime, const oclinit_d
         } else {
             oi_init_fill_host_twin(distribution, seed, stream, first, n, data);
         }
-        OI_CHECK(write_all(fd, temporary, data, (size_t)n * sizeof(float)));
+        OI_CHECK(oi_output_write(out, data, (size_t)n * sizeof(float)));
         if (opts.stats) stats_add_chunk(&stats, data, (size_t)n);
         if (opts.progress && opts.progress(opts.progress_user, first + n, total) != 0) {
             status = oi_fail(OCLINIT_ERROR_CANCELLED, "writing %s was cancelled; nothing was written", path);
             goto cleanup;
         }
     }
-
-    if (fsync(fd) != 0) {
-        status = oi_fail(errno == ENOSPC || errno == EDQUOT ? OCLINIT_ERROR_NO_SPACE : OCLINIT_ERROR_IO,
-                         "writing %s: %s", temporary, strerror(errno));
-        goto cleanup;
-    }
-    int closing = fd;
-    fd = -1;
-    if (close(closing) != 0) {
-        status = oi_fail(OCLINIT_ERROR_IO, "writing %s: %s", temporary, strerror(errno));
-        goto cleanup;
-    }
-    if (rename(temporary, path) != 0) {
-        status = oi_fail(OCLINIT_ERROR_IO, "cannot rename %s to %s: %s", temporary, path, strerror(errno));
-        goto cleanup;
-    }
-    free(temporary);
-    temporary = NULL;
+    OI_CHECK(oi_output_commit(out));
     if (opts.stats) {
         opts.stats->count = stats.count;
         opts.stats->mean = stats.mean;
@@ -188,13 +117,10 @@ cleanup:
     if (runtime && runtime->queue) clFinish(runtime->queue); /* no command may still write into host[] */
     for (int k = 1; k >= 0; k--)
         if (ready[k]) clReleaseEvent(ready[k]);
-    if (device) clReleaseMemObject(device);
     free(host[1]);
     free(host[0]);
-    if (fd >= 0) close(fd);
-    if (temporary) {
-        unlink(temporary);
-        free(temporary);
-    }
+    if (out) oi_output_abort(out);
+    free(out);
+    if (device) clReleaseMemObject(device);
     return status;
 }

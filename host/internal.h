@@ -68,9 +68,31 @@ oclinit_status oi_init_enqueue_fill(oclinit_runtime_t runtime, const oclinit_dis
 void oi_init_fill_host_twin(const oclinit_distribution *distribution, uint64_t seed, uint64_t stream, uint64_t first,
                             uint64_t count, float *out);
 
-/* .npy (format version 1.0): the header for a C-order float32 array of the given shape. header must hold
- * OI_NPY_HEADER_MAX bytes; returns the header length, a multiple of 64. */
+/* A file that appears under its path only when complete (host/output_file.c). Writes are buffered. */
+typedef struct oi_output {
+    const char *path;
+    char *temporary;
+    int fd;
+    size_t buffered;
+    char buffer[1 << 16];
+} oi_output;
+
+/* Creates the temporary file beside path (a directory as path is refused). */
+oclinit_status oi_output_open(const char *path, oi_output *out);
+/* OCLINIT_ERROR_NO_SPACE now, rather than after writing, when the file system has less than bytes free. */
+oclinit_status oi_output_reserve(oi_output *out, uint64_t bytes);
+oclinit_status oi_output_write(oi_output *out, const void *data, size_t size);
+/* finish: flush, fsync, close; publish: rename into place. Two steps so that several files can be finished
+ * first and published together. commit does both. On failure each removes the temporary file. */
+oclinit_status oi_output_finish(oi_output *out);
+oclinit_status oi_output_publish(oi_output *out);
+oclinit_status oi_output_commit(oi_output *out);
+/* Removes the temporary file; safe after a failed or successful step, and twice. */
+void oi_output_abort(oi_output *out);
+
+/* .npy (format version 1.0): the header for a C-order 2-D array of the given shape and numpy descr ("<f4",
+ * "<f8"). header must hold OI_NPY_HEADER_MAX bytes; returns the header length, a multiple of 64. */
 #define OI_NPY_HEADER_MAX 256
-size_t oi_npy_header(char *header, int64_t rows, int64_t columns);
+size_t oi_npy_header(char *header, int64_t rows, int64_t columns, const char *descr);
 
 #endif

@@ -6,11 +6,11 @@
 
 #include "internal.h"
 
-size_t oi_npy_header(char *header, int64_t rows, int64_t columns) {
+size_t oi_npy_header(char *header, int64_t rows, int64_t columns, const char *descr) {
     static const char magic[8] = {'\x93', 'N', 'U', 'M', 'P', 'Y', 1, 0};
     char dict[OI_NPY_HEADER_MAX];
-    int length = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%lld, %lld), }",
-                          (long long)rows, (long long)columns);
+    int length = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (%lld, %lld), }",
+                          descr, (long long)rows, (long long)columns);
     size_t total = sizeof magic + 2 + (size_t)length + 1;
     size_t padded = (total + 63) / 64 * 64;
     size_t dict_length = padded - sizeof magic - 2;

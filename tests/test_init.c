@@ -151,7 +151,7 @@ static void npy_chunks_equal_whole(void **state) {
     float *whole = malloc(n * sizeof(float));
     assert_ok(oclinit_init_fill_host(NULL, &d, 5, 6, 0, n, whole));
     char header[OI_NPY_HEADER_MAX];
-    size_t header_size = oi_npy_header(header, 301, 97);
+    size_t header_size = oi_npy_header(header, 301, 97, "<f4");
     static const size_t chunk_bytes[] = {16, 4000, 4096 * 3 + 4, 0};
     for (size_t k = 0; k < 4; k++) {
         for (int on_device = 0; on_device < 2; on_device++) {
@@ -176,7 +176,7 @@ static void npy_chunks_equal_whole(void **state) {
 static void npy_header_is_numpy_format(void **state) {
     (void)state;
     char header[OI_NPY_HEADER_MAX];
-    size_t size = oi_npy_header(header, 65536, 3);
+    size_t size = oi_npy_header(header, 65536, 3, "<f4");
     assert_int_equal(size % 64, 0);
     assert_memory_equal(header, "\x93NUMPY\x01\x00", 8);
     assert_int_equal((unsigned char)header[8] | (unsigned char)header[9] << 8, size - 10);
