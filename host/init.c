@@ -169,7 +169,7 @@ oclinit_status oi_init_enqueue_fill(oclinit_runtime_t rt, const oclinit_distribu
         eye_diagonal_range(d, first, count, &begin, &end);
         if (d->kind == OCLINIT_DISTRIBUTION_CONSTANT || begin == end) goto cleanup;
         const cl_ulong integers[5] = {offset, first, count, (cl_ulong)d->columns, begin};
-        OI_CHECK(oi_runtime_init_kernel(rt, OI_KERNEL_EYE_DIAGONAL, &kernel));
+        OI_CHECK(oi_runtime_kernel(rt, OI_KERNEL_EYE_DIAGONAL, &kernel));
         OI_CHECK(set_kernel_args(kernel, buffer, integers, 5, NULL, 0));
         items = (size_t)(end - begin);
         OI_CL_CHECK(clEnqueueNDRangeKernel(rt->queue, kernel, 1, NULL, &items, NULL, 0, NULL, NULL));
@@ -179,17 +179,17 @@ oclinit_status oi_init_enqueue_fill(oclinit_runtime_t rt, const oclinit_distribu
     const cl_ulong integers[5] = {offset, first, count, seed, stream};
     if (d->kind == OCLINIT_DISTRIBUTION_UNIFORM) {
         const cl_float params[2] = {d->a, d->b - d->a};
-        OI_CHECK(oi_runtime_init_kernel(rt, OI_KERNEL_UNIFORM, &kernel));
+        OI_CHECK(oi_runtime_kernel(rt, OI_KERNEL_UNIFORM, &kernel));
         OI_CHECK(set_kernel_args(kernel, buffer, integers, 5, params, 2));
     } else if (d->kind == OCLINIT_DISTRIBUTION_NORMAL) {
         const cl_float params[2] = {d->mean, d->std};
-        OI_CHECK(oi_runtime_init_kernel(rt, OI_KERNEL_NORMAL, &kernel));
+        OI_CHECK(oi_runtime_kernel(rt, OI_KERNEL_NORMAL, &kernel));
         OI_CHECK(set_kernel_args(kernel, buffer, integers, 5, params, 2));
     } else {
         oi_trunc_normal_params p;
         OI_CHECK(trunc_normal_params(d, &p));
         const cl_float params[7] = {p.lower, p.width, p.upper, p.mean, p.scale, p.a, p.b};
-        OI_CHECK(oi_runtime_init_kernel(rt, OI_KERNEL_TRUNC_NORMAL, &kernel));
+        OI_CHECK(oi_runtime_kernel(rt, OI_KERNEL_TRUNC_NORMAL, &kernel));
         OI_CHECK(set_kernel_args(kernel, buffer, integers, 5, params, 7));
     }
     uint64_t blocks = (first + count - 1) / 4 - first / 4 + 1;

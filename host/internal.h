@@ -6,8 +6,18 @@
 
 /* Kernel sources, embedded at build time by kernels/embed.cmake. */
 extern const char oi_kernel_init[];
+extern const char oi_kernel_normalize[];
 
-enum { OI_KERNEL_UNIFORM, OI_KERNEL_NORMAL, OI_KERNEL_TRUNC_NORMAL, OI_KERNEL_EYE_DIAGONAL, OI_KERNEL_COUNT };
+enum { OI_PROGRAM_INIT, OI_PROGRAM_NORMALIZE, OI_PROGRAM_COUNT };
+enum {
+    OI_KERNEL_UNIFORM,
+    OI_KERNEL_NORMAL,
+    OI_KERNEL_TRUNC_NORMAL,
+    OI_KERNEL_EYE_DIAGONAL,
+    OI_KERNEL_FIT_CHUNKS,
+    OI_KERNEL_NORMALIZE_APPLY,
+    OI_KERNEL_COUNT
+};
 
 struct oclinit_runtime {
     oclinit_device_info info;
@@ -15,15 +25,67 @@ struct oclinit_runtime {
     cl_context context;
     cl_command_queue queue;
     unsigned lanes; /* OI_LANES the kernels are built with: vector width on CPUs, 1 on GPUs */
-    cl_program init_program;
+    cl_program programs[OI_PROGRAM_COUNT]; /* built on first use */
     cl_kernel kernels[OI_KERNEL_COUNT];
     char *build_log;
 };
+
+/* Enum names (host/names.c): the first entry per value is the canonical spelling, the others aliases. */
+typedef struct name_entry {
+    const char *name;
+    int value;
+} name_entry;
+
+#define OI_COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+/* Matches ignoring case and '-' versus '_'; an unknown name fails with the list of known ones. */
+oclinit_status oi_parse_name(const name_entry *table, size_t count, const char *what, const char *name, int *value);
+const char *oi_name_of(const name_entry *table, size_t count, int value);
+
+/* Defines the public type_parse and type_str functions of an enum from its name table. */
+#define OI_NAMED_ENUM(type, table, what)                                                                         \
+    oclinit_status type##_parse(const char *name, type *value) {                                                 \
+        int parsed;                                                                                              \
+        oclinit_status status = oi_parse_name(table, OI_COUNT(table), what, name, &parsed);                      \
+        if (status == OCLINIT_SUCCESS) *value = (type)parsed;                                                    \
+        return status;                                                                                           \
+    }                                                                                                            \
+    const char *type##_str(type value) {                                                                         \
+        return oi_name_of(table, OI_COUNT(table), value);                                                        \
+    }
+
+#define OI_NO_LABEL SIZE_MAX
+
+struct oclinit_table {
+    size_t rows, features, columns; /* columns = features + 1 with a label column */
+    float *data;                    /* (rows, features), row-major */
+    size_t label_column;            /* 0-based column of the label in the file, or OI_NO_LABEL */
+    char **names;                   /* CSV header, one per column, or NULL */
+    char **label_text;              /* CSV: each row's label cell as read */
+    double *label_values;           /* .npy: each row's label as stored */
+    bool is_npy, npy_double;        /* the file's format, which writing follows */
+    bool has_header;                /* CSV */
+    char separator;                 /* CSV */
+};
+
+/* Reads a whole regular file into malloc'ed memory with one spare byte (set to 0) after its size bytes. */
+oclinit_status oi_read_file(const char *path, char **data, size_t *size);
+
+/* Parse a table from memory; data must hold size + 1 bytes and may be modified. name is for messages. */
+oclinit_status oi_table_parse(const char *name, char *data, size_t size, const oclinit_read_options *options,
+                              oclinit_table_t *table);
+oclinit_status oi_csv_parse(const char *name, char *data, size_t size, const oclinit_read_options *options,
+                            oclinit_table_t table);
+oclinit_status oi_npy_parse(const char *name, const unsigned char *data, size_t size,
+                            const oclinit_read_options *options, oclinit_table_t table);
 
 /* Records a detail message for oclinit_error_detail() and returns status, so callers write
  * `return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "std must be > 0, got %g", std);`. */
 oclinit_status oi_fail(oclinit_status status, const char *format, ...) __attribute__((format(printf, 2, 3)));
 void oi_clear_error(void);
+
+/* Copies text for a message: control bytes become '?', and a long text ends in "...". */
+void oi_printable(const char *text, size_t length, char *out, size_t size);
 
 /* One check, one cleanup label: a failing call sets `status` and jumps to `cleanup`. */
 #define OI_CHECK(expr)                                                                                           \
@@ -47,8 +109,8 @@ void oi_clear_error(void);
  * runtime (oclinit_runtime_get_build_log) and returns OCLINIT_ERROR_KERNEL_BUILD. */
 oclinit_status oi_runtime_build(oclinit_runtime_t runtime, const char *name, const char *source, cl_program *program);
 
-/* The init kernels, built on first use. */
-oclinit_status oi_runtime_init_kernel(oclinit_runtime_t runtime, int which, cl_kernel *kernel);
+/* A kernel of kernels/init.cl or kernels/normalize.cl; its program is built on first use. */
+oclinit_status oi_runtime_kernel(oclinit_runtime_t runtime, int which, cl_kernel *kernel);
 
 /* For tests: build the kernels with another vector width (before their first use). */
 oclinit_status oi_runtime_set_lanes(oclinit_runtime_t runtime, unsigned lanes);
@@ -89,6 +151,13 @@ oclinit_status oi_output_publish(oi_output *out);
 oclinit_status oi_output_commit(oi_output *out);
 /* Removes the temporary file; safe after a failed or successful step, and twice. */
 void oi_output_abort(oi_output *out);
+
+oclinit_status oi_csv_write(oclinit_table_t table, oi_output *out);
+oclinit_status oi_npy_write(oclinit_table_t table, oi_output *out);
+/* A table written to out in the format it was read in. */
+oclinit_status oi_table_write_to(oclinit_table_t table, oi_output *out);
+/* The statistics file, written to out (so the CLI can publish it together with the data). */
+oclinit_status oi_normalizer_write_to(oclinit_normalizer_t normalizer, oi_output *out);
 
 /* .npy (format version 1.0): the header for a C-order 2-D array of the given shape and numpy descr ("<f4",
  * "<f8"). header must hold OI_NPY_HEADER_MAX bytes; returns the header length, a multiple of 64. */

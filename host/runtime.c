@@ -246,7 +246,8 @@ void oclinit_runtime_free(oclinit_runtime_t runtime) {
     if (!runtime) return;
     for (int k = OI_KERNEL_COUNT - 1; k >= 0; k--)
         if (runtime->kernels[k]) clReleaseKernel(runtime->kernels[k]);
-    if (runtime->init_program) clReleaseProgram(runtime->init_program);
+    for (int p = OI_PROGRAM_COUNT - 1; p >= 0; p--)
+        if (runtime->programs[p]) clReleaseProgram(runtime->programs[p]);
     if (runtime->queue) clReleaseCommandQueue(runtime->queue);
     if (runtime->context) clReleaseContext(runtime->context);
     free(runtime->build_log);
@@ -310,19 +311,38 @@ cleanup:
 oclinit_status oi_runtime_set_lanes(oclinit_runtime_t runtime, unsigned lanes) {
     if (lanes != 1 && lanes != 2 && lanes != 4 && lanes != 8 && lanes != 16)
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "lanes must be 1, 2, 4, 8 or 16, got %u", lanes);
-    if (runtime->init_program) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "kernels are already built");
+    for (int p = 0; p < OI_PROGRAM_COUNT; p++)
+        if (runtime->programs[p]) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "kernels are already built");
     runtime->lanes = lanes;
     return OCLINIT_SUCCESS;
 }
 
-oclinit_status oi_runtime_init_kernel(oclinit_runtime_t runtime, int which, cl_kernel *kernel) {
-    static const char *const names[OI_KERNEL_COUNT] = {"oi_init_uniform", "oi_init_normal", "oi_init_trunc_normal",
-                                                       "oi_init_eye_diagonal"};
+oclinit_status oi_runtime_kernel(oclinit_runtime_t runtime, int which, cl_kernel *kernel) {
+    static const struct {
+        const char *name;
+        const char *source;
+    } programs[OI_PROGRAM_COUNT] = {
+        [OI_PROGRAM_INIT] = {"kernels/init.cl", oi_kernel_init},
+        [OI_PROGRAM_NORMALIZE] = {"kernels/normalize.cl", oi_kernel_normalize},
+    };
+    static const struct {
+        const char *name;
+        int program;
+    } kernels[OI_KERNEL_COUNT] = {
+        [OI_KERNEL_UNIFORM] = {"oi_init_uniform", OI_PROGRAM_INIT},
+        [OI_KERNEL_NORMAL] = {"oi_init_normal", OI_PROGRAM_INIT},
+        [OI_KERNEL_TRUNC_NORMAL] = {"oi_init_trunc_normal", OI_PROGRAM_INIT},
+        [OI_KERNEL_EYE_DIAGONAL] = {"oi_init_eye_diagonal", OI_PROGRAM_INIT},
+        [OI_KERNEL_FIT_CHUNKS] = {"oi_fit_chunks", OI_PROGRAM_NORMALIZE},
+        [OI_KERNEL_NORMALIZE_APPLY] = {"oi_normalize_apply", OI_PROGRAM_NORMALIZE},
+    };
     oclinit_status status = OCLINIT_SUCCESS;
     cl_int error;
-    if (!runtime->init_program) OI_CHECK(oi_runtime_build(runtime, "kernels/init.cl", oi_kernel_init, &runtime->init_program));
+    int program = kernels[which].program;
+    if (!runtime->programs[program])
+        OI_CHECK(oi_runtime_build(runtime, programs[program].name, programs[program].source, &runtime->programs[program]));
     if (!runtime->kernels[which]) {
-        runtime->kernels[which] = clCreateKernel(runtime->init_program, names[which], &error);
+        runtime->kernels[which] = clCreateKernel(runtime->programs[program], kernels[which].name, &error);
         OI_CL_CHECK(error);
     }
     *kernel = runtime->kernels[which];

@@ -1,5 +1,4 @@
 /* Initialization schemes: their names, PyTorch's and Keras's conventions, and what each draws for a layer. */
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,11 +7,6 @@
 
 /* The std of N(0, 1) truncated to (-2, 2): Keras divides by it so a truncated normal keeps the asked variance. */
 #define KERAS_TRUNCATED_STD 0.87962566103423978
-
-typedef struct name_entry {
-    const char *name;
-    int value;
-} name_entry;
 
 /* First entry per value is the canonical name; the others are accepted aliases. */
 static const name_entry scheme_names[] = {
@@ -63,57 +57,10 @@ static const name_entry distribution_names[] = {
     {"truncated_normal", OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL},
 };
 
-#define COUNT(array) (sizeof(array) / sizeof((array)[0]))
-
-/* Matches ignoring case and treating '-' and '_' alike, so "He_Normal" finds "he-normal". */
-static bool same_name(const char *a, const char *b) {
-    for (; *a && *b; a++, b++) {
-        char x = (char)tolower((unsigned char)*a), y = (char)tolower((unsigned char)*b);
-        if (x == '_') x = '-';
-        if (y == '_') y = '-';
-        if (x != y) return false;
-    }
-    return *a == *b;
-}
-
-static oclinit_status parse_name(const name_entry *table, size_t count, const char *what, const char *name,
-                                 int *value) {
-    char known[512] = "";
-    size_t used = 0;
-    for (size_t i = 0; name && i < count; i++) {
-        if (same_name(table[i].name, name)) {
-            *value = table[i].value;
-            return OCLINIT_SUCCESS;
-        }
-    }
-    for (size_t i = 0; i < count && used < sizeof known; i++)
-        if (i == 0 || table[i - 1].value != table[i].value)
-            used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", used ? ", " : "", table[i].name);
-    return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "unknown %s \"%s\"; known: %s", what, name ? name : "(null)", known);
-}
-
-static const char *name_of(const name_entry *table, size_t count, int value) {
-    for (size_t i = 0; i < count; i++)
-        if (table[i].value == value) return table[i].name;
-    return "unknown";
-}
-
-/* The public _parse and _str functions of one enum, from its name table. */
-#define NAMED_ENUM(type, table, what)                                                                            \
-    oclinit_status type##_parse(const char *name, type *value) {                                                 \
-        int parsed;                                                                                              \
-        oclinit_status status = parse_name(table, COUNT(table), what, name, &parsed);                            \
-        if (status == OCLINIT_SUCCESS) *value = (type)parsed;                                                    \
-        return status;                                                                                           \
-    }                                                                                                            \
-    const char *type##_str(type value) {                                                                         \
-        return name_of(table, COUNT(table), value);                                                              \
-    }
-
-NAMED_ENUM(oclinit_scheme_kind, scheme_names, "scheme")
-NAMED_ENUM(oclinit_fan_mode, fan_mode_names, "mode")
-NAMED_ENUM(oclinit_nonlinearity, nonlinearity_names, "nonlinearity")
-NAMED_ENUM(oclinit_distribution_kind, distribution_names, "distribution")
+OI_NAMED_ENUM(oclinit_scheme_kind, scheme_names, "scheme")
+OI_NAMED_ENUM(oclinit_fan_mode, fan_mode_names, "mode")
+OI_NAMED_ENUM(oclinit_nonlinearity, nonlinearity_names, "nonlinearity")
+OI_NAMED_ENUM(oclinit_distribution_kind, distribution_names, "distribution")
 
 oclinit_scheme oclinit_scheme_default(oclinit_scheme_kind kind) {
     oclinit_scheme s;

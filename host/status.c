@@ -71,3 +71,13 @@ const char *oclinit_status_str(oclinit_status status) {
     if (name) return name;
     return (int)status < 0 && (int)status > -2000 ? "OpenCL error" : "unknown status";
 }
+
+void oi_printable(const char *text, size_t length, char *out, size_t size) {
+    size_t n = 0;
+    for (size_t i = 0; i < length && n + 4 < size; i++) {
+        unsigned char c = (unsigned char)text[i];
+        out[n++] = c >= 0x20 && c != 0x7f ? (char)c : '?';
+    }
+    if (n + 4 >= size && length > n) out[n++] = '.', out[n++] = '.', out[n++] = '.';
+    out[n] = '\0';
+}

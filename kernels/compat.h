@@ -25,6 +25,7 @@ typedef uint oi_u32;
 typedef ulong oi_u64;
 #define OI_INLINE static inline
 #define OI_CONST __constant
+#define OI_GLOBAL __global
 
 #ifndef OI_LANES
 #define OI_LANES 16
@@ -74,6 +75,7 @@ typedef int32_t oi_ivec;
 typedef float oi_fvec;
 #define OI_INLINE static inline
 #define OI_CONST static const
+#define OI_GLOBAL
 #define OI_LANES 1
 #define oi_wide_to_u32(x) ((uint32_t)(x))
 #define oi_u32_to_float(x) ((float)(x))

@@ -12,6 +12,7 @@ enum { EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
 
 int command_devices(int argc, char **argv);
 int command_init(int argc, char **argv);
+int command_normalize(int argc, char **argv);
 
 /* Strict number parsing: the whole text must be a number in range; on failure prints
  * "oclinit <command>: --<option> ..." and returns false. */

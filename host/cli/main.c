@@ -13,6 +13,8 @@ static void usage(FILE *out) {
             "Commands:\n"
             "  devices   list OpenCL platforms and devices, and which one is the default\n"
             "  init      initialize a layer on a device and write it to a .npy file\n"
+            "  normalize fit min-max or z-score statistics on a CSV or .npy table and transform it,\n"
+            "            or apply saved statistics to new data\n"
             "\n"
             "Run `oclinit <command> --help` for a command's options.\n"
             "The environment variable OCLINIT_DEVICE sets the default device (as --device does).\n",
@@ -35,6 +37,7 @@ int main(int argc, char **argv) {
     }
     if (strcmp(command, "devices") == 0) return command_devices(argc - 1, argv + 1);
     if (strcmp(command, "init") == 0) return command_init(argc - 1, argv + 1);
+    if (strcmp(command, "normalize") == 0) return command_normalize(argc - 1, argv + 1);
     fprintf(stderr, "oclinit: unknown command \"%s\"\n\n", command);
     usage(stderr);
     return EXIT_USAGE;

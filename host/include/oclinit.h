@@ -236,6 +236,89 @@ OCLINIT_API oclinit_status oclinit_init_write_npy(oclinit_runtime_t runtime, con
                                                   uint64_t seed, uint64_t stream, const char *path,
                                                   const oclinit_write_options *options);
 
+
+/* ---- Tables: CSV and .npy files of samples x features ------------------------------------------------------
+ * A table holds the numeric features of a file as a (rows, features) float32 row-major matrix, and passes an
+ * optional label column through unchanged. CSV: comma, semicolon or tab (detected), RFC 4180 quotes, LF or
+ * CRLF, blank lines skipped, a header row detected. .npy: 2-D float32 or float64 in C order (recognized by
+ * its magic bytes, whatever the file name). Writing follows the format the table was read in. Bad files are
+ * refused with the 1-based line (CSV) or row (.npy) and column of the first problem. */
+
+typedef struct oclinit_table *oclinit_table_t;
+
+typedef enum oclinit_header { OCLINIT_HEADER_AUTO, OCLINIT_HEADER_YES, OCLINIT_HEADER_NO } oclinit_header;
+
+typedef struct oclinit_read_options {
+    oclinit_header header; /* CSV: AUTO takes the first row as a header when it is text over numbers */
+    char separator;        /* CSV: ',', ';' or '\t'; 0 detects it from the first line */
+    const char *label;     /* the label column: its header name or its 1-based index; NULL for none */
+} oclinit_read_options;
+
+/* options may be NULL (all defaults). */
+OCLINIT_API oclinit_status oclinit_table_read(const char *path, const oclinit_read_options *options,
+                                              oclinit_table_t *table);
+/* Writes the table (with its current data) in the format it was read in; the file appears only when complete. */
+OCLINIT_API oclinit_status oclinit_table_write(oclinit_table_t table, const char *path);
+OCLINIT_API void oclinit_table_free(oclinit_table_t table);
+OCLINIT_API size_t oclinit_table_rows(oclinit_table_t table);
+OCLINIT_API size_t oclinit_table_features(oclinit_table_t table);
+/* The (rows, features) row-major matrix, to read or change in place. */
+OCLINIT_API float *oclinit_table_data(oclinit_table_t table);
+/* The feature's 1-based column in the file, and its header name (NULL without a header). */
+OCLINIT_API size_t oclinit_table_feature_column(oclinit_table_t table, size_t feature);
+OCLINIT_API const char *oclinit_table_feature_name(oclinit_table_t table, size_t feature);
+/* The label's 1-based column in the file (0 for none), and its header name (NULL without one). */
+OCLINIT_API size_t oclinit_table_label_column(oclinit_table_t table);
+OCLINIT_API const char *oclinit_table_label_name(oclinit_table_t table);
+
+/* ---- Normalization ----------------------------------------------------------------------------------------
+ * Fitted on training data, applied unchanged to any data, as scikit-learn's MinMaxScaler and StandardScaler:
+ *   minmax: lo + (x - min) (hi - lo) / (max - min); both ends of the training range map exactly to lo, hi.
+ *   zscore: (x - mean) / std, std the population one (ddof 0).
+ * A constant feature (max == min) becomes lo (minmax) or 0 (zscore). Statistics are computed per chunk of
+ * rows on the device (or the host twin, bit for bit the same) and merged in double. */
+
+typedef enum oclinit_normalize_method { OCLINIT_NORMALIZE_MINMAX, OCLINIT_NORMALIZE_ZSCORE } oclinit_normalize_method;
+
+OCLINIT_API oclinit_status oclinit_normalize_method_parse(const char *name, oclinit_normalize_method *method);
+OCLINIT_API const char *oclinit_normalize_method_str(oclinit_normalize_method method);
+
+typedef struct oclinit_normalizer *oclinit_normalizer_t;
+
+typedef struct oclinit_feature_stats {
+    uint64_t count;
+    double mean, std, min, max;
+} oclinit_feature_stats;
+
+/* Fits on a table's features (names and label column are kept for the statistics file). At least two rows. */
+OCLINIT_API oclinit_status oclinit_normalizer_fit(oclinit_runtime_t runtime, oclinit_normalize_method method, double lo,
+                                                  double hi, oclinit_table_t table, oclinit_normalizer_t *normalizer);
+/* Fits on (rows, features) float32 data already in a device buffer. */
+OCLINIT_API oclinit_status oclinit_normalizer_fit_buffer(oclinit_runtime_t runtime, oclinit_normalize_method method,
+                                                         double lo, double hi, cl_mem data, size_t rows,
+                                                         size_t features, oclinit_normalizer_t *normalizer);
+/* Transforms a table's features in place; they must match the fitted ones in number (and names, when both
+ * have names). */
+OCLINIT_API oclinit_status oclinit_normalizer_apply(oclinit_runtime_t runtime, oclinit_normalizer_t normalizer,
+                                                    oclinit_table_t table);
+/* Transforms rows x features floats from in to out on the device (in == out is allowed). */
+OCLINIT_API oclinit_status oclinit_normalizer_apply_buffer(oclinit_runtime_t runtime, oclinit_normalizer_t normalizer,
+                                                           cl_mem in, cl_mem out, size_t rows);
+/* A small text file (README.md, "Normalization statistics"); the file appears only when complete. */
+OCLINIT_API oclinit_status oclinit_normalizer_save(oclinit_normalizer_t normalizer, const char *path);
+OCLINIT_API oclinit_status oclinit_normalizer_load(const char *path, oclinit_normalizer_t *normalizer);
+OCLINIT_API void oclinit_normalizer_free(oclinit_normalizer_t normalizer);
+OCLINIT_API oclinit_normalize_method oclinit_normalizer_method(oclinit_normalizer_t normalizer);
+OCLINIT_API void oclinit_normalizer_range(oclinit_normalizer_t normalizer, double *lo, double *hi);
+OCLINIT_API size_t oclinit_normalizer_features(oclinit_normalizer_t normalizer);
+OCLINIT_API oclinit_feature_stats oclinit_normalizer_stats(oclinit_normalizer_t normalizer, size_t feature);
+/* The feature's name when fitted on a table with a header, else NULL. */
+OCLINIT_API const char *oclinit_normalizer_feature_name(oclinit_normalizer_t normalizer, size_t feature);
+/* The label column recorded at fitting: its header name, else its 1-based index as text; NULL for none. */
+OCLINIT_API const char *oclinit_normalizer_label(oclinit_normalizer_t normalizer);
+/* True when the feature was constant in the training data (it maps to a single value). */
+OCLINIT_API bool oclinit_normalizer_is_constant(oclinit_normalizer_t normalizer, size_t feature);
+
 #ifdef __cplusplus
 }
 #endif

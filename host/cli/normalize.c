@@ -1,0 +1,243 @@
+/* oclinit normalize: fit min-max or z-score statistics on a table and transform it, or apply saved ones. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "Usage: oclinit normalize --method minmax|zscore [--range LO,HI] --input FILE --output FILE\n"
+            "                         [--save-stats STATS] [options]\n"
+            "       oclinit normalize --stats STATS --input FILE --output FILE [options]\n"
+            "\n"
+            "The first form fits the statistics on FILE (the training data) and transforms it; the second applies\n"
+            "statistics saved by the first, unchanged, to other data (test or production), as scikit-learn's\n"
+            "MinMaxScaler and StandardScaler do:\n"
+            "  minmax   LO + (x - min) (HI - LO) / (max - min), [LO, HI] = [0, 1] unless --range says otherwise\n"
+            "  zscore   (x - mean) / std, the population std (ddof 0)\n"
+            "A constant column becomes LO (minmax) or 0 (zscore), with a warning that names it.\n"
+            "\n"
+            "Files: CSV (comma, semicolon or tab, detected; quoted fields; a header row detected) or .npy (2-D\n"
+            "float32 or float64). The output has the input's format, header and column order; it appears only\n"
+            "when complete.\n"
+            "\n"
+            "Options:\n"
+            "  --label COL          a column passed through unchanged and never normalized: header name or\n"
+            "                       1-based index (with --stats, the statistics' label is the default)\n"
+            "  --no-header          CSV: the first row is data      --header   CSV: the first row is a header\n"
+            "  --separator C        CSV: , ; or tab (default: detected from the first line)\n"
+            "  --device D           P:D, part of a device name, or cpu for the host C path\n"
+            "  --quiet              no summary\n"
+            "  -h, --help           this text\n"
+            "\n"
+            "Example:\n"
+            "  oclinit normalize --method zscore --label y --input train.csv --output train_z.csv --save-stats z.txt\n"
+            "  oclinit normalize --stats z.txt --input test.csv --output test_z.csv\n");
+}
+
+enum {
+    OPT_METHOD = 1000, OPT_RANGE, OPT_INPUT, OPT_OUTPUT, OPT_SAVE_STATS, OPT_STATS, OPT_LABEL, OPT_NO_HEADER,
+    OPT_HEADER, OPT_SEPARATOR, OPT_DEVICE, OPT_QUIET, OPT_HELP
+};
+
+static const struct option long_options[] = {
+    {"method", required_argument, NULL, OPT_METHOD},       {"range", required_argument, NULL, OPT_RANGE},
+    {"input", required_argument, NULL, OPT_INPUT},         {"output", required_argument, NULL, OPT_OUTPUT},
+    {"save-stats", required_argument, NULL, OPT_SAVE_STATS}, {"stats", required_argument, NULL, OPT_STATS},
+    {"label", required_argument, NULL, OPT_LABEL},         {"no-header", no_argument, NULL, OPT_NO_HEADER},
+    {"header", no_argument, NULL, OPT_HEADER},             {"separator", required_argument, NULL, OPT_SEPARATOR},
+    {"device", required_argument, NULL, OPT_DEVICE},       {"quiet", no_argument, NULL, OPT_QUIET},
+    {"help", no_argument, NULL, OPT_HELP},                 {NULL, 0, NULL, 0},
+};
+
+typedef struct normalize_args {
+    const char *method, *range, *input, *output, *save_stats, *stats, *label, *device;
+    oclinit_read_options read;
+    bool quiet;
+} normalize_args;
+
+static const char *const command = "normalize";
+
+/* Returns -1 to go on, else the exit code. */
+static int parse_arguments(int argc, char **argv, normalize_args *args) {
+    memset(args, 0, sizeof *args);
+    opterr = 0;
+    optind = 1;
+    int id;
+    while ((id = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+        switch (id) {
+        case 'h':
+        case OPT_HELP: usage(stdout); return EXIT_SUCCESS;
+        case OPT_METHOD: args->method = optarg; break;
+        case OPT_RANGE: args->range = optarg; break;
+        case OPT_INPUT: args->input = optarg; break;
+        case OPT_OUTPUT: args->output = optarg; break;
+        case OPT_SAVE_STATS: args->save_stats = optarg; break;
+        case OPT_STATS: args->stats = optarg; break;
+        case OPT_LABEL: args->label = optarg; break;
+        case OPT_NO_HEADER: args->read.header = OCLINIT_HEADER_NO; break;
+        case OPT_HEADER: args->read.header = OCLINIT_HEADER_YES; break;
+        case OPT_DEVICE: args->device = optarg; break;
+        case OPT_QUIET: args->quiet = true; break;
+        case OPT_SEPARATOR:
+            if (strcmp(optarg, "tab") == 0 || strcmp(optarg, "\\t") == 0 || strcmp(optarg, "\t") == 0)
+                args->read.separator = '\t';
+            else if (strcmp(optarg, ",") == 0 || strcmp(optarg, ";") == 0)
+                args->read.separator = optarg[0];
+            else {
+                fprintf(stderr, "oclinit normalize: --separator must be , ; or tab, got \"%s\"\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case ':': fprintf(stderr, "oclinit normalize: %s needs a value\n", argv[optind - 1]); return EXIT_USAGE;
+        default:
+            fprintf(stderr, "oclinit normalize: unknown option %s (see oclinit normalize --help)\n", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    const char *problem = NULL;
+    if (optind < argc) problem = "unexpected argument";
+    else if (!args->method == !args->stats) problem = "give either --method (to fit) or --stats (to apply saved statistics)";
+    else if (!args->input) problem = "--input is required";
+    else if (!args->output) problem = "--output is required";
+    else if (args->stats && (args->range || args->save_stats)) problem = "--range and --save-stats go with --method, not --stats";
+    if (problem) {
+        fprintf(stderr, "oclinit normalize: %s%s%s%s (see oclinit normalize --help)\n", problem,
+                optind < argc ? " \"" : "", optind < argc ? argv[optind] : "", optind < argc ? "\"" : "");
+        return EXIT_USAGE;
+    }
+    return -1;
+}
+
+static bool parse_range(const char *text, double *lo, double *hi) {
+    char *comma = strchr(text, ',');
+    if (!comma) {
+        fprintf(stderr, "oclinit normalize: --range needs LO,HI, got \"%s\"\n", text);
+        return false;
+    }
+    char low[64];
+    snprintf(low, sizeof low, "%.*s", (int)(comma - text), text);
+    if (!parse_double(command, "range", low, lo) || !parse_double(command, "range", comma + 1, hi)) return false;
+    if (!(*lo < *hi)) {
+        fprintf(stderr, "oclinit normalize: --range needs LO < HI, got %g,%g\n", *lo, *hi);
+        return false;
+    }
+    return true;
+}
+
+/* Both files or neither: the statistics go to a temporary name first (itself written atomically), the data
+ * to their place, and the statistics are renamed last. */
+static oclinit_status write_outputs(oclinit_table_t table, const char *output, oclinit_normalizer_t normalizer,
+                                    const char *stats_path) {
+    char pending[4096] = "";
+    oclinit_status status = OCLINIT_SUCCESS;
+    if (normalizer) {
+        snprintf(pending, sizeof pending, "%s.pending-%ld", stats_path, (long)getpid());
+        status = oclinit_normalizer_save(normalizer, pending);
+        if (status != OCLINIT_SUCCESS) return status;
+    }
+    status = oclinit_table_write(table, output);
+    if (normalizer && status == OCLINIT_SUCCESS && rename(pending, stats_path) != 0) {
+        fprintf(stderr, "oclinit normalize: error: %s was written, but renaming %s to %s failed: %s\n", output,
+                pending, stats_path, strerror(errno));
+        status = OCLINIT_ERROR_IO;
+    }
+    if (normalizer && status != OCLINIT_SUCCESS) unlink(pending);
+    return status;
+}
+
+static void describe_feature(oclinit_normalizer_t n, size_t f, oclinit_table_t table, char *text, size_t size) {
+    const char *name = oclinit_normalizer_feature_name(n, f);
+    size_t column = oclinit_table_feature_column(table, f);
+    if (name) snprintf(text, size, "column %zu (\"%s\")", column, name);
+    else snprintf(text, size, "column %zu", column);
+}
+
+static void print_summary(const normalize_args *args, oclinit_normalizer_t n, oclinit_table_t table,
+                          oclinit_runtime_t runtime, double seconds) {
+    double lo, hi;
+    oclinit_normalizer_range(n, &lo, &hi);
+    const char *label = oclinit_normalizer_label(n);
+    printf("normalized %s -> %s: %zu rows x %zu features, %s%s", args->input, args->output, oclinit_table_rows(table),
+           oclinit_table_features(table), oclinit_normalize_method_str(oclinit_normalizer_method(n)),
+           args->stats ? " with saved statistics" : "");
+    if (oclinit_normalizer_method(n) == OCLINIT_NORMALIZE_MINMAX) printf(" to [%g, %g]", lo, hi);
+    if (oclinit_table_label_column(table))
+        printf(", label column %zu%s%s%s passed through", oclinit_table_label_column(table),
+               label ? " (\"" : "", label ? label : "", label ? "\")" : "");
+    printf(", on %s, %.3f s\n", oclinit_runtime_get_device(runtime)->name, seconds);
+    printf("  %-28s %12s %12s %12s %12s\n", "feature", "mean", "std", "min", "max");
+    size_t features = oclinit_normalizer_features(n), shown = features <= 20 ? features : 16;
+    for (size_t f = 0; f < shown; f++) {
+        oclinit_feature_stats s = oclinit_normalizer_stats(n, f);
+        char text[64];
+        describe_feature(n, f, table, text, sizeof text);
+        printf("  %-28.28s %12.6g %12.6g %12.6g %12.6g\n", text, s.mean, s.std, s.min, s.max);
+    }
+    if (shown < features) printf("  ... and %zu more features\n", features - shown);
+    if (args->save_stats) printf("statistics saved to %s\n", args->save_stats);
+}
+
+int command_normalize(int argc, char **argv) {
+    normalize_args args;
+    int code = parse_arguments(argc, argv, &args);
+    if (code >= 0) return code;
+    double lo = 0, hi = 1;
+    oclinit_normalize_method method = OCLINIT_NORMALIZE_ZSCORE;
+    if (args.method && oclinit_normalize_method_parse(args.method, &method) != OCLINIT_SUCCESS) {
+        fprintf(stderr, "oclinit normalize: %s\n", oclinit_error_detail());
+        return EXIT_USAGE;
+    }
+    if (args.range && method != OCLINIT_NORMALIZE_MINMAX) {
+        fprintf(stderr, "oclinit normalize: --range goes with --method minmax\n");
+        return EXIT_USAGE;
+    }
+    if (args.range && !parse_range(args.range, &lo, &hi)) return EXIT_USAGE;
+
+    oclinit_normalizer_t normalizer = NULL;
+    oclinit_table_t table = NULL;
+    oclinit_runtime_t runtime = NULL;
+    oclinit_status status = OCLINIT_SUCCESS;
+    code = EXIT_FAILURE;
+    if (args.stats) {
+        status = oclinit_normalizer_load(args.stats, &normalizer);
+        if (status != OCLINIT_SUCCESS) goto failed;
+    }
+    args.read.label = args.label ? args.label : normalizer ? oclinit_normalizer_label(normalizer) : NULL;
+    status = oclinit_table_read(args.input, &args.read, &table);
+    if (status != OCLINIT_SUCCESS) goto failed;
+    status = oclinit_runtime_create(args.device, &runtime);
+    if (status != OCLINIT_SUCCESS) goto failed;
+
+    double start = seconds_now();
+    if (!normalizer) {
+        status = oclinit_normalizer_fit(runtime, method, lo, hi, table, &normalizer);
+        if (status != OCLINIT_SUCCESS) goto failed;
+    }
+    for (size_t f = 0; f < oclinit_normalizer_features(normalizer); f++) {
+        if (!oclinit_normalizer_is_constant(normalizer, f)) continue;
+        char text[64];
+        describe_feature(normalizer, f, table, text, sizeof text);
+        fprintf(stderr, "oclinit normalize: warning: %s is constant (%g) in the training data; it becomes %g\n", text,
+                oclinit_normalizer_stats(normalizer, f).min, oclinit_normalizer_method(normalizer) == OCLINIT_NORMALIZE_MINMAX ? lo : 0.0);
+    }
+    status = oclinit_normalizer_apply(runtime, normalizer, table);
+    if (status != OCLINIT_SUCCESS) goto failed;
+    status = write_outputs(table, args.output, args.save_stats ? normalizer : NULL, args.save_stats);
+    if (status != OCLINIT_SUCCESS) goto failed;
+    if (!args.quiet) print_summary(&args, normalizer, table, runtime, seconds_now() - start);
+    code = EXIT_SUCCESS;
+    goto done;
+failed:
+    report_failure(command, status);
+    if (status == OCLINIT_ERROR_KERNEL_BUILD) fprintf(stderr, "%s\n", oclinit_runtime_get_build_log(runtime));
+done:
+    oclinit_runtime_free(runtime);
+    oclinit_table_free(table);
+    oclinit_normalizer_free(normalizer);
+    return code;
+}

@@ -1,0 +1,135 @@
+/* Tables: reading a file into memory, choosing the reader by content, accessors, writing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static const char npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
+
+oclinit_status oi_table_parse(const char *name, char *data, size_t size, const oclinit_read_options *options,
+                              oclinit_table_t *table) {
+    oclinit_read_options defaults = {0};
+    oclinit_table_t t = calloc(1, sizeof *t);
+    if (!t) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating a table");
+    t->label_column = OI_NO_LABEL;
+    t->is_npy = size >= sizeof npy_magic && memcmp(data, npy_magic, sizeof npy_magic) == 0;
+    oclinit_status status = t->is_npy ? oi_npy_parse(name, (const unsigned char *)data, size, options ? options : &defaults, t)
+                                      : oi_csv_parse(name, data, size, options ? options : &defaults, t);
+    if (status != OCLINIT_SUCCESS) {
+        oclinit_table_free(t);
+        return status;
+    }
+    *table = t;
+    return OCLINIT_SUCCESS;
+}
+
+oclinit_status oi_read_file(const char *path, char **data, size_t *size) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    struct stat st;
+    *data = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return oi_fail(OCLINIT_ERROR_IO, "cannot open %s: %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        status = oi_fail(OCLINIT_ERROR_IO, "%s is not a regular file", path);
+        goto cleanup;
+    }
+    *size = (size_t)st.st_size;
+    *data = malloc(*size + 1);
+    if (!*data) {
+        status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "%s (%.1f MiB) does not fit in memory", path, *size / 1048576.0);
+        goto cleanup;
+    }
+    for (size_t done = 0; done < *size;) {
+        ssize_t n = read(fd, *data + done, *size - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            status = oi_fail(OCLINIT_ERROR_IO, "reading %s: %s", path, n < 0 ? strerror(errno) : "the file shrank");
+            goto cleanup;
+        }
+        done += (size_t)n;
+    }
+    (*data)[*size] = '\0';
+cleanup:
+    if (status != OCLINIT_SUCCESS) {
+        free(*data);
+        *data = NULL;
+    }
+    close(fd);
+    return status;
+}
+
+oclinit_status oclinit_table_read(const char *path, const oclinit_read_options *options, oclinit_table_t *table) {
+    char *data;
+    size_t size;
+    if (!path || !table) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "path or table is NULL");
+    *table = NULL;
+    oclinit_status status = oi_read_file(path, &data, &size);
+    if (status != OCLINIT_SUCCESS) return status;
+    status = oi_table_parse(path, data, size, options, table);
+    free(data);
+    return status;
+}
+
+oclinit_status oi_table_write_to(oclinit_table_t table, oi_output *out) {
+    return table->is_npy ? oi_npy_write(table, out) : oi_csv_write(table, out);
+}
+
+oclinit_status oclinit_table_write(oclinit_table_t table, const char *path) {
+    if (!table) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "table is NULL");
+    oi_output *out = malloc(sizeof *out);
+    if (!out) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating an output file");
+    oclinit_status status = oi_output_open(path, out);
+    if (status == OCLINIT_SUCCESS) status = oi_table_write_to(table, out);
+    if (status == OCLINIT_SUCCESS) status = oi_output_commit(out);
+    oi_output_abort(out);
+    free(out);
+    return status;
+}
+
+void oclinit_table_free(oclinit_table_t table) {
+    if (!table) return;
+    for (size_t r = 0; table->label_text && r < table->rows; r++) free(table->label_text[r]);
+    free(table->label_text);
+    free(table->label_values);
+    for (size_t c = 0; table->names && c < table->columns; c++) free(table->names[c]);
+    free(table->names);
+    free(table->data);
+    free(table);
+}
+
+size_t oclinit_table_rows(oclinit_table_t table) {
+    return table->rows;
+}
+
+size_t oclinit_table_features(oclinit_table_t table) {
+    return table->features;
+}
+
+float *oclinit_table_data(oclinit_table_t table) {
+    return table->data;
+}
+
+/* Features are the file's columns without the label column. */
+static size_t column_of(oclinit_table_t table, size_t feature) {
+    return feature < table->label_column ? feature : feature + 1;
+}
+
+size_t oclinit_table_feature_column(oclinit_table_t table, size_t feature) {
+    return column_of(table, feature) + 1;
+}
+
+const char *oclinit_table_feature_name(oclinit_table_t table, size_t feature) {
+    return table->names ? table->names[column_of(table, feature)] : NULL;
+}
+
+size_t oclinit_table_label_column(oclinit_table_t table) {
+    return table->label_column == OI_NO_LABEL ? 0 : table->label_column + 1;
+}
+
+const char *oclinit_table_label_name(oclinit_table_t table) {
+    return table->names && table->label_column != OI_NO_LABEL ? table->names[table->label_column] : NULL;
+}
