@@ -173,18 +173,19 @@ static void init_writes_a_layer(void **state) {
     free(r);
 }
 
-/* Runs a failing command and checks the message, the exit code, and that the directory holds only the file
- * that was there before (with its content unchanged). */
+/* Runs a failing command and checks the message, the exit code, and that the directory holds the same files
+ * as before, among them a file at the output path with its content unchanged. */
 static void expect_failure(const char *const *args, const run_options *options, const char *message) {
     const char *keep = path_in_dir("kept.npy");
     FILE *f = fopen(keep, "w");
     fputs("keep me", f);
     fclose(f);
+    size_t entries = count_entries(work_dir, NULL);
     run_result *r = run(args, options);
     if (r->exit_code == 0) print_error("succeeded but should not: %s\n", r->out);
     assert_true(r->exit_code != 0 && r->exit_code < 128);
     expect_output(r, message, true);
-    assert_int_equal(count_entries(work_dir, NULL), 1);
+    assert_int_equal(count_entries(work_dir, NULL), entries);
     char content[16] = "";
     f = fopen(keep, "r");
     assert_non_null(fgets(content, sizeof content, f));
@@ -308,6 +309,89 @@ static void interrupt_leaves_nothing(void **state) {
     free(r);
 }
 
+static void write_text_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *read_text_file(const char *path) {
+    static char text[4096];
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    return text;
+}
+
+#define NORMALIZE(...) ((const char *const[]){"normalize", __VA_ARGS__, NULL})
+
+static void normalize_fits_and_applies(void **state) {
+    (void)state;
+    char train[300], test[300], out[300], stats[300];
+    snprintf(train, sizeof train, "%s", path_in_dir("train.csv"));
+    snprintf(test, sizeof test, "%s", path_in_dir("test.csv"));
+    snprintf(out, sizeof out, "%s", path_in_dir("out.csv"));
+    snprintf(stats, sizeof stats, "%s", path_in_dir("stats.txt"));
+    write_text_file(train, "height;\"class\";weight\n1.0;\"a;b\";10\n2.0;b;30\n3.0;c;20\n");
+    write_text_file(test, "height;class;weight\n4;x;40\n");
+    run_result *r = run(NORMALIZE("--method", "minmax", "--label", "class", "--input", train, "--output", out,
+                                  "--save-stats", stats),
+                        NULL);
+    assert_int_equal(r->exit_code, 0);
+    expect_output(r, "3 rows x 2 features, minmax to [0, 1], label column 2 (\"class\") passed through", false);
+    assert_string_equal(read_text_file(out), "height;class;weight\n0;\"a;b\";0\n0.5;b;1\n1;c;0.5\n");
+    expect_output(r, "statistics saved to", false);
+    free(r);
+    assert_non_null(strstr(read_text_file(stats), "feature 2 \"weight\" 3 20"));
+    /* Saved statistics on new data; the label comes from the statistics file. */
+    r = run(NORMALIZE("--stats", stats, "--input", test, "--output", out, "--device", "cpu"), NULL);
+    assert_int_equal(r->exit_code, 0);
+    assert_string_equal(read_text_file(out), "height;class;weight\n1.5;x;1.5\n");
+    free(r);
+}
+
+static void normalize_bad_inputs(void **state) {
+    (void)state;
+    char train[300], out[300];
+    snprintf(train, sizeof train, "%s", path_in_dir("train.csv"));
+    snprintf(out, sizeof out, "%s", path_in_dir("kept.npy"));
+    const char *cases[][2] = {
+        {"a,b\n1,2\n3,x\n", "line 3, column 2 (b): \"x\" is not a number"},
+        {"a,b\n1,2\n3\n", "line 3, column 2: the row has 1 fields where line 1 has 2"},
+        {"a,b\n1,2\n", "at least 2 rows"},
+        {"a,b\n1,inf\n2,2\n", "line 2, column 2 (b): inf is not a finite"},
+        {"", "is empty"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        write_text_file(train, cases[k][0]);
+        expect_failure(NORMALIZE("--method", "zscore", "--input", train, "--output", out), NULL, cases[k][1]);
+        unlink(train);
+    }
+    write_text_file(train, "a,b\n1,2\n3,4\n");
+    expect_failure(NORMALIZE("--input", train, "--output", out), NULL, "give either --method");
+    expect_failure(NORMALIZE("--method", "zscore", "--stats", train, "--input", train, "--output", out), NULL,
+                   "give either --method");
+    expect_failure(NORMALIZE("--method", "zscore", "--range", "0,2", "--input", train, "--output", out), NULL,
+                   "--range goes with --method minmax");
+    expect_failure(NORMALIZE("--method", "minmax", "--range", "2,1", "--input", train, "--output", out), NULL,
+                   "--range needs LO < HI");
+    expect_failure(NORMALIZE("--method", "cubic", "--input", train, "--output", out), NULL, "unknown method \"cubic\"");
+    expect_failure(NORMALIZE("--method", "zscore", "--label", "c", "--input", train, "--output", out), NULL,
+                   "no column is named \"c\"");
+    expect_failure(NORMALIZE("--stats", train, "--input", train, "--output", out), NULL,
+                   "is not an oclinit statistics file");
+    expect_failure(NORMALIZE("--method", "zscore", "--input", path_in_dir("missing.csv"), "--output", out), NULL,
+                   "cannot open");
+    /* Both files or neither: statistics into a missing directory leave no output either. */
+    expect_failure(NORMALIZE("--method", "zscore", "--input", train, "--output", out, "--save-stats",
+                             "/nonexistent-oclinit-dir/stats.txt"),
+                   NULL, "cannot create /nonexistent-oclinit-dir/stats.txt");
+    unlink(train);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(help_is_there, setup_dir, remove_dir),
@@ -320,6 +404,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(device_allocation_failure, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(no_opencl_platform, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(interrupt_leaves_nothing, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(normalize_fits_and_applies, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(normalize_bad_inputs, setup_dir, remove_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
