@@ -4,54 +4,15 @@
  *
  *   build/bench/bench_init [--elements N] [--repeat R] [--device D] */
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
+#include "timing.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-
-extern const char bench_kernel_fill[];
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int compare_doubles(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-typedef struct timing {
-    double median, min, max;
-} timing;
-
-typedef oclinit_status (*job_fn)(void *context);
-
-static timing measure(job_fn job, void *context, int repeat) {
-    double *seconds = calloc((size_t)repeat, sizeof *seconds);
-    timing t = {NAN, NAN, NAN};
-    if (job(context) != OCLINIT_SUCCESS) goto done; /* warm-up: compiles kernels, touches pages */
-    for (int r = 0; r < repeat; r++) {
-        double start = now();
-        if (job(context) != OCLINIT_SUCCESS) goto done;
-        seconds[r] = now() - start;
-    }
-    qsort(seconds, (size_t)repeat, sizeof *seconds, compare_doubles);
-    t.median = seconds[repeat / 2];
-    t.min = seconds[0];
-    t.max = seconds[repeat - 1];
-done:
-    if (isnan(t.median)) fprintf(stderr, "bench_init: %s: %s\n", oclinit_status_str(OCLINIT_ERROR_IO), oclinit_error_detail());
-    free(seconds);
-    return t;
-}
 
 typedef struct job {
     oclinit_runtime_t runtime;
@@ -59,7 +20,6 @@ typedef struct job {
     uint64_t elements;
     cl_mem buffer;
     float *host;
-    cl_kernel store;
 } job;
 
 static oclinit_status device_fill(void *context) {
@@ -74,10 +34,7 @@ static oclinit_status host_fill(void *context) {
 
 static oclinit_status store_kernel(void *context) {
     job *j = context;
-    size_t items = (size_t)(j->elements / 16);
-    cl_command_queue queue = oclinit_runtime_get_queue(j->runtime);
-    if (clEnqueueNDRangeKernel(queue, j->store, 1, NULL, &items, NULL, 0, NULL, NULL) != CL_SUCCESS) return OCLINIT_ERROR_IO;
-    return clFinish(queue) == CL_SUCCESS ? OCLINIT_SUCCESS : OCLINIT_ERROR_IO;
+    return bench_store(j->runtime, j->buffer, (size_t)j->elements);
 }
 
 static oclinit_status fill_buffer(void *context) {
@@ -120,25 +77,17 @@ int main(int argc, char **argv) {
     }
 
     job j = {.elements = elements};
-    cl_program program = NULL;
-    cl_int error;
     oclinit_status status = oclinit_runtime_create(device, &j.runtime);
     if (status == OCLINIT_SUCCESS && !oclinit_runtime_get_context(j.runtime)) {
         fprintf(stderr, "bench_init: needs an OpenCL device, not the host C path\n");
         return 1;
     }
-    if (status == OCLINIT_SUCCESS) status = oi_runtime_build(j.runtime, "bench/fill.cl", bench_kernel_fill, &program);
     if (status == OCLINIT_SUCCESS) status = oi_buffer_create(j.runtime, elements * sizeof(float), &j.buffer);
     j.host = malloc(elements * sizeof(float));
     if (status != OCLINIT_SUCCESS || !j.host) {
         fprintf(stderr, "bench_init: %s: %s\n", oclinit_status_str(status), oclinit_error_detail());
         return 1;
     }
-    j.store = clCreateKernel(program, "store_constant", &error);
-    float value = 0.5f;
-    clSetKernelArg(j.store, 0, sizeof j.buffer, &j.buffer);
-    clSetKernelArg(j.store, 1, sizeof value, &value);
-
     const oclinit_device_info *info = oclinit_runtime_get_device(j.runtime);
     printf("bench_init: %llu float32 elements (%.0f MiB), median of %d runs after a warm-up\n",
            (unsigned long long)elements, elements * 4.0 / 1048576, repeat);
@@ -149,8 +98,8 @@ int main(int argc, char **argv) {
            1
 #endif
     );
-    report("store-only kernel", "device", measure(store_kernel, &j, repeat), elements);
-    report("clEnqueueFillBuffer", "device", measure(fill_buffer, &j, repeat), elements);
+    report("store-only kernel", "device", bench_measure(store_kernel, &j, repeat), elements);
+    report("clEnqueueFillBuffer", "device", bench_measure(fill_buffer, &j, repeat), elements);
 
     static const struct {
         const char *name;
@@ -165,11 +114,9 @@ int main(int argc, char **argv) {
             return 1;
         }
         j.distribution.rows = (int64_t)elements, j.distribution.columns = 1;
-        report(schemes[s].name, "device", measure(device_fill, &j, repeat), elements);
-        report(schemes[s].name, "host", measure(host_fill, &j, repeat), elements);
+        report(schemes[s].name, "device", bench_measure(device_fill, &j, repeat), elements);
+        report(schemes[s].name, "host", bench_measure(host_fill, &j, repeat), elements);
     }
-    clReleaseKernel(j.store);
-    clReleaseProgram(program);
     clReleaseMemObject(j.buffer);
     free(j.host);
     oclinit_runtime_free(j.runtime);

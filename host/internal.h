@@ -8,13 +8,14 @@
 extern const char oi_kernel_init[];
 extern const char oi_kernel_normalize[];
 
-enum { OI_PROGRAM_INIT, OI_PROGRAM_NORMALIZE, OI_PROGRAM_COUNT };
+enum { OI_PROGRAM_INIT, OI_PROGRAM_NORMALIZE, OI_PROGRAM_NORMALIZE_ONE_LANE, OI_PROGRAM_COUNT };
 enum {
     OI_KERNEL_UNIFORM,
     OI_KERNEL_NORMAL,
     OI_KERNEL_TRUNC_NORMAL,
     OI_KERNEL_EYE_DIAGONAL,
     OI_KERNEL_FIT_CHUNKS,
+    OI_KERNEL_FIT_CHUNKS_ONE_LANE, /* for fewer features than lanes */
     OI_KERNEL_NORMALIZE_APPLY,
     OI_KERNEL_COUNT
 };
@@ -156,6 +157,8 @@ oclinit_status oi_csv_write(oclinit_table_t table, oi_output *out);
 oclinit_status oi_npy_write(oclinit_table_t table, oi_output *out);
 /* A table written to out in the format it was read in. */
 oclinit_status oi_table_write_to(oclinit_table_t table, oi_output *out);
+/* A statistics file from memory (data holds size + 1 bytes, data[size] == 0, and may be modified). */
+oclinit_status oi_normalizer_parse(const char *name, char *data, size_t size, oclinit_normalizer_t *normalizer);
 /* The statistics file, written to out (so the CLI can publish it together with the data). */
 oclinit_status oi_normalizer_write_to(oclinit_normalizer_t normalizer, oi_output *out);
 

@@ -84,8 +84,9 @@ static oclinit_status fit_chunks_device(oclinit_runtime_t rt, cl_mem x, size_t r
     cl_ulong rows_arg = rows, features_arg = features;
     size_t last = rows - (chunks - 1) * OI_FIT_CHUNK_ROWS;
     cl_float inverse_full = inverse(OI_FIT_CHUNK_ROWS), inverse_last = inverse(last);
-    size_t items[2] = {features, chunks};
-    OI_CHECK(oi_runtime_kernel(rt, OI_KERNEL_FIT_CHUNKS, &kernel));
+    size_t lanes = features >= rt->lanes ? rt->lanes : 1; /* lanes are features: narrower data take one lane */
+    size_t items[2] = {(features + lanes - 1) / lanes, chunks};
+    OI_CHECK(oi_runtime_kernel(rt, lanes > 1 ? OI_KERNEL_FIT_CHUNKS : OI_KERNEL_FIT_CHUNKS_ONE_LANE, &kernel));
     OI_CHECK(oi_buffer_create(rt, bytes, &out));
     OI_CL_CHECK(clSetKernelArg(kernel, 0, sizeof x, &x));
     OI_CL_CHECK(clSetKernelArg(kernel, 1, sizeof rows_arg, &rows_arg));
@@ -558,19 +559,16 @@ static bool parse_finite(const char *text, double *value) {
     return end != text && *end == '\0' && isfinite(*value);
 }
 
-oclinit_status oclinit_normalizer_load(const char *path, oclinit_normalizer_t *normalizer) {
+oclinit_status oi_normalizer_parse(const char *path, char *data, size_t size, oclinit_normalizer_t *normalizer) {
     oclinit_status status = OCLINIT_SUCCESS;
     oclinit_normalizer_t n = NULL;
-    char *data = NULL;
-    size_t size = 0, line_number = 0, features_seen = 0;
+    size_t line_number = 0, features_seen = 0;
     locale_t c_locale = (locale_t)0, previous = (locale_t)0;
     bool have_magic = false, have_method = false, have_range = false, have_label = false;
     oclinit_normalize_method method = OCLINIT_NORMALIZE_ZSCORE;
     double lo = 0, hi = 1;
     char *label = NULL;
 
-    if (!path || !normalizer) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "path or normalizer is NULL");
-    OI_CHECK(oi_read_file(path, &data, &size));
     c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
     if (!c_locale) {
         status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "creating the C locale");
@@ -671,7 +669,18 @@ cleanup:
     if (previous) uselocale(previous);
     if (c_locale) freelocale(c_locale);
     free(label);
-    free(data);
     oclinit_normalizer_free(n);
+    return status;
+}
+
+oclinit_status oclinit_normalizer_load(const char *path, oclinit_normalizer_t *normalizer) {
+    char *data;
+    size_t size;
+    if (!path || !normalizer) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "path or normalizer is NULL");
+    *normalizer = NULL;
+    oclinit_status status = oi_read_file(path, &data, &size);
+    if (status != OCLINIT_SUCCESS) return status;
+    status = oi_normalizer_parse(path, data, size, normalizer);
+    free(data);
     return status;
 }

@@ -283,7 +283,8 @@ static void keep_build_log(oclinit_runtime_t runtime, cl_program program) {
     runtime->build_log[size] = '\0';
 }
 
-oclinit_status oi_runtime_build(oclinit_runtime_t runtime, const char *name, const char *source, cl_program *program) {
+static oclinit_status build(oclinit_runtime_t runtime, const char *name, const char *source, unsigned lanes,
+                            cl_program *program) {
     oclinit_status status = OCLINIT_SUCCESS;
     cl_program built = NULL;
     cl_int error;
@@ -292,7 +293,7 @@ oclinit_status oi_runtime_build(oclinit_runtime_t runtime, const char *name, con
     if (!runtime->device) return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "the host C path has no kernels to build");
     built = clCreateProgramWithSource(runtime->context, 1, &source, NULL, &error);
     OI_CL_CHECK(error);
-    snprintf(options, sizeof options, "-D OI_LANES=%u", runtime->lanes);
+    snprintf(options, sizeof options, "-D OI_LANES=%u", lanes);
     error = clBuildProgram(built, 1, &runtime->device, options, NULL, NULL);
     keep_build_log(runtime, built);
     if (error == CL_BUILD_PROGRAM_FAILURE || error == CL_INVALID_BUILD_OPTIONS) {
@@ -308,6 +309,10 @@ cleanup:
     return status;
 }
 
+oclinit_status oi_runtime_build(oclinit_runtime_t runtime, const char *name, const char *source, cl_program *program) {
+    return build(runtime, name, source, runtime->lanes, program);
+}
+
 oclinit_status oi_runtime_set_lanes(oclinit_runtime_t runtime, unsigned lanes) {
     if (lanes != 1 && lanes != 2 && lanes != 4 && lanes != 8 && lanes != 16)
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "lanes must be 1, 2, 4, 8 or 16, got %u", lanes);
@@ -321,9 +326,11 @@ oclinit_status oi_runtime_kernel(oclinit_runtime_t runtime, int which, cl_kernel
     static const struct {
         const char *name;
         const char *source;
+        unsigned lanes; /* 0: the device's */
     } programs[OI_PROGRAM_COUNT] = {
-        [OI_PROGRAM_INIT] = {"kernels/init.cl", oi_kernel_init},
-        [OI_PROGRAM_NORMALIZE] = {"kernels/normalize.cl", oi_kernel_normalize},
+        [OI_PROGRAM_INIT] = {"kernels/init.cl", oi_kernel_init, 0},
+        [OI_PROGRAM_NORMALIZE] = {"kernels/normalize.cl", oi_kernel_normalize, 0},
+        [OI_PROGRAM_NORMALIZE_ONE_LANE] = {"kernels/normalize.cl", oi_kernel_normalize, 1},
     };
     static const struct {
         const char *name;
@@ -334,13 +341,15 @@ oclinit_status oi_runtime_kernel(oclinit_runtime_t runtime, int which, cl_kernel
         [OI_KERNEL_TRUNC_NORMAL] = {"oi_init_trunc_normal", OI_PROGRAM_INIT},
         [OI_KERNEL_EYE_DIAGONAL] = {"oi_init_eye_diagonal", OI_PROGRAM_INIT},
         [OI_KERNEL_FIT_CHUNKS] = {"oi_fit_chunks", OI_PROGRAM_NORMALIZE},
+        [OI_KERNEL_FIT_CHUNKS_ONE_LANE] = {"oi_fit_chunks", OI_PROGRAM_NORMALIZE_ONE_LANE},
         [OI_KERNEL_NORMALIZE_APPLY] = {"oi_normalize_apply", OI_PROGRAM_NORMALIZE},
     };
     oclinit_status status = OCLINIT_SUCCESS;
     cl_int error;
     int program = kernels[which].program;
+    unsigned lanes = programs[program].lanes ? programs[program].lanes : runtime->lanes;
     if (!runtime->programs[program])
-        OI_CHECK(oi_runtime_build(runtime, programs[program].name, programs[program].source, &runtime->programs[program]));
+        OI_CHECK(build(runtime, programs[program].name, programs[program].source, lanes, &runtime->programs[program]));
     if (!runtime->kernels[which]) {
         runtime->kernels[which] = clCreateKernel(runtime->programs[program], kernels[which].name, &error);
         OI_CL_CHECK(error);

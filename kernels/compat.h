@@ -41,6 +41,8 @@ typedef float oi_fvec;
 #define oi_fvec_bits(x) as_uint(x)
 #define oi_bits_fvec(x) as_float(x)
 #define oi_uvec_as_ivec(x) as_int(x)
+#define oi_load_lanes(p) (*(p))
+#define oi_store_lanes(v, p) (*(p) = (v))
 #else
 #define OI_CAT_(a, b) a##b
 #define OI_CAT(a, b) OI_CAT_(a, b)
@@ -54,6 +56,9 @@ typedef OI_CAT(float, OI_LANES) oi_fvec;
 #define oi_fvec_bits(x) OI_CAT(as_uint, OI_LANES)(x)
 #define oi_bits_fvec(x) OI_CAT(as_float, OI_LANES)(x)
 #define oi_uvec_as_ivec(x) OI_CAT(as_int, OI_LANES)(x)
+/* OI_LANES consecutive floats at p (any float alignment) */
+#define oi_load_lanes(p) OI_CAT(vload, OI_LANES)(0, (p))
+#define oi_store_lanes(v, p) OI_CAT(vstore, OI_LANES)((v), 0, (p))
 #endif
 
 #else
@@ -81,6 +86,8 @@ typedef float oi_fvec;
 #define oi_u32_to_float(x) ((float)(x))
 #define oi_i32_to_float(x) ((float)(x))
 #define oi_uvec_as_ivec(x) ((int32_t)(x))
+#define oi_load_lanes(p) (*(p))
+#define oi_store_lanes(v, p) (*(p) = (v))
 
 static inline uint32_t oi_fvec_bits(float x) {
     uint32_t u;

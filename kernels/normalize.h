@@ -17,34 +17,35 @@
 #define OI_FIT_CHUNK_ROWS 1024
 #define OI_CHUNK_STATS_FIELDS 5
 
+/* For OI_LANES consecutive features at once: lane l is feature first_feature + l. */
 typedef struct oi_chunk_stats {
-    float shift, mean, m2, min, max; /* mean and m2 of y = x - shift */
+    oi_fvec shift, mean, m2, min, max; /* mean and m2 of y = x - shift */
 } oi_chunk_stats;
 
-OI_INLINE oi_chunk_stats oi_fit_chunk(OI_GLOBAL const float *x, oi_u64 features, oi_u64 feature, oi_u32 rows,
+OI_INLINE oi_chunk_stats oi_fit_chunk(OI_GLOBAL const float *x, oi_u64 features, oi_u64 first_feature, oi_u32 rows,
                                       float inverse_rows) {
-    OI_GLOBAL const float *column = x + feature;
+    OI_GLOBAL const float *columns = x + first_feature;
     oi_chunk_stats s;
-    s.shift = column[0];
+    s.shift = oi_load_lanes(columns);
     s.min = s.shift;
     s.max = s.shift;
-    float sum = 0.0f, carry = 0.0f;
+    oi_fvec sum = (oi_fvec)(0.0f), carry = (oi_fvec)(0.0f);
     for (oi_u32 r = 0; r < rows; r++) {
-        float v = column[r * features];
+        oi_fvec v = oi_load_lanes(columns + r * features);
         s.min = v < s.min ? v : s.min;
         s.max = v > s.max ? v : s.max;
-        float term = (v - s.shift) - carry;
-        float next = sum + term;
+        oi_fvec term = (v - s.shift) - carry;
+        oi_fvec next = sum + term;
         carry = (next - sum) - term;
         sum = next;
     }
     s.mean = sum * inverse_rows;
-    float m2 = 0.0f;
-    carry = 0.0f;
+    oi_fvec m2 = (oi_fvec)(0.0f);
+    carry = (oi_fvec)(0.0f);
     for (oi_u32 r = 0; r < rows; r++) {
-        float d = (column[r * features] - s.shift) - s.mean;
-        float term = d * d - carry;
-        float next = m2 + term;
+        oi_fvec d = (oi_load_lanes(columns + r * features) - s.shift) - s.mean;
+        oi_fvec term = d * d - carry;
+        oi_fvec next = m2 + term;
         carry = (next - m2) - term;
         m2 = next;
     }

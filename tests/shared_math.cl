@@ -2,13 +2,8 @@
  * test_floatmath.c). Arrays are read OI_LANES entries per work-item, so the vector code is what is tested. */
 #include "distributions.h"
 
-#if OI_LANES == 1
-#define LOAD(array, i) ((array)[i])
-#define STORE(value, array, i) ((array)[i] = (value))
-#else
-#define LOAD(array, i) OI_CAT(vload, OI_LANES)((i), (array))
-#define STORE(value, array, i) OI_CAT(vstore, OI_LANES)((value), (i), (array))
-#endif
+#define LOAD(array, i) oi_load_lanes((array) + (i) * OI_LANES)
+#define STORE(value, array, i) oi_store_lanes((value), (array) + (i) * OI_LANES)
 
 /* cases: 6 words each (counter c0..c3, key k0 k1). Every lane gets the same case; out holds each lane's
  * answer, out[(4 case + word) OI_LANES + lane], so the host can check that all lanes agree. */
