@@ -41,7 +41,8 @@ static oclinit_status fill_buffer(void *context) {
     job *j = context;
     float zero = 0;
     cl_command_queue queue = oclinit_runtime_get_queue(j->runtime);
-    if (clEnqueueFillBuffer(queue, j->buffer, &zero, sizeof zero, 0, j->elements * sizeof(float), 0, NULL, NULL) != CL_SUCCESS)
+    if (clEnqueueFillBuffer(queue, j->buffer, &zero, sizeof zero, 0, j->elements * sizeof(float), 0, NULL, NULL) !=
+        CL_SUCCESS)
         return OCLINIT_ERROR_IO;
     return clFinish(queue) == CL_SUCCESS ? OCLINIT_SUCCESS : OCLINIT_ERROR_IO;
 }
@@ -63,9 +64,12 @@ int main(int argc, char **argv) {
                                             {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        if (c == 'n') elements = strtoull(optarg, NULL, 0) / 16 * 16;
-        else if (c == 'r') repeat = atoi(optarg);
-        else if (c == 'd') device = optarg;
+        if (c == 'n')
+            elements = strtoull(optarg, NULL, 0) / 16 * 16;
+        else if (c == 'r')
+            repeat = atoi(optarg);
+        else if (c == 'd')
+            device = optarg;
         else {
             printf("Usage: bench_init [--elements N] [--repeat R] [--device D]\n");
             return c == 'h' ? 0 : 2;

@@ -16,7 +16,7 @@ typedef struct job {
     oclinit_runtime_t runtime;
     size_t rows, features;
     cl_mem buffer;
-    oclinit_table_t table;      /* host data for the twin */
+    oclinit_table_t table; /* host data for the twin */
     oclinit_normalizer_t fitted;
 } job;
 
@@ -28,8 +28,8 @@ static oclinit_status store(void *context) {
 static oclinit_status fit_device(void *context) {
     job *j = context;
     oclinit_normalizer_t n = NULL;
-    oclinit_status status = oclinit_normalizer_fit_buffer(j->runtime, OCLINIT_NORMALIZE_ZSCORE, 0, 1, j->buffer, j->rows,
-                                                          j->features, &n);
+    oclinit_status status =
+        oclinit_normalizer_fit_buffer(j->runtime, OCLINIT_NORMALIZE_ZSCORE, 0, 1, j->buffer, j->rows, j->features, &n);
     oclinit_normalizer_free(n);
     return status;
 }
@@ -55,8 +55,10 @@ static oclinit_status apply_host(void *context) {
 static void report(const char *what, const char *where, timing t, double bytes, double limit) {
     double rate = bytes / t.median / 1e9;
     printf("%-24s %-7s %8.2f GB/s", what, where, rate);
-    if (limit > 0) printf("  (%3.0f %% of the store-only kernel)", 100 * rate / limit);
-    else printf("%33s", "");
+    if (limit > 0)
+        printf("  (%3.0f %% of the store-only kernel)", 100 * rate / limit);
+    else
+        printf("%33s", "");
     printf("   median %8.2f ms  (min %.2f, max %.2f)\n", t.median * 1e3, t.min * 1e3, t.max * 1e3);
 }
 
@@ -64,15 +66,20 @@ int main(int argc, char **argv) {
     size_t rows = 10000000, features = 16;
     int repeat = 5;
     const char *device = NULL;
-    static const struct option options[] = {{"rows", required_argument, NULL, 'n'}, {"features", required_argument, NULL, 'f'},
-                                            {"repeat", required_argument, NULL, 'r'}, {"device", required_argument, NULL, 'd'},
-                                            {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct option options[] = {
+        {"rows", required_argument, NULL, 'n'},   {"features", required_argument, NULL, 'f'},
+        {"repeat", required_argument, NULL, 'r'}, {"device", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-        if (c == 'n') rows = strtoull(optarg, NULL, 0);
-        else if (c == 'f') features = strtoull(optarg, NULL, 0);
-        else if (c == 'r') repeat = atoi(optarg);
-        else if (c == 'd') device = optarg;
+        if (c == 'n')
+            rows = strtoull(optarg, NULL, 0);
+        else if (c == 'f')
+            features = strtoull(optarg, NULL, 0);
+        else if (c == 'r')
+            repeat = atoi(optarg);
+        else if (c == 'd')
+            device = optarg;
         else {
             printf("Usage: bench_normalize [--rows N] [--features F] [--repeat R] [--device D]\n");
             return c == 'h' ? 0 : 2;
@@ -100,13 +107,14 @@ int main(int argc, char **argv) {
     j.table->features = j.table->columns = features;
     j.table->label_column = OI_NO_LABEL;
     /* Data far from zero on very different scales: feature f is 10^(f mod 5) (3 + N(0, 1)). */
-    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 3, .std = 1, .rows = (int64_t)rows,
-                              .columns = (int64_t)features};
+    oclinit_distribution d = {
+        .kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 3, .std = 1, .rows = (int64_t)rows, .columns = (int64_t)features};
     status = oclinit_init_fill_host(j.runtime, &d, 1, 0, 0, count, j.table->data);
     for (size_t i = 0; i < count; i++) j.table->data[i] *= (float)(1 << (2 * (i % features % 5)));
     if (status == OCLINIT_SUCCESS) status = oi_buffer_create(j.runtime, bytes, &j.buffer);
     if (status == OCLINIT_SUCCESS)
-        status = clEnqueueWriteBuffer(j.runtime->queue, j.buffer, CL_TRUE, 0, bytes, j.table->data, 0, NULL, NULL) == CL_SUCCESS
+        status = clEnqueueWriteBuffer(j.runtime->queue, j.buffer, CL_TRUE, 0, bytes, j.table->data, 0, NULL, NULL) ==
+                         CL_SUCCESS
                      ? oclinit_normalizer_fit(NULL, OCLINIT_NORMALIZE_ZSCORE, 0, 1, j.table, &j.fitted)
                      : OCLINIT_ERROR_IO;
     if (status != OCLINIT_SUCCESS) {

@@ -20,8 +20,8 @@ typedef struct parser {
     const char *name; /* for messages */
     char *p, *end;
     char separator;
-    size_t line;       /* 1-based line where the next record starts */
-    field *fields;     /* the current record's fields */
+    size_t line;   /* 1-based line where the next record starts */
+    field *fields; /* the current record's fields */
     size_t count, capacity;
     size_t record_line; /* the line the current record started on */
 } parser;
@@ -148,8 +148,8 @@ static oclinit_status resolve_label(oclinit_table_t t, const char *label, const 
     unsigned long long index = strtoull(label, &end, 10);
     if (*label && *end == '\0' && isdigit((unsigned char)label[0])) {
         if (index < 1 || index > columns)
-            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: label column %llu does not exist; the rows have %zu columns",
-                           name, index, columns);
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                           "%s: label column %llu does not exist; the rows have %zu columns", name, index, columns);
         t->label_column = (size_t)index - 1;
         return OCLINIT_SUCCESS;
     }
@@ -165,7 +165,8 @@ static oclinit_status resolve_label(oclinit_table_t t, const char *label, const 
     size_t used = 0;
     for (size_t c = 0; c < columns && used + 1 < sizeof known; c++)
         used += (size_t)snprintf(known + used, sizeof known - used, "%s\"%s\"", c ? ", " : "", header[c].text);
-    return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: no column is named \"%s\"; the header has %s", name, label, known);
+    return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: no column is named \"%s\"; the header has %s", name, label,
+                   known);
 }
 
 /* data must hold size + 1 bytes (it is unescaped in place). */
@@ -207,8 +208,8 @@ oclinit_status oi_csv_parse(const char *name, char *data, size_t size, const ocl
         have_header = false;
         for (size_t c = 0; c < columns && !have_header; c++) {
             double value;
-            have_header = !parse_number(&first[c], &value) &&
-                          (!found || (c < p.count && parse_number(&p.fields[c], &value)));
+            have_header =
+                !parse_number(&first[c], &value) && (!found || (c < p.count && parse_number(&p.fields[c], &value)));
         }
         if (!have_header && options->label && !isdigit((unsigned char)options->label[0])) have_header = true;
     } else {
@@ -248,7 +249,8 @@ oclinit_status oi_csv_parse(const char *name, char *data, size_t size, const ocl
             size_t capacity = row_capacity ? 2 * row_capacity : 1024;
             float *data_grown = realloc(t->data, capacity * (t->features ? t->features : 1) * sizeof(float));
             if (data_grown) t->data = data_grown;
-            char **labels_grown = t->label_column == OI_NO_LABEL ? NULL : realloc(t->label_text, capacity * sizeof(char *));
+            char **labels_grown =
+                t->label_column == OI_NO_LABEL ? NULL : realloc(t->label_text, capacity * sizeof(char *));
             if (labels_grown) t->label_text = labels_grown;
             if (!data_grown || (t->label_column != OI_NO_LABEL && !labels_grown)) {
                 status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "%s: %zu rows do not fit in memory", name, capacity);
@@ -263,16 +265,20 @@ oclinit_status oi_csv_parse(const char *name, char *data, size_t size, const ocl
             const char *column_name = t->names ? t->names[c] : NULL;
             if (!parse_number(&fields[c], &value) || !isfinite(value) || !isfinite((float)value)) {
                 bool empty = true;
-                for (size_t i = 0; empty && i < fields[c].length; i++) empty = isspace((unsigned char)fields[c].text[i]);
+                for (size_t i = 0; empty && i < fields[c].length; i++)
+                    empty = isspace((unsigned char)fields[c].text[i]);
                 char shown[48];
                 oi_printable(fields[c].text, fields[c].length, shown, sizeof shown);
                 char where[160];
                 snprintf(where, sizeof where, "%s: line %zu, column %zu%s%s%s", name, line, c + 1,
                          column_name ? " (" : "", column_name ? column_name : "", column_name ? ")" : "");
-                if (empty) status = oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: the cell is empty", where);
+                if (empty)
+                    status = oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: the cell is empty", where);
                 else if (parse_number(&fields[c], &value))
-                    status = oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: %s is not a finite float32 number", where, shown);
-                else status = oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: \"%s\" is not a number", where, shown);
+                    status =
+                        oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: %s is not a finite float32 number", where, shown);
+                else
+                    status = oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: \"%s\" is not a number", where, shown);
                 goto cleanup;
             }
             row[f++] = (float)value;
@@ -282,8 +288,10 @@ oclinit_status oi_csv_parse(const char *name, char *data, size_t size, const ocl
             goto cleanup;
         }
         t->rows++;
-        if (use_first) use_first = false;
-        else OI_CHECK(next_record(&p, &found));
+        if (use_first)
+            use_first = false;
+        else
+            OI_CHECK(next_record(&p, &found));
     }
 cleanup:
     free(first);

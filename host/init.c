@@ -82,8 +82,7 @@ static oclinit_status check_range(const oclinit_distribution *d, uint64_t first,
     if (first > total || count > total - first)
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
                        "elements [%llu, %llu + %llu) lie outside the %lld x %lld tensor", (unsigned long long)first,
-                       (unsigned long long)first, (unsigned long long)count, (long long)d->rows,
-                       (long long)d->columns);
+                       (unsigned long long)first, (unsigned long long)count, (long long)d->rows, (long long)d->columns);
     return OCLINIT_SUCCESS;
 }
 
@@ -147,15 +146,16 @@ static oclinit_status set_kernel_args(cl_kernel kernel, cl_mem buffer, const cl_
     oclinit_status status = OCLINIT_SUCCESS;
     cl_uint arg = 0;
     OI_CL_CHECK(clSetKernelArg(kernel, arg++, sizeof buffer, &buffer));
-    for (cl_uint k = 0; k < integer_count; k++) OI_CL_CHECK(clSetKernelArg(kernel, arg++, sizeof *integers, &integers[k]));
+    for (cl_uint k = 0; k < integer_count; k++)
+        OI_CL_CHECK(clSetKernelArg(kernel, arg++, sizeof *integers, &integers[k]));
     for (cl_uint k = 0; k < float_count; k++) OI_CL_CHECK(clSetKernelArg(kernel, arg++, sizeof *floats, &floats[k]));
 cleanup:
     return status;
 }
 
 /* Enqueues the fill without waiting for it (oclinit_init_write_npy overlaps it with writing the file). */
-oclinit_status oi_init_enqueue_fill(oclinit_runtime_t rt, const oclinit_distribution *d, uint64_t seed,
-                                    uint64_t stream, uint64_t first, uint64_t count, cl_mem buffer, size_t offset) {
+oclinit_status oi_init_enqueue_fill(oclinit_runtime_t rt, const oclinit_distribution *d, uint64_t seed, uint64_t stream,
+                                    uint64_t first, uint64_t count, cl_mem buffer, size_t offset) {
     oclinit_status status = OCLINIT_SUCCESS;
     cl_kernel kernel = NULL;
     size_t items;

@@ -25,7 +25,7 @@ struct oclinit_runtime {
     cl_device_id device; /* NULL for the host C path */
     cl_context context;
     cl_command_queue queue;
-    unsigned lanes; /* OI_LANES the kernels are built with: vector width on CPUs, 1 on GPUs */
+    unsigned lanes;                        /* OI_LANES the kernels are built with: vector width on CPUs, 1 on GPUs */
     cl_program programs[OI_PROGRAM_COUNT]; /* built on first use */
     cl_kernel kernels[OI_KERNEL_COUNT];
     char *build_log;
@@ -44,15 +44,15 @@ oclinit_status oi_parse_name(const name_entry *table, size_t count, const char *
 const char *oi_name_of(const name_entry *table, size_t count, int value);
 
 /* Defines the public type_parse and type_str functions of an enum from its name table. */
-#define OI_NAMED_ENUM(type, table, what)                                                                         \
-    oclinit_status type##_parse(const char *name, type *value) {                                                 \
-        int parsed;                                                                                              \
-        oclinit_status status = oi_parse_name(table, OI_COUNT(table), what, name, &parsed);                      \
-        if (status == OCLINIT_SUCCESS) *value = (type)parsed;                                                    \
-        return status;                                                                                           \
-    }                                                                                                            \
-    const char *type##_str(type value) {                                                                         \
-        return oi_name_of(table, OI_COUNT(table), value);                                                        \
+#define OI_NAMED_ENUM(type, table, what)                                                                               \
+    oclinit_status type##_parse(const char *name, type *value) {                                                       \
+        int parsed;                                                                                                    \
+        oclinit_status status = oi_parse_name(table, OI_COUNT(table), what, name, &parsed);                            \
+        if (status == OCLINIT_SUCCESS) *value = (type)parsed;                                                          \
+        return status;                                                                                                 \
+    }                                                                                                                  \
+    const char *type##_str(type value) {                                                                               \
+        return oi_name_of(table, OI_COUNT(table), value);                                                              \
     }
 
 #define OI_NO_LABEL SIZE_MAX
@@ -89,21 +89,21 @@ void oi_clear_error(void);
 void oi_printable(const char *text, size_t length, char *out, size_t size);
 
 /* One check, one cleanup label: a failing call sets `status` and jumps to `cleanup`. */
-#define OI_CHECK(expr)                                                                                           \
-    do {                                                                                                         \
-        status = (expr);                                                                                         \
-        if (status != OCLINIT_SUCCESS) goto cleanup;                                                             \
+#define OI_CHECK(expr)                                                                                                 \
+    do {                                                                                                               \
+        status = (expr);                                                                                               \
+        if (status != OCLINIT_SUCCESS) goto cleanup;                                                                   \
     } while (0)
 
 /* For OpenCL calls: keeps OpenCL's code as the status and records which call failed where. */
-#define OI_CL_CHECK(call)                                                                                        \
-    do {                                                                                                         \
-        cl_int oi_cl_error_ = (call);                                                                            \
-        if (oi_cl_error_ != CL_SUCCESS) {                                                                        \
-            status = oi_fail((oclinit_status)oi_cl_error_, "%s failed (%s) at %s:%d", #call,                     \
-                             oclinit_status_str((oclinit_status)oi_cl_error_), __FILE__, __LINE__);              \
-            goto cleanup;                                                                                        \
-        }                                                                                                        \
+#define OI_CL_CHECK(call)                                                                                              \
+    do {                                                                                                               \
+        cl_int oi_cl_error_ = (call);                                                                                  \
+        if (oi_cl_error_ != CL_SUCCESS) {                                                                              \
+            status = oi_fail((oclinit_status)oi_cl_error_, "%s failed (%s) at %s:%d", #call,                           \
+                             oclinit_status_str((oclinit_status)oi_cl_error_), __FILE__, __LINE__);                    \
+            goto cleanup;                                                                                              \
+        }                                                                                                              \
     } while (0)
 
 /* Builds source for the runtime's device with -D OI_LANES=<lanes>; on failure keeps the log in the

@@ -15,8 +15,7 @@ static bool same_name(const char *a, const char *b) {
     return *a == *b;
 }
 
-oclinit_status oi_parse_name(const name_entry *table, size_t count, const char *what, const char *name,
-                                 int *value) {
+oclinit_status oi_parse_name(const name_entry *table, size_t count, const char *what, const char *name, int *value) {
     char known[512] = "";
     size_t used = 0;
     for (size_t i = 0; name && i < count; i++) {

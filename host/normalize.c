@@ -23,11 +23,8 @@ struct oclinit_normalizer {
 };
 
 static const name_entry method_names[] = {
-    {"minmax", OCLINIT_NORMALIZE_MINMAX},
-    {"min-max", OCLINIT_NORMALIZE_MINMAX},
-    {"zscore", OCLINIT_NORMALIZE_ZSCORE},
-    {"z-score", OCLINIT_NORMALIZE_ZSCORE},
-    {"standard", OCLINIT_NORMALIZE_ZSCORE},
+    {"minmax", OCLINIT_NORMALIZE_MINMAX},  {"min-max", OCLINIT_NORMALIZE_MINMAX},  {"zscore", OCLINIT_NORMALIZE_ZSCORE},
+    {"z-score", OCLINIT_NORMALIZE_ZSCORE}, {"standard", OCLINIT_NORMALIZE_ZSCORE},
 };
 
 OI_NAMED_ENUM(oclinit_normalize_method, method_names, "method")
@@ -42,7 +39,7 @@ typedef struct accumulator {
 static void merge_partials(accumulator *acc, const float *partials, size_t chunks, size_t features, size_t rows) {
     for (size_t c = 0; c < chunks; c++) {
         double n = (double)(rows - c * OI_FIT_CHUNK_ROWS < OI_FIT_CHUNK_ROWS ? rows - c * OI_FIT_CHUNK_ROWS
-                                                                              : OI_FIT_CHUNK_ROWS);
+                                                                             : OI_FIT_CHUNK_ROWS);
         for (size_t f = 0; f < features; f++) {
             const float *p = partials + (c * features + f) * OI_CHUNK_STATS_FIELDS;
             accumulator *a = &acc[f];
@@ -158,12 +155,13 @@ static size_t device_chunk_rows(oclinit_runtime_t rt, size_t rows, size_t featur
 }
 
 /* Fits host data, through the device in chunks of rows or with the host twin. */
-static oclinit_status fit_host_data(oclinit_runtime_t rt, const float *x, size_t rows, size_t features, accumulator *acc) {
+static oclinit_status fit_host_data(oclinit_runtime_t rt, const float *x, size_t rows, size_t features,
+                                    accumulator *acc) {
     oclinit_status status = OCLINIT_SUCCESS;
     cl_mem buffer = NULL;
     size_t step = rt && rt->device ? device_chunk_rows(rt, rows, features) : rows;
-    float *partials = malloc(((step + OI_FIT_CHUNK_ROWS - 1) / OI_FIT_CHUNK_ROWS) * features * OI_CHUNK_STATS_FIELDS *
-                             sizeof(float));
+    float *partials =
+        malloc(((step + OI_FIT_CHUNK_ROWS - 1) / OI_FIT_CHUNK_ROWS) * features * OI_CHUNK_STATS_FIELDS * sizeof(float));
     if (!partials) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating partial statistics");
     if (rt && rt->device) OI_CHECK(oi_buffer_create(rt, step * features * sizeof(float), &buffer));
     for (size_t first = 0; first < rows; first += step) {
@@ -190,8 +188,8 @@ static char *copy_string(const char *text) {
     return copy;
 }
 
-oclinit_status oclinit_normalizer_fit(oclinit_runtime_t runtime, oclinit_normalize_method method, double lo,
-                                      double hi, oclinit_table_t table, oclinit_normalizer_t *normalizer) {
+oclinit_status oclinit_normalizer_fit(oclinit_runtime_t runtime, oclinit_normalize_method method, double lo, double hi,
+                                      oclinit_table_t table, oclinit_normalizer_t *normalizer) {
     oclinit_status status = OCLINIT_SUCCESS;
     oclinit_normalizer_t n = NULL;
     accumulator *acc = NULL;
@@ -208,7 +206,8 @@ oclinit_status oclinit_normalizer_fit(oclinit_runtime_t runtime, oclinit_normali
     finish_stats(n, acc);
     if (table->names) {
         n->names = calloc(n->features, sizeof *n->names);
-        for (size_t f = 0; n->names && f < n->features; f++) n->names[f] = copy_string(oclinit_table_feature_name(table, f));
+        for (size_t f = 0; n->names && f < n->features; f++)
+            n->names[f] = copy_string(oclinit_table_feature_name(table, f));
     }
     if (table->label_column != OI_NO_LABEL) {
         char index[24];
@@ -286,8 +285,8 @@ static void transform_params(oclinit_normalizer_t n, float *params, size_t strid
             low_anchor = high_anchor = (float)s->min;
             low_offset = high_offset = n->method == OCLINIT_NORMALIZE_MINMAX ? (float)n->lo : 0.0f;
         }
-        float values[OI_PARAM_COUNT] = {[OI_PARAM_THRESHOLD] = threshold, [OI_PARAM_LOW_ANCHOR] = low_anchor,
-                                        [OI_PARAM_LOW_OFFSET] = low_offset, [OI_PARAM_HIGH_ANCHOR] = high_anchor,
+        float values[OI_PARAM_COUNT] = {[OI_PARAM_THRESHOLD] = threshold,     [OI_PARAM_LOW_ANCHOR] = low_anchor,
+                                        [OI_PARAM_LOW_OFFSET] = low_offset,   [OI_PARAM_HIGH_ANCHOR] = high_anchor,
                                         [OI_PARAM_HIGH_OFFSET] = high_offset, [OI_PARAM_SCALE] = scale};
         for (int k = 0; k < OI_PARAM_COUNT; k++) params[k * stride + f] = values[k];
     }
@@ -301,8 +300,9 @@ static void apply_host(const float *params, size_t features, float *x, size_t ro
     for (int64_t r = 0; r < (int64_t)rows; r++) {
         float *row = x + (size_t)r * features;
         for (size_t f = 0; f < features; f++)
-            row[f] = OI_NORMALIZE(row[f], p[OI_PARAM_THRESHOLD][f], p[OI_PARAM_LOW_ANCHOR][f], p[OI_PARAM_LOW_OFFSET][f],
-                                  p[OI_PARAM_HIGH_ANCHOR][f], p[OI_PARAM_HIGH_OFFSET][f], p[OI_PARAM_SCALE][f]);
+            row[f] =
+                OI_NORMALIZE(row[f], p[OI_PARAM_THRESHOLD][f], p[OI_PARAM_LOW_ANCHOR][f], p[OI_PARAM_LOW_OFFSET][f],
+                             p[OI_PARAM_HIGH_ANCHOR][f], p[OI_PARAM_HIGH_OFFSET][f], p[OI_PARAM_SCALE][f]);
     }
 }
 
@@ -470,7 +470,8 @@ static oclinit_status write_line(oi_output *out, const char *format, ...) {
     va_start(args, format);
     int length = vsnprintf(line, sizeof line, format, args);
     va_end(args);
-    if (length < 0 || (size_t)length >= sizeof line) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "a statistics line is too long");
+    if (length < 0 || (size_t)length >= sizeof line)
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "a statistics line is too long");
     return oi_output_write(out, line, (size_t)length);
 }
 
@@ -492,9 +493,10 @@ oclinit_status oi_normalizer_write_to(oclinit_normalizer_t n, oi_output *out) {
     locale_t c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
     if (!c_locale) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "creating the C locale");
     locale_t previous = uselocale(c_locale);
-    OI_CHECK(write_line(out, "# oclinit normalization statistics, fitted on the training data.\n"
-                             "# minmax: lo + (x - min) (hi - lo) / (max - min); zscore: (x - mean) / std (ddof 0).\n"
-                             "%s %d\nmethod %s\nrange %.17g %.17g\n",
+    OI_CHECK(write_line(out,
+                        "# oclinit normalization statistics, fitted on the training data.\n"
+                        "# minmax: lo + (x - min) (hi - lo) / (max - min); zscore: (x - mean) / std (ddof 0).\n"
+                        "%s %d\nmethod %s\nrange %.17g %.17g\n",
                         STATS_MAGIC, STATS_VERSION, oclinit_normalize_method_str(n->method), n->lo, n->hi));
     if (n->label) quote(n->label, text, sizeof text);
     OI_CHECK(write_line(out, "label %s\nfeatures %zu\n# index name count mean std min max\n", n->label ? text : "none",
@@ -601,8 +603,8 @@ oclinit_status oi_normalizer_parse(const char *path, char *data, size_t size, oc
             if (*end || version < 1) goto malformed;
             if (version > STATS_VERSION) {
                 status = oi_fail(OCLINIT_ERROR_NOT_SUPPORTED,
-                                 "%s has format version %ld, written by a newer oclinit; this one reads version %d", path,
-                                 version, STATS_VERSION);
+                                 "%s has format version %ld, written by a newer oclinit; this one reads version %d",
+                                 path, version, STATS_VERSION);
                 goto cleanup;
             }
             have_magic = true;
@@ -610,8 +612,7 @@ oclinit_status oi_normalizer_parse(const char *path, char *data, size_t size, oc
             if (oclinit_normalize_method_parse(tokens[1], &method) != OCLINIT_SUCCESS) goto malformed;
             have_method = true;
         } else if (strcmp(tokens[0], "range") == 0 && count == 3 && !have_range) {
-            if (!parse_finite(tokens[1], &lo) || !parse_finite(tokens[2], &hi) || !(lo < hi))
-                goto malformed;
+            if (!parse_finite(tokens[1], &lo) || !parse_finite(tokens[2], &hi) || !(lo < hi)) goto malformed;
             have_range = true;
         } else if (strcmp(tokens[0], "label") == 0 && count == 2 && !have_label) {
             if (quoted[1] || strcmp(tokens[1], "none") != 0) {
@@ -635,8 +636,8 @@ oclinit_status oi_normalizer_parse(const char *path, char *data, size_t size, oc
             if (*end || rows < 2 || tokens[3][0] == '-') goto malformed;
             s->count = rows;
             if (!parse_finite(tokens[4], &s->mean) || !parse_finite(tokens[5], &s->std) ||
-                !parse_finite(tokens[6], &s->min) || !parse_finite(tokens[7], &s->max) ||
-                s->std < 0 || s->min > s->max || s->mean < s->min || s->mean > s->max)
+                !parse_finite(tokens[6], &s->min) || !parse_finite(tokens[7], &s->max) || s->std < 0 ||
+                s->min > s->max || s->mean < s->min || s->mean > s->max)
                 goto malformed;
             if (quoted[2] || strcmp(tokens[2], "-") != 0) {
                 n->names[features_seen] = copy_string(tokens[2]);
@@ -659,8 +660,9 @@ oclinit_status oi_normalizer_parse(const char *path, char *data, size_t size, oc
     n = NULL;
     goto cleanup;
 malformed:
-    status = oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: line %zu is not valid statistics (see README.md, "
-                                                     "\"Normalization statistics\")",
+    status = oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                     "%s: line %zu is not valid statistics (see README.md, "
+                     "\"Normalization statistics\")",
                      path, line_number);
     goto cleanup;
 out_of_memory:

@@ -11,8 +11,8 @@
 size_t oi_npy_header(char *header, int64_t rows, int64_t columns, const char *descr) {
     static const char magic[8] = {'\x93', 'N', 'U', 'M', 'P', 'Y', 1, 0};
     char dict[OI_NPY_HEADER_MAX];
-    int length = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (%lld, %lld), }",
-                          descr, (long long)rows, (long long)columns);
+    int length = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (%lld, %lld), }", descr,
+                          (long long)rows, (long long)columns);
     size_t total = sizeof magic + 2 + (size_t)length + 1;
     size_t padded = (total + 63) / 64 * 64;
     size_t dict_length = padded - sizeof magic - 2;
@@ -101,14 +101,15 @@ oclinit_status oi_npy_parse(const char *name, const unsigned char *data, size_t 
     unsigned major = data[6];
     size_t preamble = major == 1 ? 10 : 12, header_length;
     if (major < 1 || major > 3)
-        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: .npy format version %u.%u is not supported (1 to 3 are)", name,
-                       major, data[7]);
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: .npy format version %u.%u is not supported (1 to 3 are)",
+                       name, major, data[7]);
     if (size < preamble) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: the .npy header is truncated", name);
-    header_length = major == 1 ? (size_t)data[8] | (size_t)data[9] << 8
-                               : (size_t)data[8] | (size_t)data[9] << 8 | (size_t)data[10] << 16 | (size_t)data[11] << 24;
+    header_length = major == 1
+                        ? (size_t)data[8] | (size_t)data[9] << 8
+                        : (size_t)data[8] | (size_t)data[9] << 8 | (size_t)data[10] << 16 | (size_t)data[11] << 24;
     if (header_length > size - preamble)
-        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: the .npy header says it is %zu bytes long, but the file ends first",
-                       name, header_length);
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                       "%s: the .npy header says it is %zu bytes long, but the file ends first", name, header_length);
 
     header_parser h = {(const char *)data + preamble, (const char *)data + preamble + header_length};
     char descr[16] = "";
@@ -121,9 +122,12 @@ oclinit_status oi_npy_parse(const char *name, const unsigned char *data, size_t 
         if (strcmp(key, "descr") == 0) {
             if (!parse_string(&h, descr, sizeof descr)) goto malformed;
         } else if (strcmp(key, "fortran_order") == 0) {
-            if (parse_word(&h, "True")) fortran = 1;
-            else if (parse_word(&h, "False")) fortran = 0;
-            else goto malformed;
+            if (parse_word(&h, "True"))
+                fortran = 1;
+            else if (parse_word(&h, "False"))
+                fortran = 0;
+            else
+                goto malformed;
         } else if (strcmp(key, "shape") == 0) {
             if (!parse_shape(&h, dims, &dim_count)) goto malformed;
         } else {
@@ -140,14 +144,14 @@ oclinit_status oi_npy_parse(const char *name, const unsigned char *data, size_t 
     bool big = descr[0] == '>';
     size_t item = strcmp(descr + 1, "f4") == 0 ? 4 : strcmp(descr + 1, "f8") == 0 ? 8 : 0;
     if (!(little || big) || !item)
-        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: dtype '%s' is not supported: only float32 and float64", name,
-                       descr);
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: dtype '%s' is not supported: only float32 and float64",
+                       name, descr);
     if (fortran)
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
                        "%s: Fortran-ordered arrays are not supported; save np.ascontiguousarray(x) instead", name);
     if (dim_count != 2)
-        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: the array has %d dimensions; a table needs 2 (rows, columns)",
-                       name, dim_count);
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                       "%s: the array has %d dimensions; a table needs 2 (rows, columns)", name, dim_count);
     uint64_t values, bytes;
     if (__builtin_mul_overflow(dims[0], dims[1], &values) || __builtin_mul_overflow(values, (uint64_t)item, &bytes) ||
         bytes > size - preamble - header_length)
@@ -167,8 +171,8 @@ oclinit_status oi_npy_parse(const char *name, const unsigned char *data, size_t 
                            "%s: a .npy file has no column names; give the label column as a 1-based index, not \"%s\"",
                            name, options->label);
         if (index < 1 || index > t->columns)
-            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: label column %llu does not exist; the array has %zu columns",
-                           name, index, t->columns);
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                           "%s: label column %llu does not exist; the array has %zu columns", name, index, t->columns);
         t->label_column = (size_t)index - 1;
     }
     t->features = t->columns - (t->label_column != OI_NO_LABEL);
@@ -196,8 +200,8 @@ oclinit_status oi_npy_parse(const char *name, const unsigned char *data, size_t 
                 continue;
             }
             if (!isfinite(value) || !isfinite((float)value))
-                return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: row %zu, column %zu: %g is not a finite float32 number",
-                               name, r + 1, c + 1, value);
+                return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                               "%s: row %zu, column %zu: %g is not a finite float32 number", name, r + 1, c + 1, value);
             t->data[r * t->features + f++] = (float)value;
         }
     }
@@ -217,7 +221,8 @@ oclinit_status oi_npy_write(oclinit_table_t t, oi_output *out) {
         for (size_t c = 0, f = 0; c < t->columns && status == OCLINIT_SUCCESS; c++) {
             double value = c == t->label_column ? t->label_values[r] : t->data[r * t->features + f++];
             float single = (float)value;
-            status = t->npy_double ? oi_output_write(out, &value, sizeof value) : oi_output_write(out, &single, sizeof single);
+            status = t->npy_double ? oi_output_write(out, &value, sizeof value)
+                                   : oi_output_write(out, &single, sizeof single);
         }
     }
     return status;

@@ -6,8 +6,8 @@
 
 #include "internal.h"
 
-#define NO_PLATFORM_ADVICE                                                                                       \
-    "no OpenCL platform found: install an OpenCL driver (on Debian or Ubuntu, `apt-get install "                 \
+#define NO_PLATFORM_ADVICE                                                                                             \
+    "no OpenCL platform found: install an OpenCL driver (on Debian or Ubuntu, `apt-get install "                       \
     "pocl-opencl-icd` gives one for the CPU), or use --device cpu for the host C path"
 
 typedef struct device_entry {
@@ -132,7 +132,8 @@ cleanup:
 oclinit_status oclinit_devices_list(oclinit_device_info *devices, size_t capacity, size_t *count) {
     device_entry *entries = NULL;
     size_t total = 0;
-    if (!count || (capacity > 0 && !devices)) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "devices or count is NULL");
+    if (!count || (capacity > 0 && !devices))
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "devices or count is NULL");
     *count = 0;
     oclinit_status status = enumerate_devices(&entries, &total);
     if (status != OCLINIT_SUCCESS) return status;

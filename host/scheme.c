@@ -39,22 +39,16 @@ static const name_entry fan_mode_names[] = {
 };
 
 static const name_entry nonlinearity_names[] = {
-    {"linear", OCLINIT_NONLINEARITY_LINEAR},
-    {"identity", OCLINIT_NONLINEARITY_LINEAR},
-    {"sigmoid", OCLINIT_NONLINEARITY_SIGMOID},
-    {"tanh", OCLINIT_NONLINEARITY_TANH},
-    {"relu", OCLINIT_NONLINEARITY_RELU},
-    {"leaky_relu", OCLINIT_NONLINEARITY_LEAKY_RELU},
+    {"linear", OCLINIT_NONLINEARITY_LINEAR},   {"identity", OCLINIT_NONLINEARITY_LINEAR},
+    {"sigmoid", OCLINIT_NONLINEARITY_SIGMOID}, {"tanh", OCLINIT_NONLINEARITY_TANH},
+    {"relu", OCLINIT_NONLINEARITY_RELU},       {"leaky_relu", OCLINIT_NONLINEARITY_LEAKY_RELU},
     {"selu", OCLINIT_NONLINEARITY_SELU},
 };
 
 static const name_entry distribution_names[] = {
-    {"constant", OCLINIT_DISTRIBUTION_CONSTANT},
-    {"eye", OCLINIT_DISTRIBUTION_EYE},
-    {"uniform", OCLINIT_DISTRIBUTION_UNIFORM},
-    {"normal", OCLINIT_DISTRIBUTION_NORMAL},
-    {"untruncated_normal", OCLINIT_DISTRIBUTION_NORMAL},
-    {"truncated_normal", OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL},
+    {"constant", OCLINIT_DISTRIBUTION_CONSTANT},         {"eye", OCLINIT_DISTRIBUTION_EYE},
+    {"uniform", OCLINIT_DISTRIBUTION_UNIFORM},           {"normal", OCLINIT_DISTRIBUTION_NORMAL},
+    {"untruncated_normal", OCLINIT_DISTRIBUTION_NORMAL}, {"truncated_normal", OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL},
 };
 
 OI_NAMED_ENUM(oclinit_scheme_kind, scheme_names, "scheme")
@@ -72,7 +66,7 @@ oclinit_scheme oclinit_scheme_default(oclinit_scheme_kind kind) {
     s.scale = 1.0;
     s.gain = 1.0;
     s.mode = OCLINIT_FAN_IN;
-    s.nonlinearity = OCLINIT_NONLINEARITY_LEAKY_RELU; /* kaiming_*_'s default, with negative_slope 0 */
+    s.nonlinearity = OCLINIT_NONLINEARITY_LEAKY_RELU;       /* kaiming_*_'s default, with negative_slope 0 */
     s.distribution = OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL; /* Keras VarianceScaling's default */
     return s;
 }
@@ -114,8 +108,7 @@ static void set_truncated_normal(oclinit_distribution *d, double mean, double st
     d->b = (float)b;
 }
 
-static oclinit_status fan_of(oclinit_fan_mode mode, int64_t fan_in, int64_t fan_out, bool allow_average,
-                             double *fan) {
+static oclinit_status fan_of(oclinit_fan_mode mode, int64_t fan_in, int64_t fan_out, bool allow_average, double *fan) {
     switch (mode) {
     case OCLINIT_FAN_IN: *fan = (double)fan_in; return OCLINIT_SUCCESS;
     case OCLINIT_FAN_OUT: *fan = (double)fan_out; return OCLINIT_SUCCESS;
@@ -186,8 +179,10 @@ oclinit_status oclinit_scheme_resolve(const oclinit_scheme *scheme, int64_t fan_
     case OCLINIT_SCHEME_XAVIER_UNIFORM:
         OI_CHECK(positive("gain", scheme->gain));
         std = scheme->gain * sqrt(2.0 / ((double)fan_in + (double)fan_out));
-        if (scheme->kind == OCLINIT_SCHEME_XAVIER_NORMAL) set_normal(&d, 0.0, std);
-        else set_uniform(&d, -sqrt(3.0) * std, sqrt(3.0) * std);
+        if (scheme->kind == OCLINIT_SCHEME_XAVIER_NORMAL)
+            set_normal(&d, 0.0, std);
+        else
+            set_uniform(&d, -sqrt(3.0) * std, sqrt(3.0) * std);
         break;
     case OCLINIT_SCHEME_KAIMING_NORMAL:
     case OCLINIT_SCHEME_KAIMING_UNIFORM:
@@ -195,8 +190,10 @@ oclinit_status oclinit_scheme_resolve(const oclinit_scheme *scheme, int64_t fan_
         if (!isfinite(scheme->negative_slope))
             return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "negative slope must be finite");
         std = oclinit_gain(scheme->nonlinearity, scheme->negative_slope) / sqrt(fan);
-        if (scheme->kind == OCLINIT_SCHEME_KAIMING_NORMAL) set_normal(&d, 0.0, std);
-        else set_uniform(&d, -sqrt(3.0) * std, sqrt(3.0) * std);
+        if (scheme->kind == OCLINIT_SCHEME_KAIMING_NORMAL)
+            set_normal(&d, 0.0, std);
+        else
+            set_uniform(&d, -sqrt(3.0) * std, sqrt(3.0) * std);
         break;
     case OCLINIT_SCHEME_LECUN_NORMAL:
         OI_CHECK(variance_scaling(&d, 1.0, OCLINIT_FAN_IN, OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL, fan_in, fan_out));
@@ -224,7 +221,9 @@ void oclinit_distribution_moments(const oclinit_distribution *d, double *mean, d
         *mean = p, *std = sqrt(p * (1 - p));
         return;
     }
-    case OCLINIT_DISTRIBUTION_UNIFORM: *mean = ((double)d->a + d->b) / 2, *std = ((double)d->b - d->a) / sqrt(12.0); return;
+    case OCLINIT_DISTRIBUTION_UNIFORM:
+        *mean = ((double)d->a + d->b) / 2, *std = ((double)d->b - d->a) / sqrt(12.0);
+        return;
     case OCLINIT_DISTRIBUTION_NORMAL: *mean = d->mean, *std = d->std; return;
     case OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL: {
         /* Johnson, Kotz, Balakrishnan: with Z = Phi(beta) - Phi(alpha),

@@ -17,8 +17,9 @@ oclinit_status oi_table_parse(const char *name, char *data, size_t size, const o
     if (!t) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating a table");
     t->label_column = OI_NO_LABEL;
     t->is_npy = size >= sizeof npy_magic && memcmp(data, npy_magic, sizeof npy_magic) == 0;
-    oclinit_status status = t->is_npy ? oi_npy_parse(name, (const unsigned char *)data, size, options ? options : &defaults, t)
-                                      : oi_csv_parse(name, data, size, options ? options : &defaults, t);
+    oclinit_status status =
+        t->is_npy ? oi_npy_parse(name, (const unsigned char *)data, size, options ? options : &defaults, t)
+                  : oi_csv_parse(name, data, size, options ? options : &defaults, t);
     if (status != OCLINIT_SUCCESS) {
         oclinit_table_free(t);
         return status;
@@ -40,7 +41,8 @@ oclinit_status oi_read_file(const char *path, char **data, size_t *size) {
     *size = (size_t)st.st_size;
     *data = malloc(*size + 1);
     if (!*data) {
-        status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "%s (%.1f MiB) does not fit in memory", path, *size / 1048576.0);
+        status =
+            oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "%s (%.1f MiB) does not fit in memory", path, *size / 1048576.0);
         goto cleanup;
     }
     for (size_t done = 0; done < *size;) {

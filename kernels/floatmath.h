@@ -12,17 +12,24 @@
 #include "compat.h"
 
 /* ln(1+t) = t - t^2/2 + t^3 P(t) on [sqrt(1/2)-1, sqrt(2)-1]; max relative error of the fit 5.8e-09 */
-OI_CONST float oi_log1p_poly[8] = {3.333333135e-01f, -2.500081956e-01f, 2.000122666e-01f, -1.662335694e-01f, 1.420176029e-01f, -1.316018999e-01f, 1.276156306e-01f, -7.634460181e-02f};
+OI_CONST float oi_log1p_poly[8] = {3.333333135e-01f, -2.500081956e-01f, 2.000122666e-01f, -1.662335694e-01f,
+                                   1.420176029e-01f, -1.316018999e-01f, 1.276156306e-01f, -7.634460181e-02f};
 /* sin(pi/2 r) = r S(r^2) on r in [-1/2, 1/2]; max relative error of the fit 3.2e-09 */
 OI_CONST float oi_sin_quarter_poly[4] = {1.570796371e+00f, -6.459634900e-01f, 7.968003303e-02f, -4.601657856e-03f};
 /* cos(pi/2 r) = 1 + r^2 C(r^2) on r in [-1/2, 1/2]; max relative error of the fit 6.4e-11 */
 OI_CONST float oi_cos_quarter_poly[4] = {-1.233700514e+00f, 2.536692321e-01f, -2.086016536e-02f, 9.037665441e-04f};
 /* w in [0, 5], polynomial in w - 2.5; max relative error of the fit 5.6e-09 */
-OI_CONST float oi_quantile_poly0[10] = {2.123313427e+00f, 3.488020301e-01f, -5.907717161e-03f, -1.771644573e-03f, 3.087856749e-04f, -7.019232271e-06f, -4.897003691e-06f, 6.592645150e-07f, 3.285590822e-08f, -1.243240533e-08f};
+OI_CONST float oi_quantile_poly0[10] = {2.123313427e+00f, 3.488020301e-01f,  -5.907717161e-03f, -1.771644573e-03f,
+                                        3.087856749e-04f, -7.019232271e-06f, -4.897003691e-06f, 6.592645150e-07f,
+                                        3.285590822e-08f, -1.243240533e-08f};
 /* sqrt(w) in [2.23606798, 4], polynomial in sqrt(w) - 3.11803399; max relative error of the fit 5.7e-09 */
-OI_CONST float oi_quantile_poly1[10] = {4.173809052e+00f, 1.419332623e+00f, 1.012708712e-02f, -7.647533901e-03f, 5.473680329e-03f, -3.643338103e-03f, 1.875293325e-03f, -4.425065999e-04f, -2.569967764e-04f, 1.823834173e-04f};
+OI_CONST float oi_quantile_poly1[10] = {4.173809052e+00f,  1.419332623e+00f,  1.012708712e-02f, -7.647533901e-03f,
+                                        5.473680329e-03f,  -3.643338103e-03f, 1.875293325e-03f, -4.425065999e-04f,
+                                        -2.569967764e-04f, 1.823834173e-04f};
 /* sqrt(w) in [4, 9.3], polynomial in sqrt(w) - 6.65; max relative error of the fit 4.4e-09 */
-OI_CONST float oi_quantile_poly2[10] = {9.214941978e+00f, 1.426878572e+00f, -7.271285285e-04f, -6.084801043e-06f, 1.371971757e-05f, -3.598531976e-06f, 6.017866667e-07f, -8.614704683e-08f, 3.183754416e-08f, -6.437565592e-09f};
+OI_CONST float oi_quantile_poly2[10] = {9.214941978e+00f, 1.426878572e+00f,  -7.271285285e-04f, -6.084801043e-06f,
+                                        1.371971757e-05f, -3.598531976e-06f, 6.017866667e-07f,  -8.614704683e-08f,
+                                        3.183754416e-08f, -6.437565592e-09f};
 
 /* ln 2 split so that e * OI_LN2_HI is exact for any float exponent e (OI_LN2_HI has 9 significant bits). */
 #define OI_LN2_HI 0.693359375f

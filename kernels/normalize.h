@@ -56,11 +56,19 @@ OI_INLINE oi_chunk_stats oi_fit_chunk(OI_GLOBAL const float *x, oi_u64 features,
 /* y = (x - anchor) * scale + offset, with the low anchor below threshold and the high one above: min-max
  * anchors at (min, lo) and (max, hi) so both ends of the training range map exactly; z-score has one anchor
  * (threshold +inf). Works on scalars and OpenCL vectors alike. */
-#define OI_NORMALIZE(x, threshold, low_anchor, low_offset, high_anchor, high_offset, scale)                       \
-    ((x) < (threshold) ? ((x) - (low_anchor)) * (scale) + (low_offset) : ((x) - (high_anchor)) * (scale) + (high_offset))
+#define OI_NORMALIZE(x, threshold, low_anchor, low_offset, high_anchor, high_offset, scale)                            \
+    ((x) < (threshold) ? ((x) - (low_anchor)) * (scale) + (low_offset)                                                 \
+                       : ((x) - (high_anchor)) * (scale) + (high_offset))
 
 /* The parameter arrays of OI_NORMALIZE, in this order, each features (+ OI_LANES - 1 on the device) long. */
-enum { OI_PARAM_THRESHOLD, OI_PARAM_LOW_ANCHOR, OI_PARAM_LOW_OFFSET, OI_PARAM_HIGH_ANCHOR, OI_PARAM_HIGH_OFFSET,
-       OI_PARAM_SCALE, OI_PARAM_COUNT };
+enum {
+    OI_PARAM_THRESHOLD,
+    OI_PARAM_LOW_ANCHOR,
+    OI_PARAM_LOW_OFFSET,
+    OI_PARAM_HIGH_ANCHOR,
+    OI_PARAM_HIGH_OFFSET,
+    OI_PARAM_SCALE,
+    OI_PARAM_COUNT
+};
 
 #endif

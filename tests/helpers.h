@@ -20,20 +20,22 @@ oclinit_runtime_t test_device(unsigned lanes);
 /* A device test run twice, with the kernels built for 1 lane (as on GPUs) and for 16 (as on CPUs); the test
  * reads its width with test_lanes(state). */
 extern const unsigned test_one_lane, test_sixteen_lanes;
-#define DEVICE_LANES_TESTS(f)                                                                                    \
-    {#f " (1 lane)", f, NULL, NULL, (void *)&test_one_lane}, {#f " (16 lanes)", f, NULL, NULL, (void *)&test_sixteen_lanes}
+#define DEVICE_LANES_TESTS(f)                                                                                          \
+    {#f " (1 lane)", f, NULL, NULL, (void *)&test_one_lane}, {                                                         \
+#f " (16 lanes)", f, NULL, NULL, (void *)&test_sixteen_lanes                                                   \
+    }
 
 static inline unsigned test_lanes(void **state) {
     return *(const unsigned *)*state;
 }
 
 /* Asserts status is success and prints the library's detail if not. */
-#define assert_ok(expr)                                                                                          \
-    do {                                                                                                         \
-        oclinit_status assert_ok_status_ = (expr);                                                               \
-        if (assert_ok_status_ != OCLINIT_SUCCESS)                                                                \
-            print_error("%s: %s: %s\n", #expr, oclinit_status_str(assert_ok_status_), oclinit_error_detail());   \
-        assert_int_equal(assert_ok_status_, OCLINIT_SUCCESS);                                                    \
+#define assert_ok(expr)                                                                                                \
+    do {                                                                                                               \
+        oclinit_status assert_ok_status_ = (expr);                                                                     \
+        if (assert_ok_status_ != OCLINIT_SUCCESS)                                                                      \
+            print_error("%s: %s: %s\n", #expr, oclinit_status_str(assert_ok_status_), oclinit_error_detail());         \
+        assert_int_equal(assert_ok_status_, OCLINIT_SUCCESS);                                                          \
     } while (0)
 
 /* Builds a kernel program of the tests (embedded like the library's) for the runtime's device. */

@@ -18,8 +18,8 @@ typedef struct run_result {
 } run_result;
 
 typedef struct run_options {
-    const char *env_name, *env_value; /* one variable to set in the child */
-    rlim_t file_size_limit;           /* bytes, 0 for none */
+    const char *env_name, *env_value;  /* one variable to set in the child */
+    rlim_t file_size_limit;            /* bytes, 0 for none */
     const char *interrupt_when_exists; /* send SIGINT once a path with this prefix exists in dir */
     const char *dir;
 } run_options;
@@ -148,8 +148,8 @@ static void devices_are_listed(void **state) {
 static void init_writes_a_layer(void **state) {
     (void)state;
     const char *out = path_in_dir("w.npy");
-    const char *args[] = {"init", "--scheme", "he-normal", "--fan-in", "33", "--fan-out", "7", "--seed", "5",
-                          "--output", out, "--stats", NULL};
+    const char *args[] = {"init",   "--scheme", "he-normal", "--fan-in", "33",      "--fan-out", "7",
+                          "--seed", "5",        "--output",  out,        "--stats", NULL};
     run_result *r = run(args, NULL);
     assert_int_equal(r->exit_code, 0);
     expect_output(r, "(7, 33) float32, kaiming-normal -> normal", false);
@@ -160,8 +160,8 @@ static void init_writes_a_layer(void **state) {
     assert_int_equal(count_entries(work_dir, NULL), 1);
     /* The same layer on the host C path is the same file, byte for byte. */
     const char *host_out = path_in_dir("h.npy");
-    const char *host_args[] = {"init", "--scheme", "he-normal", "--fan-in", "33", "--fan-out", "7", "--seed", "5",
-                               "--output", host_out, "--device", "cpu", NULL};
+    const char *host_args[] = {"init",   "--scheme", "he-normal", "--fan-in", "33",       "--fan-out", "7",
+                               "--seed", "5",        "--output",  host_out,   "--device", "cpu",       NULL};
     free(r);
     r = run(host_args, NULL);
     assert_int_equal(r->exit_code, 0);
@@ -219,26 +219,26 @@ static void bad_options(void **state) {
                    "unknown scheme \"xavier\"");
     expect_failure(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output", out, "--bogus"), NULL,
                    "unknown option --bogus");
-    expect_failure(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output", out, "--gain", "2"),
-                   NULL, "--gain does not apply to scheme normal");
+    expect_failure(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output", out, "--gain", "2"), NULL,
+                   "--gain does not apply to scheme normal");
     expect_failure(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output", out, "--std", "0"), NULL,
                    "std must be a finite number > 0");
     expect_failure(INIT("--scheme", "trunc-normal", "--fan-in", "3", "--fan-out", "3", "--output", out, "--std", "-1"),
                    NULL, "std must be a finite number > 0");
-    expect_failure(INIT("--scheme", "uniform", "--fan-in", "3", "--fan-out", "3", "--output", out, "--a", "2", "--b",
-                        "1"),
-                   NULL, "uniform needs finite a < b");
-    expect_failure(INIT("--scheme", "trunc-normal", "--fan-in", "3", "--fan-out", "3", "--output", out, "--a", "2",
-                        "--b", "2"),
-                   NULL, "truncation needs a < b");
+    expect_failure(
+        INIT("--scheme", "uniform", "--fan-in", "3", "--fan-out", "3", "--output", out, "--a", "2", "--b", "1"), NULL,
+        "uniform needs finite a < b");
+    expect_failure(
+        INIT("--scheme", "trunc-normal", "--fan-in", "3", "--fan-out", "3", "--output", out, "--a", "2", "--b", "2"),
+        NULL, "truncation needs a < b");
     expect_failure(INIT("--scheme", "constant", "--fan-in", "3", "--fan-out", "3", "--output", out), NULL,
                    "scheme constant needs --value");
     expect_failure(INIT("--scheme", "kaiming-normal", "--fan-in", "3", "--fan-out", "3", "--output", out,
                         "--nonlinearity", "swish"),
                    NULL, "unknown nonlinearity \"swish\"");
     expect_failure(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3"), NULL, "--output is required");
-    expect_failure(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output", out, "--seed", "-1"),
-                   NULL, "--seed needs a whole number from 0 to 2^64-1");
+    expect_failure(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output", out, "--seed", "-1"), NULL,
+                   "--seed needs a whole number from 0 to 2^64-1");
     expect_failure(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output", out, "--device",
                         "no such device anywhere"),
                    NULL, "no device whose name contains \"no such device anywhere\"");
@@ -246,9 +246,9 @@ static void bad_options(void **state) {
 
 static void unwritable_path(void **state) {
     (void)state;
-    expect_failure(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output",
-                        "/nonexistent-oclinit-dir/w.npy"),
-                   NULL, "cannot create /nonexistent-oclinit-dir/w.npy");
+    expect_failure(
+        INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output", "/nonexistent-oclinit-dir/w.npy"),
+        NULL, "cannot create /nonexistent-oclinit-dir/w.npy");
     expect_failure(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output", work_dir), NULL,
                    "is a directory");
 }
@@ -288,8 +288,8 @@ static void no_opencl_platform(void **state) {
                    &no_vendors, "no OpenCL platform found");
     /* The host C path needs no platform. */
     const char *out = path_in_dir("w.npy");
-    run_result *r = run(INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output", out, "--device", "cpu"),
-                        &no_vendors);
+    run_result *r = run(
+        INIT("--scheme", "normal", "--fan-in", "3", "--fan-out", "3", "--output", out, "--device", "cpu"), &no_vendors);
     assert_int_equal(r->exit_code, 0);
     unlink(out);
     rmdir(empty);
@@ -337,9 +337,9 @@ static void normalize_fits_and_applies(void **state) {
     snprintf(stats, sizeof stats, "%s", path_in_dir("stats.txt"));
     write_text_file(train, "height;\"class\";weight\n1.0;\"a;b\";10\n2.0;b;30\n3.0;c;20\n");
     write_text_file(test, "height;class;weight\n4;x;40\n");
-    run_result *r = run(NORMALIZE("--method", "minmax", "--label", "class", "--input", train, "--output", out,
-                                  "--save-stats", stats),
-                        NULL);
+    run_result *r = run(
+        NORMALIZE("--method", "minmax", "--label", "class", "--input", train, "--output", out, "--save-stats", stats),
+        NULL);
     assert_int_equal(r->exit_code, 0);
     expect_output(r, "3 rows x 2 features, minmax to [0, 1], label column 2 (\"class\") passed through", false);
     assert_string_equal(read_text_file(out), "height;class;weight\n0;\"a;b\";0\n0.5;b;1\n1;c;0.5\n");

@@ -11,9 +11,9 @@ extern const char test_kernel_shared_math[];
 #define TABLE_SIZE (1u << 20)
 
 typedef struct table {
-    float x[TABLE_SIZE];      /* log and sqrt: positive normal floats */
-    uint32_t m[TABLE_SIZE];   /* sincos: odd 24-bit numerators */
-    float q[TABLE_SIZE];      /* tail quantile: (2^-126, 1/2] */
+    float x[TABLE_SIZE];    /* log and sqrt: positive normal floats */
+    uint32_t m[TABLE_SIZE]; /* sincos: odd 24-bit numerators */
+    float q[TABLE_SIZE];    /* tail quantile: (2^-126, 1/2] */
     float log_x[TABLE_SIZE], sqrt_x[TABLE_SIZE], sin_m[TABLE_SIZE], cos_m[TABLE_SIZE], quantile_q[TABLE_SIZE];
 } table;
 
@@ -26,7 +26,8 @@ static table *make_table(void) {
         uint32_t half = TABLE_SIZE / 2, k = i % half;
         uint32_t numerator = ((((uint32_t)((uint64_t)k * (1u << 23) / half)) + (i & 7)) & 0x7fffffu) * 2 + 1;
         float u = (float)numerator * 0x1p-24f;
-        t->x[i] = i < half ? oi_bits_fvec(0x00800000u + (uint32_t)((uint64_t)k * (0x7f7fffffu - 0x00800000u) / half)) : u;
+        t->x[i] =
+            i < half ? oi_bits_fvec(0x00800000u + (uint32_t)((uint64_t)k * (0x7f7fffffu - 0x00800000u) / half)) : u;
         t->m[i] = numerator;
         t->q[i] = i < half ? oi_bits_fvec(0x00800000u + (uint32_t)((uint64_t)k * (0x3f000000u - 0x00800000u) / half))
                            : 0.5f * u;
@@ -100,15 +101,21 @@ static void truncated_samples_accuracy(void **state) {
     (void)state;
     static const float intervals[][2] = {{-2, 2}, {0.5f, 3}, {-1, 4}, {5, 6}, {-9, -8.5f}};
     for (size_t c = 0; c < sizeof intervals / sizeof intervals[0]; c++) {
-        oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL, .mean = 0, .std = 1,
-                                  .a = intervals[c][0], .b = intervals[c][1], .rows = 1, .columns = 1 << 20};
+        oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL,
+                                  .mean = 0,
+                                  .std = 1,
+                                  .a = intervals[c][0],
+                                  .b = intervals[c][1],
+                                  .rows = 1,
+                                  .columns = 1 << 20};
         float *out = malloc(sizeof(float) << 20);
         assert_ok(oclinit_init_fill_host(NULL, &d, 77, 0, 0, 1 << 20, out));
         /* Rebuild the kernel's parameters the way host/init.c documents them, then the exact value. */
         double alpha = d.a, beta = d.b, sign = 1;
         if (alpha + beta > 0) alpha = -d.b, beta = -d.a, sign = -1;
         float lower = (float)normal_cdf(alpha), upper = (float)normal_cdf(-beta);
-        float width = (float)(beta <= 0 ? normal_cdf(beta) - normal_cdf(alpha) : 1 - normal_cdf(-beta) - normal_cdf(alpha));
+        float width =
+            (float)(beta <= 0 ? normal_cdf(beta) - normal_cdf(alpha) : 1 - normal_cdf(-beta) - normal_cdf(alpha));
         double worst = 0;
         for (uint64_t i = 0; i < (1u << 20); i++) {
             oi_philox_words w = oi_philox_block(77, 0, i / 4);
@@ -135,9 +142,11 @@ static void device_equals_host(void **state) {
     cl_kernel kernel = clCreateKernel(program, "math_table", &error);
     assert_int_equal(error, CL_SUCCESS);
     const size_t bytes = TABLE_SIZE * sizeof(float);
-    cl_mem buffers[8] = {test_buffer(rt, bytes, host->x), test_buffer(rt, bytes, host->m), test_buffer(rt, bytes, host->q)};
+    cl_mem buffers[8] = {test_buffer(rt, bytes, host->x), test_buffer(rt, bytes, host->m),
+                         test_buffer(rt, bytes, host->q)};
     for (int k = 3; k < 8; k++) buffers[k] = test_buffer(rt, bytes, NULL);
-    for (cl_uint k = 0; k < 8; k++) assert_int_equal(clSetKernelArg(kernel, k, sizeof(cl_mem), &buffers[k]), CL_SUCCESS);
+    for (cl_uint k = 0; k < 8; k++)
+        assert_int_equal(clSetKernelArg(kernel, k, sizeof(cl_mem), &buffers[k]), CL_SUCCESS);
     size_t items = TABLE_SIZE / lanes;
     cl_command_queue queue = oclinit_runtime_get_queue(rt);
     assert_int_equal(clEnqueueNDRangeKernel(queue, kernel, 1, NULL, &items, NULL, 0, NULL, NULL), CL_SUCCESS);

@@ -9,11 +9,21 @@
 #define GUARD 7.25f
 
 static const oclinit_scheme_kind all_schemes[] = {
-    OCLINIT_SCHEME_ZEROS,          OCLINIT_SCHEME_ONES,           OCLINIT_SCHEME_CONSTANT,
-    OCLINIT_SCHEME_EYE,            OCLINIT_SCHEME_UNIFORM,        OCLINIT_SCHEME_NORMAL,
-    OCLINIT_SCHEME_TRUNC_NORMAL,   OCLINIT_SCHEME_SCALED_NORMAL,  OCLINIT_SCHEME_XAVIER_NORMAL,
-    OCLINIT_SCHEME_XAVIER_UNIFORM, OCLINIT_SCHEME_KAIMING_NORMAL, OCLINIT_SCHEME_KAIMING_UNIFORM,
-    OCLINIT_SCHEME_LECUN_NORMAL,   OCLINIT_SCHEME_LECUN_UNIFORM,  OCLINIT_SCHEME_VARIANCE_SCALING,
+    OCLINIT_SCHEME_ZEROS,
+    OCLINIT_SCHEME_ONES,
+    OCLINIT_SCHEME_CONSTANT,
+    OCLINIT_SCHEME_EYE,
+    OCLINIT_SCHEME_UNIFORM,
+    OCLINIT_SCHEME_NORMAL,
+    OCLINIT_SCHEME_TRUNC_NORMAL,
+    OCLINIT_SCHEME_SCALED_NORMAL,
+    OCLINIT_SCHEME_XAVIER_NORMAL,
+    OCLINIT_SCHEME_XAVIER_UNIFORM,
+    OCLINIT_SCHEME_KAIMING_NORMAL,
+    OCLINIT_SCHEME_KAIMING_UNIFORM,
+    OCLINIT_SCHEME_LECUN_NORMAL,
+    OCLINIT_SCHEME_LECUN_UNIFORM,
+    OCLINIT_SCHEME_VARIANCE_SCALING,
 };
 
 /* Distributions beyond the schemes' defaults: a mirrored truncation, a far-tail one, a shifted normal. */
@@ -31,7 +41,8 @@ static oclinit_distribution extra(int which, int64_t rows, int64_t columns) {
 #define CASE_COUNT (sizeof all_schemes / sizeof all_schemes[0] + EXTRA_COUNT)
 
 static oclinit_distribution test_case(size_t c, int64_t rows, int64_t columns) {
-    if (c >= sizeof all_schemes / sizeof all_schemes[0]) return extra((int)(c - sizeof all_schemes / sizeof all_schemes[0]), rows, columns);
+    if (c >= sizeof all_schemes / sizeof all_schemes[0])
+        return extra((int)(c - sizeof all_schemes / sizeof all_schemes[0]), rows, columns);
     oclinit_scheme s = oclinit_scheme_default(all_schemes[c]);
     s.value = -0.5;
     oclinit_distribution d;
@@ -209,12 +220,9 @@ static void rejects_bad_ranges(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        DEVICE_LANES_TESTS(device_equals_host),
-        cmocka_unit_test(slices_equal_whole),
-        cmocka_unit_test(eye_is_identity),
-        cmocka_unit_test(seed_and_stream_matter),
-        cmocka_unit_test(npy_chunks_equal_whole),
-        cmocka_unit_test(npy_header_is_numpy_format),
+        DEVICE_LANES_TESTS(device_equals_host),   cmocka_unit_test(slices_equal_whole),
+        cmocka_unit_test(eye_is_identity),        cmocka_unit_test(seed_and_stream_matter),
+        cmocka_unit_test(npy_chunks_equal_whole), cmocka_unit_test(npy_header_is_numpy_format),
         cmocka_unit_test(rejects_bad_ranges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

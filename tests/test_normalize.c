@@ -24,12 +24,13 @@ static oclinit_table_t copy_table(oclinit_table_t from) {
 /* Features on very different scales, as the article's example: feature f ~ 10^(f mod 7 - 3) N(f, 1). */
 static oclinit_table_t random_table(size_t rows, size_t features, uint64_t seed) {
     oclinit_table_t t = make_table(rows, features);
-    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 0, .std = 1, .rows = (int64_t)rows,
-                              .columns = (int64_t)features};
+    oclinit_distribution d = {
+        .kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 0, .std = 1, .rows = (int64_t)rows, .columns = (int64_t)features};
     assert_ok(oclinit_init_fill_host(NULL, &d, seed, 0, 0, rows * features, t->data));
     for (size_t r = 0; r < rows; r++)
         for (size_t f = 0; f < features; f++)
-            t->data[r * features + f] = (float)((t->data[r * features + f] + (double)f) * pow(10.0, (double)(f % 7) - 3));
+            t->data[r * features + f] =
+                (float)((t->data[r * features + f] + (double)f) * pow(10.0, (double)(f % 7) - 3));
     return t;
 }
 
@@ -54,7 +55,8 @@ static void device_equals_host(void **state) {
             assert_same_stats(fitted_device, fitted_host);
             assert_ok(oclinit_normalizer_apply(rt, fitted_device, on_device));
             assert_ok(oclinit_normalizer_apply(NULL, fitted_host, on_host));
-            assert_int_equal(first_difference(on_device->data, on_host->data, shapes[s][0] * shapes[s][1], "applied"), -1);
+            assert_int_equal(first_difference(on_device->data, on_host->data, shapes[s][0] * shapes[s][1], "applied"),
+                             -1);
             oclinit_normalizer_free(fitted_host);
             oclinit_normalizer_free(fitted_device);
             oclinit_table_free(on_host);
@@ -80,9 +82,9 @@ static void buffers_equal_tables(void **state) {
     assert_ok(oclinit_normalizer_apply(NULL, from_table, host));
     float *result = malloc(bytes);
     for (int k = 0; k < 2; k++) {
-        assert_int_equal(clEnqueueReadBuffer(oclinit_runtime_get_queue(rt), k ? in : out, CL_TRUE, 0, bytes, result, 0,
-                                             NULL, NULL),
-                         CL_SUCCESS);
+        assert_int_equal(
+            clEnqueueReadBuffer(oclinit_runtime_get_queue(rt), k ? in : out, CL_TRUE, 0, bytes, result, 0, NULL, NULL),
+            CL_SUCCESS);
         assert_int_equal(first_difference(result, host->data, 4099 * 5, "buffer"), -1);
     }
     free(result);
@@ -165,8 +167,8 @@ static void saved_statistics_apply_to_other_data(void **state) {
         for (size_t i = 0; i < 777 * 4; i++) {
             oclinit_feature_stats s = oclinit_normalizer_stats(fitted, i % 4);
             double x = original->data[i];
-            double expected = method == OCLINIT_NORMALIZE_ZSCORE ? (x - s.mean) / s.std
-                                                                 : -2 + (x - s.min) * 5 / (s.max - s.min);
+            double expected =
+                method == OCLINIT_NORMALIZE_ZSCORE ? (x - s.mean) / s.std : -2 + (x - s.min) * 5 / (s.max - s.min);
             assert_true(fabs(test->data[i] - expected) <= 1e-6 * fmax(1.0, fabs(expected)));
         }
         oclinit_normalizer_free(loaded);
@@ -185,7 +187,8 @@ static void far_from_zero(void **state) {
     oclinit_runtime_t rt = test_device(0);
     const size_t rows = 1000003;
     oclinit_table_t t = make_table(rows, 2);
-    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 0, .std = 0.1f, .rows = (int64_t)rows, .columns = 2};
+    oclinit_distribution d = {
+        .kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 0, .std = 0.1f, .rows = (int64_t)rows, .columns = 2};
     assert_ok(oclinit_init_fill_host(NULL, &d, 3, 0, 0, rows * 2, t->data));
     for (size_t r = 0; r < rows; r++) t->data[2 * r] += 1e6f, t->data[2 * r + 1] = (float)(t->data[2 * r + 1] - 5e5);
     oclinit_normalizer_t n = NULL;
@@ -216,7 +219,8 @@ static void edge_cases(void **state) {
         assert_true(oclinit_normalizer_is_constant(n, 0));
         assert_false(oclinit_normalizer_is_constant(n, 1));
         assert_ok(oclinit_normalizer_apply(rt, n, copy));
-        for (int r = 0; r < 3; r++) assert_true(copy->data[2 * r] == (method == OCLINIT_NORMALIZE_MINMAX ? -1.0f : 0.0f));
+        for (int r = 0; r < 3; r++)
+            assert_true(copy->data[2 * r] == (method == OCLINIT_NORMALIZE_MINMAX ? -1.0f : 0.0f));
         oclinit_normalizer_free(n);
         n = NULL;
         oclinit_table_free(copy);
@@ -225,9 +229,11 @@ static void edge_cases(void **state) {
     assert_int_equal(oclinit_normalizer_fit(rt, OCLINIT_NORMALIZE_ZSCORE, 0, 1, t, &n), OCLINIT_ERROR_INVALID_ARGUMENT);
     assert_non_null(strstr(oclinit_error_detail(), "at least 2 rows"));
     t->rows = 0;
-    assert_int_equal(oclinit_normalizer_fit(NULL, OCLINIT_NORMALIZE_ZSCORE, 0, 1, t, &n), OCLINIT_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(oclinit_normalizer_fit(NULL, OCLINIT_NORMALIZE_ZSCORE, 0, 1, t, &n),
+                     OCLINIT_ERROR_INVALID_ARGUMENT);
     t->rows = 3;
-    assert_int_equal(oclinit_normalizer_fit(NULL, OCLINIT_NORMALIZE_MINMAX, 1, 1, t, &n), OCLINIT_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(oclinit_normalizer_fit(NULL, OCLINIT_NORMALIZE_MINMAX, 1, 1, t, &n),
+                     OCLINIT_ERROR_INVALID_ARGUMENT);
     assert_non_null(strstr(oclinit_error_detail(), "LO < HI"));
     assert_null(n);
     /* Applying to data of another width, or with other column names. */
@@ -280,7 +286,8 @@ static void bad_statistics_files(void **state) {
         {"hello 1\n", "is not an oclinit statistics file"},
         {"oclinit-normalization 2\n", "format version 2, written by a newer oclinit"},
         {"oclinit-normalization 1\nmethod zscore\nrange 0 1\nfeatures 2\nfeature 1 - 10 0 1 -1 1\n", "is incomplete"},
-        {"oclinit-normalization 1\nmethod zscore\nrange 0 1\nfeatures 1\nfeature 1 - 10 0 -1 -1 1\n", "line 5 is not valid"},
+        {"oclinit-normalization 1\nmethod zscore\nrange 0 1\nfeatures 1\nfeature 1 - 10 0 -1 -1 1\n",
+         "line 5 is not valid"},
         {"oclinit-normalization 1\nmethod zscore\nrange 1 0\n", "line 3 is not valid"},
         {"oclinit-normalization 1\nmethod cubic\n", "line 2 is not valid"},
         {"oclinit-normalization 1\nmethod zscore\nrange 0 1\nfeatures 1\nfeature 1 \"unclosed 10 0 1 -1 1\n", "line 5"},

@@ -59,8 +59,9 @@ static void build_failure_returns_the_log(void **state) {
     (void)state;
     oclinit_runtime_t rt = test_device(0);
     cl_program program = NULL;
-    assert_int_equal(oi_runtime_build(rt, "broken.cl", "__kernel void broken(__global float *x) { x[0] = y; }", &program),
-                     OCLINIT_ERROR_KERNEL_BUILD);
+    assert_int_equal(
+        oi_runtime_build(rt, "broken.cl", "__kernel void broken(__global float *x) { x[0] = y; }", &program),
+        OCLINIT_ERROR_KERNEL_BUILD);
     assert_null(program);
     assert_true(strlen(oclinit_runtime_get_build_log(rt)) > 0);
     assert_non_null(strstr(oclinit_runtime_get_build_log(rt), "y"));
@@ -73,7 +74,8 @@ static void allocation_beyond_the_device_fails_clearly(void **state) {
     oclinit_runtime_t rt = test_device(0);
     cl_mem buffer = NULL;
     const oclinit_device_info *info = oclinit_runtime_get_device(rt);
-    assert_int_equal(oi_buffer_create(rt, (size_t)info->max_allocation + 4096, &buffer), OCLINIT_ERROR_OUT_OF_DEVICE_MEMORY);
+    assert_int_equal(oi_buffer_create(rt, (size_t)info->max_allocation + 4096, &buffer),
+                     OCLINIT_ERROR_OUT_OF_DEVICE_MEMORY);
     assert_null(buffer);
     assert_non_null(strstr(oclinit_error_detail(), info->name));
     oclinit_runtime_free(rt);

@@ -114,10 +114,12 @@ static void names_and_aliases(void **state) {
     assert_int_equal(dk, OCLINIT_DISTRIBUTION_NORMAL);
 }
 
-static void expect_refused(oclinit_scheme s, int64_t fan_in, int64_t fan_out, oclinit_status expected, const char *text) {
+static void expect_refused(oclinit_scheme s, int64_t fan_in, int64_t fan_out, oclinit_status expected,
+                           const char *text) {
     oclinit_distribution d;
     assert_int_equal(oclinit_scheme_resolve(&s, fan_in, fan_out, &d), expected);
-    if (!strstr(oclinit_error_detail(), text)) print_error("detail \"%s\" lacks \"%s\"\n", oclinit_error_detail(), text);
+    if (!strstr(oclinit_error_detail(), text))
+        print_error("detail \"%s\" lacks \"%s\"\n", oclinit_error_detail(), text);
     assert_non_null(strstr(oclinit_error_detail(), text));
 }
 
@@ -167,12 +169,9 @@ static void status_strings(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(gains_match_calculate_gain),
-        cmocka_unit_test(pytorch_conventions),
-        cmocka_unit_test(keras_conventions),
-        cmocka_unit_test(names_and_aliases),
-        cmocka_unit_test(bad_options_are_refused),
-        cmocka_unit_test(status_strings),
+        cmocka_unit_test(gains_match_calculate_gain), cmocka_unit_test(pytorch_conventions),
+        cmocka_unit_test(keras_conventions),          cmocka_unit_test(names_and_aliases),
+        cmocka_unit_test(bad_options_are_refused),    cmocka_unit_test(status_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

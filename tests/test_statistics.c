@@ -14,7 +14,8 @@ static double exact_cdf(const oclinit_distribution *d, double x) {
     case OCLINIT_DISTRIBUTION_UNIFORM: return fmin(fmax((x - d->a) / ((double)d->b - d->a), 0), 1);
     case OCLINIT_DISTRIBUTION_NORMAL: return normal_cdf((x - d->mean) / d->std);
     default: {
-        double low = normal_cdf(((double)d->a - d->mean) / d->std), high = normal_cdf(((double)d->b - d->mean) / d->std);
+        double low = normal_cdf(((double)d->a - d->mean) / d->std),
+               high = normal_cdf(((double)d->b - d->mean) / d->std);
         return fmin(fmax((normal_cdf((x - d->mean) / d->std) - low) / (high - low), 0), 1);
     }
     }
@@ -80,15 +81,25 @@ static void normal(void **state) {
 
 static void truncated_normal(void **state) {
     (void)state;
-    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL, .mean = 0, .std = 1, .a = -2, .b = 2,
-                              .rows = SAMPLES, .columns = 1};
+    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL,
+                              .mean = 0,
+                              .std = 1,
+                              .a = -2,
+                              .b = 2,
+                              .rows = SAMPLES,
+                              .columns = 1};
     check_sample(&d, "truncated normal(0, 1, -2, 2)");
 }
 
 static void truncated_normal_one_sided(void **state) {
     (void)state;
-    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL, .mean = 0.5f, .std = 2, .a = 1, .b = 9,
-                              .rows = SAMPLES, .columns = 1};
+    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL,
+                              .mean = 0.5f,
+                              .std = 2,
+                              .a = 1,
+                              .b = 9,
+                              .rows = SAMPLES,
+                              .columns = 1};
     check_sample(&d, "truncated normal(0.5, 2, 1, 9)");
 }
 

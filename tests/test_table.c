@@ -37,9 +37,8 @@ static void expect_error(const char *text, size_t size, const char *label, oclin
 static void csv_dialects(void **state) {
     (void)state;
     static const char *const texts[] = {
-        "a,b,c\n1,2,3\n4,5,6\n",
-        "a;b;c\r\n1;2;3\r\n4;5;6\r\n",
-        "a\tb\tc\n1\t2\t3\n\n   \n4\t5\t6",            /* blank lines skipped, no final newline */
+        "a,b,c\n1,2,3\n4,5,6\n", "a;b;c\r\n1;2;3\r\n4;5;6\r\n",
+        "a\tb\tc\n1\t2\t3\n\n   \n4\t5\t6",                    /* blank lines skipped, no final newline */
         "\xEF\xBB\xBF\"a\",\"b\",\"c\"\n\"1\", 2 ,3\n4,5,6\n", /* byte order mark, quoted numbers, spaces */
     };
     for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++) {
@@ -98,30 +97,37 @@ static void label_column_passes_through(void **state) {
 static void csv_errors_name_line_and_column(void **state) {
     (void)state;
     const char *ragged = "a,b,c\n1,2,3\n4,5\n";
-    expect_error(ragged, strlen(ragged), NULL, OCLINIT_HEADER_AUTO, "line 3, column 3: the row has 2 fields where line 1 has 3");
+    expect_error(ragged, strlen(ragged), NULL, OCLINIT_HEADER_AUTO,
+                 "line 3, column 3: the row has 2 fields where line 1 has 3");
     const char *long_row = "a,b\n1,2\n\n3,4,5\n";
     expect_error(long_row, strlen(long_row), NULL, OCLINIT_HEADER_AUTO, "line 4, column 3: the row has 3 fields");
     const char *text_cell = "a,b\n1,2\n3,abc\n";
-    expect_error(text_cell, strlen(text_cell), NULL, OCLINIT_HEADER_AUTO, "line 3, column 2 (b): \"abc\" is not a number");
+    expect_error(text_cell, strlen(text_cell), NULL, OCLINIT_HEADER_AUTO,
+                 "line 3, column 2 (b): \"abc\" is not a number");
     const char *empty_cell = "a,b\n1,2\n3,\n";
     expect_error(empty_cell, strlen(empty_cell), NULL, OCLINIT_HEADER_AUTO, "line 3, column 2 (b): the cell is empty");
     const char *nan = "a,b\n1,2\n3,nan\n";
-    expect_error(nan, strlen(nan), NULL, OCLINIT_HEADER_AUTO, "line 3, column 2 (b): nan is not a finite float32 number");
+    expect_error(nan, strlen(nan), NULL, OCLINIT_HEADER_AUTO,
+                 "line 3, column 2 (b): nan is not a finite float32 number");
     const char *inf = "a,b\n1,-inf\n";
     expect_error(inf, strlen(inf), NULL, OCLINIT_HEADER_AUTO, "line 2, column 2 (b): -inf is not a finite");
     const char *too_big = "a\n1e39\n";
     expect_error(too_big, strlen(too_big), NULL, OCLINIT_HEADER_AUTO, "1e39 is not a finite float32 number");
     const char *open_quote = "a,b\n1,\"2\n3,4\n";
-    expect_error(open_quote, strlen(open_quote), NULL, OCLINIT_HEADER_AUTO, "line 2, column 2: the quote is never closed");
+    expect_error(open_quote, strlen(open_quote), NULL, OCLINIT_HEADER_AUTO,
+                 "line 2, column 2: the quote is never closed");
     const char *after_quote = "a,b\n1,\"2\"x\n";
-    expect_error(after_quote, strlen(after_quote), NULL, OCLINIT_HEADER_AUTO, "line 2, column 2: unexpected 'x' after a closing quote");
+    expect_error(after_quote, strlen(after_quote), NULL, OCLINIT_HEADER_AUTO,
+                 "line 2, column 2: unexpected 'x' after a closing quote");
     expect_error("", 0, NULL, OCLINIT_HEADER_AUTO, "test.csv is empty");
     expect_error("\n\n  \n", 5, NULL, OCLINIT_HEADER_AUTO, "test.csv is empty");
     const char *plain = "a,b\n1,2\n";
-    expect_error(plain, strlen(plain), "c", OCLINIT_HEADER_AUTO, "no column is named \"c\"; the header has \"a\", \"b\"");
+    expect_error(plain, strlen(plain), "c", OCLINIT_HEADER_AUTO,
+                 "no column is named \"c\"; the header has \"a\", \"b\"");
     expect_error(plain, strlen(plain), "3", OCLINIT_HEADER_AUTO, "label column 3 does not exist");
     const char *numbers = "1,2\n3,4\n";
-    expect_error(numbers, strlen(numbers), "y", OCLINIT_HEADER_NO, "there is no header row to find the label column \"y\" in");
+    expect_error(numbers, strlen(numbers), "y", OCLINIT_HEADER_NO,
+                 "there is no header row to find the label column \"y\" in");
     const char binary[] = {'a', ',', 'b', '\n', '1', '\0', '2', ',', '3', '\n'};
     expect_error(binary, sizeof binary, NULL, OCLINIT_HEADER_AUTO, "line 2, column 1 (a): \"1?2\" is not a number");
 }

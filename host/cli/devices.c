@@ -73,11 +73,12 @@ int command_devices(int argc, char **argv) {
                d->fp64 ? "yes" : "no", d->correctly_rounded_divide_sqrt ? "yes" : "no");
         printf("  %-5s %-6s platform: %s\n", "", "", d->platform_name);
     }
-    printf("%c %-5s %-6s %-34s (--device cpu)\n", default_status == OCLINIT_SUCCESS && chosen.type == OCLINIT_DEVICE_HOST ? '*' : ' ',
-           "cpu", "host", "host C path, all cores");
+    printf("%c %-5s %-6s %-34s (--device cpu)\n",
+           default_status == OCLINIT_SUCCESS && chosen.type == OCLINIT_DEVICE_HOST ? '*' : ' ', "cpu", "host",
+           "host C path, all cores");
     if (default_status != OCLINIT_SUCCESS)
-        printf("\nOCLINIT_DEVICE=\"%s\" names no device: %s\n", getenv("OCLINIT_DEVICE") ? getenv("OCLINIT_DEVICE") : "",
-               oclinit_error_detail());
+        printf("\nOCLINIT_DEVICE=\"%s\" names no device: %s\n",
+               getenv("OCLINIT_DEVICE") ? getenv("OCLINIT_DEVICE") : "", oclinit_error_detail());
     free(devices);
     return EXIT_SUCCESS;
 }

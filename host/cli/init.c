@@ -7,59 +7,77 @@
 #include "cli.h"
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "Usage: oclinit init --scheme NAME --fan-in N --fan-out M --output FILE.npy [options]\n"
-            "\n"
-            "Initializes a (fan_out, fan_in) float32 weight matrix, row-major as PyTorch lays out nn.Linear, and\n"
-            "writes it to FILE.npy (numpy.load gives shape (fan_out, fan_in)). The same seed and stream give the\n"
-            "same bits on every device and on the host C path. Layers larger than memory are made in chunks;\n"
-            "the file appears only when complete.\n"
-            "\n"
-            "Required:\n"
-            "  --scheme NAME        see the list below\n"
-            "  --fan-in N           inputs of the layer (columns)\n"
-            "  --fan-out M          outputs of the layer (rows)\n"
-            "  --output FILE        the .npy file to write\n"
-            "\n"
-            "Options:\n"
-            "  --seed S             64-bit seed (default 0; decimal or 0x hex)\n"
-            "  --stream T           64-bit stream, e.g. the layer's index (default 0)\n"
-            "  --device D           P:D, part of a device name, or cpu for the host C path\n"
-            "                       (default: $OCLINIT_DEVICE, else the first GPU, else the first CPU device)\n"
-            "  --stats              print mean, std, min and max of what was written, beside the exact values\n"
-            "  --chunk-mib N        memory per chunk in MiB (default 64; three chunks are in use at once)\n"
-            "  --quiet              no progress bar\n"
-            "  -h, --help           this text\n"
-            "\n"
-            "Schemes and their options (defaults as PyTorch; lecun and variance-scaling as Keras):\n"
-            "  zeros, ones\n"
-            "  constant             --value V (required)\n"
-            "  eye                  ones on the diagonal\n"
-            "  uniform              --a A --b B (default 0, 1)\n"
-            "  normal               --mean M --std S (default 0, 1)\n"
-            "  trunc-normal         --mean M --std S --a A --b B (default 0, 1, -2, 2; a, b absolute)\n"
-            "  scaled-normal        --scale K: N(0, 1) * K, the article's too large (10) and too small (0.01)\n"
-            "  xavier-normal        --gain G: std = G sqrt(2 / (fan_in + fan_out))   (alias glorot-normal)\n"
-            "  xavier-uniform       --gain G: bound = G sqrt(6 / (fan_in + fan_out)) (alias glorot-uniform)\n"
-            "  kaiming-normal       --mode fan_in|fan_out --nonlinearity NAME --negative-slope A:\n"
-            "                       std = gain / sqrt(fan)                            (alias he-normal)\n"
-            "  kaiming-uniform      same options: bound = sqrt(3) gain / sqrt(fan)    (alias he-uniform)\n"
-            "  lecun-normal         truncated normal, variance 1 / fan_in (Keras)\n"
-            "  lecun-uniform        uniform, variance 1 / fan_in (Keras)\n"
-            "  variance-scaling     --scale S --mode fan_in|fan_out|fan_avg\n"
-            "                       --distribution truncated_normal|normal|uniform: variance S / fan (Keras)\n"
-            "  Nonlinearities (gain as torch.nn.init.calculate_gain): linear, sigmoid, tanh, relu,\n"
-            "  leaky_relu (default, with negative slope 0), selu.\n"
-            "  The article's \"Xavier\" (variance 1 / fan_in, normal) is kaiming-normal --nonlinearity linear.\n"
-            "\n"
-            "Example:\n"
-            "  oclinit init --scheme he-normal --fan-in 4096 --fan-out 4096 --seed 7 --output w.npy --stats\n");
+    fprintf(out, "Usage: oclinit init --scheme NAME --fan-in N --fan-out M --output FILE.npy [options]\n"
+                 "\n"
+                 "Initializes a (fan_out, fan_in) float32 weight matrix, row-major as PyTorch lays out nn.Linear, and\n"
+                 "writes it to FILE.npy (numpy.load gives shape (fan_out, fan_in)). The same seed and stream give the\n"
+                 "same bits on every device and on the host C path. Layers larger than memory are made in chunks;\n"
+                 "the file appears only when complete.\n"
+                 "\n"
+                 "Required:\n"
+                 "  --scheme NAME        see the list below\n"
+                 "  --fan-in N           inputs of the layer (columns)\n"
+                 "  --fan-out M          outputs of the layer (rows)\n"
+                 "  --output FILE        the .npy file to write\n"
+                 "\n"
+                 "Options:\n"
+                 "  --seed S             64-bit seed (default 0; decimal or 0x hex)\n"
+                 "  --stream T           64-bit stream, e.g. the layer's index (default 0)\n"
+                 "  --device D           P:D, part of a device name, or cpu for the host C path\n"
+                 "                       (default: $OCLINIT_DEVICE, else the first GPU, else the first CPU device)\n"
+                 "  --stats              print mean, std, min and max of what was written, beside the exact values\n"
+                 "  --chunk-mib N        memory per chunk in MiB (default 64; three chunks are in use at once)\n"
+                 "  --quiet              no progress bar\n"
+                 "  -h, --help           this text\n"
+                 "\n"
+                 "Schemes and their options (defaults as PyTorch; lecun and variance-scaling as Keras):\n"
+                 "  zeros, ones\n"
+                 "  constant             --value V (required)\n"
+                 "  eye                  ones on the diagonal\n"
+                 "  uniform              --a A --b B (default 0, 1)\n"
+                 "  normal               --mean M --std S (default 0, 1)\n"
+                 "  trunc-normal         --mean M --std S --a A --b B (default 0, 1, -2, 2; a, b absolute)\n"
+                 "  scaled-normal        --scale K: N(0, 1) * K, the article's too large (10) and too small (0.01)\n"
+                 "  xavier-normal        --gain G: std = G sqrt(2 / (fan_in + fan_out))   (alias glorot-normal)\n"
+                 "  xavier-uniform       --gain G: bound = G sqrt(6 / (fan_in + fan_out)) (alias glorot-uniform)\n"
+                 "  kaiming-normal       --mode fan_in|fan_out --nonlinearity NAME --negative-slope A:\n"
+                 "                       std = gain / sqrt(fan)                            (alias he-normal)\n"
+                 "  kaiming-uniform      same options: bound = sqrt(3) gain / sqrt(fan)    (alias he-uniform)\n"
+                 "  lecun-normal         truncated normal, variance 1 / fan_in (Keras)\n"
+                 "  lecun-uniform        uniform, variance 1 / fan_in (Keras)\n"
+                 "  variance-scaling     --scale S --mode fan_in|fan_out|fan_avg\n"
+                 "                       --distribution truncated_normal|normal|uniform: variance S / fan (Keras)\n"
+                 "  Nonlinearities (gain as torch.nn.init.calculate_gain): linear, sigmoid, tanh, relu,\n"
+                 "  leaky_relu (default, with negative slope 0), selu.\n"
+                 "  The article's \"Xavier\" (variance 1 / fan_in, normal) is kaiming-normal --nonlinearity linear.\n"
+                 "\n"
+                 "Example:\n"
+                 "  oclinit init --scheme he-normal --fan-in 4096 --fan-out 4096 --seed 7 --output w.npy --stats\n");
 }
 
 enum option_id {
-    OPT_SCHEME = 1000, OPT_FAN_IN, OPT_FAN_OUT, OPT_OUTPUT, OPT_SEED, OPT_STREAM, OPT_DEVICE, OPT_STATS,
-    OPT_CHUNK_MIB, OPT_QUIET, OPT_VALUE, OPT_MEAN, OPT_STD, OPT_A, OPT_B, OPT_SCALE, OPT_GAIN,
-    OPT_NEGATIVE_SLOPE, OPT_MODE, OPT_NONLINEARITY, OPT_DISTRIBUTION, OPT_HELP
+    OPT_SCHEME = 1000,
+    OPT_FAN_IN,
+    OPT_FAN_OUT,
+    OPT_OUTPUT,
+    OPT_SEED,
+    OPT_STREAM,
+    OPT_DEVICE,
+    OPT_STATS,
+    OPT_CHUNK_MIB,
+    OPT_QUIET,
+    OPT_VALUE,
+    OPT_MEAN,
+    OPT_STD,
+    OPT_A,
+    OPT_B,
+    OPT_SCALE,
+    OPT_GAIN,
+    OPT_NEGATIVE_SLOPE,
+    OPT_MODE,
+    OPT_NONLINEARITY,
+    OPT_DISTRIBUTION,
+    OPT_HELP
 };
 
 #define SCHEME_BIT(kind) (1u << (kind))
@@ -137,7 +155,9 @@ static int parse_arguments(int argc, char **argv, init_args *args) {
         case OPT_HELP: usage(stdout); return EXIT_SUCCESS;
         case OPT_SCHEME: args->scheme_name = optarg; break;
         case OPT_FAN_IN: ok = parse_int64(command, "fan-in", optarg, &args->fan_in), args->have_fan_in = true; break;
-        case OPT_FAN_OUT: ok = parse_int64(command, "fan-out", optarg, &args->fan_out), args->have_fan_out = true; break;
+        case OPT_FAN_OUT:
+            ok = parse_int64(command, "fan-out", optarg, &args->fan_out), args->have_fan_out = true;
+            break;
         case OPT_OUTPUT: args->output = optarg; break;
         case OPT_SEED: ok = parse_uint64(command, "seed", optarg, &args->seed); break;
         case OPT_STREAM: ok = parse_uint64(command, "stream", optarg, &args->stream); break;
@@ -162,9 +182,7 @@ static int parse_arguments(int argc, char **argv, init_args *args) {
         case OPT_MODE: args->mode = optarg; break;
         case OPT_NONLINEARITY: args->nonlinearity = optarg; break;
         case OPT_DISTRIBUTION: args->distribution = optarg; break;
-        case ':':
-            fprintf(stderr, "oclinit init: %s needs a value\n", argv[optind - 1]);
-            return EXIT_USAGE;
+        case ':': fprintf(stderr, "oclinit init: %s needs a value\n", argv[optind - 1]); return EXIT_USAGE;
         default:
             fprintf(stderr, "oclinit init: unknown option %s (see oclinit init --help)\n", argv[optind - 1]);
             return EXIT_USAGE;
@@ -176,8 +194,11 @@ static int parse_arguments(int argc, char **argv, init_args *args) {
         fprintf(stderr, "oclinit init: unexpected argument \"%s\" (see oclinit init --help)\n", argv[optind]);
         return EXIT_USAGE;
     }
-    const char *missing = !args->scheme_name ? "--scheme" : !args->have_fan_in ? "--fan-in"
-                        : !args->have_fan_out ? "--fan-out" : !args->output ? "--output" : NULL;
+    const char *missing = !args->scheme_name    ? "--scheme"
+                          : !args->have_fan_in  ? "--fan-in"
+                          : !args->have_fan_out ? "--fan-out"
+                          : !args->output       ? "--output"
+                                                : NULL;
     if (missing) {
         fprintf(stderr, "oclinit init: %s is required (see oclinit init --help)\n", missing);
         return EXIT_USAGE;
@@ -215,7 +236,8 @@ static bool build_scheme(init_args *args) {
     if (args->given[OPT_NEGATIVE_SLOPE]) s.negative_slope = args->negative_slope;
     if ((args->mode && oclinit_fan_mode_parse(args->mode, &s.mode) != OCLINIT_SUCCESS) ||
         (args->nonlinearity && oclinit_nonlinearity_parse(args->nonlinearity, &s.nonlinearity) != OCLINIT_SUCCESS) ||
-        (args->distribution && oclinit_distribution_kind_parse(args->distribution, &s.distribution) != OCLINIT_SUCCESS)) {
+        (args->distribution &&
+         oclinit_distribution_kind_parse(args->distribution, &s.distribution) != OCLINIT_SUCCESS)) {
         fprintf(stderr, "oclinit init: %s\n", oclinit_error_detail());
         return false;
     }
@@ -266,10 +288,10 @@ int command_init(int argc, char **argv) {
     char described[160];
     oclinit_distribution_describe(&distribution, described, sizeof described);
     double bytes = (double)args.fan_in * (double)args.fan_out * sizeof(float);
-    printf("wrote %s: (%lld, %lld) float32, %s -> %s, seed %llu, stream %llu, on %s, %.2f s (%.2f GB/s)\n",
-           args.output, (long long)args.fan_out, (long long)args.fan_in, oclinit_scheme_kind_str(args.scheme.kind),
-           described, (unsigned long long)args.seed, (unsigned long long)args.stream,
-           oclinit_runtime_get_device(runtime)->name, elapsed, elapsed > 0 ? bytes / elapsed / 1e9 : 0.0);
+    printf("wrote %s: (%lld, %lld) float32, %s -> %s, seed %llu, stream %llu, on %s, %.2f s (%.2f GB/s)\n", args.output,
+           (long long)args.fan_out, (long long)args.fan_in, oclinit_scheme_kind_str(args.scheme.kind), described,
+           (unsigned long long)args.seed, (unsigned long long)args.stream, oclinit_runtime_get_device(runtime)->name,
+           elapsed, elapsed > 0 ? bytes / elapsed / 1e9 : 0.0);
     if (args.stats) {
         double mean, std;
         oclinit_distribution_moments(&distribution, &mean, &std);

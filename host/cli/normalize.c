@@ -40,18 +40,36 @@ static void usage(FILE *out) {
 }
 
 enum {
-    OPT_METHOD = 1000, OPT_RANGE, OPT_INPUT, OPT_OUTPUT, OPT_SAVE_STATS, OPT_STATS, OPT_LABEL, OPT_NO_HEADER,
-    OPT_HEADER, OPT_SEPARATOR, OPT_DEVICE, OPT_QUIET, OPT_HELP
+    OPT_METHOD = 1000,
+    OPT_RANGE,
+    OPT_INPUT,
+    OPT_OUTPUT,
+    OPT_SAVE_STATS,
+    OPT_STATS,
+    OPT_LABEL,
+    OPT_NO_HEADER,
+    OPT_HEADER,
+    OPT_SEPARATOR,
+    OPT_DEVICE,
+    OPT_QUIET,
+    OPT_HELP
 };
 
 static const struct option long_options[] = {
-    {"method", required_argument, NULL, OPT_METHOD},       {"range", required_argument, NULL, OPT_RANGE},
-    {"input", required_argument, NULL, OPT_INPUT},         {"output", required_argument, NULL, OPT_OUTPUT},
-    {"save-stats", required_argument, NULL, OPT_SAVE_STATS}, {"stats", required_argument, NULL, OPT_STATS},
-    {"label", required_argument, NULL, OPT_LABEL},         {"no-header", no_argument, NULL, OPT_NO_HEADER},
-    {"header", no_argument, NULL, OPT_HEADER},             {"separator", required_argument, NULL, OPT_SEPARATOR},
-    {"device", required_argument, NULL, OPT_DEVICE},       {"quiet", no_argument, NULL, OPT_QUIET},
-    {"help", no_argument, NULL, OPT_HELP},                 {NULL, 0, NULL, 0},
+    {"method", required_argument, NULL, OPT_METHOD},
+    {"range", required_argument, NULL, OPT_RANGE},
+    {"input", required_argument, NULL, OPT_INPUT},
+    {"output", required_argument, NULL, OPT_OUTPUT},
+    {"save-stats", required_argument, NULL, OPT_SAVE_STATS},
+    {"stats", required_argument, NULL, OPT_STATS},
+    {"label", required_argument, NULL, OPT_LABEL},
+    {"no-header", no_argument, NULL, OPT_NO_HEADER},
+    {"header", no_argument, NULL, OPT_HEADER},
+    {"separator", required_argument, NULL, OPT_SEPARATOR},
+    {"device", required_argument, NULL, OPT_DEVICE},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
 };
 
 typedef struct normalize_args {
@@ -100,11 +118,16 @@ static int parse_arguments(int argc, char **argv, normalize_args *args) {
         }
     }
     const char *problem = NULL;
-    if (optind < argc) problem = "unexpected argument";
-    else if (!args->method == !args->stats) problem = "give either --method (to fit) or --stats (to apply saved statistics)";
-    else if (!args->input) problem = "--input is required";
-    else if (!args->output) problem = "--output is required";
-    else if (args->stats && (args->range || args->save_stats)) problem = "--range and --save-stats go with --method, not --stats";
+    if (optind < argc)
+        problem = "unexpected argument";
+    else if (!args->method == !args->stats)
+        problem = "give either --method (to fit) or --stats (to apply saved statistics)";
+    else if (!args->input)
+        problem = "--input is required";
+    else if (!args->output)
+        problem = "--output is required";
+    else if (args->stats && (args->range || args->save_stats))
+        problem = "--range and --save-stats go with --method, not --stats";
     if (problem) {
         fprintf(stderr, "oclinit normalize: %s%s%s%s (see oclinit normalize --help)\n", problem,
                 optind < argc ? " \"" : "", optind < argc ? argv[optind] : "", optind < argc ? "\"" : "");
@@ -142,8 +165,8 @@ static oclinit_status write_outputs(oclinit_table_t table, const char *output, o
     }
     status = oclinit_table_write(table, output);
     if (normalizer && status == OCLINIT_SUCCESS && rename(pending, stats_path) != 0) {
-        fprintf(stderr, "oclinit normalize: error: %s was written, but renaming %s to %s failed: %s\n", output,
-                pending, stats_path, strerror(errno));
+        fprintf(stderr, "oclinit normalize: error: %s was written, but renaming %s to %s failed: %s\n", output, pending,
+                stats_path, strerror(errno));
         status = OCLINIT_ERROR_IO;
     }
     if (normalizer && status != OCLINIT_SUCCESS) unlink(pending);
@@ -153,8 +176,10 @@ static oclinit_status write_outputs(oclinit_table_t table, const char *output, o
 static void describe_feature(oclinit_normalizer_t n, size_t f, oclinit_table_t table, char *text, size_t size) {
     const char *name = oclinit_normalizer_feature_name(n, f);
     size_t column = oclinit_table_feature_column(table, f);
-    if (name) snprintf(text, size, "column %zu (\"%s\")", column, name);
-    else snprintf(text, size, "column %zu", column);
+    if (name)
+        snprintf(text, size, "column %zu (\"%s\")", column, name);
+    else
+        snprintf(text, size, "column %zu", column);
 }
 
 static void print_summary(const normalize_args *args, oclinit_normalizer_t n, oclinit_table_t table,
@@ -167,8 +192,8 @@ static void print_summary(const normalize_args *args, oclinit_normalizer_t n, oc
            args->stats ? " with saved statistics" : "");
     if (oclinit_normalizer_method(n) == OCLINIT_NORMALIZE_MINMAX) printf(" to [%g, %g]", lo, hi);
     if (oclinit_table_label_column(table))
-        printf(", label column %zu%s%s%s passed through", oclinit_table_label_column(table),
-               label ? " (\"" : "", label ? label : "", label ? "\")" : "");
+        printf(", label column %zu%s%s%s passed through", oclinit_table_label_column(table), label ? " (\"" : "",
+               label ? label : "", label ? "\")" : "");
     printf(", on %s, %.3f s\n", oclinit_runtime_get_device(runtime)->name, seconds);
     printf("  %-28s %12s %12s %12s %12s\n", "feature", "mean", "std", "min", "max");
     size_t features = oclinit_normalizer_features(n), shown = features <= 20 ? features : 16;
@@ -223,7 +248,8 @@ int command_normalize(int argc, char **argv) {
         char text[64];
         describe_feature(normalizer, f, table, text, sizeof text);
         fprintf(stderr, "oclinit normalize: warning: %s is constant (%g) in the training data; it becomes %g\n", text,
-                oclinit_normalizer_stats(normalizer, f).min, oclinit_normalizer_method(normalizer) == OCLINIT_NORMALIZE_MINMAX ? lo : 0.0);
+                oclinit_normalizer_stats(normalizer, f).min,
+                oclinit_normalizer_method(normalizer) == OCLINIT_NORMALIZE_MINMAX ? lo : 0.0);
     }
     status = oclinit_normalizer_apply(runtime, normalizer, table);
     if (status != OCLINIT_SUCCESS) goto failed;

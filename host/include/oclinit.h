@@ -77,7 +77,8 @@ typedef struct oclinit_device_info {
     uint64_t max_allocation; /* bytes in one buffer */
     unsigned compute_units;
     bool fp64;
-    bool correctly_rounded_divide_sqrt; /* float divide and sqrt correctly rounded (CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) */
+    bool correctly_rounded_divide_sqrt; /* float divide and sqrt correctly rounded (CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT)
+                                         */
 } oclinit_device_info;
 
 OCLINIT_API const char *oclinit_device_type_str(oclinit_device_type type);
@@ -149,13 +150,13 @@ typedef enum oclinit_distribution_kind {
  * which sets PyTorch's (or for lecun and variance scaling, Keras's) defaults. */
 typedef struct oclinit_scheme {
     oclinit_scheme_kind kind;
-    double value;          /* constant */
-    double mean, std;      /* normal, trunc-normal (std before truncation) */
-    double a, b;           /* uniform bounds; trunc-normal cut-offs (absolute, as PyTorch) */
-    double scale;          /* scaled-normal factor; variance-scaling scale */
-    double gain;           /* xavier-*: gain */
-    double negative_slope; /* kaiming-*: slope of leaky_relu (PyTorch's a) */
-    oclinit_fan_mode mode; /* kaiming-*: fan_in or fan_out; variance-scaling: also fan_avg */
+    double value;                           /* constant */
+    double mean, std;                       /* normal, trunc-normal (std before truncation) */
+    double a, b;                            /* uniform bounds; trunc-normal cut-offs (absolute, as PyTorch) */
+    double scale;                           /* scaled-normal factor; variance-scaling scale */
+    double gain;                            /* xavier-*: gain */
+    double negative_slope;                  /* kaiming-*: slope of leaky_relu (PyTorch's a) */
+    oclinit_fan_mode mode;                  /* kaiming-*: fan_in or fan_out; variance-scaling: also fan_avg */
     oclinit_nonlinearity nonlinearity;      /* kaiming-* */
     oclinit_distribution_kind distribution; /* variance-scaling: NORMAL, TRUNCATED_NORMAL or UNIFORM */
 } oclinit_scheme;
@@ -235,7 +236,6 @@ typedef struct oclinit_write_options {
 OCLINIT_API oclinit_status oclinit_init_write_npy(oclinit_runtime_t runtime, const oclinit_distribution *distribution,
                                                   uint64_t seed, uint64_t stream, const char *path,
                                                   const oclinit_write_options *options);
-
 
 /* ---- Tables: CSV and .npy files of samples x features ------------------------------------------------------
  * A table holds the numeric features of a file as a (rows, features) float32 row-major matrix, and passes an
