@@ -113,6 +113,9 @@ oclinit_status oi_runtime_build(oclinit_runtime_t runtime, const char *name, con
 /* A kernel of kernels/init.cl or kernels/normalize.cl; its program is built on first use. */
 oclinit_status oi_runtime_kernel(oclinit_runtime_t runtime, int which, cl_kernel *kernel);
 
+/* Sets count kernel arguments in order from (size_t size, const void *value) pairs. */
+oclinit_status oi_set_kernel_args(cl_kernel kernel, cl_uint count, ...);
+
 /* For tests: build the kernels with another vector width (before their first use). */
 oclinit_status oi_runtime_set_lanes(oclinit_runtime_t runtime, unsigned lanes);
 
@@ -152,6 +155,10 @@ oclinit_status oi_output_publish(oi_output *out);
 oclinit_status oi_output_commit(oi_output *out);
 /* Removes the temporary file; safe after a failed or successful step, and twice. */
 void oi_output_abort(oi_output *out);
+
+/* The whole cycle for one file: open, write(object, out), commit, or nothing on failure. */
+typedef oclinit_status (*oi_writer)(const void *object, oi_output *out);
+oclinit_status oi_output_write_file(const char *path, oi_writer write, const void *object);
 
 oclinit_status oi_csv_write(oclinit_table_t table, oi_output *out);
 oclinit_status oi_npy_write(oclinit_table_t table, oi_output *out);

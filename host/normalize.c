@@ -85,12 +85,9 @@ static oclinit_status fit_chunks_device(oclinit_runtime_t rt, cl_mem x, size_t r
     size_t items[2] = {(features + lanes - 1) / lanes, chunks};
     OI_CHECK(oi_runtime_kernel(rt, lanes > 1 ? OI_KERNEL_FIT_CHUNKS : OI_KERNEL_FIT_CHUNKS_ONE_LANE, &kernel));
     OI_CHECK(oi_buffer_create(rt, bytes, &out));
-    OI_CL_CHECK(clSetKernelArg(kernel, 0, sizeof x, &x));
-    OI_CL_CHECK(clSetKernelArg(kernel, 1, sizeof rows_arg, &rows_arg));
-    OI_CL_CHECK(clSetKernelArg(kernel, 2, sizeof features_arg, &features_arg));
-    OI_CL_CHECK(clSetKernelArg(kernel, 3, sizeof inverse_full, &inverse_full));
-    OI_CL_CHECK(clSetKernelArg(kernel, 4, sizeof inverse_last, &inverse_last));
-    OI_CL_CHECK(clSetKernelArg(kernel, 5, sizeof out, &out));
+    OI_CHECK(oi_set_kernel_args(kernel, 6, sizeof x, &x, sizeof rows_arg, &rows_arg, sizeof features_arg, &features_arg,
+                                sizeof inverse_full, &inverse_full, sizeof inverse_last, &inverse_last, sizeof out,
+                                &out));
     OI_CL_CHECK(clEnqueueNDRangeKernel(rt->queue, kernel, 2, NULL, items, NULL, 0, NULL, NULL));
     OI_CL_CHECK(clEnqueueReadBuffer(rt->queue, out, CL_TRUE, 0, bytes, partials, 0, NULL, NULL));
 cleanup:
@@ -339,12 +336,9 @@ static oclinit_status apply_device(oclinit_runtime_t rt, cl_mem in, cl_mem out, 
     size_t items = (count + per_item - 1) / per_item;
     if (count == 0) return OCLINIT_SUCCESS;
     OI_CHECK(oi_runtime_kernel(rt, OI_KERNEL_NORMALIZE_APPLY, &kernel));
-    OI_CL_CHECK(clSetKernelArg(kernel, 0, sizeof in, &in));
-    OI_CL_CHECK(clSetKernelArg(kernel, 1, sizeof out, &out));
-    OI_CL_CHECK(clSetKernelArg(kernel, 2, sizeof count_arg, &count_arg));
-    OI_CL_CHECK(clSetKernelArg(kernel, 3, sizeof features_arg, &features_arg));
-    OI_CL_CHECK(clSetKernelArg(kernel, 4, sizeof params, &params));
-    OI_CL_CHECK(clSetKernelArg(kernel, 5, sizeof stride_arg, &stride_arg));
+    OI_CHECK(oi_set_kernel_args(kernel, 6, sizeof in, &in, sizeof out, &out, sizeof count_arg, &count_arg,
+                                sizeof features_arg, &features_arg, sizeof params, &params, sizeof stride_arg,
+                                &stride_arg));
     OI_CL_CHECK(clEnqueueNDRangeKernel(rt->queue, kernel, 1, NULL, &items, NULL, 0, NULL, NULL));
 cleanup:
     return status;
@@ -514,16 +508,13 @@ cleanup:
     return status;
 }
 
+static oclinit_status write_statistics(const void *normalizer, oi_output *out) {
+    return oi_normalizer_write_to((oclinit_normalizer_t)normalizer, out);
+}
+
 oclinit_status oclinit_normalizer_save(oclinit_normalizer_t normalizer, const char *path) {
     if (!normalizer) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "normalizer is NULL");
-    oi_output *out = malloc(sizeof *out);
-    if (!out) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating an output file");
-    oclinit_status status = oi_output_open(path, out);
-    if (status == OCLINIT_SUCCESS) status = oi_normalizer_write_to(normalizer, out);
-    if (status == OCLINIT_SUCCESS) status = oi_output_commit(out);
-    oi_output_abort(out);
-    free(out);
-    return status;
+    return oi_output_write_file(path, write_statistics, normalizer);
 }
 
 /* Splits a line into at most max tokens: bare words, or "quoted" text with \ escapes (unescaped in place). */

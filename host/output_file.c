@@ -119,3 +119,14 @@ void oi_output_abort(oi_output *out) {
         out->temporary = NULL;
     }
 }
+
+oclinit_status oi_output_write_file(const char *path, oi_writer write, const void *object) {
+    oi_output *out = malloc(sizeof *out); /* 64 KiB of buffer: not on the stack */
+    if (!out) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating an output file");
+    oclinit_status status = oi_output_open(path, out);
+    if (status == OCLINIT_SUCCESS) status = write(object, out);
+    if (status == OCLINIT_SUCCESS) status = oi_output_commit(out);
+    oi_output_abort(out);
+    free(out);
+    return status;
+}

@@ -1,5 +1,6 @@
 /* The OpenCL runtime: finding platforms and devices, choosing one, building kernels, allocating buffers. */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,5 +374,19 @@ oclinit_status oi_buffer_create(oclinit_runtime_t runtime, size_t bytes, cl_mem 
                        bytes / 1048576.0, oclinit_status_str((oclinit_status)error));
     OI_CL_CHECK(error);
 cleanup:
+    return status;
+}
+
+oclinit_status oi_set_kernel_args(cl_kernel kernel, cl_uint count, ...) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    va_list args;
+    va_start(args, count);
+    for (cl_uint arg = 0; arg < count; arg++) {
+        size_t size = va_arg(args, size_t);
+        const void *value = va_arg(args, const void *);
+        OI_CL_CHECK(clSetKernelArg(kernel, arg, size, value));
+    }
+cleanup:
+    va_end(args);
     return status;
 }

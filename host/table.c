@@ -80,16 +80,13 @@ oclinit_status oi_table_write_to(oclinit_table_t table, oi_output *out) {
     return table->is_npy ? oi_npy_write(table, out) : oi_csv_write(table, out);
 }
 
+static oclinit_status write_table(const void *table, oi_output *out) {
+    return oi_table_write_to((oclinit_table_t)table, out);
+}
+
 oclinit_status oclinit_table_write(oclinit_table_t table, const char *path) {
     if (!table) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "table is NULL");
-    oi_output *out = malloc(sizeof *out);
-    if (!out) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating an output file");
-    oclinit_status status = oi_output_open(path, out);
-    if (status == OCLINIT_SUCCESS) status = oi_table_write_to(table, out);
-    if (status == OCLINIT_SUCCESS) status = oi_output_commit(out);
-    oi_output_abort(out);
-    free(out);
-    return status;
+    return oi_output_write_file(path, write_table, table);
 }
 
 void oclinit_table_free(oclinit_table_t table) {
