@@ -252,7 +252,9 @@ oclinit_status oi_csv_parse(const char *name, char *data, size_t size, const ocl
             char **labels_grown =
                 t->label_column == OI_NO_LABEL ? NULL : realloc(t->label_text, capacity * sizeof(char *));
             if (labels_grown) t->label_text = labels_grown;
-            if (!data_grown || (t->label_column != OI_NO_LABEL && !labels_grown)) {
+            size_t *lines_grown = t->label_column == OI_NO_LABEL ? NULL : realloc(t->lines, capacity * sizeof(size_t));
+            if (lines_grown) t->lines = lines_grown;
+            if (!data_grown || (t->label_column != OI_NO_LABEL && (!labels_grown || !lines_grown))) {
                 status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "%s: %zu rows do not fit in memory", name, capacity);
                 goto cleanup;
             }
@@ -283,9 +285,12 @@ oclinit_status oi_csv_parse(const char *name, char *data, size_t size, const ocl
             }
             row[f++] = (float)value;
         }
-        if (t->label_column != OI_NO_LABEL && !(t->label_text[t->rows] = copy_text(&fields[t->label_column]))) {
-            status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "%s: reading line %zu", name, line);
-            goto cleanup;
+        if (t->label_column != OI_NO_LABEL) {
+            if (!(t->label_text[t->rows] = copy_text(&fields[t->label_column]))) {
+                status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "%s: reading line %zu", name, line);
+                goto cleanup;
+            }
+            t->lines[t->rows] = line;
         }
         t->rows++;
         if (use_first)

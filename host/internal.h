@@ -7,8 +7,9 @@
 /* Kernel sources, embedded at build time by kernels/embed.cmake. */
 extern const char oi_kernel_init[];
 extern const char oi_kernel_normalize[];
+extern const char oi_kernel_network[];
 
-enum { OI_PROGRAM_INIT, OI_PROGRAM_NORMALIZE, OI_PROGRAM_NORMALIZE_ONE_LANE, OI_PROGRAM_COUNT };
+enum { OI_PROGRAM_INIT, OI_PROGRAM_NORMALIZE, OI_PROGRAM_NORMALIZE_ONE_LANE, OI_PROGRAM_NETWORK, OI_PROGRAM_COUNT };
 enum {
     OI_KERNEL_UNIFORM,
     OI_KERNEL_NORMAL,
@@ -17,6 +18,11 @@ enum {
     OI_KERNEL_FIT_CHUNKS,
     OI_KERNEL_FIT_CHUNKS_ONE_LANE, /* for fewer features than lanes */
     OI_KERNEL_NORMALIZE_APPLY,
+    OI_KERNEL_BIAS_ACTIVATION,
+    OI_KERNEL_OUTPUT_LOSS,
+    OI_KERNEL_ACTIVATION_BACKWARD,
+    OI_KERNEL_UPDATE,
+    OI_KERNEL_OUTPUT_PROBABILITY,
     OI_KERNEL_COUNT
 };
 
@@ -30,6 +36,45 @@ struct oclinit_runtime {
     cl_kernel kernels[OI_KERNEL_COUNT];
     char *build_log;
 };
+
+/* ---- The network (host/network.c, host/train.c, host/model.c) ---- */
+
+/* A network buffer: device memory, or host memory on the host C path. */
+typedef struct oi_net_buffer {
+    cl_mem mem;
+    float *host;
+} oi_net_buffer;
+
+/* The parts of the parameter buffer, in order. */
+enum { OI_NET_W1, OI_NET_B1, OI_NET_W2, OI_NET_B2, OI_NET_W3, OI_NET_B3, OI_NET_PARTS };
+
+struct oclinit_network {
+    oclinit_runtime_t rt; /* NULL for the host C path */
+    oclinit_network_shape shape;
+    size_t parameter_count, offsets[OI_NET_PARTS];
+    oi_net_buffer params, grads, state1, state2; /* state: momentum's velocity, Adam's moments */
+    oi_net_buffer result;                        /* cost, accuracy, first non-finite iteration */
+    /* Data (samples, inputs) and labels, and per-batch work: activations A1 (batch, h1), A2 (batch, h2), the
+     * output z3 (batch), and the gradients dZ1, dZ2 in d1, d2. */
+    oi_net_buffer x, y, a1, a2, z3, d1, d2;
+    size_t data_capacity, batch_capacity;
+    size_t steps;       /* optimizer steps since the parameters were set (Adam's t) */
+    size_t launches;    /* kernel launches and CLBlast calls enqueued so far */
+    double init_std[3]; /* the weights' std at init, for diagnosing divergence */
+    oclinit_scheme_kind init_scheme;
+};
+
+oclinit_status oi_net_reserve(oclinit_network_t net, size_t samples, size_t batch);
+oclinit_status oi_net_write(oclinit_network_t net, oi_net_buffer *b, size_t offset, const float *from, size_t floats);
+oclinit_status oi_net_read(oclinit_network_t net, const oi_net_buffer *b, size_t offset, float *to, size_t floats);
+/* The forward pass over rows [first, first + m) of the data (z3 holds logits), then the loss and backward pass
+ * (gradients in grads, (cost, accuracy) in result), then one optimizer step. */
+oclinit_status oi_net_forward(oclinit_network_t net, size_t first, size_t m);
+/* The output layer alone: (cost, accuracy) into result, z3 becomes dZ3 (oi_net_backward starts with it). */
+oclinit_status oi_net_loss(oclinit_network_t net, size_t first, size_t m, size_t iteration);
+oclinit_status oi_net_backward(oclinit_network_t net, size_t first, size_t m, size_t iteration);
+oclinit_status oi_net_update(oclinit_network_t net, oclinit_optimizer optimizer, const oclinit_train_options *options);
+oclinit_status oi_net_probabilities(oclinit_network_t net, size_t m, float *out);
 
 /* Enum names (host/names.c): the first entry per value is the canonical spelling, the others aliases. */
 typedef struct name_entry {
@@ -64,6 +109,7 @@ struct oclinit_table {
     char **names;                   /* CSV header, one per column, or NULL */
     char **label_text;              /* CSV: each row's label cell as read */
     double *label_values;           /* .npy: each row's label as stored */
+    size_t *lines;                  /* CSV with a label: each row's line in the file, for messages */
     bool is_npy, npy_double;        /* the file's format, which writing follows */
     bool has_header;                /* CSV */
     char separator;                 /* CSV */
@@ -166,8 +212,8 @@ oclinit_status oi_npy_write(oclinit_table_t table, oi_output *out);
 oclinit_status oi_table_write_to(oclinit_table_t table, oi_output *out);
 /* A statistics file from memory (data holds size + 1 bytes, data[size] == 0, and may be modified). */
 oclinit_status oi_normalizer_parse(const char *name, char *data, size_t size, oclinit_normalizer_t *normalizer);
-/* The statistics file, written to out (so the CLI can publish it together with the data). */
-oclinit_status oi_normalizer_write_to(oclinit_normalizer_t normalizer, oi_output *out);
+/* The statistics file's text, malloc'ed (also the part of a model file that holds its normalization). */
+oclinit_status oi_normalizer_text(oclinit_normalizer_t normalizer, char **text, size_t *length);
 
 /* .npy (format version 1.0): the header for a C-order 2-D array of the given shape and numpy descr ("<f4",
  * "<f8"). header must hold OI_NPY_HEADER_MAX bytes; returns the header length, a multiple of 64. */

@@ -456,60 +456,91 @@ const char *oclinit_normalizer_label(oclinit_normalizer_t n) {
 #define STATS_MAGIC "oclinit-normalization"
 #define STATS_VERSION 1
 
-static oclinit_status write_line(oi_output *out, const char *format, ...) __attribute__((format(printf, 2, 3)));
+/* A growing string; the first failed allocation sticks in ok. */
+typedef struct text {
+    char *data;
+    size_t length, capacity;
+    bool ok;
+} text;
 
-static oclinit_status write_line(oi_output *out, const char *format, ...) {
-    char line[1024];
-    va_list args;
-    va_start(args, format);
-    int length = vsnprintf(line, sizeof line, format, args);
-    va_end(args);
-    if (length < 0 || (size_t)length >= sizeof line)
-        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "a statistics line is too long");
-    return oi_output_write(out, line, (size_t)length);
-}
+static void append(text *t, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
-/* "text" with \" and \\ escaped; names longer than what a line holds are refused by write_line. */
-static void quote(const char *text, char *quoted, size_t size) {
-    size_t n = 0;
-    quoted[n++] = '"';
-    for (; *text && n + 3 < size; text++) {
-        if (*text == '"' || *text == '\\') quoted[n++] = '\\';
-        quoted[n++] = *text == '\n' || *text == '\r' ? ' ' : *text;
+static void append(text *t, const char *format, ...) {
+    for (int attempt = 0; attempt < 2 && t->ok; attempt++) {
+        va_list args;
+        va_start(args, format);
+        int length =
+            vsnprintf(t->data ? t->data + t->length : NULL, t->data ? t->capacity - t->length : 0, format, args);
+        va_end(args);
+        if (length < 0) t->ok = false;
+        if (!t->ok || (t->data && t->length + (size_t)length < t->capacity)) {
+            if (t->ok) t->length += (size_t)length;
+            return;
+        }
+        size_t capacity = 2 * (t->capacity + (size_t)length + 64);
+        char *grown = realloc(t->data, capacity);
+        if (!grown)
+            t->ok = false;
+        else
+            t->data = grown, t->capacity = capacity;
     }
-    quoted[n++] = '"';
-    quoted[n] = '\0';
 }
 
-oclinit_status oi_normalizer_write_to(oclinit_normalizer_t n, oi_output *out) {
-    oclinit_status status = OCLINIT_SUCCESS;
-    char text[600];
+/* "text" with \" and \\ escaped, and line breaks as spaces (one item per line). */
+static void append_quoted(text *t, const char *value) {
+    append(t, "\"");
+    for (; *value; value++) {
+        if (*value == '"' || *value == '\\')
+            append(t, "\\%c", *value);
+        else
+            append(t, "%c", *value == '\n' || *value == '\r' ? ' ' : *value);
+    }
+    append(t, "\"");
+}
+
+oclinit_status oi_normalizer_text(oclinit_normalizer_t n, char **result, size_t *length) {
+    text t = {NULL, 0, 0, true};
     locale_t c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
     if (!c_locale) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "creating the C locale");
     locale_t previous = uselocale(c_locale);
-    OI_CHECK(write_line(out,
-                        "# oclinit normalization statistics, fitted on the training data.\n"
-                        "# minmax: lo + (x - min) (hi - lo) / (max - min); zscore: (x - mean) / std (ddof 0).\n"
-                        "%s %d\nmethod %s\nrange %.17g %.17g\n",
-                        STATS_MAGIC, STATS_VERSION, oclinit_normalize_method_str(n->method), n->lo, n->hi));
-    if (n->label) quote(n->label, text, sizeof text);
-    OI_CHECK(write_line(out, "label %s\nfeatures %zu\n# index name count mean std min max\n", n->label ? text : "none",
-                        n->features));
+    append(&t,
+           "# oclinit normalization statistics, fitted on the training data.\n"
+           "# minmax: lo + (x - min) (hi - lo) / (max - min); zscore: (x - mean) / std (ddof 0).\n"
+           "%s %d\nmethod %s\nrange %.17g %.17g\nlabel ",
+           STATS_MAGIC, STATS_VERSION, oclinit_normalize_method_str(n->method), n->lo, n->hi);
+    if (n->label)
+        append_quoted(&t, n->label);
+    else
+        append(&t, "none");
+    append(&t, "\nfeatures %zu\n# index name count mean std min max\n", n->features);
     for (size_t f = 0; f < n->features; f++) {
         const oclinit_feature_stats *s = &n->stats[f];
-        if (n->names && n->names[f]) quote(n->names[f], text, sizeof text);
-        OI_CHECK(write_line(out, "feature %zu %s %llu %.17g %.17g %.17g %.17g\n", f + 1,
-                            n->names && n->names[f] ? text : "-", (unsigned long long)s->count, s->mean, s->std, s->min,
-                            s->max));
+        append(&t, "feature %zu ", f + 1);
+        if (n->names && n->names[f])
+            append_quoted(&t, n->names[f]);
+        else
+            append(&t, "-");
+        append(&t, " %llu %.17g %.17g %.17g %.17g\n", (unsigned long long)s->count, s->mean, s->std, s->min, s->max);
     }
-cleanup:
     uselocale(previous);
     freelocale(c_locale);
-    return status;
+    if (!t.ok) {
+        free(t.data);
+        return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "writing the statistics");
+    }
+    *result = t.data;
+    *length = t.length;
+    return OCLINIT_SUCCESS;
 }
 
 static oclinit_status write_statistics(const void *normalizer, oi_output *out) {
-    return oi_normalizer_write_to((oclinit_normalizer_t)normalizer, out);
+    char *data;
+    size_t length;
+    oclinit_status status = oi_normalizer_text((oclinit_normalizer_t)normalizer, &data, &length);
+    if (status != OCLINIT_SUCCESS) return status;
+    status = oi_output_write(out, data, length);
+    free(data);
+    return status;
 }
 
 oclinit_status oclinit_normalizer_save(oclinit_normalizer_t normalizer, const char *path) {

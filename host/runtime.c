@@ -333,6 +333,7 @@ oclinit_status oi_runtime_kernel(oclinit_runtime_t runtime, int which, cl_kernel
         [OI_PROGRAM_INIT] = {"kernels/init.cl", oi_kernel_init, 0},
         [OI_PROGRAM_NORMALIZE] = {"kernels/normalize.cl", oi_kernel_normalize, 0},
         [OI_PROGRAM_NORMALIZE_ONE_LANE] = {"kernels/normalize.cl", oi_kernel_normalize, 1},
+        [OI_PROGRAM_NETWORK] = {"kernels/network.cl", oi_kernel_network, 0},
     };
     static const struct {
         const char *name;
@@ -345,6 +346,11 @@ oclinit_status oi_runtime_kernel(oclinit_runtime_t runtime, int which, cl_kernel
         [OI_KERNEL_FIT_CHUNKS] = {"oi_fit_chunks", OI_PROGRAM_NORMALIZE},
         [OI_KERNEL_FIT_CHUNKS_ONE_LANE] = {"oi_fit_chunks", OI_PROGRAM_NORMALIZE_ONE_LANE},
         [OI_KERNEL_NORMALIZE_APPLY] = {"oi_normalize_apply", OI_PROGRAM_NORMALIZE},
+        [OI_KERNEL_BIAS_ACTIVATION] = {"oi_bias_activation", OI_PROGRAM_NETWORK},
+        [OI_KERNEL_OUTPUT_LOSS] = {"oi_output_loss", OI_PROGRAM_NETWORK},
+        [OI_KERNEL_ACTIVATION_BACKWARD] = {"oi_activation_backward", OI_PROGRAM_NETWORK},
+        [OI_KERNEL_UPDATE] = {"oi_update", OI_PROGRAM_NETWORK},
+        [OI_KERNEL_OUTPUT_PROBABILITY] = {"oi_output_probability", OI_PROGRAM_NETWORK},
     };
     oclinit_status status = OCLINIT_SUCCESS;
     cl_int error;

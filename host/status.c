@@ -66,6 +66,9 @@ const char *oclinit_status_str(oclinit_status status) {
     case OCLINIT_ERROR_NO_SPACE: return "no space left";
     case OCLINIT_ERROR_CANCELLED: return "cancelled";
     case OCLINIT_ERROR_NOT_SUPPORTED: return "not supported";
+    case OCLINIT_ERROR_DIVERGED: return "training diverged";
+    case OCLINIT_ERROR_BLAS: return "CLBlast failed";
+    case OCLINIT_ERROR_BAD_MODEL: return "not a usable model file";
     }
     const char *name = opencl_status_str((int)status);
     if (name) return name;

@@ -1,6 +1,8 @@
 /* Tables: reading a file into memory, choosing the reader by content, accessors, writing. */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,6 +26,26 @@ oclinit_status oi_table_parse(const char *name, char *data, size_t size, const o
         oclinit_table_free(t);
         return status;
     }
+    *table = t;
+    return OCLINIT_SUCCESS;
+}
+
+oclinit_status oclinit_table_create(size_t rows, size_t features, const float *data, oclinit_table_t *table) {
+    if (!table || (!data && rows > 0)) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "data or table is NULL");
+    if (features == 0 || rows > SIZE_MAX / sizeof(float) / features)
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                       "a table needs at least one column, and a size that fits memory");
+    oclinit_table_t t = calloc(1, sizeof *t);
+    if (t) t->data = malloc((rows ? rows : 1) * features * sizeof(float));
+    if (!t || !t->data) {
+        free(t);
+        return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating a %zu x %zu table", rows, features);
+    }
+    memcpy(t->data, data, rows * features * sizeof(float));
+    t->rows = rows;
+    t->features = t->columns = features;
+    t->label_column = OI_NO_LABEL;
+    t->separator = ',';
     *table = t;
     return OCLINIT_SUCCESS;
 }
@@ -94,6 +116,7 @@ void oclinit_table_free(oclinit_table_t table) {
     for (size_t r = 0; table->label_text && r < table->rows; r++) free(table->label_text[r]);
     free(table->label_text);
     free(table->label_values);
+    free(table->lines);
     for (size_t c = 0; table->names && c < table->columns; c++) free(table->names[c]);
     free(table->names);
     free(table->data);
@@ -131,4 +154,40 @@ size_t oclinit_table_label_column(oclinit_table_t table) {
 
 const char *oclinit_table_label_name(oclinit_table_t table) {
     return table->names && table->label_column != OI_NO_LABEL ? table->names[table->label_column] : NULL;
+}
+
+oclinit_status oclinit_table_labels(oclinit_table_t table, float *labels) {
+    if (!table || !labels) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "table or labels is NULL");
+    if (table->label_column == OI_NO_LABEL)
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "the table has no label column");
+    for (size_t r = 0; r < table->rows; r++) {
+        double value = NAN;
+        if (table->label_values) {
+            value = table->label_values[r];
+        } else {
+            char *end;
+            const char *text = table->label_text[r];
+            while (*text == ' ') text++;
+            value = strtod(text, &end);
+            while (*end == ' ') end++;
+            if (end == text || *end) value = NAN;
+        }
+        if (value != 0 && value != 1) {
+            char shown[48];
+            const char *text = table->label_text ? table->label_text[r] : NULL;
+            if (text)
+                oi_printable(text, strlen(text), shown, sizeof shown);
+            else
+                snprintf(shown, sizeof shown, "%g", value);
+            char where[64] = "";
+            if (table->lines)
+                snprintf(where, sizeof where, "line %zu, ", table->lines[r]);
+            else
+                snprintf(where, sizeof where, "row %zu, ", r + 1);
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%scolumn %zu: the label is \"%s\"; labels must be 0 or 1",
+                           where, table->label_column + 1, shown);
+        }
+        labels[r] = (float)value;
+    }
+    return OCLINIT_SUCCESS;
 }

@@ -3,7 +3,9 @@
 #define OCLINIT_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "oclinit.h"
 
@@ -13,10 +15,15 @@ enum { EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
 int command_devices(int argc, char **argv);
 int command_init(int argc, char **argv);
 int command_normalize(int argc, char **argv);
+int command_experiment(int argc, char **argv);
+int command_train(int argc, char **argv);
+int command_predict(int argc, char **argv);
 
 /* Strict number parsing: the whole text must be a number in range; on failure prints
  * "oclinit <command>: --<option> ..." and returns false. */
 bool parse_int64(const char *command, const char *option, const char *text, int64_t *value);
+/* A whole number of at least minimum. */
+bool parse_count(const char *command, const char *option, const char *text, int64_t minimum, int64_t *value);
 bool parse_uint64(const char *command, const char *option, const char *text, uint64_t *value);
 bool parse_double(const char *command, const char *option, const char *text, double *value);
 
@@ -32,8 +39,84 @@ typedef struct progress {
 
 void progress_start(progress *p, const char *label, bool quiet);
 int progress_update(void *progress, uint64_t done, uint64_t total);
+/* For training: iteration, cost, accuracy and rate; returns non-zero after SIGINT. */
+int progress_iterations(progress *p, size_t done, size_t total, double cost, double accuracy);
 void progress_finish(progress *p);
 bool interrupted(void);
 double seconds_now(void);
+
+/* Scheme options, shared by init and train. Each command puts SCHEME_LONG_OPTIONS in its getopt_long table. */
+enum {
+    OPT_VALUE = 2000,
+    OPT_MEAN,
+    OPT_STD,
+    OPT_A,
+    OPT_B,
+    OPT_SCALE,
+    OPT_GAIN,
+    OPT_NEGATIVE_SLOPE,
+    OPT_MODE,
+    OPT_NONLINEARITY,
+    OPT_DISTRIBUTION,
+    OPT_SCHEME_END
+};
+#define SCHEME_OPTION_COUNT (OPT_SCHEME_END - OPT_VALUE)
+#define SCHEME_LONG_OPTIONS                                                                                            \
+    {"value", required_argument, NULL, OPT_VALUE}, {"mean", required_argument, NULL, OPT_MEAN},                        \
+        {"std", required_argument, NULL, OPT_STD}, {"a", required_argument, NULL, OPT_A},                              \
+        {"b", required_argument, NULL, OPT_B}, {"scale", required_argument, NULL, OPT_SCALE},                          \
+        {"gain", required_argument, NULL, OPT_GAIN}, {"negative-slope", required_argument, NULL, OPT_NEGATIVE_SLOPE},  \
+        {"mode", required_argument, NULL, OPT_MODE}, {"nonlinearity", required_argument, NULL, OPT_NONLINEARITY}, {    \
+        "distribution", required_argument, NULL, OPT_DISTRIBUTION                                                      \
+    }
+
+/* Collected first, applied once the scheme (and so its defaults) is known. */
+typedef struct scheme_args {
+    bool given[SCHEME_OPTION_COUNT];
+    double value, mean, std, a, b, scale, gain, negative_slope;
+    const char *mode, *nonlinearity, *distribution;
+} scheme_args;
+
+/* 1: id was a scheme option and is stored; -1: its value is bad (message printed); 0: not a scheme option. */
+int scheme_option(const char *command, int id, const char *arg, scheme_args *args);
+/* The scheme called name with args on top of its defaults; false after printing why. */
+bool scheme_build(const char *command, const char *name, const scheme_args *args, oclinit_scheme *scheme);
+
+/* Writes a file through write(out, user) under a temporary name and renames it when complete; on failure
+ * prints why and leaves nothing. */
+bool write_file_atomically(const char *command, const char *path, bool (*write)(FILE *out, void *user), void *user);
+
+typedef struct plot_series {
+    const char *name;
+    const double *x, *y;
+    size_t count;
+} plot_series;
+
+/* An SVG line plot; non-finite points (and non-positive ones on a log scale) are left out. */
+bool write_svg_plot(FILE *out, const char *title, const char *x_label, const char *y_label, bool log_y,
+                    const plot_series *series, size_t count);
+
+/* Training data: a built-in set (circles, moons, spirals) or a CSV / .npy table. */
+typedef struct dataset {
+    oclinit_table_t table; /* for a built-in set, made from its points */
+    float *x, *y;          /* the table's (rows, features) data, and labels (NULL without a label column) */
+    size_t rows, features;
+    bool built_in;
+} dataset;
+
+typedef struct dataset_request {
+    const char *spec;  /* file name or built-in name */
+    const char *label; /* label column of a file */
+    oclinit_read_options read;
+    size_t samples; /* built-in */
+    double noise;   /* built-in */
+    uint64_t seed, stream;
+} dataset_request;
+
+bool load_dataset(const char *command, const dataset_request *request, bool need_labels, dataset *out);
+void free_dataset(dataset *d);
+
+/* Prints the per-layer diagnostics table and any gradient warning. */
+void print_diagnostics(FILE *out, const char *indent, const oclinit_train_report *report);
 
 #endif

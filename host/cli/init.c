@@ -66,40 +66,7 @@ enum option_id {
     OPT_STATS,
     OPT_CHUNK_MIB,
     OPT_QUIET,
-    OPT_VALUE,
-    OPT_MEAN,
-    OPT_STD,
-    OPT_A,
-    OPT_B,
-    OPT_SCALE,
-    OPT_GAIN,
-    OPT_NEGATIVE_SLOPE,
-    OPT_MODE,
-    OPT_NONLINEARITY,
-    OPT_DISTRIBUTION,
     OPT_HELP
-};
-
-#define SCHEME_BIT(kind) (1u << (kind))
-#define KAIMING (SCHEME_BIT(OCLINIT_SCHEME_KAIMING_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_KAIMING_UNIFORM))
-
-/* Which schemes each scheme option applies to; giving one to another scheme is an error, not silently ignored. */
-static const struct {
-    int id;
-    const char *name;
-    unsigned schemes;
-} scheme_options[] = {
-    {OPT_VALUE, "value", SCHEME_BIT(OCLINIT_SCHEME_CONSTANT)},
-    {OPT_MEAN, "mean", SCHEME_BIT(OCLINIT_SCHEME_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
-    {OPT_STD, "std", SCHEME_BIT(OCLINIT_SCHEME_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
-    {OPT_A, "a", SCHEME_BIT(OCLINIT_SCHEME_UNIFORM) | SCHEME_BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
-    {OPT_B, "b", SCHEME_BIT(OCLINIT_SCHEME_UNIFORM) | SCHEME_BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
-    {OPT_SCALE, "scale", SCHEME_BIT(OCLINIT_SCHEME_SCALED_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
-    {OPT_GAIN, "gain", SCHEME_BIT(OCLINIT_SCHEME_XAVIER_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_XAVIER_UNIFORM)},
-    {OPT_NEGATIVE_SLOPE, "negative-slope", KAIMING},
-    {OPT_MODE, "mode", KAIMING | SCHEME_BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
-    {OPT_NONLINEARITY, "nonlinearity", KAIMING},
-    {OPT_DISTRIBUTION, "distribution", SCHEME_BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
 };
 
 static const struct option long_options[] = {
@@ -113,17 +80,7 @@ static const struct option long_options[] = {
     {"stats", no_argument, NULL, OPT_STATS},
     {"chunk-mib", required_argument, NULL, OPT_CHUNK_MIB},
     {"quiet", no_argument, NULL, OPT_QUIET},
-    {"value", required_argument, NULL, OPT_VALUE},
-    {"mean", required_argument, NULL, OPT_MEAN},
-    {"std", required_argument, NULL, OPT_STD},
-    {"a", required_argument, NULL, OPT_A},
-    {"b", required_argument, NULL, OPT_B},
-    {"scale", required_argument, NULL, OPT_SCALE},
-    {"gain", required_argument, NULL, OPT_GAIN},
-    {"negative-slope", required_argument, NULL, OPT_NEGATIVE_SLOPE},
-    {"mode", required_argument, NULL, OPT_MODE},
-    {"nonlinearity", required_argument, NULL, OPT_NONLINEARITY},
-    {"distribution", required_argument, NULL, OPT_DISTRIBUTION},
+    SCHEME_LONG_OPTIONS,
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -132,11 +89,9 @@ typedef struct init_args {
     const char *scheme_name, *output, *device;
     int64_t fan_in, fan_out, chunk_mib;
     uint64_t seed, stream;
-    bool stats, quiet, have_fan_in, have_fan_out, given[OPT_HELP + 1];
+    bool stats, quiet, have_fan_in, have_fan_out;
+    scheme_args scheme_options;
     oclinit_scheme scheme;
-    /* Scheme options are collected first and applied once the scheme (and so its defaults) is known. */
-    double value, mean, std, a, b, scale, gain, negative_slope;
-    const char *mode, *nonlinearity, *distribution;
 } init_args;
 
 static const char *const command = "init";
@@ -150,6 +105,11 @@ static int parse_arguments(int argc, char **argv, init_args *args) {
     int id;
     while ((id = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         bool ok = true;
+        int scheme = scheme_option(command, id, optarg, &args->scheme_options);
+        if (scheme) {
+            if (scheme < 0) return EXIT_USAGE;
+            continue;
+        }
         switch (id) {
         case 'h':
         case OPT_HELP: usage(stdout); return EXIT_SUCCESS;
@@ -164,31 +124,13 @@ static int parse_arguments(int argc, char **argv, init_args *args) {
         case OPT_DEVICE: args->device = optarg; break;
         case OPT_STATS: args->stats = true; break;
         case OPT_QUIET: args->quiet = true; break;
-        case OPT_CHUNK_MIB:
-            ok = parse_int64(command, "chunk-mib", optarg, &args->chunk_mib);
-            if (ok && args->chunk_mib <= 0) {
-                fprintf(stderr, "oclinit init: --chunk-mib must be >= 1, got %s\n", optarg);
-                ok = false;
-            }
-            break;
-        case OPT_VALUE: ok = parse_double(command, "value", optarg, &args->value); break;
-        case OPT_MEAN: ok = parse_double(command, "mean", optarg, &args->mean); break;
-        case OPT_STD: ok = parse_double(command, "std", optarg, &args->std); break;
-        case OPT_A: ok = parse_double(command, "a", optarg, &args->a); break;
-        case OPT_B: ok = parse_double(command, "b", optarg, &args->b); break;
-        case OPT_SCALE: ok = parse_double(command, "scale", optarg, &args->scale); break;
-        case OPT_GAIN: ok = parse_double(command, "gain", optarg, &args->gain); break;
-        case OPT_NEGATIVE_SLOPE: ok = parse_double(command, "negative-slope", optarg, &args->negative_slope); break;
-        case OPT_MODE: args->mode = optarg; break;
-        case OPT_NONLINEARITY: args->nonlinearity = optarg; break;
-        case OPT_DISTRIBUTION: args->distribution = optarg; break;
+        case OPT_CHUNK_MIB: ok = parse_count(command, "chunk-mib", optarg, 1, &args->chunk_mib); break;
         case ':': fprintf(stderr, "oclinit init: %s needs a value\n", argv[optind - 1]); return EXIT_USAGE;
         default:
             fprintf(stderr, "oclinit init: unknown option %s (see oclinit init --help)\n", argv[optind - 1]);
             return EXIT_USAGE;
         }
         if (!ok) return EXIT_USAGE;
-        if (id >= OPT_SCHEME && id <= OPT_HELP) args->given[id] = true;
     }
     if (optind < argc) {
         fprintf(stderr, "oclinit init: unexpected argument \"%s\" (see oclinit init --help)\n", argv[optind]);
@@ -206,50 +148,11 @@ static int parse_arguments(int argc, char **argv, init_args *args) {
     return -1;
 }
 
-/* Applies the scheme options on top of the scheme's defaults; returns false after printing why. */
-static bool build_scheme(init_args *args) {
-    oclinit_scheme_kind kind;
-    oclinit_status status = oclinit_scheme_kind_parse(args->scheme_name, &kind);
-    if (status != OCLINIT_SUCCESS) {
-        fprintf(stderr, "oclinit init: %s\n", oclinit_error_detail());
-        return false;
-    }
-    for (size_t i = 0; i < sizeof scheme_options / sizeof scheme_options[0]; i++) {
-        if (args->given[scheme_options[i].id] && !(scheme_options[i].schemes & SCHEME_BIT(kind))) {
-            fprintf(stderr, "oclinit init: --%s does not apply to scheme %s (see oclinit init --help)\n",
-                    scheme_options[i].name, oclinit_scheme_kind_str(kind));
-            return false;
-        }
-    }
-    if (kind == OCLINIT_SCHEME_CONSTANT && !args->given[OPT_VALUE]) {
-        fprintf(stderr, "oclinit init: scheme constant needs --value\n");
-        return false;
-    }
-    oclinit_scheme s = oclinit_scheme_default(kind);
-    if (args->given[OPT_VALUE]) s.value = args->value;
-    if (args->given[OPT_MEAN]) s.mean = args->mean;
-    if (args->given[OPT_STD]) s.std = args->std;
-    if (args->given[OPT_A]) s.a = args->a;
-    if (args->given[OPT_B]) s.b = args->b;
-    if (args->given[OPT_SCALE]) s.scale = args->scale;
-    if (args->given[OPT_GAIN]) s.gain = args->gain;
-    if (args->given[OPT_NEGATIVE_SLOPE]) s.negative_slope = args->negative_slope;
-    if ((args->mode && oclinit_fan_mode_parse(args->mode, &s.mode) != OCLINIT_SUCCESS) ||
-        (args->nonlinearity && oclinit_nonlinearity_parse(args->nonlinearity, &s.nonlinearity) != OCLINIT_SUCCESS) ||
-        (args->distribution &&
-         oclinit_distribution_kind_parse(args->distribution, &s.distribution) != OCLINIT_SUCCESS)) {
-        fprintf(stderr, "oclinit init: %s\n", oclinit_error_detail());
-        return false;
-    }
-    args->scheme = s;
-    return true;
-}
-
 int command_init(int argc, char **argv) {
     init_args args;
     int code = parse_arguments(argc, argv, &args);
     if (code >= 0) return code;
-    if (!build_scheme(&args)) return EXIT_USAGE;
+    if (!scheme_build(command, args.scheme_name, &args.scheme_options, &args.scheme)) return EXIT_USAGE;
 
     oclinit_distribution distribution;
     oclinit_status status = oclinit_scheme_resolve(&args.scheme, args.fan_in, args.fan_out, &distribution);

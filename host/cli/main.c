@@ -15,6 +15,9 @@ static void usage(FILE *out) {
             "  init      initialize a layer on a device and write it to a .npy file\n"
             "  normalize fit min-max or z-score statistics on a CSV or .npy table and transform it,\n"
             "            or apply saved statistics to new data\n"
+            "  experiment  the article's experiment: one network, five initializations, what each does\n"
+            "  train     train the three-layer network on a CSV / .npy table or a built-in data set\n"
+            "  predict   probabilities and classes from a trained model\n"
             "\n"
             "Run `oclinit <command> --help` for a command's options.\n"
             "The environment variable OCLINIT_DEVICE sets the default device (as --device does).\n",
@@ -38,6 +41,9 @@ int main(int argc, char **argv) {
     if (strcmp(command, "devices") == 0) return command_devices(argc - 1, argv + 1);
     if (strcmp(command, "init") == 0) return command_init(argc - 1, argv + 1);
     if (strcmp(command, "normalize") == 0) return command_normalize(argc - 1, argv + 1);
+    if (strcmp(command, "experiment") == 0) return command_experiment(argc - 1, argv + 1);
+    if (strcmp(command, "train") == 0) return command_train(argc - 1, argv + 1);
+    if (strcmp(command, "predict") == 0) return command_predict(argc - 1, argv + 1);
     fprintf(stderr, "oclinit: unknown command \"%s\"\n\n", command);
     usage(stderr);
     return EXIT_USAGE;

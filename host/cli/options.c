@@ -18,6 +18,13 @@ bool parse_int64(const char *command, const char *option, const char *text, int6
     return true;
 }
 
+bool parse_count(const char *command, const char *option, const char *text, int64_t minimum, int64_t *value) {
+    if (!parse_int64(command, option, text, value)) return false;
+    if (*value >= minimum) return true;
+    fprintf(stderr, "oclinit %s: --%s must be >= %lld, got %s\n", command, option, (long long)minimum, text);
+    return false;
+}
+
 bool parse_uint64(const char *command, const char *option, const char *text, uint64_t *value) {
     char *end;
     errno = 0;

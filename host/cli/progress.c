@@ -61,6 +61,23 @@ int progress_update(void *user, uint64_t done, uint64_t total) {
     return 0;
 }
 
+int progress_iterations(progress *p, size_t done, size_t total, double cost, double accuracy) {
+    if (interrupt_seen) return 1;
+    double now = seconds_now();
+    if (!p->enabled || (done < total && now - p->last_draw < 0.1)) return 0;
+    p->last_draw = now;
+    double fraction = total ? (double)done / (double)total : 1.0, elapsed = now - p->start;
+    char bar[21];
+    int filled = (int)(fraction * 20);
+    for (int i = 0; i < 20; i++) bar[i] = i < filled ? '#' : '.';
+    bar[20] = '\0';
+    double rate = elapsed > 0 ? (double)done / elapsed : 0, remaining = rate > 0 ? (double)(total - done) / rate : 0;
+    fprintf(stderr, "\r%s [%s] %zu/%zu  cost %.4g  accuracy %.3f  %.0f it/s  %3.0f s left ", p->label, bar, done, total,
+            cost, accuracy, rate, remaining);
+    fflush(stderr);
+    return 0;
+}
+
 void progress_finish(progress *p) {
     if (p->enabled) fputc('\n', stderr);
 }

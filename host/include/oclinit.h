@@ -49,6 +49,9 @@ typedef enum oclinit_status {
     OCLINIT_ERROR_NO_SPACE = -2009,
     OCLINIT_ERROR_CANCELLED = -2010,
     OCLINIT_ERROR_NOT_SUPPORTED = -2011,
+    OCLINIT_ERROR_DIVERGED = -2012, /* training met a NaN or infinite cost */
+    OCLINIT_ERROR_BLAS = -2013,     /* CLBlast failed; the detail has its code */
+    OCLINIT_ERROR_BAD_MODEL = -2014,
 } oclinit_status;
 
 /* A short static description of a status, e.g. "invalid argument" or "CL_OUT_OF_RESOURCES". */
@@ -254,6 +257,9 @@ typedef struct oclinit_read_options {
     const char *label;     /* the label column: its header name or its 1-based index; NULL for none */
 } oclinit_read_options;
 
+/* A table holding a copy of (rows, features) data, with no names and no label column (written as CSV). */
+OCLINIT_API oclinit_status oclinit_table_create(size_t rows, size_t features, const float *data,
+                                                oclinit_table_t *table);
 /* options may be NULL (all defaults). */
 OCLINIT_API oclinit_status oclinit_table_read(const char *path, const oclinit_read_options *options,
                                               oclinit_table_t *table);
@@ -318,6 +324,134 @@ OCLINIT_API const char *oclinit_normalizer_feature_name(oclinit_normalizer_t nor
 OCLINIT_API const char *oclinit_normalizer_label(oclinit_normalizer_t normalizer);
 /* True when the feature was constant in the training data (it maps to a single value). */
 OCLINIT_API bool oclinit_normalizer_is_constant(oclinit_normalizer_t normalizer, size_t feature);
+
+/* ---- The three-layer network -------------------------------------------------------------------------------
+ * [inputs, hidden1, hidden2, 1]: LINEAR -> g -> LINEAR -> g -> LINEAR -> SIGMOID, binary cross-entropy
+ * computed from the logits. All parameters live in one buffer (W1, b1, W2, b2, W3, b3; W as (fan_out,
+ * fan_in) row-major). On a device every matrix product is a CLBlast SGEMM; on the host C path ("cpu") an
+ * OpenBLAS cblas_sgemm. Data are (samples, inputs) row-major float32, labels 0 or 1. */
+
+typedef enum oclinit_activation {
+    OCLINIT_ACTIVATION_RELU,
+    OCLINIT_ACTIVATION_LEAKY_RELU,
+    OCLINIT_ACTIVATION_TANH,
+    OCLINIT_ACTIVATION_SIGMOID,
+} oclinit_activation;
+
+typedef enum oclinit_optimizer {
+    OCLINIT_OPTIMIZER_GD,       /* full-batch gradient descent (the article) */
+    OCLINIT_OPTIMIZER_SGD,      /* mini-batches, reshuffled every epoch with Philox */
+    OCLINIT_OPTIMIZER_MOMENTUM, /* mini-batches, PyTorch's SGD momentum: v = mu v + g, w -= lr v */
+    OCLINIT_OPTIMIZER_ADAM,     /* mini-batches, Adam with bias correction */
+} oclinit_optimizer;
+
+OCLINIT_API oclinit_status oclinit_activation_parse(const char *name, oclinit_activation *activation);
+OCLINIT_API const char *oclinit_activation_str(oclinit_activation activation);
+OCLINIT_API oclinit_status oclinit_optimizer_parse(const char *name, oclinit_optimizer *optimizer);
+OCLINIT_API const char *oclinit_optimizer_str(oclinit_optimizer optimizer);
+
+typedef struct oclinit_network *oclinit_network_t;
+
+typedef struct oclinit_network_shape {
+    size_t inputs, hidden1, hidden2;
+    oclinit_activation activation;
+    float negative_slope; /* leaky_relu (0.01 if 0 is given) */
+} oclinit_network_shape;
+
+OCLINIT_API oclinit_status oclinit_network_create(oclinit_runtime_t runtime, const oclinit_network_shape *shape,
+                                                  oclinit_network_t *network);
+OCLINIT_API void oclinit_network_free(oclinit_network_t network);
+OCLINIT_API oclinit_network_shape oclinit_network_get_shape(oclinit_network_t network);
+OCLINIT_API size_t oclinit_network_parameter_count(oclinit_network_t network);
+/* Layer l's weights from the scheme with (seed, stream l), l = 1, 2, 3, so the same seed gives the same network
+ * on every device; biases 0; optimizer state reset. */
+OCLINIT_API oclinit_status oclinit_network_init(oclinit_network_t network, const oclinit_scheme *scheme, uint64_t seed);
+OCLINIT_API oclinit_status oclinit_network_get_parameters(oclinit_network_t network, float *parameters);
+OCLINIT_API oclinit_status oclinit_network_set_parameters(oclinit_network_t network, const float *parameters);
+
+/* What one layer looks like at a diagnostic point. Layer 3's activation fields are those of the output
+ * probabilities. inactive_share: the share of units that never activate on the batch (relu, leaky_relu) or
+ * of activations saturated (|tanh| > 0.99, sigmoid < 0.01 or > 0.99). */
+typedef struct oclinit_layer_report {
+    double activation_mean, activation_std, inactive_share, gradient_norm;
+} oclinit_layer_report;
+
+typedef struct oclinit_train_report {
+    size_t iteration;
+    double cost, accuracy; /* on the iteration's batch, before its update */
+    bool diagnosed;        /* layers[] are filled */
+    oclinit_layer_report layers[3];
+} oclinit_train_report;
+
+/* Writes a warning into text and returns true when the first layer's gradient norm is over 1000 times the last
+ * layer's (exploding) or under 1/1000 of it (vanishing, including exactly 0), or when the last layer's is under
+ * 1e-4 (tiny everywhere: weights too small). */
+OCLINIT_API bool oclinit_gradient_warning(const oclinit_layer_report layers[3], char *text, size_t size);
+
+/* Called every report_every iterations and at each diagnostic point; a non-zero return stops training
+ * (OCLINIT_ERROR_CANCELLED). */
+typedef int (*oclinit_train_callback)(void *user, const oclinit_train_report *report);
+
+typedef struct oclinit_train_options {
+    oclinit_optimizer optimizer;
+    double learning_rate;
+    size_t iterations;
+    size_t batch; /* mini-batch size (SGD, momentum, Adam); 0: 64 */
+    double momentum, beta1, beta2, epsilon;
+    uint64_t seed;         /* the per-epoch shuffle */
+    size_t report_every;   /* 0: only at the end */
+    size_t diagnose_every; /* 0: only at the start */
+    oclinit_train_callback callback;
+    void *user;
+} oclinit_train_options;
+
+/* GD, lr 0.01, 1000 iterations, batch 64, momentum 0.9, Adam 0.9 / 0.999 / 1e-8, report every 100. */
+OCLINIT_API oclinit_train_options oclinit_train_options_default(void);
+
+typedef struct oclinit_train_result {
+    double cost_start, cost_end;   /* on the whole training set */
+    double accuracy_end;           /* on the whole training set */
+    oclinit_layer_report start[3]; /* diagnostics at iteration 0 */
+    size_t iterations;             /* done */
+    double seconds;
+} oclinit_train_result;
+
+/* Trains on (samples, inputs) x and labels y. OCLINIT_ERROR_DIVERGED names the iteration where the cost
+ * stopped being finite and the likely cause. result may be NULL. */
+OCLINIT_API oclinit_status oclinit_network_train(oclinit_network_t network, const float *x, const float *y,
+                                                 size_t samples, const oclinit_train_options *options,
+                                                 oclinit_train_result *result);
+/* Mean cross-entropy and accuracy (at probability 0.5); y may be NULL for neither. */
+OCLINIT_API oclinit_status oclinit_network_evaluate(oclinit_network_t network, const float *x, const float *y,
+                                                    size_t samples, double *cost, double *accuracy);
+OCLINIT_API oclinit_status oclinit_network_predict(oclinit_network_t network, const float *x, size_t samples,
+                                                   float *probabilities);
+
+/* A model file (README.md, "Model files"): the network and, optionally, the normalization fitted on its
+ * training data. Written under a temporary name and renamed. Loading refuses truncated, corrupted, foreign and
+ * newer-version files with OCLINIT_ERROR_BAD_MODEL. *normalizer is NULL when the model has none. */
+OCLINIT_API oclinit_status oclinit_network_save(oclinit_network_t network, oclinit_normalizer_t normalizer,
+                                                const char *path);
+OCLINIT_API oclinit_status oclinit_network_load(oclinit_runtime_t runtime, const char *path, oclinit_network_t *network,
+                                                oclinit_normalizer_t *normalizer);
+
+/* ---- Built-in data sets: two classes in the plane, generated with Philox -------------------------------------- */
+
+typedef enum oclinit_dataset {
+    OCLINIT_DATASET_CIRCLES,
+    OCLINIT_DATASET_MOONS,
+    OCLINIT_DATASET_SPIRALS
+} oclinit_dataset;
+
+OCLINIT_API oclinit_status oclinit_dataset_parse(const char *name, oclinit_dataset *dataset);
+OCLINIT_API const char *oclinit_dataset_str(oclinit_dataset dataset);
+/* samples points into x (samples, 2) and labels into y, as scikit-learn's make_circles (factor 0.8) and
+ * make_moons, or two interleaved spirals; Gaussian noise of std noise on each coordinate; shuffled. */
+OCLINIT_API oclinit_status oclinit_dataset_make(oclinit_dataset dataset, size_t samples, double noise, uint64_t seed,
+                                                uint64_t stream, float *x, float *y);
+
+/* The labels of a table's label column as 0 or 1; refused with the row when one is anything else. */
+OCLINIT_API oclinit_status oclinit_table_labels(oclinit_table_t table, float *labels);
 
 #ifdef __cplusplus
 }

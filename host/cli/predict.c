@@ -1,0 +1,130 @@
+/* oclinit predict: probabilities and classes for each row of a table, from a trained model. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *out) {
+    fprintf(out, "Usage: oclinit predict --model MODEL --data FILE|circles|moons|spirals --output FILE.csv [options]\n"
+                 "\n"
+                 "Applies the model's normalization to the data, runs the network, and writes a CSV with a header and\n"
+                 "one row per input row: probability,class (class 1 when the probability is above 0.5).\n"
+                 "\n"
+                 "Options:\n"
+                 "  --label COL          a label column: not used as input; the accuracy is printed\n"
+                 "  --no-header, --separator C   CSV, as for oclinit normalize\n"
+                 "  --samples N, --noise X, --seed S   built-in sets, as for oclinit train (default: its test set)\n"
+                 "  --device D           P:D, part of a device name, or cpu for the host C path\n");
+}
+
+typedef struct predictions {
+    const float *probabilities;
+    size_t rows;
+} predictions;
+
+static bool write_predictions(FILE *out, void *user) {
+    const predictions *p = user;
+    fputs("probability,class\n", out);
+    for (size_t i = 0; i < p->rows; i++) fprintf(out, "%.7g,%d\n", p->probabilities[i], p->probabilities[i] > 0.5f);
+    return true;
+}
+
+int command_predict(int argc, char **argv) {
+    static const struct option options[] = {
+        {"model", required_argument, NULL, 'm'},
+        {"data", required_argument, NULL, 'd'},
+        {"label", required_argument, NULL, 'l'},
+        {"output", required_argument, NULL, 'o'},
+        {"device", required_argument, NULL, 'D'},
+        {"no-header", no_argument, NULL, 'n'},
+        {"separator", required_argument, NULL, 'S'},
+        {"samples", required_argument, NULL, 's'},
+        {"noise", required_argument, NULL, 'N'},
+        {"seed", required_argument, NULL, 'e'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *model = NULL, *output = NULL, *device = NULL;
+    dataset_request request = {.samples = 100, .noise = 0.05, .seed = 1, .stream = 102};
+    int64_t samples;
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        bool ok = true;
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'd': request.spec = optarg; break;
+        case 'l': request.label = optarg; break;
+        case 'o': output = optarg; break;
+        case 'D': device = optarg; break;
+        case 'n': request.read.header = OCLINIT_HEADER_NO; break;
+        case 'S': request.read.separator = strcmp(optarg, "tab") == 0 ? '\t' : optarg[0]; break;
+        case 's':
+            ok = parse_count("predict", "samples", optarg, 2, &samples);
+            request.samples = (size_t)samples;
+            break;
+        case 'N': ok = parse_double("predict", "noise", optarg, &request.noise); break;
+        case 'e': ok = parse_uint64("predict", "seed", optarg, &request.seed); break;
+        case 'h': usage(stdout); return EXIT_SUCCESS;
+        case ':': fprintf(stderr, "oclinit predict: %s needs a value\n", argv[optind - 1]); return EXIT_USAGE;
+        default:
+            fprintf(stderr, "oclinit predict: unknown option %s (see oclinit predict --help)\n", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+        if (!ok) return EXIT_USAGE;
+    }
+    const char *problem = optind < argc   ? "unexpected argument"
+                          : !model        ? "--model is required"
+                          : !request.spec ? "--data is required"
+                          : !output       ? "--output is required"
+                                          : NULL;
+    if (problem) {
+        fprintf(stderr, "oclinit predict: %s (see oclinit predict --help)\n", problem);
+        return EXIT_USAGE;
+    }
+
+    oclinit_runtime_t runtime = NULL;
+    oclinit_network_t net = NULL;
+    oclinit_normalizer_t normalizer = NULL;
+    dataset data = {0};
+    float *probabilities = NULL;
+    int code = EXIT_FAILURE;
+    oclinit_status status = oclinit_runtime_create(device, &runtime);
+    if (status == OCLINIT_SUCCESS) status = oclinit_network_load(runtime, model, &net, &normalizer);
+    if (status != OCLINIT_SUCCESS) goto failed;
+    if (!load_dataset("predict", &request, false, &data)) goto done;
+    size_t inputs = oclinit_network_get_shape(net).inputs;
+    if (data.features != inputs) {
+        fprintf(stderr, "oclinit predict: error: %s has %zu feature columns%s; the model takes %zu\n", request.spec,
+                data.features, request.label ? " besides the label" : "", inputs);
+        goto done;
+    }
+    if (normalizer) status = oclinit_normalizer_apply(runtime, normalizer, data.table);
+    probabilities = malloc(data.rows * sizeof(float));
+    if (status == OCLINIT_SUCCESS && !probabilities) status = OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
+    if (status == OCLINIT_SUCCESS) status = oclinit_network_predict(net, data.x, data.rows, probabilities);
+    if (status != OCLINIT_SUCCESS) goto failed;
+    predictions p = {probabilities, data.rows};
+    if (!write_file_atomically("predict", output, write_predictions, &p)) goto done;
+    printf("%zu predictions written to %s", data.rows, output);
+    if (data.y) {
+        double cost, accuracy;
+        status = oclinit_network_evaluate(net, data.x, data.y, data.rows, &cost, &accuracy);
+        if (status != OCLINIT_SUCCESS) goto failed;
+        printf("; accuracy %.3f, cost %.4g", accuracy, cost);
+    }
+    printf("\n");
+    code = EXIT_SUCCESS;
+    goto done;
+failed:
+    report_failure("predict", status);
+done:
+    free(probabilities);
+    free_dataset(&data);
+    oclinit_normalizer_free(normalizer);
+    oclinit_network_free(net);
+    oclinit_runtime_free(runtime);
+    return code;
+}

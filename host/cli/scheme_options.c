@@ -1,0 +1,88 @@
+/* The scheme options of init and train (--value, --std, --gain, --nonlinearity, ...): parsed the same way and
+ * checked against the scheme they are given with. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define SCHEME_BIT(kind) (1u << (kind))
+#define KAIMING (SCHEME_BIT(OCLINIT_SCHEME_KAIMING_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_KAIMING_UNIFORM))
+
+/* Which schemes each option applies to: giving one to another scheme is an error, not silently ignored. */
+static const struct {
+    const char *name;
+    unsigned schemes;
+} applies[SCHEME_OPTION_COUNT] = {
+    [OPT_VALUE - OPT_VALUE] = {"value", SCHEME_BIT(OCLINIT_SCHEME_CONSTANT)},
+    [OPT_MEAN - OPT_VALUE] = {"mean", SCHEME_BIT(OCLINIT_SCHEME_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
+    [OPT_STD - OPT_VALUE] = {"std", SCHEME_BIT(OCLINIT_SCHEME_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
+    [OPT_A - OPT_VALUE] = {"a", SCHEME_BIT(OCLINIT_SCHEME_UNIFORM) | SCHEME_BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
+    [OPT_B - OPT_VALUE] = {"b", SCHEME_BIT(OCLINIT_SCHEME_UNIFORM) | SCHEME_BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
+    [OPT_SCALE -
+        OPT_VALUE] = {"scale", SCHEME_BIT(OCLINIT_SCHEME_SCALED_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
+    [OPT_GAIN -
+        OPT_VALUE] = {"gain", SCHEME_BIT(OCLINIT_SCHEME_XAVIER_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_XAVIER_UNIFORM)},
+    [OPT_NEGATIVE_SLOPE - OPT_VALUE] = {"negative-slope", KAIMING},
+    [OPT_MODE - OPT_VALUE] = {"mode", KAIMING | SCHEME_BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
+    [OPT_NONLINEARITY - OPT_VALUE] = {"nonlinearity", KAIMING},
+    [OPT_DISTRIBUTION - OPT_VALUE] = {"distribution", SCHEME_BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
+};
+
+int scheme_option(const char *command, int id, const char *arg, scheme_args *args) {
+    if (id < OPT_VALUE || id >= OPT_VALUE + SCHEME_OPTION_COUNT) return 0;
+    const char *name = applies[id - OPT_VALUE].name;
+    bool ok = true;
+    switch (id) {
+    case OPT_VALUE: ok = parse_double(command, name, arg, &args->value); break;
+    case OPT_MEAN: ok = parse_double(command, name, arg, &args->mean); break;
+    case OPT_STD: ok = parse_double(command, name, arg, &args->std); break;
+    case OPT_A: ok = parse_double(command, name, arg, &args->a); break;
+    case OPT_B: ok = parse_double(command, name, arg, &args->b); break;
+    case OPT_SCALE: ok = parse_double(command, name, arg, &args->scale); break;
+    case OPT_GAIN: ok = parse_double(command, name, arg, &args->gain); break;
+    case OPT_NEGATIVE_SLOPE: ok = parse_double(command, name, arg, &args->negative_slope); break;
+    case OPT_MODE: args->mode = arg; break;
+    case OPT_NONLINEARITY: args->nonlinearity = arg; break;
+    default: args->distribution = arg; break;
+    }
+    args->given[id - OPT_VALUE] = true;
+    return ok ? 1 : -1;
+}
+
+bool scheme_build(const char *command, const char *name, const scheme_args *args, oclinit_scheme *scheme) {
+    oclinit_scheme_kind kind;
+    if (oclinit_scheme_kind_parse(name, &kind) != OCLINIT_SUCCESS) {
+        fprintf(stderr, "oclinit %s: %s\n", command, oclinit_error_detail());
+        return false;
+    }
+    for (int i = 0; i < SCHEME_OPTION_COUNT; i++) {
+        if (args->given[i] && !(applies[i].schemes & SCHEME_BIT(kind))) {
+            fprintf(stderr, "oclinit %s: --%s does not apply to scheme %s (see oclinit init --help)\n", command,
+                    applies[i].name, oclinit_scheme_kind_str(kind));
+            return false;
+        }
+    }
+    if (kind == OCLINIT_SCHEME_CONSTANT && !args->given[OPT_VALUE - OPT_VALUE]) {
+        fprintf(stderr, "oclinit %s: scheme constant needs --value\n", command);
+        return false;
+    }
+    oclinit_scheme s = oclinit_scheme_default(kind);
+    const bool *given = args->given;
+    if (given[OPT_VALUE - OPT_VALUE]) s.value = args->value;
+    if (given[OPT_MEAN - OPT_VALUE]) s.mean = args->mean;
+    if (given[OPT_STD - OPT_VALUE]) s.std = args->std;
+    if (given[OPT_A - OPT_VALUE]) s.a = args->a;
+    if (given[OPT_B - OPT_VALUE]) s.b = args->b;
+    if (given[OPT_SCALE - OPT_VALUE]) s.scale = args->scale;
+    if (given[OPT_GAIN - OPT_VALUE]) s.gain = args->gain;
+    if (given[OPT_NEGATIVE_SLOPE - OPT_VALUE]) s.negative_slope = args->negative_slope;
+    if ((args->mode && oclinit_fan_mode_parse(args->mode, &s.mode) != OCLINIT_SUCCESS) ||
+        (args->nonlinearity && oclinit_nonlinearity_parse(args->nonlinearity, &s.nonlinearity) != OCLINIT_SUCCESS) ||
+        (args->distribution &&
+         oclinit_distribution_kind_parse(args->distribution, &s.distribution) != OCLINIT_SUCCESS)) {
+        fprintf(stderr, "oclinit %s: %s\n", command, oclinit_error_detail());
+        return false;
+    }
+    *scheme = s;
+    return true;
+}

@@ -1,0 +1,193 @@
+/* Model files: a network, its shape and activation, and the normalization fitted on its training data.
+ *
+ * Little-endian binary (README.md, "Model files"):
+ *   0   8  magic "OCLINITM"
+ *   8   4  format version (1)
+ *   12  8  inputs       20  8  hidden1       28  8  hidden2
+ *   36  4  activation (0 relu, 1 leaky_relu, 2 tanh, 3 sigmoid)   40  4  negative slope (float32)
+ *   44  8  parameter count P     52  8  length L of the normalization text (0: none)
+ *   60  L  the normalization statistics, in the text format of oclinit_normalizer_save
+ *   60+L  4P  the parameters (float32): W1, b1, W2, b2, W3, b3, each W (fan_out, fan_in) row-major
+ *   end-4  4  CRC-32 (zlib) of everything before it */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "internal.h"
+
+#define MODEL_MAGIC "OCLINITM"
+#define MODEL_VERSION 1
+#define MODEL_HEADER 60
+
+static void put(unsigned char *p, uint64_t value, int bytes) {
+    for (int i = 0; i < bytes; i++) p[i] = (unsigned char)(value >> (8 * i));
+}
+
+static uint64_t get(const unsigned char *p, int bytes) {
+    uint64_t value = 0;
+    for (int i = 0; i < bytes; i++) value |= (uint64_t)p[i] << (8 * i);
+    return value;
+}
+
+static uint32_t float_bits(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+static float bits_float(uint32_t u) {
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+typedef struct model_bytes {
+    unsigned char *data;
+    size_t size;
+} model_bytes;
+
+static oclinit_status write_model(const void *bytes, oi_output *out) {
+    const model_bytes *m = bytes;
+    return oi_output_write(out, m->data, m->size);
+}
+
+oclinit_status oclinit_network_save(oclinit_network_t net, oclinit_normalizer_t normalizer, const char *path) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    char *text = NULL;
+    size_t text_length = 0;
+    model_bytes m = {NULL, 0};
+    float *params = NULL;
+    if (!net || !path) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "network or path is NULL");
+    if (normalizer) {
+        if (oclinit_normalizer_features(normalizer) != net->shape.inputs)
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "the normalization has %zu features, the network %zu inputs",
+                           oclinit_normalizer_features(normalizer), net->shape.inputs);
+        OI_CHECK(oi_normalizer_text(normalizer, &text, &text_length));
+    }
+    m.size = MODEL_HEADER + text_length + 4 * net->parameter_count + 4;
+    m.data = malloc(m.size);
+    params = malloc(net->parameter_count * sizeof(float));
+    if (!m.data || !params) {
+        status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating %zu bytes for the model", m.size);
+        goto cleanup;
+    }
+    OI_CHECK(oclinit_network_get_parameters(net, params));
+    memcpy(m.data, MODEL_MAGIC, 8);
+    put(m.data + 8, MODEL_VERSION, 4);
+    put(m.data + 12, net->shape.inputs, 8);
+    put(m.data + 20, net->shape.hidden1, 8);
+    put(m.data + 28, net->shape.hidden2, 8);
+    put(m.data + 36, (uint64_t)net->shape.activation, 4);
+    put(m.data + 40, float_bits(net->shape.negative_slope), 4);
+    put(m.data + 44, net->parameter_count, 8);
+    put(m.data + 52, text_length, 8);
+    if (text_length) memcpy(m.data + MODEL_HEADER, text, text_length);
+    unsigned char *p = m.data + MODEL_HEADER + text_length;
+    for (size_t k = 0; k < net->parameter_count; k++) put(p + 4 * k, float_bits(params[k]), 4);
+    put(m.data + m.size - 4, crc32(0L, m.data, (uInt)(m.size - 4)), 4);
+    OI_CHECK(oi_output_write_file(path, write_model, &m));
+cleanup:
+    free(params);
+    free(m.data);
+    free(text);
+    return status;
+}
+
+static oclinit_status bad_model(const char *path, const char *why) {
+    return oi_fail(OCLINIT_ERROR_BAD_MODEL, "%s: %s", path, why);
+}
+
+oclinit_status oclinit_network_load(oclinit_runtime_t runtime, const char *path, oclinit_network_t *network,
+                                    oclinit_normalizer_t *normalizer) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    char *data = NULL;
+    size_t size = 0;
+    oclinit_network_t net = NULL;
+    oclinit_normalizer_t norm = NULL;
+    float *params = NULL;
+    if (!path || !network || !normalizer)
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "path, network or normalizer is NULL");
+    *network = NULL;
+    *normalizer = NULL;
+    OI_CHECK(oi_read_file(path, &data, &size));
+    const unsigned char *b = (const unsigned char *)data;
+    if (size < 12 || memcmp(b, MODEL_MAGIC, 8) != 0) {
+        status = bad_model(path, "not an oclinit model (it does not start with OCLINITM)");
+        goto cleanup;
+    }
+    uint64_t version = get(b + 8, 4);
+    if (version > MODEL_VERSION) {
+        status = oi_fail(OCLINIT_ERROR_BAD_MODEL,
+                         "%s: model format version %llu was written by a newer oclinit; this "
+                         "one reads version %d",
+                         path, (unsigned long long)version, MODEL_VERSION);
+        goto cleanup;
+    }
+    if (version == 0 || size < MODEL_HEADER + 4) {
+        status = bad_model(path, version == 0 ? "format version 0 does not exist" : "the file is truncated");
+        goto cleanup;
+    }
+    oclinit_network_shape shape = {(size_t)get(b + 12, 8), (size_t)get(b + 20, 8), (size_t)get(b + 28, 8),
+                                   (oclinit_activation)get(b + 36, 4), bits_float((uint32_t)get(b + 40, 4))};
+    uint64_t count = get(b + 44, 8), text_length = get(b + 52, 8);
+    /* Sizes come from the file: check them before trusting any (no overflow, no reading past the end). */
+    if (text_length > size || count > size / 4 || MODEL_HEADER + text_length + 4 * count + 4 != size) {
+        status =
+            bad_model(path, MODEL_HEADER + text_length + 4 * count + 4 > size || text_length > size || count > size / 4
+                                ? "the file is truncated (it is shorter than its header says)"
+                                : "the file is longer than its header says");
+        goto cleanup;
+    }
+    if ((uint32_t)get(b + size - 4, 4) != (uint32_t)crc32(0L, b, (uInt)(size - 4))) {
+        status = bad_model(path, "the checksum does not match: the file is corrupted");
+        goto cleanup;
+    }
+    status = oclinit_network_create(runtime, &shape, &net);
+    if (status != OCLINIT_SUCCESS) {
+        status = oi_fail(OCLINIT_ERROR_BAD_MODEL, "%s: its network cannot be made: %s", path, oclinit_error_detail());
+        goto cleanup;
+    }
+    if (net->parameter_count != count || !isfinite(shape.negative_slope)) {
+        status = bad_model(path, "the parameter count does not match the shapes");
+        goto cleanup;
+    }
+    if (text_length) {
+        char *text = malloc(text_length + 1);
+        if (!text) {
+            status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "reading %s", path);
+            goto cleanup;
+        }
+        memcpy(text, data + MODEL_HEADER, text_length);
+        text[text_length] = '\0';
+        status = oi_normalizer_parse(path, text, text_length, &norm);
+        free(text);
+        if (status != OCLINIT_SUCCESS) {
+            status = oi_fail(OCLINIT_ERROR_BAD_MODEL, "%s: its normalization statistics are invalid: %s", path,
+                             oclinit_error_detail());
+            goto cleanup;
+        }
+        if (oclinit_normalizer_features(norm) != shape.inputs) {
+            status = bad_model(path, "its normalization statistics do not match the network's inputs");
+            goto cleanup;
+        }
+    }
+    params = malloc(count * sizeof(float));
+    if (!params) {
+        status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "reading %s", path);
+        goto cleanup;
+    }
+    const unsigned char *p = b + MODEL_HEADER + text_length;
+    for (size_t k = 0; k < count; k++) params[k] = bits_float((uint32_t)get(p + 4 * k, 4));
+    OI_CHECK(oclinit_network_set_parameters(net, params));
+    *network = net;
+    *normalizer = norm;
+    net = NULL;
+    norm = NULL;
+cleanup:
+    free(params);
+    oclinit_normalizer_free(norm);
+    oclinit_network_free(net);
+    free(data);
+    return status;
+}
