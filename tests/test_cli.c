@@ -392,6 +392,130 @@ static void normalize_bad_inputs(void **state) {
     unlink(train);
 }
 
+/* A CSV of moons with the label in the middle column. */
+static void write_moons_csv(const char *path, size_t samples, uint64_t stream, const char *labels[2]) {
+    float x[2 * 400], y[400];
+    assert_true(samples <= 400);
+    assert_ok(oclinit_dataset_make(OCLINIT_DATASET_MOONS, samples, 0.1, 5, stream, x, y));
+    FILE *f = fopen(path, "w");
+    fputs("a,y,b\n", f);
+    for (size_t i = 0; i < samples; i++) fprintf(f, "%.9g,%s,%.9g\n", x[2 * i], labels[(int)y[i]], x[2 * i + 1]);
+    fclose(f);
+}
+
+static int count_lines(const char *path) {
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    int lines = 0, c;
+    while ((c = fgetc(f)) != EOF) lines += c == '\n';
+    fclose(f);
+    return lines;
+}
+
+#define EXPERIMENT(...) ((const char *const[]){"experiment", __VA_ARGS__, NULL})
+#define TRAIN(...) ((const char *const[]){"train", __VA_ARGS__, NULL})
+#define PREDICT(...) ((const char *const[]){"predict", __VA_ARGS__, NULL})
+
+static void experiment_writes_table_results_and_plot(void **state) {
+    (void)state;
+    char results[300], plot[300];
+    snprintf(results, sizeof results, "%s", path_in_dir("results.csv"));
+    snprintf(plot, sizeof plot, "%s", path_in_dir("costs.svg"));
+    run_result *r = run(
+        EXPERIMENT("--device", "cpu", "--iterations", "400", "--results", results, "--plot", plot, "--quiet"), NULL);
+    assert_int_equal(r->exit_code, 0);
+    expect_output(r, "he (variance 2/fan_in)", false);
+    expect_output(r, "zeros stays at 50 %:                      yes", false);
+    expect_output(r, "zeros: every weight gradient is 0", false);
+    free(r);
+    assert_int_equal(count_lines(results), 6);
+    assert_non_null(strstr(read_text_file(results), "init,train_accuracy,test_accuracy,cost_start,cost_end"));
+    const char *svg = read_text_file(plot);
+    assert_true(strncmp(svg, "<svg", 4) == 0);
+    assert_non_null(strstr(svg, "iteration"));
+}
+
+static void train_and_predict(void **state) {
+    (void)state;
+    char train[300], test[300], model[300], out[300];
+    snprintf(train, sizeof train, "%s", path_in_dir("train.csv"));
+    snprintf(test, sizeof test, "%s", path_in_dir("test.csv"));
+    snprintf(model, sizeof model, "%s", path_in_dir("moons.model"));
+    snprintf(out, sizeof out, "%s", path_in_dir("predictions.csv"));
+    const char *labels[2] = {"0", "1"};
+    write_moons_csv(train, 300, 100, labels);
+    write_moons_csv(test, 100, 102, labels);
+    run_result *r = run(TRAIN("--data", train, "--label", "y", "--test", test, "--hidden", "16,8", "--optimizer",
+                              "adam", "--lr", "0.01", "--iterations", "800", "--save", model, "--quiet"),
+                        NULL);
+    if (r->exit_code != 0) print_error("%s%s", r->out, r->err);
+    assert_int_equal(r->exit_code, 0);
+    expect_output(r, "test accuracy", false);
+    expect_output(r, "model saved to", false);
+    free(r);
+    r = run(PREDICT("--model", model, "--data", test, "--label", "y", "--output", out, "--device", "cpu"), NULL);
+    assert_int_equal(r->exit_code, 0);
+    expect_output(r, "100 predictions written", false);
+    double accuracy = atof(strstr(r->out, "accuracy ") + 9);
+    assert_true(accuracy >= 0.95);
+    free(r);
+    assert_int_equal(count_lines(out), 101);
+    assert_true(strncmp(read_text_file(out), "probability,class\n", 18) == 0);
+}
+
+static void train_bad_inputs(void **state) {
+    (void)state;
+    char train[300], other[300], model[300];
+    snprintf(train, sizeof train, "%s", path_in_dir("train.csv"));
+    snprintf(other, sizeof other, "%s", path_in_dir("other.csv"));
+    snprintf(model, sizeof model, "%s", path_in_dir("kept.npy"));
+    const char *labels[2] = {"0", "1"}, *words[2] = {"no", "yes"};
+    write_moons_csv(train, 50, 100, labels);
+    expect_failure(TRAIN("--data", train, "--label", "y", "--hidden", "0,5", "--save", model), NULL,
+                   "--hidden needs two sizes of at least 1");
+    expect_failure(TRAIN("--data", train, "--label", "y", "--lr", "0", "--save", model), NULL, "--lr must be > 0");
+    expect_failure(TRAIN("--data", train, "--label", "y", "--lr", "-0.1", "--save", model), NULL, "--lr must be > 0");
+    expect_failure(TRAIN("--data", train, "--label", "target", "--save", model), NULL, "no column is named \"target\"");
+    expect_failure(TRAIN("--data", train, "--save", model), NULL, "needs --label");
+    expect_failure(TRAIN("--data", train, "--label", "y", "--init", "xavier", "--save", model), NULL,
+                   "unknown scheme \"xavier\"");
+    expect_failure(TRAIN("--data", train, "--label", "y", "--optimizer", "rmsprop", "--save", model), NULL,
+                   "unknown optimizer \"rmsprop\"");
+    write_text_file(other, "a,c,y\n1,2,0\n3,4,1\n");
+    expect_failure(TRAIN("--data", train, "--label", "y", "--test", other, "--save", model), NULL,
+                   "feature 2 is \"c\" in");
+    write_text_file(other, "a,c,b,y\n1,2,3,0\n");
+    expect_failure(TRAIN("--data", train, "--label", "y", "--test", other, "--save", model), NULL,
+                   "has 3 feature columns, the training data 2");
+    write_moons_csv(other, 50, 100, words);
+    expect_failure(TRAIN("--data", other, "--label", "y", "--save", model), NULL, "line 2, column 2: the label is \"");
+    expect_failure(TRAIN("--data", train, "--label", "y", "--hidden", "200000,200000", "--save", model), NULL,
+                   "cannot allocate");
+    unlink(train);
+    unlink(other);
+}
+
+static void predict_bad_inputs(void **state) {
+    (void)state;
+    char data[300], model[300], out[300];
+    snprintf(data, sizeof data, "%s", path_in_dir("data.csv"));
+    snprintf(model, sizeof model, "%s", path_in_dir("model.bin"));
+    snprintf(out, sizeof out, "%s", path_in_dir("kept.npy"));
+    write_text_file(data, "a,b,c\n1,2,3\n");
+    write_text_file(model, "this is not a model");
+    expect_failure(PREDICT("--model", model, "--data", data, "--output", out), NULL, "not an oclinit model");
+    unlink(model);
+    expect_failure(PREDICT("--model", model, "--data", data, "--output", out), NULL, "cannot open");
+    run_result *r =
+        run(TRAIN("--data", "circles", "--iterations", "10", "--save", model, "--quiet", "--device", "cpu"), NULL);
+    assert_int_equal(r->exit_code, 0);
+    free(r);
+    expect_failure(PREDICT("--model", model, "--data", data, "--output", out), NULL,
+                   "has 3 feature columns; the model takes 2");
+    unlink(model);
+    unlink(data);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(help_is_there, setup_dir, remove_dir),
@@ -406,6 +530,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(interrupt_leaves_nothing, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(normalize_fits_and_applies, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(normalize_bad_inputs, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(experiment_writes_table_results_and_plot, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(train_and_predict, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(train_bad_inputs, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(predict_bad_inputs, setup_dir, remove_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
