@@ -290,6 +290,7 @@ int command_train(int argc, char **argv) {
                train.rows, normalize ? ", normalized" : "", oclinit_scheme_kind_str(scheme.kind),
                oclinit_optimizer_str(a.train.optimizer), a.train.learning_rate, a.train.iterations,
                oclinit_runtime_get_device(runtime)->name);
+    fflush(stdout); /* before the diagnostics and the progress bar on stderr */
     reporter r = {.total = a.train.iterations, .quiet = a.quiet};
     progress_start(&r.bar, "train", a.quiet);
     a.train.callback = report_progress;
