@@ -13,14 +13,12 @@ device_args=()
 check=(valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite
        --num-callers=40 --suppressions="$here/valgrind.supp")
 
-# Each command runs once outside valgrind first, so PoCL compiles (and caches) every kernel variant it needs at
-# full speed: compiling under valgrind takes minutes.
+# Under valgrind PoCL compiles its kernels for the CPU valgrind presents (without AVX-512), once per cache:
+# about 2 minutes for the init and normalize kernels on these machines.
 succeeds() {
-    "$cli" "$@" "${device_args[@]}" >/dev/null 2>&1 || true
     "${check[@]}" "$cli" "$@" "${device_args[@]}"
 }
 fails() {
-    "$cli" "$@" "${device_args[@]}" >/dev/null 2>&1 || true
     local status=0
     "${check[@]}" "$cli" "$@" "${device_args[@]}" || status=$?
     if [ "$status" -ne 1 ]; then
@@ -39,6 +37,11 @@ succeeds normalize --stats "$work/stats.txt" --input "$work/train.csv" --output 
 printf 'a,b\n1,2\n3,oops\n' > "$work/bad.csv"
 fails normalize --method zscore --input "$work/bad.csv" --output "$work/out.csv"
 
-succeeds train --data circles --iterations 20 --optimizer adam --save "$work/model.bin" --quiet
-succeeds predict --model "$work/model.bin" --data circles --output "$work/p.csv"
-fails predict --model "$work/bad.csv" --data circles --output "$work/p.csv"
+# The network on the host path only: valgrind hides AVX-512, so under it PoCL compiles for another CPU and
+# misses its cache, and compiling CLBlast's GEMM kernels under valgrind takes over 7 minutes (measured here).
+# The device path was checked by hand with a warm cache (README.md, "Tests").
+if [ "$device" = cpu ]; then
+    succeeds train --data circles --iterations 20 --optimizer adam --save "$work/model.bin" --quiet
+    succeeds predict --model "$work/model.bin" --data circles --output "$work/p.csv"
+    fails predict --model "$work/bad.csv" --data circles --output "$work/p.csv"
+fi
