@@ -27,6 +27,13 @@ bool parse_count(const char *command, const char *option, const char *text, int6
 bool parse_uint64(const char *command, const char *option, const char *text, uint64_t *value);
 bool parse_double(const char *command, const char *option, const char *text, double *value);
 
+/* getopt_long for a command, after options_reset(): the next option's id (or 'h'), -1 at the end, or
+ * OPTION_INVALID after printing why (a missing value, an unknown option, a stray argument). */
+enum { OPTION_INVALID = -2 };
+struct option;
+void options_reset(void);
+int next_option(const char *command, int argc, char **argv, const struct option *options);
+
 /* Prints "oclinit <command>: error: <status>: <detail>" to stderr. */
 void report_failure(const char *command, oclinit_status status);
 

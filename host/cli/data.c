@@ -70,8 +70,7 @@ void free_dataset(dataset *d) {
 
 void print_diagnostics(FILE *out, const char *indent, const oclinit_train_report *report) {
     static const char *const names[3] = {"layer 1", "layer 2", "layer 3 (output)"};
-    fprintf(out, "%s%-18s %11s %11s %10s %13s\n", indent, "layer", "act. mean", "act. std", "inactive",
-            "|dW| (grad)");
+    fprintf(out, "%s%-18s %11s %11s %10s %13s\n", indent, "layer", "act. mean", "act. std", "inactive", "|dW| (grad)");
     for (int l = 0; l < 3; l++) {
         const oclinit_layer_report *r = &report->layers[l];
         fprintf(out, "%s%-18s %11.4g %11.4g %9.1f%% %13.4g\n", indent, names[l], r->activation_mean, r->activation_std,

@@ -117,10 +117,10 @@ int command_experiment(int argc, char **argv) {
     experiment e = {.iterations = 15000, .learning_rate = 0.01, .seed = 1};
     bool quiet = false;
     int64_t iterations = 15000;
-    opterr = 0;
-    optind = 1;
+    options_reset();
     int c;
-    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+    while ((c = next_option("experiment", argc, argv, options)) != -1) {
+        if (c == OPTION_INVALID) return EXIT_USAGE;
         bool ok = true;
         switch (c) {
         case 'r': results = optarg; break;
@@ -131,19 +131,12 @@ int command_experiment(int argc, char **argv) {
         case 'i': ok = parse_int64("experiment", "iterations", optarg, &iterations); break;
         case 'l': ok = parse_double("experiment", "lr", optarg, &e.learning_rate); break;
         case 'h': usage(stdout); return EXIT_SUCCESS;
-        case ':': fprintf(stderr, "oclinit experiment: %s needs a value\n", argv[optind - 1]); return EXIT_USAGE;
-        default:
-            fprintf(stderr, "oclinit experiment: unknown option %s (see oclinit experiment --help)\n",
-                    argv[optind - 1]);
-            return EXIT_USAGE;
         }
         if (!ok) return EXIT_USAGE;
     }
-    if (optind < argc || iterations < 1 || !(e.learning_rate > 0)) {
+    if (iterations < 1 || !(e.learning_rate > 0)) {
         fprintf(stderr, "oclinit experiment: %s (see oclinit experiment --help)\n",
-                optind < argc    ? "unexpected argument"
-                : iterations < 1 ? "--iterations must be >= 1"
-                                 : "--lr must be > 0");
+                iterations < 1 ? "--iterations must be >= 1" : "--lr must be > 0");
         return EXIT_USAGE;
     }
     e.iterations = (size_t)iterations;

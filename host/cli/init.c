@@ -100,10 +100,10 @@ static const char *const command = "init";
 static int parse_arguments(int argc, char **argv, init_args *args) {
     memset(args, 0, sizeof *args);
     args->chunk_mib = 64;
-    opterr = 0;
-    optind = 1;
+    options_reset();
     int id;
-    while ((id = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+    while ((id = next_option(command, argc, argv, long_options)) != -1) {
+        if (id == OPTION_INVALID) return EXIT_USAGE;
         bool ok = true;
         int scheme = scheme_option(command, id, optarg, &args->scheme_options);
         if (scheme) {
@@ -125,16 +125,8 @@ static int parse_arguments(int argc, char **argv, init_args *args) {
         case OPT_STATS: args->stats = true; break;
         case OPT_QUIET: args->quiet = true; break;
         case OPT_CHUNK_MIB: ok = parse_count(command, "chunk-mib", optarg, 1, &args->chunk_mib); break;
-        case ':': fprintf(stderr, "oclinit init: %s needs a value\n", argv[optind - 1]); return EXIT_USAGE;
-        default:
-            fprintf(stderr, "oclinit init: unknown option %s (see oclinit init --help)\n", argv[optind - 1]);
-            return EXIT_USAGE;
         }
         if (!ok) return EXIT_USAGE;
-    }
-    if (optind < argc) {
-        fprintf(stderr, "oclinit init: unexpected argument \"%s\" (see oclinit init --help)\n", argv[optind]);
-        return EXIT_USAGE;
     }
     const char *missing = !args->scheme_name    ? "--scheme"
                           : !args->have_fan_in  ? "--fan-in"

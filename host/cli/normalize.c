@@ -83,10 +83,10 @@ static const char *const command = "normalize";
 /* Returns -1 to go on, else the exit code. */
 static int parse_arguments(int argc, char **argv, normalize_args *args) {
     memset(args, 0, sizeof *args);
-    opterr = 0;
-    optind = 1;
+    options_reset();
     int id;
-    while ((id = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+    while ((id = next_option(command, argc, argv, long_options)) != -1) {
+        if (id == OPTION_INVALID) return EXIT_USAGE;
         switch (id) {
         case 'h':
         case OPT_HELP: usage(stdout); return EXIT_SUCCESS;
@@ -111,16 +111,10 @@ static int parse_arguments(int argc, char **argv, normalize_args *args) {
                 return EXIT_USAGE;
             }
             break;
-        case ':': fprintf(stderr, "oclinit normalize: %s needs a value\n", argv[optind - 1]); return EXIT_USAGE;
-        default:
-            fprintf(stderr, "oclinit normalize: unknown option %s (see oclinit normalize --help)\n", argv[optind - 1]);
-            return EXIT_USAGE;
         }
     }
     const char *problem = NULL;
-    if (optind < argc)
-        problem = "unexpected argument";
-    else if (!args->method == !args->stats)
+    if (!args->method == !args->stats)
         problem = "give either --method (to fit) or --stats (to apply saved statistics)";
     else if (!args->input)
         problem = "--input is required";
@@ -129,8 +123,7 @@ static int parse_arguments(int argc, char **argv, normalize_args *args) {
     else if (args->stats && (args->range || args->save_stats))
         problem = "--range and --save-stats go with --method, not --stats";
     if (problem) {
-        fprintf(stderr, "oclinit normalize: %s%s%s%s (see oclinit normalize --help)\n", problem,
-                optind < argc ? " \"" : "", optind < argc ? argv[optind] : "", optind < argc ? "\"" : "");
+        fprintf(stderr, "oclinit normalize: %s (see oclinit normalize --help)\n", problem);
         return EXIT_USAGE;
     }
     return -1;

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -53,4 +54,23 @@ bool parse_double(const char *command, const char *option, const char *text, dou
 void report_failure(const char *command, oclinit_status status) {
     const char *detail = oclinit_error_detail();
     fprintf(stderr, "oclinit %s: error: %s%s%s\n", command, oclinit_status_str(status), *detail ? ": " : "", detail);
+}
+
+void options_reset(void) {
+    opterr = 0; /* the messages below name the command */
+    optind = 1;
+}
+
+int next_option(const char *command, int argc, char **argv, const struct option *options) {
+    int id = getopt_long(argc, argv, ":h", options, NULL);
+    if (id == ':')
+        fprintf(stderr, "oclinit %s: %s needs a value\n", command, argv[optind - 1]);
+    else if (id == '?')
+        fprintf(stderr, "oclinit %s: unknown option %s (see oclinit %s --help)\n", command, argv[optind - 1], command);
+    else if (id == -1 && optind < argc)
+        fprintf(stderr, "oclinit %s: unexpected argument \"%s\" (see oclinit %s --help)\n", command, argv[optind],
+                command);
+    else
+        return id;
+    return OPTION_INVALID;
 }

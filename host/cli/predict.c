@@ -48,10 +48,10 @@ int command_predict(int argc, char **argv) {
     const char *model = NULL, *output = NULL, *device = NULL;
     dataset_request request = {.samples = 100, .noise = 0.05, .seed = 1, .stream = 102};
     int64_t samples;
-    opterr = 0;
-    optind = 1;
+    options_reset();
     int c;
-    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+    while ((c = next_option("predict", argc, argv, options)) != -1) {
+        if (c == OPTION_INVALID) return EXIT_USAGE;
         bool ok = true;
         switch (c) {
         case 'm': model = optarg; break;
@@ -68,15 +68,10 @@ int command_predict(int argc, char **argv) {
         case 'N': ok = parse_double("predict", "noise", optarg, &request.noise); break;
         case 'e': ok = parse_uint64("predict", "seed", optarg, &request.seed); break;
         case 'h': usage(stdout); return EXIT_SUCCESS;
-        case ':': fprintf(stderr, "oclinit predict: %s needs a value\n", argv[optind - 1]); return EXIT_USAGE;
-        default:
-            fprintf(stderr, "oclinit predict: unknown option %s (see oclinit predict --help)\n", argv[optind - 1]);
-            return EXIT_USAGE;
         }
         if (!ok) return EXIT_USAGE;
     }
-    const char *problem = optind < argc   ? "unexpected argument"
-                          : !model        ? "--model is required"
+    const char *problem = !model          ? "--model is required"
                           : !request.spec ? "--data is required"
                           : !output       ? "--output is required"
                                           : NULL;

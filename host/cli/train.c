@@ -128,10 +128,10 @@ static int parse_arguments(int argc, char **argv, train_args *a) {
     a->train = oclinit_train_options_default();
     a->train.seed = 1;
     int64_t number = 0;
-    opterr = 0;
-    optind = 1;
+    options_reset();
     int id;
-    while ((id = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+    while ((id = next_option(command, argc, argv, long_options)) != -1) {
+        if (id == OPTION_INVALID) return EXIT_USAGE;
         bool ok = true;
         int scheme = scheme_option(command, id, optarg, &a->scheme_options);
         if (scheme) {
@@ -188,17 +188,10 @@ static int parse_arguments(int argc, char **argv, train_args *a) {
         case OPT_DEVICE: a->device = optarg; break;
         case OPT_SAVE: a->save = optarg; break;
         case OPT_QUIET: a->quiet = true; break;
-        case ':': fprintf(stderr, "oclinit train: %s needs a value\n", argv[optind - 1]); return EXIT_USAGE;
-        default:
-            fprintf(stderr, "oclinit train: unknown option %s (see oclinit train --help)\n", argv[optind - 1]);
-            return EXIT_USAGE;
         }
         if (!ok) return EXIT_USAGE;
     }
-    const char *problem = optind < argc   ? "unexpected argument"
-                          : !a->data.spec ? "--data is required"
-                          : !a->save      ? "--save is required"
-                                          : NULL;
+    const char *problem = !a->data.spec ? "--data is required" : !a->save ? "--save is required" : NULL;
     if (problem) {
         fprintf(stderr, "oclinit train: %s (see oclinit train --help)\n", problem);
         return EXIT_USAGE;
