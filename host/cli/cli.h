@@ -22,6 +22,8 @@ int command_predict(int argc, char **argv);
 /* Strict number parsing: the whole text must be a number in range; on failure prints
  * "oclinit <command>: --<option> ..." and returns false. */
 bool parse_int64(const char *command, const char *option, const char *text, int64_t *value);
+/* CSV separators: , ; or tab (also written \t). */
+bool parse_separator(const char *command, const char *text, char *separator);
 /* A whole number of at least minimum. */
 bool parse_count(const char *command, const char *option, const char *text, int64_t minimum, int64_t *value);
 bool parse_uint64(const char *command, const char *option, const char *text, uint64_t *value);

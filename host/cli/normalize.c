@@ -102,14 +102,7 @@ static int parse_arguments(int argc, char **argv, normalize_args *args) {
         case OPT_DEVICE: args->device = optarg; break;
         case OPT_QUIET: args->quiet = true; break;
         case OPT_SEPARATOR:
-            if (strcmp(optarg, "tab") == 0 || strcmp(optarg, "\\t") == 0 || strcmp(optarg, "\t") == 0)
-                args->read.separator = '\t';
-            else if (strcmp(optarg, ",") == 0 || strcmp(optarg, ";") == 0)
-                args->read.separator = optarg[0];
-            else {
-                fprintf(stderr, "oclinit normalize: --separator must be , ; or tab, got \"%s\"\n", optarg);
-                return EXIT_USAGE;
-            }
+            if (!parse_separator(command, optarg, &args->read.separator)) return EXIT_USAGE;
             break;
         }
     }

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -48,6 +49,18 @@ bool parse_double(const char *command, const char *option, const char *text, dou
         return false;
     }
     *value = parsed;
+    return true;
+}
+
+bool parse_separator(const char *command, const char *text, char *separator) {
+    if (strcmp(text, "tab") == 0 || strcmp(text, "\\t") == 0 || strcmp(text, "\t") == 0)
+        *separator = '\t';
+    else if (strcmp(text, ",") == 0 || strcmp(text, ";") == 0)
+        *separator = text[0];
+    else {
+        fprintf(stderr, "oclinit %s: --separator must be , ; or tab, got \"%s\"\n", command, text);
+        return false;
+    }
     return true;
 }
 

@@ -60,7 +60,7 @@ int command_predict(int argc, char **argv) {
         case 'o': output = optarg; break;
         case 'D': device = optarg; break;
         case 'n': request.read.header = OCLINIT_HEADER_NO; break;
-        case 'S': request.read.separator = strcmp(optarg, "tab") == 0 ? '\t' : optarg[0]; break;
+        case 'S': ok = parse_separator("predict", optarg, &request.read.separator); break;
         case 's':
             ok = parse_count("predict", "samples", optarg, 2, &samples);
             request.samples = (size_t)samples;

@@ -150,7 +150,7 @@ static int parse_arguments(int argc, char **argv, train_args *a) {
             break;
         case OPT_NOISE: ok = parse_double(command, "noise", optarg, &a->data.noise); break;
         case OPT_NO_HEADER: a->data.read.header = OCLINIT_HEADER_NO; break;
-        case OPT_SEPARATOR: a->data.read.separator = strcmp(optarg, "tab") == 0 ? '\t' : optarg[0]; break;
+        case OPT_SEPARATOR: ok = parse_separator(command, optarg, &a->data.read.separator); break;
         case OPT_NORMALIZE: a->normalize = optarg; break;
         case OPT_INIT: a->init = optarg; break;
         case OPT_HIDDEN: ok = parse_hidden(optarg, &a->shape); break;
