@@ -88,16 +88,6 @@ static oclinit_status check_range(const oclinit_distribution *d, uint64_t first,
 
 /* ---- Host twin ------------------------------------------------------------------------------------------ */
 
-static inline oi_block host_block(const oclinit_distribution *d, const oi_trunc_normal_params *trunc, uint64_t seed,
-                                  uint64_t stream, uint64_t block) {
-    oi_philox_words w = oi_philox_block(seed, stream, block);
-    switch (d->kind) {
-    case OCLINIT_DISTRIBUTION_UNIFORM: return oi_uniform_block(w, d->a, d->b - d->a);
-    case OCLINIT_DISTRIBUTION_NORMAL: return oi_normal_block(w, d->mean, d->std);
-    default: return oi_trunc_normal_block(w, *trunc);
-    }
-}
-
 /* Diagonal elements d (flat index d (columns + 1)) that fall inside [first, first + count). */
 static void eye_diagonal_range(const oclinit_distribution *d, uint64_t first, uint64_t count, uint64_t *begin,
                                uint64_t *end) {
@@ -123,19 +113,14 @@ void oi_init_fill_host_twin(const oclinit_distribution *d, uint64_t seed, uint64
         }
         return;
     }
-    oi_trunc_normal_params trunc;
-    memset(&trunc, 0, sizeof trunc);
-    if (d->kind == OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL) trunc_normal_params(d, &trunc);
-    uint64_t first_block = first / 4, blocks = (first + count - 1) / 4 - first_block + 1;
-#pragma omp parallel for schedule(static)
-    for (int64_t b = 0; b < (int64_t)blocks; b++) {
-        uint64_t block = first_block + (uint64_t)b;
-        oi_block v = host_block(d, &trunc, seed, stream, block);
-        for (int k = 0; k < 4; k++) {
-            uint64_t i = 4 * block + (uint64_t)k;
-            if (i >= first && i - first < count) out[i - first] = v.v[k];
-        }
+    oi_sampler sampler = {d->kind, d->a, d->b - d->a, d->mean, d->std, {0}};
+    if (d->kind == OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL) {
+        oi_trunc_normal_params p;
+        trunc_normal_params(d, &p);
+        const float values[7] = {p.lower, p.width, p.upper, p.mean, p.scale, p.a, p.b};
+        memcpy(sampler.trunc, values, sizeof values);
     }
+    oi_init_twin_fill(&sampler, seed, stream, first, count, out);
 }
 
 /* ---- Device --------------------------------------------------------------------------------------------- */

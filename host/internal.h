@@ -176,6 +176,17 @@ oclinit_status oi_distribution_check(const oclinit_distribution *distribution);
 oclinit_status oi_init_enqueue_fill(oclinit_runtime_t runtime, const oclinit_distribution *distribution, uint64_t seed,
                                     uint64_t stream, uint64_t first, uint64_t count, cl_mem buffer, size_t offset);
 
+/* What a random distribution draws with, in plain floats (the twin's lane types stay in host/init_twin.c). */
+typedef struct oi_sampler {
+    oclinit_distribution_kind kind;
+    float a, width, mean, std;
+    float trunc[7]; /* oi_trunc_normal_params, in its order */
+} oi_sampler;
+
+/* Elements [first, first + count) of a uniform, normal or truncated normal tensor, vectorized and on all cores. */
+void oi_init_twin_fill(const oi_sampler *sampler, uint64_t seed, uint64_t stream, uint64_t first, uint64_t count,
+                       float *out);
+
 /* The host C twin of the kernels, on all cores (OpenMP). */
 void oi_init_fill_host_twin(const oclinit_distribution *distribution, uint64_t seed, uint64_t stream, uint64_t first,
                             uint64_t count, float *out);

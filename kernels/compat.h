@@ -1,14 +1,16 @@
 /* Portability layer for code that compiles both as C11 (host) and as OpenCL C 1.2 (device).
  *
- * The shared headers (philox.h, floatmath.h, distributions.h) are written once over "lanes": on the host
- * a lane type is a scalar; in a kernel it is an OpenCL vector of OI_LANES elements, because PoCL does not
- * vectorize this code across work-items by itself (measured: 0.3 G uniform samples/s scalar, 2.4 vector).
- * Lanes never interact, so every lane computes exactly what the scalar host code computes.
+ * The shared headers (philox.h, floatmath.h, distributions.h, normalize.h) are written once over "lanes": in
+ * a kernel a lane type is an OpenCL vector of OI_LANES elements, because PoCL does not vectorize this code
+ * across work-items by itself (measured: 0.3 G uniform samples/s scalar, 2.4 vector); on the host it is a
+ * scalar, or a GCC vector where a file asks for one (OI_HOST_LANES). Lanes never interact, so every lane
+ * computes exactly what the scalar code computes.
  *
- * Rules that keep both sides identical: float arithmetic only through + - * (each correctly rounded),
+ * Rules that keep all sides identical: float arithmetic only through + - * (each correctly rounded),
  * conversions and bit operations that are exact, no contraction into fused multiply-add (FP_CONTRACT OFF
- * here, -ffp-contract=off on the host in CMakeLists.txt), and conditions of ?: always written as
- * comparisons (a vector comparison yields -1, which ?: selects on; a bare bit test would not). */
+ * here, -ffp-contract=off on the host in CMakeLists.txt), per-lane choices through oi_select with a
+ * comparison as condition (a vector comparison yields -1 in the lanes where it holds), and scalars made into
+ * lanes with oi_splat_f / oi_splat_wide. */
 #ifndef OCLINIT_COMPAT_H
 #define OCLINIT_COMPAT_H
 
@@ -60,6 +62,10 @@ typedef OI_CAT(float, OI_LANES) oi_fvec;
 #define oi_load_lanes(p) OI_CAT(vload, OI_LANES)(0, (p))
 #define oi_store_lanes(v, p) OI_CAT(vstore, OI_LANES)((v), 0, (p))
 #endif
+/* Per-lane choice between floats, and a float or 64-bit value in every lane (OpenCL C does both itself). */
+#define oi_select(condition, a, b) ((condition) ? (a) : (b))
+#define oi_splat_f(x) ((oi_fvec)(x))
+#define oi_splat_wide(x) ((oi_wide)(x))
 
 #else
 
@@ -74,20 +80,29 @@ typedef OI_CAT(float, OI_LANES) oi_fvec;
 #endif
 typedef uint32_t oi_u32;
 typedef uint64_t oi_u64;
+#define OI_INLINE static inline
+#define OI_CONST static const
+#define OI_GLOBAL
+
+/* A host file may set OI_HOST_LANES before including this header to run the lanes as GCC vectors (the host
+ * twin of init does, host/init_twin.c); the default is scalars. C has no ?: on vectors, hence oi_select. */
+#ifndef OI_HOST_LANES
+#define OI_HOST_LANES 1
+#endif
+#define OI_LANES OI_HOST_LANES
+
+#if OI_HOST_LANES == 1
 typedef uint64_t oi_wide;
 typedef uint32_t oi_uvec;
 typedef int32_t oi_ivec;
 typedef float oi_fvec;
-#define OI_INLINE static inline
-#define OI_CONST static const
-#define OI_GLOBAL
-#define OI_LANES 1
 #define oi_wide_to_u32(x) ((uint32_t)(x))
 #define oi_u32_to_float(x) ((float)(x))
 #define oi_i32_to_float(x) ((float)(x))
 #define oi_uvec_as_ivec(x) ((int32_t)(x))
-#define oi_load_lanes(p) (*(p))
-#define oi_store_lanes(v, p) (*(p) = (v))
+#define oi_select(condition, a, b) ((condition) ? (a) : (b))
+#define oi_splat_f(x) ((float)(x))
+#define oi_splat_wide(x) ((uint64_t)(x))
 
 static inline uint32_t oi_fvec_bits(float x) {
     uint32_t u;
@@ -100,6 +115,25 @@ static inline float oi_bits_fvec(uint32_t u) {
     memcpy(&x, &u, sizeof x);
     return x;
 }
+#else
+typedef uint64_t oi_wide __attribute__((vector_size(8 * OI_HOST_LANES)));
+typedef uint32_t oi_uvec __attribute__((vector_size(4 * OI_HOST_LANES)));
+typedef int32_t oi_ivec __attribute__((vector_size(4 * OI_HOST_LANES)));
+typedef float oi_fvec __attribute__((vector_size(4 * OI_HOST_LANES)));
+#define oi_wide_to_u32(x) __builtin_convertvector((x), oi_uvec)
+#define oi_u32_to_float(x) __builtin_convertvector((x), oi_fvec)
+#define oi_i32_to_float(x) __builtin_convertvector((x), oi_fvec)
+#define oi_uvec_as_ivec(x) ((oi_ivec)(x))
+#define oi_fvec_bits(x) ((oi_uvec)(x))
+#define oi_bits_fvec(x) ((oi_fvec)(x))
+/* condition is a comparison's result: all ones or all zeros per lane */
+#define oi_select(condition, a, b) ((oi_fvec)(((oi_ivec)(a) & (condition)) | ((oi_ivec)(b) & ~(condition))))
+/* x - 0 rather than 0 + x: it keeps the sign of -0 */
+#define oi_splat_f(x) ((float)(x) - (oi_fvec){0})
+#define oi_splat_wide(x) ((uint64_t)(x) + (oi_wide){0})
+#endif
+#define oi_load_lanes(p) (*(p))
+#define oi_store_lanes(v, p) (*(p) = (v))
 
 #endif
 

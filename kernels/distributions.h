@@ -57,10 +57,10 @@ OI_INLINE oi_fvec oi_trunc_normal(oi_uvec w, oi_trunc_normal_params p) {
     oi_fvec p_lower = p.lower + p.width * u;
     oi_fvec p_upper = p.upper + p.width * (1.0f - u);
     oi_ivec upper_half = p_lower > 0.5f;
-    oi_fvec tail = oi_normal_tail_quantile(upper_half ? p_upper : p_lower);
-    oi_fvec x = p.mean + p.scale * (upper_half ? tail : -tail);
-    x = x < p.a ? (oi_fvec)(p.a) : x;
-    return x > p.b ? (oi_fvec)(p.b) : x;
+    oi_fvec tail = oi_normal_tail_quantile(oi_select(upper_half, p_upper, p_lower));
+    oi_fvec x = p.mean + p.scale * oi_select(upper_half, tail, -tail);
+    x = oi_select(x < p.a, oi_splat_f(p.a), x);
+    return oi_select(x > p.b, oi_splat_f(p.b), x);
 }
 
 OI_INLINE oi_block oi_trunc_normal_block(oi_philox_words w, oi_trunc_normal_params p) {

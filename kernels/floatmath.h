@@ -43,7 +43,7 @@ OI_INLINE oi_fvec oi_log(oi_fvec x) {
     oi_fvec e = oi_i32_to_float(oi_uvec_as_ivec(shifted) >> 23);
     oi_fvec t = oi_bits_fvec((shifted & 0x007fffffu) + OI_SQRT_HALF_BITS) - 1.0f; /* exact (Sterbenz) */
     oi_fvec t2 = t * t;
-    oi_fvec p = (oi_fvec)(oi_log1p_poly[7]);
+    oi_fvec p = oi_splat_f(oi_log1p_poly[7]);
     for (int i = 6; i >= 0; i--) p = p * t + oi_log1p_poly[i];
     oi_fvec y = t * t2 * p + e * OI_LN2_LO - 0.5f * t2;
     return (t + y) + e * OI_LN2_HI;
@@ -72,8 +72,8 @@ OI_INLINE oi_sincos oi_sincos_turn24(oi_uvec m) {
     oi_uvec q = (m + (1u << 21)) >> 22;
     oi_fvec r = oi_i32_to_float(oi_uvec_as_ivec(m - (q << 22))) * 0x1p-22f;
     oi_fvec r2 = r * r;
-    oi_fvec s = (oi_fvec)(oi_sin_quarter_poly[3]);
-    oi_fvec c = (oi_fvec)(oi_cos_quarter_poly[3]);
+    oi_fvec s = oi_splat_f(oi_sin_quarter_poly[3]);
+    oi_fvec c = oi_splat_f(oi_cos_quarter_poly[3]);
     for (int i = 2; i >= 0; i--) {
         s = s * r2 + oi_sin_quarter_poly[i];
         c = c * r2 + oi_cos_quarter_poly[i];
@@ -84,8 +84,8 @@ OI_INLINE oi_sincos oi_sincos_turn24(oi_uvec m) {
     oi_ivec odd = (q & 1u) != 0;
     oi_uvec flip = (q & 2u) << 30;
     oi_sincos out;
-    out.sin = oi_bits_fvec(oi_fvec_bits(odd ? c : s) ^ flip);
-    out.cos = oi_bits_fvec(oi_fvec_bits(odd ? -s : c) ^ flip);
+    out.sin = oi_bits_fvec(oi_fvec_bits(oi_select(odd, c, s)) ^ flip);
+    out.cos = oi_bits_fvec(oi_fvec_bits(oi_select(odd, -s, c)) ^ flip);
     return out;
 }
 
@@ -97,12 +97,12 @@ OI_INLINE oi_fvec oi_normal_tail_quantile(oi_fvec q) {
     oi_ivec beyond5 = w >= 5.0f;
     oi_ivec beyond16 = w >= 16.0f;
     oi_fvec s = oi_sqrt(w);
-    oi_fvec v = beyond16 ? s - 6.65f : (beyond5 ? s - 3.11803399f : w - 2.5f);
-    oi_fvec p = beyond16 ? (oi_fvec)(oi_quantile_poly2[9])
-                         : (beyond5 ? (oi_fvec)(oi_quantile_poly1[9]) : (oi_fvec)(oi_quantile_poly0[9]));
+    oi_fvec v = oi_select(beyond16, s - 6.65f, oi_select(beyond5, s - 3.11803399f, w - 2.5f));
+    oi_fvec p = oi_select(beyond16, oi_splat_f(oi_quantile_poly2[9]),
+                          oi_select(beyond5, oi_splat_f(oi_quantile_poly1[9]), oi_splat_f(oi_quantile_poly0[9])));
     for (int i = 8; i >= 0; i--) {
-        oi_fvec c = beyond16 ? (oi_fvec)(oi_quantile_poly2[i])
-                             : (beyond5 ? (oi_fvec)(oi_quantile_poly1[i]) : (oi_fvec)(oi_quantile_poly0[i]));
+        oi_fvec c = oi_select(beyond16, oi_splat_f(oi_quantile_poly2[i]),
+                              oi_select(beyond5, oi_splat_f(oi_quantile_poly1[i]), oi_splat_f(oi_quantile_poly0[i])));
         p = p * v + c;
     }
     return x * p;

@@ -29,19 +29,19 @@ OI_INLINE oi_chunk_stats oi_fit_chunk(OI_GLOBAL const float *x, oi_u64 features,
     s.shift = oi_load_lanes(columns);
     s.min = s.shift;
     s.max = s.shift;
-    oi_fvec sum = (oi_fvec)(0.0f), carry = (oi_fvec)(0.0f);
+    oi_fvec sum = oi_splat_f(0.0f), carry = oi_splat_f(0.0f);
     for (oi_u32 r = 0; r < rows; r++) {
         oi_fvec v = oi_load_lanes(columns + r * features);
-        s.min = v < s.min ? v : s.min;
-        s.max = v > s.max ? v : s.max;
+        s.min = oi_select(v < s.min, v, s.min);
+        s.max = oi_select(v > s.max, v, s.max);
         oi_fvec term = (v - s.shift) - carry;
         oi_fvec next = sum + term;
         carry = (next - sum) - term;
         sum = next;
     }
     s.mean = sum * inverse_rows;
-    oi_fvec m2 = (oi_fvec)(0.0f);
-    carry = (oi_fvec)(0.0f);
+    oi_fvec m2 = oi_splat_f(0.0f);
+    carry = oi_splat_f(0.0f);
     for (oi_u32 r = 0; r < rows; r++) {
         oi_fvec d = (oi_load_lanes(columns + r * features) - s.shift) - s.mean;
         oi_fvec term = d * d - carry;
@@ -56,9 +56,9 @@ OI_INLINE oi_chunk_stats oi_fit_chunk(OI_GLOBAL const float *x, oi_u64 features,
 /* y = (x - anchor) * scale + offset, with the low anchor below threshold and the high one above: min-max
  * anchors at (min, lo) and (max, hi) so both ends of the training range map exactly; z-score has one anchor
  * (threshold +inf). Works on scalars and OpenCL vectors alike. */
-#define OI_NORMALIZE(x, threshold, low_anchor, low_offset, high_anchor, high_offset, scale)                            \
-    ((x) < (threshold) ? ((x) - (low_anchor)) * (scale) + (low_offset)                                                 \
-                       : ((x) - (high_anchor)) * (scale) + (high_offset))
+#define OI_NORMALIZE(x, threshold, low_anchor, low_offset, high_anchor, high_offset, scale)                       \
+    oi_select((x) < (threshold), ((x) - (low_anchor)) * (scale) + (low_offset),                                    \
+              ((x) - (high_anchor)) * (scale) + (high_offset))
 
 /* The parameter arrays of OI_NORMALIZE, in this order, each features (+ OI_LANES - 1 on the device) long. */
 enum {

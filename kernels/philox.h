@@ -48,7 +48,7 @@ OI_INLINE oi_philox_words oi_philox4x32_10(oi_wide c0, oi_wide c1, oi_wide c2, o
 /* The project's contract: block j of the stream (seed s, stream t) is Philox with
  * key = (s mod 2^32, s div 2^32) and counter = (j mod 2^32, j div 2^32, t mod 2^32, t div 2^32). */
 OI_INLINE oi_philox_words oi_philox_block(oi_u64 seed, oi_u64 stream, oi_wide block) {
-    return oi_philox4x32_10(block, block >> 32, (oi_wide)(stream), (oi_wide)(stream >> 32), seed, seed >> 32);
+    return oi_philox4x32_10(block, block >> 32, oi_splat_wide(stream), oi_splat_wide(stream >> 32), seed, seed >> 32);
 }
 
 #endif
