@@ -1,12 +1,12 @@
+/* Timing and the results table shared by the benchmarks. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
-#include "internal.h"
-#include "timing.h"
-
-extern const char bench_kernel_fill[];
+#include "bench.h"
 
 double bench_now(void) {
     struct timespec t;
@@ -22,7 +22,7 @@ static int compare_doubles(const void *a, const void *b) {
 timing bench_measure(bench_job job, void *context, int repeat) {
     double *seconds = calloc((size_t)repeat, sizeof *seconds);
     timing t = {NAN, NAN, NAN};
-    oclinit_status status = job(context);
+    oclinit_status status = seconds ? job(context) : OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
     for (int r = 0; r < repeat && status == OCLINIT_SUCCESS; r++) {
         double start = bench_now();
         status = job(context);
@@ -31,30 +31,53 @@ timing bench_measure(bench_job job, void *context, int repeat) {
     if (status == OCLINIT_SUCCESS) {
         qsort(seconds, (size_t)repeat, sizeof *seconds, compare_doubles);
         t = (timing){seconds[repeat / 2], seconds[0], seconds[repeat - 1]};
-    } else {
-        fprintf(stderr, "benchmark failed: %s: %s\n", oclinit_status_str(status), oclinit_error_detail());
     }
     free(seconds);
     return t;
 }
 
-oclinit_status bench_store(oclinit_runtime_t runtime, cl_mem buffer, size_t count) {
-    static cl_kernel kernel = NULL; /* built once per process: the benchmarks use one runtime */
-    oclinit_status status = OCLINIT_SUCCESS;
-    cl_int error;
-    float value = 0.5f;
-    size_t items = count / 16;
-    if (!kernel) {
-        cl_program program;
-        OI_CHECK(oi_runtime_build(runtime, "bench/fill.cl", bench_kernel_fill, &program));
-        kernel = clCreateKernel(program, "store_constant", &error);
-        clReleaseProgram(program); /* the kernel keeps it alive */
-        OI_CL_CHECK(error);
+bool bench_add(bench_results *results, const char *benchmark, const char *backend, double size, timing t,
+               double work, const char *unit, const char *detail) {
+    if (results->count == results->capacity) {
+        size_t capacity = results->capacity ? 2 * results->capacity : 64;
+        bench_row *grown = realloc(results->rows, capacity * sizeof *grown);
+        if (!grown) return false;
+        results->rows = grown;
+        results->capacity = capacity;
     }
-    OI_CL_CHECK(clSetKernelArg(kernel, 0, sizeof buffer, &buffer));
-    OI_CL_CHECK(clSetKernelArg(kernel, 1, sizeof value, &value));
-    OI_CL_CHECK(clEnqueueNDRangeKernel(runtime->queue, kernel, 1, NULL, &items, NULL, 0, NULL, NULL));
-    OI_CL_CHECK(clFinish(runtime->queue));
-cleanup:
-    return status;
+    bench_row *row = &results->rows[results->count++];
+    memset(row, 0, sizeof *row);
+    snprintf(row->benchmark, sizeof row->benchmark, "%s", benchmark);
+    snprintf(row->backend, sizeof row->backend, "%s", backend);
+    snprintf(row->detail, sizeof row->detail, "%s", detail ? detail : "");
+    snprintf(row->unit, sizeof row->unit, "%s", unit);
+    row->size = size;
+    row->seconds = t;
+    row->throughput = work / t.median;
+    return true;
+}
+
+void bench_note(bench_results *results, const char *format, ...) {
+    size_t used = strlen(results->notes);
+    va_list args;
+    va_start(args, format);
+    if (used + 2 < sizeof results->notes) vsnprintf(results->notes + used, sizeof results->notes - used - 1, format, args);
+    va_end(args);
+    used = strlen(results->notes);
+    if (used + 1 < sizeof results->notes) strcat(results->notes, "\n");
+}
+
+void bench_results_free(bench_results *results) {
+    free(results->rows);
+    memset(results, 0, sizeof *results);
+}
+
+oclinit_status bench_say(const bench_config *cfg, const char *format, ...) {
+    char what[160];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(what, sizeof what, format, args);
+    va_end(args);
+    if (cfg->progress && cfg->progress(cfg->user, what)) return OCLINIT_ERROR_CANCELLED;
+    return OCLINIT_SUCCESS;
 }

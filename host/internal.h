@@ -35,7 +35,12 @@ struct oclinit_runtime {
     cl_program programs[OI_PROGRAM_COUNT]; /* built on first use */
     cl_kernel kernels[OI_KERNEL_COUNT];
     char *build_log;
+    oclinit_tuning_state tuning; /* what oclinit_runtime_create did with the device's CLBlast cache file */
+    char tuning_message[1536];
 };
+
+/* Applies the device's CLBlast cache file, if any, and records how that went (host/tuning.c). */
+void oi_tuning_load(oclinit_runtime_t runtime);
 
 /* ---- The network (host/network.c, host/train.c, host/model.c) ---- */
 

@@ -237,6 +237,7 @@ oclinit_status oclinit_runtime_create(const char *device, oclinit_runtime_t *run
     OI_CL_CHECK(error);
     rt->queue = clCreateCommandQueue(rt->context, rt->device, 0, &error);
     OI_CL_CHECK(error);
+    oi_tuning_load(rt);
     *runtime = rt;
     rt = NULL;
 cleanup:

@@ -18,6 +18,8 @@ int command_normalize(int argc, char **argv);
 int command_experiment(int argc, char **argv);
 int command_train(int argc, char **argv);
 int command_predict(int argc, char **argv);
+int command_tune(int argc, char **argv);
+int command_bench(int argc, char **argv);
 
 /* Strict number parsing: the whole text must be a number in range; on failure prints
  * "oclinit <command>: --<option> ..." and returns false. */
@@ -50,6 +52,8 @@ void progress_start(progress *p, const char *label, bool quiet);
 int progress_update(void *progress, uint64_t done, uint64_t total);
 /* For training: iteration, cost, accuracy and rate; returns non-zero after SIGINT. */
 int progress_iterations(progress *p, size_t done, size_t total, double cost, double accuracy);
+/* For work measured otherwise: a bar at fraction, the elapsed time and a detail; non-zero after SIGINT. */
+int progress_status(progress *p, double fraction, const char *detail);
 void progress_finish(progress *p);
 bool interrupted(void);
 double seconds_now(void);
@@ -101,8 +105,11 @@ typedef struct plot_series {
     size_t count;
 } plot_series;
 
-/* An SVG line plot; non-finite points (and non-positive ones on a log scale) are left out. */
-bool write_svg_plot(FILE *out, const char *title, const char *x_label, const char *y_label, bool log_y,
+enum { PLOT_LINEAR = 0, PLOT_LOG_X = 1, PLOT_LOG_Y = 2 };
+
+/* An SVG line plot; non-finite points (and non-positive ones on a log scale) are left out. scale: PLOT_LOG_X
+ * (powers of two) and PLOT_LOG_Y (powers of ten) or'ed, or PLOT_LINEAR. */
+bool write_svg_plot(FILE *out, const char *title, const char *x_label, const char *y_label, unsigned scale,
                     const plot_series *series, size_t count);
 
 /* Training data: a built-in set (circles, moons, spirals) or a CSV / .npy table. */

@@ -98,7 +98,7 @@ static bool write_plot(FILE *out, void *user) {
     snprintf(title, sizeof title, "Training cost by initialization: [2, 10, 5, 1] ReLU network, circles, lr %g",
              e->learning_rate);
     return write_svg_plot(out, title, "iteration (full-batch gradient descent)",
-                          "cost: binary cross-entropy (log scale)", true, series, INITS);
+                          "cost: binary cross-entropy (log scale)", PLOT_LOG_Y, series, INITS);
 }
 
 int command_experiment(int argc, char **argv) {

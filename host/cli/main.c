@@ -18,6 +18,8 @@ static void usage(FILE *out) {
             "  experiment  the article's experiment: one network, five initializations, what each does\n"
             "  train     train the three-layer network on a CSV / .npy table or a built-in data set\n"
             "  predict   probabilities and classes from a trained model\n"
+            "  tune      find CLBlast GEMM parameters for a device (faster training on it)\n"
+            "  bench     the device against the host C path, numpy and PyTorch, with plots\n"
             "\n"
             "Run `oclinit <command> --help` for a command's options.\n"
             "The environment variable OCLINIT_DEVICE sets the default device (as --device does).\n",
@@ -44,6 +46,8 @@ int main(int argc, char **argv) {
     if (strcmp(command, "experiment") == 0) return command_experiment(argc - 1, argv + 1);
     if (strcmp(command, "train") == 0) return command_train(argc - 1, argv + 1);
     if (strcmp(command, "predict") == 0) return command_predict(argc - 1, argv + 1);
+    if (strcmp(command, "tune") == 0) return command_tune(argc - 1, argv + 1);
+    if (strcmp(command, "bench") == 0) return command_bench(argc - 1, argv + 1);
     fprintf(stderr, "oclinit: unknown command \"%s\"\n\n", command);
     usage(stderr);
     return EXIT_USAGE;

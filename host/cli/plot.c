@@ -29,24 +29,29 @@ static double nice_step(double range) {
     return (scaled < 1.5 ? 1 : scaled < 3.5 ? 2 : scaled < 7.5 ? 5 : 10) * power;
 }
 
-bool write_svg_plot(FILE *out, const char *title, const char *x_label, const char *y_label, bool log_y,
+bool write_svg_plot(FILE *out, const char *title, const char *x_label, const char *y_label, unsigned scale,
                     const plot_series *series, size_t count) {
-    double x_max = 0, y_min = INFINITY, y_max = -INFINITY;
+    bool log_x = scale & PLOT_LOG_X, log_y = scale & PLOT_LOG_Y;
+    double x_min = INFINITY, x_max = log_x ? -INFINITY : 0, y_min = INFINITY, y_max = -INFINITY;
     for (size_t s = 0; s < count; s++) {
         for (size_t i = 0; i < series[s].count; i++) {
-            double y = series[s].y[i];
-            if (!isfinite(y) || (log_y && y <= 0)) continue;
-            x_max = fmax(x_max, series[s].x[i]);
+            double x = series[s].x[i], y = series[s].y[i];
+            if (!isfinite(y) || (log_y && y <= 0) || (log_x && x <= 0)) continue;
+            x_min = fmin(x_min, x);
+            x_max = fmax(x_max, x);
             y_min = fmin(y_min, y);
             y_max = fmax(y_max, y);
         }
     }
-    if (!isfinite(y_min)) y_min = 0, y_max = 1;
+    if (!isfinite(y_min)) y_min = 1, y_max = 10, x_min = 1, x_max = 2;
     if (x_max <= 0) x_max = 1;
+    /* A log x axis runs over whole powers of two, a linear one from 0. */
+    double x_lo = log_x ? floor(log2(x_min)) : 0, x_hi = log_x ? ceil(log2(x_max)) : x_max;
+    if (x_hi <= x_lo) x_hi = x_lo + 1;
     double lo = log_y ? floor(log10(y_min)) : 0, hi = log_y ? ceil(log10(y_max)) : y_max * 1.05;
     if (hi <= lo) hi = lo + 1;
     double plot_w = WIDTH - LEFT - RIGHT, plot_h = HEIGHT - TOP - BOTTOM;
-#define PX(x) (LEFT + (x) / x_max * plot_w)
+#define PX(x) (LEFT + ((log_x ? log2(x) : (x)) - x_lo) / (x_hi - x_lo) * plot_w)
 #define PY(y) (TOP + plot_h - ((log_y ? log10(y) : (y)) - lo) / (hi - lo) * plot_h)
 
     fprintf(out,
@@ -57,12 +62,19 @@ bool write_svg_plot(FILE *out, const char *title, const char *x_label, const cha
     text_escaped(out, title);
     fputs("</text>\n", out);
     /* Grid and ticks */
-    double step = nice_step(x_max);
-    for (double x = 0; x <= x_max * 1.0001; x += step)
+    double step = log_x ? ceil((x_hi - x_lo) / 8) : nice_step(x_max);
+    for (double v = x_lo; v <= x_hi + 1e-9; v += step) {
+        double x = log_x ? exp2(v) : v;
+        char label[32];
+        if (log_x && v >= 10)
+            snprintf(label, sizeof label, "2^%.0f", v);
+        else
+            snprintf(label, sizeof label, "%g", x);
         fprintf(out,
                 "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e0e0e0\"/>"
-                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n",
-                PX(x), TOP, PX(x), TOP + plot_h, PX(x), TOP + plot_h + 20, x);
+                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n",
+                PX(x), TOP, PX(x), TOP + plot_h, PX(x), TOP + plot_h + 20, label);
+    }
     double y_step = log_y ? 1 : nice_step(hi);
     for (double v = lo; v <= hi + 1e-9; v += y_step) {
         double y = log_y ? pow(10, v) : v;
@@ -87,7 +99,7 @@ bool write_svg_plot(FILE *out, const char *title, const char *x_label, const cha
         fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s points=\"", colour, dash);
         for (size_t i = 0; i < series[s].count; i++) {
             double y = series[s].y[i];
-            if (!isfinite(y) || (log_y && y <= 0)) continue;
+            if (!isfinite(y) || (log_y && y <= 0) || (log_x && series[s].x[i] <= 0)) continue;
             fprintf(out, "%.1f,%.1f ", PX(series[s].x[i]), PY(y));
         }
         fputs("\"/>\n", out);

@@ -1,3 +1,4 @@
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <time.h>
@@ -74,6 +75,20 @@ int progress_iterations(progress *p, size_t done, size_t total, double cost, dou
     double rate = elapsed > 0 ? (double)done / elapsed : 0, remaining = rate > 0 ? (double)(total - done) / rate : 0;
     fprintf(stderr, "\r%s [%s] %zu/%zu  cost %.4g  accuracy %.3f  %.0f it/s  %3.0f s left ", p->label, bar, done, total,
             cost, accuracy, rate, remaining);
+    fflush(stderr);
+    return 0;
+}
+
+int progress_status(progress *p, double fraction, const char *detail) {
+    if (interrupt_seen) return 1;
+    double now = seconds_now();
+    if (!p->enabled || (fraction < 1 && now - p->last_draw < 0.1)) return 0;
+    p->last_draw = now;
+    char bar[21];
+    int filled = (int)(fmin(fmax(fraction, 0), 1) * 20);
+    for (int i = 0; i < 20; i++) bar[i] = i < filled ? '#' : '.';
+    bar[20] = '\0';
+    fprintf(stderr, "\r%s [%s] %3.0f s  %s ", p->label, bar, now - p->start, detail);
     fflush(stderr);
     return 0;
 }

@@ -109,6 +109,61 @@ OCLINIT_API cl_command_queue oclinit_runtime_get_queue(oclinit_runtime_t runtime
 /* The compiler's log of the last kernel build, "" if none; after OCLINIT_ERROR_KERNEL_BUILD it says why. */
 OCLINIT_API const char *oclinit_runtime_get_build_log(oclinit_runtime_t runtime);
 
+/* ---- CLBlast tuned for the device (host/tuning.c) ------------------------------------------------------- */
+
+/* CLBlast picks its GEMM kernel's parameters from a database of known devices; others (PoCL's CPU device
+ * among them) get generic ones. oclinit_runtime_tune searches better ones for a device and keeps them in a
+ * per-device cache file, which oclinit_runtime_create applies whenever it opens that device. */
+typedef enum oclinit_tuning_state {
+    OCLINIT_TUNING_NONE,    /* no cache file for the device (or the host C path): CLBlast's own parameters */
+    OCLINIT_TUNING_APPLIED, /* the device's cache file is in use */
+    OCLINIT_TUNING_IGNORED, /* the cache file could not be read or used: ignored, the message says why */
+} oclinit_tuning_state;
+
+/* The device's cache file: $OCLINIT_CACHE_DIR, else $XDG_CACHE_HOME/oclinit, else ~/.cache/oclinit, then
+ * clblast-<device name>-<hash of platform, name and driver version>.txt. */
+OCLINIT_API oclinit_status oclinit_tuning_path(const oclinit_device_info *device, char *path, size_t size);
+/* Reads and checks the device's cache file without applying it; message (may be NULL) says why IGNORED. */
+OCLINIT_API oclinit_tuning_state oclinit_tuning_check(const oclinit_device_info *device, char *message, size_t size);
+/* What oclinit_runtime_create did with the cache file; *message (may be NULL) is "" or why it was ignored. */
+OCLINIT_API oclinit_tuning_state oclinit_runtime_get_tuning(oclinit_runtime_t runtime, const char **message);
+
+/* C (m x n) = op(A) op(B), row-major, op transposing when asked. */
+typedef struct oclinit_gemm_shape {
+    size_t m, n, k;
+    bool transpose_a, transpose_b;
+} oclinit_gemm_shape;
+
+/* The shapes tuning times: 1024^3 and the large products of a [512, 1024, 1024, 1] network on 2048 samples. */
+#define OCLINIT_TUNE_SHAPES 6
+OCLINIT_API const oclinit_gemm_shape *oclinit_tune_shapes(void);
+
+typedef struct oclinit_tune_report {
+    size_t candidates;     /* parameter sets timed */
+    size_t rejected;       /* of those, the ones CLBlast refused or whose products were wrong */
+    double seconds;        /* so far */
+    double before, best;   /* GFLOP/s over all shapes: at the start (the parameters in use) and the best found */
+    double shape_before[OCLINIT_TUNE_SHAPES], shape_after[OCLINIT_TUNE_SHAPES]; /* per shape, when done */
+    bool converged;        /* no neighbour of the best was faster: stopped before the budget */
+    bool saved;            /* the best beat the start and is in the cache file */
+    char parameters[256];  /* the best parameters as the cache file holds them, "" when none beat the start */
+    char path[1024];       /* the cache file */
+} oclinit_tune_report;
+
+typedef struct oclinit_tune_options {
+    double budget_seconds; /* stops starting new candidates after this long; 0 means 600 */
+    /* Called after each candidate; a non-zero return cancels (OCLINIT_ERROR_CANCELLED, nothing saved). */
+    int (*progress)(void *user, const oclinit_tune_report *so_far);
+    void *user;
+} oclinit_tune_options;
+
+/* Searches the parameters of CLBlast's SGEMM kernel for the runtime's device, each candidate timed at
+ * oclinit_tune_shapes() and its products checked against OpenBLAS, and saves the best in the device's cache
+ * file when it beats the parameters in use at the start. Afterwards CLBlast uses the best parameters found in
+ * this process too. OCLINIT_ERROR_NOT_SUPPORTED on the host C path. */
+OCLINIT_API oclinit_status oclinit_runtime_tune(oclinit_runtime_t runtime, const oclinit_tune_options *options,
+                                                oclinit_tune_report *report);
+
 /* ---- Initialization schemes --------------------------------------------------------------------------- */
 
 typedef enum oclinit_scheme_kind {

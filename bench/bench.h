@@ -1,0 +1,78 @@
+/* The benchmarks behind `oclinit bench`: each measures one capability on the device beside the host C path
+ * (and beside numpy and PyTorch, through bench/reference.py) and appends rows to a results table. Each figure
+ * is the median of several runs after an untimed warm-up run (kernel compilation is never timed). */
+#ifndef OCLINIT_BENCH_H
+#define OCLINIT_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "oclinit.h"
+
+typedef struct timing {
+    double median, min, max; /* seconds; NAN when the job failed */
+} timing;
+
+/* One figure: benchmark (init-uniform, normalize-fit, gemm, train, ...), backend (device, host, numpy, ...),
+ * size (elements, rows, n, ... as the benchmark says), seconds per run, and throughput = work / seconds. */
+typedef struct bench_row {
+    char benchmark[32], backend[32], detail[48];
+    double size;
+    timing seconds;
+    double throughput;
+    char unit[24];
+} bench_row;
+
+typedef struct bench_results {
+    bench_row *rows;
+    size_t count, capacity;
+    char notes[1024]; /* what was skipped and why, one line each */
+} bench_results;
+
+typedef struct bench_config {
+    oclinit_runtime_t runtime; /* an OpenCL device */
+    bool quick;
+    int repeat;
+    const char *self;     /* this oclinit executable, for the end-to-end runs */
+    const char *work_dir; /* where end-to-end runs write their files */
+    /* Before each measurement; a non-zero return cancels (OCLINIT_ERROR_CANCELLED). */
+    int (*progress)(void *user, const char *what);
+    void *user;
+} bench_config;
+
+typedef oclinit_status (*bench_job)(void *context);
+
+double bench_now(void);
+/* Runs job once untimed, then repeat times. */
+timing bench_measure(bench_job job, void *context, int repeat);
+
+/* Appends a row (throughput = work / median seconds); false when out of memory. */
+bool bench_add(bench_results *results, const char *benchmark, const char *backend, double size, timing t,
+               double work, const char *unit, const char *detail);
+void bench_note(bench_results *results, const char *format, ...) __attribute__((format(printf, 2, 3)));
+void bench_results_free(bench_results *results);
+/* Asks cfg->progress; OCLINIT_ERROR_CANCELLED when it says stop. */
+oclinit_status bench_say(const bench_config *cfg, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/* init-uniform, init-he-normal, init-trunc-normal: G samples/s into a buffer, 2^16 to 2^28 elements; backends
+ * device, host and fill-limit (a store-only kernel: the device's write bandwidth). */
+oclinit_status bench_init(const bench_config *cfg, bench_results *results);
+/* init-npy: `oclinit init` writing an 8192 x 8192 he-normal .npy, process start included. */
+oclinit_status bench_init_npy(const bench_config *cfg, bench_results *results);
+/* normalize-fit, normalize-apply: z-score on rows x 16 float32, GB/s moved. */
+oclinit_status bench_normalize(const bench_config *cfg, bench_results *results);
+/* gemm (square n^3) and gemm-network (the large network's shapes): CLBlast against OpenBLAS, GFLOP/s. */
+oclinit_status bench_gemm(const bench_config *cfg, bench_results *results);
+/* train-article, train-large and train (a [512, h, h, 1] network on 2048 samples): ms per gradient-descent
+ * iteration, device against the host twin. */
+oclinit_status bench_train(const bench_config *cfg, bench_results *results);
+/* numpy and PyTorch on the CPU at the same sizes, through python3 and bench/reference.py; skipped with a note
+ * when they cannot be imported. */
+oclinit_status bench_python(const bench_config *cfg, bench_results *results);
+
+/* The sizes each benchmark runs at (quick or full), shared with bench/reference.py through its arguments. */
+size_t bench_init_sizes(const bench_config *cfg, double *sizes);
+size_t bench_normalize_sizes(const bench_config *cfg, double *sizes);
+size_t bench_train_widths(const bench_config *cfg, double *widths);
+
+#endif

@@ -1,0 +1,103 @@
+/* SGEMM: CLBlast on the device against OpenBLAS on the host, square n^3 and the large network's shapes, with
+ * whatever parameters the device's CLBlast cache file (`oclinit tune`) gives. */
+#include <cblas.h>
+#include <clblast_c.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bench.h"
+
+typedef struct job {
+    cl_command_queue queue;
+    oclinit_gemm_shape shape;
+    cl_mem a, b, c;
+    float *host_a, *host_b, *host_c;
+} job;
+
+static size_t lda(const oclinit_gemm_shape *s) {
+    return s->transpose_a ? s->m : s->k;
+}
+
+static size_t ldb(const oclinit_gemm_shape *s) {
+    return s->transpose_b ? s->k : s->n;
+}
+
+static oclinit_status clblast(void *context) {
+    job *j = context;
+    const oclinit_gemm_shape *s = &j->shape;
+    CLBlastStatusCode code = CLBlastSgemm(CLBlastLayoutRowMajor, s->transpose_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                          s->transpose_b ? CLBlastTransposeYes : CLBlastTransposeNo, s->m, s->n, s->k,
+                                          1.0f, j->a, 0, lda(s), j->b, 0, ldb(s), 0.0f, j->c, 0, s->n, &j->queue, NULL);
+    if (code == CLBlastSuccess) code = clFinish(j->queue);
+    return code == CLBlastSuccess ? OCLINIT_SUCCESS : OCLINIT_ERROR_BLAS;
+}
+
+static oclinit_status openblas(void *context) {
+    job *j = context;
+    const oclinit_gemm_shape *s = &j->shape;
+    cblas_sgemm(CblasRowMajor, s->transpose_a ? CblasTrans : CblasNoTrans, s->transpose_b ? CblasTrans : CblasNoTrans,
+                (int)s->m, (int)s->n, (int)s->k, 1.0f, j->host_a, (int)lda(s), j->host_b, (int)ldb(s), 0.0f,
+                j->host_c, (int)s->n);
+    return OCLINIT_SUCCESS;
+}
+
+static oclinit_status measure(const bench_config *cfg, bench_results *results, job *j, const char *benchmark,
+                              double size, const char *detail) {
+    const oclinit_gemm_shape *s = &j->shape;
+    double gflop = 2.0 * (double)s->m * (double)s->n * (double)s->k / 1e9;
+    oclinit_status status = bench_say(cfg, "%s %s on the device (CLBlast)", benchmark, detail);
+    if (status != OCLINIT_SUCCESS) return status;
+    timing t = bench_measure(clblast, j, cfg->repeat);
+    if (t.median != t.median) return OCLINIT_ERROR_BLAS;
+    bench_add(results, benchmark, "device", size, t, gflop, "GFLOP/s", detail);
+    if ((status = bench_say(cfg, "%s %s on the host (OpenBLAS)", benchmark, detail)) != OCLINIT_SUCCESS) return status;
+    bench_add(results, benchmark, "host", size, bench_measure(openblas, j, cfg->repeat), gflop, "GFLOP/s", detail);
+    return OCLINIT_SUCCESS;
+}
+
+oclinit_status bench_gemm(const bench_config *cfg, bench_results *results) {
+    static const size_t full[] = {128, 256, 512, 1024, 2048}, quick[] = {256, 1024};
+    const size_t *squares = cfg->quick ? quick : full, square_count = cfg->quick ? 2 : 5;
+    const size_t most = 2048 * 2048; /* floats in the largest operand of any shape here */
+    cl_context context = oclinit_runtime_get_context(cfg->runtime);
+    job j = {.queue = oclinit_runtime_get_queue(cfg->runtime)};
+    cl_int error = CL_SUCCESS, e2 = CL_SUCCESS, e3 = CL_SUCCESS;
+    oclinit_status status = OCLINIT_SUCCESS;
+    j.host_a = malloc(most * sizeof(float));
+    j.host_b = malloc(most * sizeof(float));
+    j.host_c = malloc(most * sizeof(float));
+    oclinit_distribution normal = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .rows = (int64_t)most, .columns = 1};
+    if (!j.host_a || !j.host_b || !j.host_c) status = OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
+    if (status == OCLINIT_SUCCESS) status = oclinit_init_fill_host(NULL, &normal, 1, 0, 0, most, j.host_a);
+    if (status == OCLINIT_SUCCESS) status = oclinit_init_fill_host(NULL, &normal, 1, 1, 0, most, j.host_b);
+    if (status == OCLINIT_SUCCESS) {
+        cl_mem_flags flags = CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR;
+        j.a = clCreateBuffer(context, flags, most * sizeof(float), j.host_a, &error);
+        j.b = clCreateBuffer(context, flags, most * sizeof(float), j.host_b, &e2);
+        j.c = clCreateBuffer(context, CL_MEM_READ_WRITE, most * sizeof(float), NULL, &e3);
+        if (error || e2 || e3) status = OCLINIT_ERROR_OUT_OF_DEVICE_MEMORY;
+    }
+    for (size_t i = 0; i < square_count && status == OCLINIT_SUCCESS; i++) {
+        char detail[48];
+        size_t n = squares[i];
+        snprintf(detail, sizeof detail, "%zu x %zu x %zu NN", n, n, n);
+        j.shape = (oclinit_gemm_shape){n, n, n, false, false};
+        status = measure(cfg, results, &j, "gemm", (double)n, detail);
+    }
+    /* The network's shapes (the first of oclinit_tune_shapes() is 1024^3, measured above). */
+    const oclinit_gemm_shape *shapes = oclinit_tune_shapes();
+    for (size_t i = 1; i < OCLINIT_TUNE_SHAPES && status == OCLINIT_SUCCESS; i++) {
+        char detail[48];
+        j.shape = shapes[i];
+        snprintf(detail, sizeof detail, "%zu x %zu x %zu %c%c", j.shape.m, j.shape.n, j.shape.k,
+                 j.shape.transpose_a ? 'T' : 'N', j.shape.transpose_b ? 'T' : 'N');
+        status = measure(cfg, results, &j, "gemm-network", (double)(j.shape.m * j.shape.n * j.shape.k), detail);
+    }
+    if (j.a) clReleaseMemObject(j.a);
+    if (j.b) clReleaseMemObject(j.b);
+    if (j.c) clReleaseMemObject(j.c);
+    free(j.host_a);
+    free(j.host_b);
+    free(j.host_c);
+    return status;
+}

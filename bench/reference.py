@@ -1,0 +1,147 @@
+# What users would otherwise run, timed at the sizes `oclinit bench` uses: numpy and PyTorch on the CPU.
+# `oclinit bench` embeds this file and runs it with python3; it prints CSV rows
+#   benchmark,backend,size,median,min,max,work,unit,detail
+# (seconds per run; throughput = work / median) and '#' lines for what it skipped.
+import argparse
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def measure(job, repeat):
+    """Median, min and max seconds of repeat runs after an untimed one."""
+    job()
+    seconds = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        job()
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds), min(seconds), max(seconds)
+
+
+def row(benchmark, backend, size, timing, work, unit, detail=""):
+    print(f"{benchmark},{backend},{size:.0f},{timing[0]:.9g},{timing[1]:.9g},{timing[2]:.9g},{work:.9g},{unit},{detail}",
+          flush=True)
+
+
+def sizes(text):
+    return [int(float(s)) for s in text.split(",") if s]
+
+
+def bench_numpy(np, args):
+    rng = np.random.default_rng(1)
+    for n in sizes(args.init_sizes):
+        out = np.empty(n, dtype=np.float32)
+        std = math.sqrt(2.0 / 4096)
+
+        def uniform():
+            rng.random(n, dtype=np.float32, out=out)
+
+        def he_normal():
+            rng.standard_normal(n, dtype=np.float32, out=out)
+            out *= std
+
+        row("init-uniform", "numpy", n, measure(uniform, args.repeat), n / 1e9, "G samples/s")
+        row("init-he-normal", "numpy", n, measure(he_normal, args.repeat), n / 1e9, "G samples/s")
+    print("# numpy has no truncated normal sampler; init-trunc-normal compares with PyTorch only")
+    for n in sizes(args.normalize_sizes):
+        x = (rng.standard_normal((n // 16, 16), dtype=np.float32) + 3) * np.float32(4.0) ** (np.arange(16) % 5)
+        fitted = {}
+
+        def fit():
+            fitted["mean"], fitted["std"] = x.mean(axis=0), x.std(axis=0)
+
+        def apply():
+            np.subtract(x, fitted["mean"], out=x)
+            np.divide(x, fitted["std"], out=x)
+
+        row("normalize-fit", "numpy", n, measure(fit, args.repeat), n * 4 / 1e9, "GB/s")
+        row("normalize-apply", "numpy", n, measure(apply, args.repeat), 2 * n * 4 / 1e9, "GB/s")
+
+
+def bench_torch(torch, args):
+    torch.set_num_threads(os.cpu_count())
+    torch.manual_seed(1)
+    for n in sizes(args.init_sizes):
+        w = torch.empty(n // 4096, 4096)
+        row("init-uniform", "torch", n, measure(lambda: torch.nn.init.uniform_(w), args.repeat), n / 1e9, "G samples/s")
+        row("init-he-normal", "torch", n, measure(lambda: torch.nn.init.kaiming_normal_(w), args.repeat), n / 1e9,
+            "G samples/s")
+        row("init-trunc-normal", "torch", n, measure(lambda: torch.nn.init.trunc_normal_(w), args.repeat), n / 1e9,
+            "G samples/s")
+    networks = [("train-article", 300, 2, 10, 300)] + [("train", h, 512, h, 2048) for h in sizes(args.train_widths)]
+    for benchmark, size, inputs, hidden, samples in networks:
+        h2 = 5 if benchmark == "train-article" else hidden
+        model = torch.nn.Sequential(torch.nn.Linear(inputs, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, h2),
+                                    torch.nn.ReLU(), torch.nn.Linear(h2, 1))
+        x = torch.randn(samples, inputs)
+        y = (torch.arange(samples) % 2).float().unsqueeze(1)
+        loss = torch.nn.BCEWithLogitsLoss()
+        optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
+        flops = 6.0 * samples * (inputs * hidden + hidden * h2 + h2)
+        iterations = int(max(2, min(100, 4e9 / flops)))
+
+        def train():
+            for _ in range(iterations):
+                optimizer.zero_grad()
+                loss(model(x), y).backward()
+                optimizer.step()
+
+        t = measure(train, args.repeat)
+        row(benchmark, "torch", size, tuple(s / iterations for s in t), flops / 1e9, "GFLOP/s",
+            f"[{inputs}, {hidden}, {h2}, 1], {samples} samples")
+
+
+def bench_npy(args, have_torch):
+    """Writing an 8192 x 8192 he-normal .npy from a fresh python3, as a user's script would."""
+    path = os.path.join(args.npy_dir, f"reference-{os.getpid()}.npy")
+    scripts = [("numpy", "import math, numpy as np\n"
+                         "w = np.random.default_rng(1).standard_normal((8192, 8192), dtype=np.float32)\n"
+                         "w *= math.sqrt(2 / 8192)\n"
+                         f"np.save({path!r}, w)\n")]
+    if have_torch:
+        scripts.append(("torch", "import numpy as np, torch\n"
+                                 "w = torch.empty(8192, 8192)\n"
+                                 "torch.nn.init.kaiming_normal_(w)\n"
+                                 f"np.save({path!r}, w.numpy())\n"))
+    try:
+        for backend, script in scripts:
+            t = measure(lambda: subprocess.run([sys.executable, "-c", script], check=True), args.repeat)
+            row("init-npy", backend, 8192 * 8192, t, 8192 * 8192 * 4 / 1e9, "GB/s", "8192 x 8192 he-normal .npy")
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--init-sizes", default="")
+    parser.add_argument("--normalize-sizes", default="")
+    parser.add_argument("--train-widths", default="")
+    parser.add_argument("--npy-dir", default="")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    try:
+        import numpy as np
+    except ImportError as error:
+        print(f"# numpy: cannot import it ({error}); on Debian: apt-get install python3-numpy")
+        return
+    print(f"# {sys.executable} {sys.version.split()[0]}: numpy {np.__version__}")
+    bench_numpy(np, args)
+    try:
+        import torch
+    except ImportError as error:
+        torch = None
+        print(f"# PyTorch: cannot import it ({error}); on Debian: apt-get install python3-torch")
+    if torch is not None:
+        print(f"# PyTorch {torch.__version__}, {os.cpu_count()} threads")
+        bench_torch(torch, args)
+    if args.npy_dir:
+        bench_npy(args, torch is not None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,378 @@
+/* oclinit bench: the device beside the host C path, numpy and PyTorch, in one run (the benchmarks are in
+ * bench/); tables on stdout, optionally a CSV file and SVG plots. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "cli.h"
+
+static void usage(FILE *out) {
+    fprintf(out, "Usage: oclinit bench [--quick] [--device D] [--csv FILE] [--plot DIR] [--only LIST]\n"
+                 "\n"
+                 "Measures, in one run on this machine: initialization (uniform, he-normal, trunc-normal; 2^16 to\n"
+                 "2^28 elements), writing an 8192 x 8192 .npy end to end, z-score normalization, SGEMM (CLBlast\n"
+                 "against OpenBLAS) and training (ms per iteration). Backends: the OpenCL device, the host C path\n"
+                 "(vectorised, all cores; OpenBLAS for GEMM), and numpy and PyTorch on the CPU when python3 can\n"
+                 "import them. Each figure is the median of several runs after an untimed warm-up, with the spread.\n"
+                 "Then the project's performance targets, met or missed, and where the device overtakes the host.\n"
+                 "Run `oclinit tune` first: CLBlast's GEMM is several times faster with tuned parameters.\n"
+                 "\n"
+                 "Options:\n"
+                 "  --quick        fewer sizes and runs (under two minutes on 2 cores)\n"
+                 "  --device D     P:D or part of a device name (default: $OCLINIT_DEVICE, else the first GPU,\n"
+                 "                 else the first CPU device)\n"
+                 "  --csv FILE     also write every figure: benchmark,backend,size,seconds,min_seconds,\n"
+                 "                 max_seconds,throughput,unit,detail\n"
+                 "  --plot DIR     also write one SVG per benchmark into DIR: throughput against size, a line\n"
+                 "                 per backend\n"
+                 "  --only LIST    some of init,npy,normalize,gemm,train,python (comma-separated)\n"
+                 "  --repeat R     runs per figure (default 5, 3 with --quick)\n"
+                 "  --quiet        no progress display\n"
+                 "  -h, --help     this text\n");
+}
+
+enum option_id { OPT_QUICK = 1000, OPT_DEVICE, OPT_CSV, OPT_PLOT, OPT_ONLY, OPT_REPEAT, OPT_QUIET, OPT_HELP };
+
+static const struct option long_options[] = {
+    {"quick", no_argument, NULL, OPT_QUICK},         {"device", required_argument, NULL, OPT_DEVICE},
+    {"csv", required_argument, NULL, OPT_CSV},       {"plot", required_argument, NULL, OPT_PLOT},
+    {"only", required_argument, NULL, OPT_ONLY},     {"repeat", required_argument, NULL, OPT_REPEAT},
+    {"quiet", no_argument, NULL, OPT_QUIET},         {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static const char *const command = "bench";
+
+typedef oclinit_status (*stage_fn)(const bench_config *cfg, bench_results *results);
+static const struct {
+    const char *name;
+    stage_fn run;
+} stages[] = {{"init", bench_init},   {"npy", bench_init_npy}, {"normalize", bench_normalize},
+              {"gemm", bench_gemm},   {"train", bench_train},  {"python", bench_python}};
+enum { STAGES = sizeof stages / sizeof stages[0] };
+
+typedef struct bench_progress {
+    progress bar;
+    const char *stage;
+    size_t stage_index;
+} bench_progress;
+
+static int on_progress(void *user, const char *what) {
+    bench_progress *p = user;
+    return progress_status(&p->bar, (double)p->stage_index / STAGES, what);
+}
+
+/* ---- Output ---- */
+
+static const bench_row *find(const bench_results *r, const char *benchmark, const char *backend, double size) {
+    for (size_t i = 0; i < r->count; i++)
+        if (strcmp(r->rows[i].benchmark, benchmark) == 0 && strcmp(r->rows[i].backend, backend) == 0 &&
+            r->rows[i].size == size)
+            return &r->rows[i];
+    return NULL;
+}
+
+static void size_label(const bench_row *row, char *text, size_t size) {
+    double log2_size = log2(row->size);
+    if (strcmp(row->benchmark, "gemm-network") == 0 || strcmp(row->benchmark, "init-npy") == 0 ||
+        strcmp(row->benchmark, "train-article") == 0)
+        snprintf(text, size, "%s", row->detail);
+    else if (row->size >= 1024 && log2_size == floor(log2_size))
+        snprintf(text, size, "2^%.0f", log2_size);
+    else
+        snprintf(text, size, "%g", row->size);
+}
+
+/* Distinct values of a field over the rows of one benchmark, in order of appearance. */
+static size_t distinct(const bench_results *r, const char *benchmark, bool backends, const char **names,
+                       double *sizes, size_t capacity) {
+    size_t n = 0;
+    for (size_t i = 0; i < r->count && n < capacity; i++) {
+        const bench_row *row = &r->rows[i];
+        bool seen = strcmp(row->benchmark, benchmark) != 0;
+        for (size_t j = 0; j < n && !seen; j++)
+            seen = backends ? strcmp(names[j], row->backend) == 0 : sizes[j] == row->size;
+        if (seen) continue;
+        if (backends) names[n++] = row->backend;
+        else sizes[n++] = row->size;
+    }
+    return n;
+}
+
+static void print_tables(const bench_results *r, int repeat) {
+    const char *benchmarks[32];
+    size_t benchmark_count = 0;
+    for (size_t i = 0; i < r->count && benchmark_count < 32; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < benchmark_count && !seen; j++) seen = strcmp(benchmarks[j], r->rows[i].benchmark) == 0;
+        if (!seen) benchmarks[benchmark_count++] = r->rows[i].benchmark;
+    }
+    for (size_t b = 0; b < benchmark_count; b++) {
+        const char *backends[8];
+        double sizes[32];
+        size_t backend_count = distinct(r, benchmarks[b], true, backends, NULL, 8);
+        size_t size_count = distinct(r, benchmarks[b], false, NULL, sizes, 32);
+        const bench_row *first = find(r, benchmarks[b], backends[0], sizes[0]);
+        printf("%s: %s%s (median of %d runs, +- half the min-max spread)\n", benchmarks[b], first->unit,
+               strncmp(benchmarks[b], "train", 5) == 0 ? " and ms per iteration" : "", repeat);
+        printf("  %-30s", "size");
+        for (size_t k = 0; k < backend_count; k++) printf(" %18s", backends[k]);
+        printf("\n");
+        for (size_t s = 0; s < size_count; s++) {
+            char label[64];
+            size_label(find(r, benchmarks[b], backends[0], sizes[s]) ? find(r, benchmarks[b], backends[0], sizes[s])
+                                                                     : first,
+                       label, sizeof label);
+            for (size_t k = 0; k < backend_count && !find(r, benchmarks[b], backends[0], sizes[s]); k++)
+                if (find(r, benchmarks[b], backends[k], sizes[s]))
+                    size_label(find(r, benchmarks[b], backends[k], sizes[s]), label, sizeof label);
+            printf("  %-30s", label);
+            for (size_t k = 0; k < backend_count; k++) {
+                const bench_row *row = find(r, benchmarks[b], backends[k], sizes[s]);
+                char cell[40] = "-";
+                if (row && strncmp(benchmarks[b], "train", 5) == 0)
+                    snprintf(cell, sizeof cell, "%.3g ms %.3g", row->seconds.median * 1e3, row->throughput);
+                else if (row)
+                    snprintf(cell, sizeof cell, "%.3g +-%.0f%%", row->throughput,
+                             50 * (row->seconds.max - row->seconds.min) / row->seconds.median);
+                printf(" %18s", cell);
+            }
+            printf("\n");
+        }
+        printf("\n");
+    }
+}
+
+static void print_target(const char *what, double value, double goal, bool at_most, const char *unit) {
+    const char *verdict = value != value ? "not measured" : (at_most ? value <= goal : value >= goal) ? "met" : "MISSED";
+    printf("  %-62s %7.2f%s (target %s %.2f%s): %s\n", what, value, unit, at_most ? "<=" : ">=", goal, unit, verdict);
+}
+
+static double ratio(const bench_row *a, const bench_row *b) {
+    return a && b ? a->throughput / b->throughput : NAN;
+}
+
+/* The issue's targets (README.md, "Performance"), and where the device overtakes the host twin in training. */
+static void print_targets(const bench_results *r, const bench_config *cfg) {
+    double init_sizes[16];
+    size_t count = bench_init_sizes(cfg, init_sizes);
+    double at = fmin(init_sizes[count - 1], 67108864); /* 2^26, or the largest size a quick run has */
+    printf("targets (init at %.0f elements):\n", at);
+    print_target("he-normal init: device / PyTorch kaiming_normal_",
+                 ratio(find(r, "init-he-normal", "device", at), find(r, "init-he-normal", "torch", at)), 2, false, "x");
+    print_target("he-normal init: device / numpy standard_normal",
+                 ratio(find(r, "init-he-normal", "device", at), find(r, "init-he-normal", "numpy", at)), 5, false, "x");
+    print_target("uniform init: device / the device's fill bandwidth",
+                 ratio(find(r, "init-uniform", "device", at), find(r, "init-uniform", "fill-limit", at)), 0.25, false,
+                 "");
+    print_target("8192^2 he-normal .npy end to end: time of PyTorch + np.save / oclinit",
+                 ratio(find(r, "init-npy", "device", 67108864), find(r, "init-npy", "torch", 67108864)), 2, false, "x");
+    double worst = ratio(find(r, "gemm", "device", 1024), find(r, "gemm", "host", 1024));
+    printf("  (CLBlast / OpenBLAS at 1024^3: %.2f)\n", worst);
+    for (size_t i = 1; i < OCLINIT_TUNE_SHAPES; i++) {
+        const oclinit_gemm_shape *s = &oclinit_tune_shapes()[i];
+        double size = (double)(s->m * s->n * s->k);
+        double q = ratio(find(r, "gemm-network", "device", size), find(r, "gemm-network", "host", size));
+        worst = q < worst || worst != worst ? q : worst;
+    }
+    print_target("SGEMM: CLBlast / OpenBLAS, worst of 1024^3 and the network's", worst, 0.5, false, "");
+    const bench_row *device = find(r, "train", "device", 1024), *host = find(r, "train", "host", 1024);
+    print_target("large network iteration: device ms / host twin ms",
+                 device && host ? device->seconds.median / host->seconds.median : NAN, 2.5, true, "x");
+
+    double widths[8];
+    size_t width_count = bench_train_widths(cfg, widths);
+    for (size_t i = 0; i < width_count; i++) {
+        device = find(r, "train", "device", widths[i]), host = find(r, "train", "host", widths[i]);
+        if (device && host && device->seconds.median < host->seconds.median) {
+            printf("\ntraining: the device overtakes the host twin at h = %.0f ([512, h, h, 1], 2048 samples)\n",
+                   widths[i]);
+            return;
+        }
+    }
+    printf("\ntraining: the host twin is faster at every width measured ([512, h, h, 1], 2048 samples, h up to "
+           "%.0f)\n",
+           widths[width_count - 1]);
+}
+
+static void csv_field(FILE *out, const char *text) {
+    if (!strpbrk(text, ",\"\n")) {
+        fputs(text, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *text; text++) {
+        if (*text == '"') fputc('"', out);
+        fputc(*text, out);
+    }
+    fputc('"', out);
+}
+
+static bool write_csv(FILE *out, void *user) {
+    const bench_results *r = user;
+    fputs("benchmark,backend,size,seconds,min_seconds,max_seconds,throughput,unit,detail\n", out);
+    for (size_t i = 0; i < r->count; i++) {
+        const bench_row *row = &r->rows[i];
+        fprintf(out, "%s,%s,%.0f,%.6g,%.6g,%.6g,%.6g,", row->benchmark, row->backend, row->size, row->seconds.median,
+                row->seconds.min, row->seconds.max, row->throughput);
+        csv_field(out, row->unit);
+        fputc(',', out);
+        csv_field(out, row->detail);
+        fputc('\n', out);
+    }
+    return !ferror(out);
+}
+
+typedef struct plot_job {
+    const bench_results *results;
+    const char *benchmark, *x_label;
+} plot_job;
+
+static bool write_plot(FILE *out, void *user) {
+    const plot_job *job = user;
+    const bench_results *r = job->results;
+    const char *backends[8];
+    double sizes[32], x[8][32], y[8][32];
+    plot_series series[8];
+    size_t backend_count = distinct(r, job->benchmark, true, backends, NULL, 8);
+    size_t size_count = distinct(r, job->benchmark, false, NULL, sizes, 32);
+    const char *unit = "";
+    for (size_t b = 0; b < backend_count; b++) {
+        size_t n = 0;
+        for (size_t s = 0; s < size_count; s++) {
+            const bench_row *row = find(r, job->benchmark, backends[b], sizes[s]);
+            if (!row) continue;
+            x[b][n] = sizes[s], y[b][n++] = row->throughput;
+            unit = row->unit;
+        }
+        series[b] = (plot_series){backends[b], x[b], y[b], n};
+    }
+    char title[96], y_label[64];
+    snprintf(title, sizeof title, "oclinit bench: %s", job->benchmark);
+    snprintf(y_label, sizeof y_label, "%s (log scale)", unit);
+    return write_svg_plot(out, title, job->x_label, y_label, PLOT_LOG_X | PLOT_LOG_Y, series, backend_count);
+}
+
+static bool write_plots(const bench_results *r, const char *dir) {
+    static const struct {
+        const char *benchmark, *x_label;
+    } plots[] = {{"init-uniform", "elements (float32)"},       {"init-he-normal", "elements (float32)"},
+                 {"init-trunc-normal", "elements (float32)"},  {"normalize-fit", "elements (rows x 16 float32)"},
+                 {"normalize-apply", "elements (rows x 16 float32)"}, {"gemm", "n (n x n times n x n)"},
+                 {"train", "h: a [512, h, h, 1] network on 2048 samples"}};
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "oclinit bench: cannot create %s: %s\n", dir, strerror(errno));
+        return false;
+    }
+    for (size_t p = 0; p < sizeof plots / sizeof plots[0]; p++) {
+        double sizes[32];
+        if (distinct(r, plots[p].benchmark, false, NULL, sizes, 32) < 2) continue;
+        char path[1024];
+        plot_job job = {r, plots[p].benchmark, plots[p].x_label};
+        snprintf(path, sizeof path, "%s/%s.svg", dir, plots[p].benchmark);
+        if (!write_file_atomically(command, path, write_plot, &job)) return false;
+    }
+    return true;
+}
+
+/* ---- The command ---- */
+
+static bool parse_only(const char *text, bool selected[STAGES]) {
+    char copy[256];
+    snprintf(copy, sizeof copy, "%s", text);
+    for (size_t s = 0; s < STAGES; s++) selected[s] = false;
+    for (char *name = strtok(copy, ","); name; name = strtok(NULL, ",")) {
+        size_t s = 0;
+        while (s < STAGES && strcmp(stages[s].name, name) != 0) s++;
+        if (s == STAGES) {
+            fprintf(stderr, "oclinit bench: --only: unknown benchmark \"%s\" (init, npy, normalize, gemm, train, "
+                            "python)\n", name);
+            return false;
+        }
+        selected[s] = true;
+    }
+    return true;
+}
+
+int command_bench(int argc, char **argv) {
+    const char *device = NULL, *csv = NULL, *plot_dir = NULL;
+    bool quick = false, quiet = false, selected[STAGES];
+    int64_t repeat = 0;
+    for (size_t s = 0; s < STAGES; s++) selected[s] = true;
+    options_reset();
+    int id;
+    while ((id = next_option(command, argc, argv, long_options)) != -1) {
+        bool ok = true;
+        switch (id) {
+        case OPTION_INVALID: return EXIT_USAGE;
+        case 'h':
+        case OPT_HELP: usage(stdout); return EXIT_SUCCESS;
+        case OPT_QUICK: quick = true; break;
+        case OPT_DEVICE: device = optarg; break;
+        case OPT_CSV: csv = optarg; break;
+        case OPT_PLOT: plot_dir = optarg; break;
+        case OPT_ONLY: ok = parse_only(optarg, selected); break;
+        case OPT_REPEAT: ok = parse_count(command, "repeat", optarg, 1, &repeat); break;
+        case OPT_QUIET: quiet = true; break;
+        }
+        if (!ok) return EXIT_USAGE;
+    }
+
+    char self[4096];
+    ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[length > 0 ? length : 0] = '\0';
+    const char *tmp = getenv("TMPDIR");
+    bench_progress p = {0};
+    bench_config cfg = {.quick = quick, .repeat = repeat ? (int)repeat : quick ? 3 : 5, .self = self,
+                        .work_dir = tmp && *tmp ? tmp : "/tmp", .progress = on_progress, .user = &p};
+    oclinit_status status = oclinit_runtime_create(device, &cfg.runtime);
+    if (status == OCLINIT_SUCCESS && !oclinit_runtime_get_context(cfg.runtime)) {
+        fprintf(stderr, "oclinit bench: compares an OpenCL device with the host C path; choose a device with "
+                        "--device (see oclinit devices)\n");
+        oclinit_runtime_free(cfg.runtime);
+        return EXIT_USAGE;
+    }
+    if (status != OCLINIT_SUCCESS) {
+        report_failure(command, status);
+        return EXIT_FAILURE;
+    }
+    const oclinit_device_info *info = oclinit_runtime_get_device(cfg.runtime);
+    const char *tuning_message;
+    oclinit_tuning_state tuning = oclinit_runtime_get_tuning(cfg.runtime, &tuning_message);
+    printf("oclinit bench%s on %s (%s), %ld host cores; CLBlast %s\n\n", quick ? " --quick" : "", info->name,
+           info->platform_name, sysconf(_SC_NPROCESSORS_ONLN),
+           tuning == OCLINIT_TUNING_APPLIED ? "tuned for this device (oclinit tune)"
+                                            : "with its own parameters: run `oclinit tune` for faster GEMM");
+    if (tuning == OCLINIT_TUNING_IGNORED) fprintf(stderr, "oclinit bench: warning: %s\n", tuning_message);
+    fflush(stdout);
+
+    bench_results results = {0};
+    double start = seconds_now();
+    progress_start(&p.bar, "bench", quiet);
+    for (size_t s = 0; s < STAGES && status == OCLINIT_SUCCESS; s++) {
+        if (!selected[s]) continue;
+        p.stage_index = s;
+        status = stages[s].run(&cfg, &results);
+    }
+    progress_finish(&p.bar);
+    int code = EXIT_SUCCESS;
+    if (status != OCLINIT_SUCCESS) {
+        report_failure(command, status);
+        code = status == OCLINIT_ERROR_CANCELLED ? EXIT_INTERRUPTED : EXIT_FAILURE;
+    }
+    print_tables(&results, cfg.repeat);
+    if (results.notes[0]) printf("notes:\n%s\n", results.notes);
+    if (code == EXIT_SUCCESS) print_targets(&results, &cfg);
+    printf("\n%.0f s in all\n", seconds_now() - start);
+    if (csv && !write_file_atomically(command, csv, write_csv, &results)) code = EXIT_FAILURE;
+    if (plot_dir && !write_plots(&results, plot_dir)) code = EXIT_FAILURE;
+    bench_results_free(&results);
+    oclinit_runtime_free(cfg.runtime);
+    return code;
+}

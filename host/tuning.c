@@ -1,0 +1,585 @@
+/* CLBlast tuned for the device it runs on.
+ *
+ * CLBlast takes its GEMM kernel's parameters (tile sizes, work-group shape, vector widths, local memory use)
+ * from a database of devices it was tuned on; any other device, PoCL's CPU device among them, gets generic
+ * ones that reach about a tenth of OpenBLAS here. oclinit_runtime_tune searches the parameters of CLBlast's
+ * main GEMM kernel, Xgemm, through CLBlastOverrideParameters: each candidate is timed at the shapes oclinit
+ * multiplies and its products are checked against OpenBLAS. The best goes into a per-device cache file that
+ * oclinit_runtime_create applies. CLBlast's own tuners (clblast-utils) time one square shape over hundreds of
+ * candidates, each a fresh kernel compilation of seconds on PoCL; a hill climb from known-good starting
+ * points needs a few dozen. */
+#include <cblas.h>
+#include <clblast_c.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "internal.h"
+
+/* ---- The parameters of the Xgemm kernel, and the values searched (those of CLBlast's tuner for GEMMK=0) ---- */
+
+enum { P_GEMMK, P_KREG, P_KWG, P_KWI, P_MDIMA, P_MDIMC, P_MWG, P_NDIMB, P_NDIMC, P_NWG, P_SA, P_SB, P_STRM, P_STRN,
+       P_VWM, P_VWN, P_COUNT };
+static const char *parameter_names[P_COUNT] = {"GEMMK", "KREG", "KWG",  "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB",
+                                               "NDIMC", "NWG",  "SA",   "SB",  "STRM",  "STRN",  "VWM", "VWN"};
+
+typedef struct xgemm_config {
+    size_t v[P_COUNT];
+} xgemm_config;
+
+static const size_t zero[] = {0}, one[] = {1}, flags[] = {0, 1}, tiles[] = {16, 32, 64, 128}, k_tiles[] = {16, 32},
+                    threads[] = {8, 16, 32}, k_unroll[] = {2, 8}, vectors[] = {1, 2, 4, 8};
+static const struct {
+    const size_t *values;
+    size_t count;
+} searched[P_COUNT] = {[P_GEMMK] = {zero, 1},   [P_KREG] = {one, 1},     [P_KWG] = {k_tiles, 2},
+                       [P_KWI] = {k_unroll, 2}, [P_MDIMA] = {threads, 3}, [P_MDIMC] = {threads, 3},
+                       [P_MWG] = {tiles, 4},    [P_NDIMB] = {threads, 3}, [P_NDIMC] = {threads, 3},
+                       [P_NWG] = {tiles, 4},    [P_SA] = {flags, 2},      [P_SB] = {flags, 2},
+                       [P_STRM] = {flags, 2},   [P_STRN] = {flags, 2},    [P_VWM] = {vectors, 4},
+                       [P_VWN] = {vectors, 4}};
+
+/* Where the climb starts besides the parameters in use: large register tiles with 4-wide vectors (CPUs) and
+ * 16 x 16 work-groups on 128 x 128 tiles (GPUs). */
+static const xgemm_config seeds[] = {
+    {{[P_KREG] = 1, [P_KWG] = 32, [P_KWI] = 2, [P_MDIMA] = 8, [P_MDIMC] = 8, [P_MWG] = 64, [P_NDIMB] = 8,
+      [P_NDIMC] = 8, [P_NWG] = 64, [P_SA] = 1, [P_SB] = 1, [P_VWM] = 4, [P_VWN] = 4}},
+    {{[P_KREG] = 1, [P_KWG] = 16, [P_KWI] = 2, [P_MDIMA] = 16, [P_MDIMC] = 16, [P_MWG] = 128, [P_NDIMB] = 16,
+      [P_NDIMC] = 16, [P_NWG] = 128, [P_SA] = 1, [P_SB] = 1, [P_VWM] = 4, [P_VWN] = 4}},
+};
+
+/* Neighbours of a configuration: one parameter, or two that go together, one step up or down its list. */
+static const int moves[][2] = {{P_MWG, P_NWG}, {P_VWM, P_VWN}, {P_SA, P_SB}, {P_MDIMC, P_NDIMC}, {P_MWG, -1},
+                               {P_NWG, -1},    {P_VWM, -1},    {P_VWN, -1},  {P_KWG, -1},       {P_MDIMC, -1},
+                               {P_NDIMC, -1},  {P_SA, -1},     {P_SB, -1},   {P_STRM, -1},      {P_STRN, -1},
+                               {P_KWI, -1},    {P_MDIMA, -1},  {P_NDIMB, -1}};
+
+/* The constraints of the kernel (CLBlast's xgemm.opencl): tiles split evenly over work-items and vectors, the
+ * local-memory tiles fit. Without local memory for A (SA=0) MDIMA is unused; it is tied to MDIMC so that the
+ * same kernel is not tried twice, likewise NDIMB. */
+static bool config_valid(xgemm_config *c, size_t local_memory, size_t max_group) {
+    size_t *v = c->v;
+    if (!v[P_SA]) v[P_MDIMA] = v[P_MDIMC];
+    if (!v[P_SB]) v[P_NDIMB] = v[P_NDIMC];
+    size_t group = v[P_MDIMC] * v[P_NDIMC];
+    return group <= max_group && v[P_MWG] % (v[P_MDIMC] * v[P_VWM]) == 0 &&
+           v[P_NWG] % (v[P_NDIMC] * v[P_VWN]) == 0 && v[P_MWG] % (v[P_MDIMA] * v[P_VWM]) == 0 &&
+           v[P_NWG] % (v[P_NDIMB] * v[P_VWN]) == 0 && group % v[P_MDIMA] == 0 && group % v[P_NDIMB] == 0 &&
+           v[P_KWG] % (group / v[P_MDIMA]) == 0 && v[P_KWG] % (group / v[P_NDIMB]) == 0 && v[P_KWG] % v[P_KWI] == 0 &&
+           (v[P_SA] * v[P_KWG] * v[P_MWG] + v[P_SB] * v[P_KWG] * v[P_NWG]) * sizeof(float) <= local_memory;
+}
+
+static void config_text(const xgemm_config *c, char *text, size_t size) {
+    size_t used = (size_t)snprintf(text, size, "Xgemm");
+    for (int p = 0; p < P_COUNT && used < size; p++)
+        used += (size_t)snprintf(text + used, size - used, " %s=%zu", parameter_names[p], c->v[p]);
+}
+
+/* ---- The cache file: one line per kernel, "Xgemm GEMMK=0 KREG=1 ...", '#' starts a comment ---- */
+
+enum { MAX_KERNELS = 8, MAX_PARAMETERS = 32, NAME_SIZE = 32 };
+
+typedef struct tuned_kernel {
+    char name[NAME_SIZE];
+    size_t count;
+    char parameter[MAX_PARAMETERS][NAME_SIZE];
+    size_t value[MAX_PARAMETERS];
+} tuned_kernel;
+
+static bool is_name_char(char c) {
+    return isalnum((unsigned char)c) || c == '_';
+}
+
+/* Copies a name of [A-Za-z0-9_] at *text into name, advancing; false if there is none or it is too long. */
+static bool take_name(const char **text, char name[NAME_SIZE]) {
+    size_t n = 0;
+    while (is_name_char((*text)[n])) n++;
+    if (n == 0 || n >= NAME_SIZE) return false;
+    memcpy(name, *text, n);
+    name[n] = '\0';
+    *text += n;
+    return true;
+}
+
+static bool parse_cache(const char *text, tuned_kernel *kernels, size_t *count, char *why, size_t why_size) {
+    *count = 0;
+    for (size_t line = 1; *text; line++) {
+        const char *end = strchr(text, '\n');
+        if (!end) end = text + strlen(text);
+        while (text < end && (*text == ' ' || *text == '\t' || *text == '\r')) text++;
+        if (text < end && *text != '#') {
+            tuned_kernel *k = &kernels[*count];
+            if (*count == MAX_KERNELS) return snprintf(why, why_size, "line %zu: more than %d kernels", line, MAX_KERNELS), false;
+            if (!take_name(&text, k->name)) return snprintf(why, why_size, "line %zu: no kernel name", line), false;
+            k->count = 0;
+            for (;;) {
+                while (text < end && (*text == ' ' || *text == '\t' || *text == '\r')) text++;
+                if (text == end) break;
+                char *after;
+                if (k->count == MAX_PARAMETERS)
+                    return snprintf(why, why_size, "line %zu: more than %d parameters", line, MAX_PARAMETERS), false;
+                if (!take_name(&text, k->parameter[k->count]) || *text != '=' || !isdigit((unsigned char)text[1]))
+                    return snprintf(why, why_size, "line %zu: expected NAME=number", line), false;
+                errno = 0;
+                unsigned long long value = strtoull(text + 1, &after, 10);
+                if (errno || value > 1000000 || (after < end && !isspace((unsigned char)*after)))
+                    return snprintf(why, why_size, "line %zu: bad value for %s", line, k->parameter[k->count]), false;
+                k->value[k->count++] = (size_t)value;
+                text = after;
+            }
+            if (k->count == 0) return snprintf(why, why_size, "line %zu: %s has no parameters", line, k->name), false;
+            (*count)++;
+        }
+        text = *end ? end + 1 : end;
+    }
+    if (*count == 0) return snprintf(why, why_size, "no kernel parameters in it"), false;
+    return true;
+}
+
+static bool find_parameter(const tuned_kernel *k, const char *name, size_t *value) {
+    for (size_t i = 0; i < k->count; i++)
+        if (strcmp(k->parameter[i], name) == 0) return *value = k->value[i], true;
+    return false;
+}
+
+static uint64_t fnv1a(uint64_t hash, const char *text) {
+    for (; *text; text++) hash = (hash ^ (unsigned char)*text) * 1099511628211u;
+    return (hash ^ 0xff) * 1099511628211u; /* a separator, so that ("ab", "c") and ("a", "bc") differ */
+}
+
+static oclinit_status cache_directory(char *path, size_t size) {
+    const char *dir = getenv("OCLINIT_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    int n;
+    if (dir && *dir)
+        n = snprintf(path, size, "%s", dir);
+    else if (xdg && *xdg)
+        n = snprintf(path, size, "%s/oclinit", xdg);
+    else if (home && *home)
+        n = snprintf(path, size, "%s/.cache/oclinit", home);
+    else
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "no cache directory: set OCLINIT_CACHE_DIR or HOME");
+    if (n < 0 || (size_t)n >= size) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "the cache directory's path is too long");
+    return OCLINIT_SUCCESS;
+}
+
+oclinit_status oclinit_tuning_path(const oclinit_device_info *device, char *path, size_t size) {
+    if (!device || !path || size == 0) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "device or path is NULL");
+    if (device->type == OCLINIT_DEVICE_HOST)
+        return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "the host C path runs OpenBLAS, which needs no tuning");
+    oclinit_status status = cache_directory(path, size);
+    if (status != OCLINIT_SUCCESS) return status;
+    /* A readable part of the device's name, and a hash of all that identifies the device and its driver. */
+    char slug[41];
+    size_t n = 0;
+    for (const char *c = device->name; *c && n + 1 < sizeof slug; c++)
+        if (isalnum((unsigned char)*c))
+            slug[n++] = (char)tolower((unsigned char)*c);
+        else if (n > 0 && slug[n - 1] != '-')
+            slug[n++] = '-';
+    while (n > 0 && slug[n - 1] == '-') n--;
+    slug[n] = '\0';
+    uint64_t hash = fnv1a(fnv1a(fnv1a(14695981039346656037u, device->platform_name), device->name), device->version);
+    size_t used = strlen(path);
+    int written = snprintf(path + used, size - used, "/clblast-%s-%016llx.txt", slug, (unsigned long long)hash);
+    if (written < 0 || (size_t)written >= size - used)
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "the cache file's path is too long");
+    return OCLINIT_SUCCESS;
+}
+
+/* Reads and parses the device's cache file: NONE when there is none, IGNORED with why. */
+static oclinit_tuning_state read_cache(const oclinit_device_info *device, tuned_kernel *kernels, size_t *count,
+                                       char *why, size_t why_size) {
+    char path[1024], reason[256] = "";
+    char *text = NULL;
+    size_t size;
+    struct stat st;
+    oclinit_tuning_state state = OCLINIT_TUNING_IGNORED;
+    *count = 0;
+    if (oclinit_tuning_path(device, path, sizeof path) != OCLINIT_SUCCESS) {
+        snprintf(why, why_size, "no CLBlast cache file: %s", oclinit_error_detail());
+        return OCLINIT_TUNING_NONE;
+    }
+    if (stat(path, &st) != 0 && errno == ENOENT) {
+        snprintf(why, why_size, "no CLBlast cache file %s", path);
+        return OCLINIT_TUNING_NONE;
+    }
+    if (oi_read_file(path, &text, &size) != OCLINIT_SUCCESS)
+        snprintf(reason, sizeof reason, "%s", oclinit_error_detail());
+    else if (strlen(text) != size)
+        snprintf(reason, sizeof reason, "it is not a text file");
+    else if (parse_cache(text, kernels, count, reason, sizeof reason))
+        state = OCLINIT_TUNING_APPLIED;
+    if (state == OCLINIT_TUNING_IGNORED)
+        snprintf(why, why_size, "ignored the CLBlast cache file %s: %s (run `oclinit tune` to write it again)", path,
+                 reason);
+    free(text);
+    return state;
+}
+
+oclinit_tuning_state oclinit_tuning_check(const oclinit_device_info *device, char *message, size_t size) {
+    tuned_kernel kernels[MAX_KERNELS];
+    char why[1536] = "";
+    size_t count;
+    oclinit_tuning_state state = read_cache(device, kernels, &count, why, sizeof why);
+    if (message && size) snprintf(message, size, "%s", state == OCLINIT_TUNING_IGNORED ? why : "");
+    return state;
+}
+
+static oclinit_status override_kernel(cl_device_id device, const tuned_kernel *k) {
+    const char *names[MAX_PARAMETERS];
+    for (size_t i = 0; i < k->count; i++) names[i] = k->parameter[i];
+    CLBlastStatusCode code =
+        CLBlastOverrideParameters(device, k->name, CLBlastPrecisionSingle, k->count, names, k->value);
+    if (code != CLBlastSuccess)
+        return oi_fail(OCLINIT_ERROR_BLAS, "CLBlast refused the parameters of kernel %s (CLBlast code %d)", k->name,
+                       (int)code);
+    return OCLINIT_SUCCESS;
+}
+
+void oi_tuning_load(oclinit_runtime_t rt) {
+    tuned_kernel kernels[MAX_KERNELS];
+    size_t count;
+    rt->tuning = read_cache(&rt->info, kernels, &count, rt->tuning_message, sizeof rt->tuning_message);
+    if (rt->tuning == OCLINIT_TUNING_NONE) rt->tuning_message[0] = '\0';
+    for (size_t i = 0; i < count && rt->tuning == OCLINIT_TUNING_APPLIED; i++) {
+        if (override_kernel(rt->device, &kernels[i]) != OCLINIT_SUCCESS) {
+            char path[1024] = "";
+            oclinit_tuning_path(&rt->info, path, sizeof path);
+            snprintf(rt->tuning_message, sizeof rt->tuning_message,
+                     "ignored the CLBlast cache file %s: %s (run `oclinit tune` to write it again)", path,
+                     oclinit_error_detail());
+            rt->tuning = OCLINIT_TUNING_IGNORED;
+        }
+    }
+    oi_clear_error();
+}
+
+oclinit_tuning_state oclinit_runtime_get_tuning(oclinit_runtime_t runtime, const char **message) {
+    if (message) *message = runtime ? runtime->tuning_message : "";
+    return runtime ? runtime->tuning : OCLINIT_TUNING_NONE;
+}
+
+/* ---- Timing candidates ---- */
+
+static const oclinit_gemm_shape shapes[OCLINIT_TUNE_SHAPES] = {
+    {1024, 1024, 1024, false, false}, /* the usual square benchmark */
+    {2048, 1024, 512, false, true},   /* the large network's forward pass: X W1^T */
+    {2048, 1024, 1024, false, true},  /* A1 W2^T */
+    {1024, 1024, 2048, true, false},  /* its backward pass: dW2 = dZ2^T A1 */
+    {2048, 1024, 1024, false, false}, /* dA1 = dZ2 W2 */
+    {1024, 512, 2048, true, false},   /* dW1 = dZ1^T X */
+};
+
+const oclinit_gemm_shape *oclinit_tune_shapes(void) {
+    return shapes;
+}
+
+typedef struct tuner {
+    oclinit_runtime_t rt;
+    cl_mem a, b, c;
+    float *host_a, *host_b, *reference[OCLINIT_TUNE_SHAPES], *result;
+    size_t local_memory, max_group;
+    xgemm_config *visited;
+    size_t visited_count, visited_capacity;
+    oclinit_tune_report *report;
+    double start;
+} tuner;
+
+static double now_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static double shape_flops(const oclinit_gemm_shape *s) {
+    return 2.0 * (double)s->m * (double)s->n * (double)s->k;
+}
+
+static oclinit_status run_gemm(tuner *t, const oclinit_gemm_shape *s) {
+    size_t lda = s->transpose_a ? s->m : s->k, ldb = s->transpose_b ? s->k : s->n;
+    CLBlastStatusCode code = CLBlastSgemm(CLBlastLayoutRowMajor, s->transpose_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                          s->transpose_b ? CLBlastTransposeYes : CLBlastTransposeNo, s->m, s->n, s->k,
+                                          1.0f, t->a, 0, lda, t->b, 0, ldb, 0.0f, t->c, 0, s->n, &t->rt->queue, NULL);
+    if (code == CLBlastSuccess) code = clFinish(t->rt->queue);
+    if (code != CLBlastSuccess) return oi_fail(OCLINIT_ERROR_BLAS, "CLBlast SGEMM failed (code %d)", (int)code);
+    return OCLINIT_SUCCESS;
+}
+
+/* Seconds per product for each shape with the parameters in use: one untimed run (kernel compilation) whose
+ * result is checked, then runs for at least 50 ms. Stops early (returning +inf) once the total passes limit.
+ * OCLINIT_ERROR_BLAS when CLBlast fails or the products are wrong. */
+static oclinit_status time_shapes(tuner *t, double limit, double seconds[OCLINIT_TUNE_SHAPES], double *total) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    *total = 0;
+    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++) seconds[i] = INFINITY;
+    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++) {
+        const oclinit_gemm_shape *s = &shapes[i];
+        OI_CHECK(run_gemm(t, s));
+        OI_CL_CHECK(clEnqueueReadBuffer(t->rt->queue, t->c, CL_TRUE, 0, s->m * s->n * sizeof(float), t->result, 0,
+                                        NULL, NULL));
+        /* Entries are sums of k products of N(0, 1) numbers; float rounding moves them by about k * 1e-7. */
+        float tolerance = 1e-5f * (float)s->k;
+        for (size_t e = 0; e < s->m * s->n; e++)
+            if (!(fabsf(t->result[e] - t->reference[i][e]) <= tolerance))
+                return oi_fail(OCLINIT_ERROR_BLAS, "wrong product: entry %zu of %zu x %zu x %zu is %g, not %g", e, s->m,
+                               s->n, s->k, t->result[e], t->reference[i][e]);
+        double begin = now_seconds(), elapsed = 0;
+        int runs = 0;
+        while (runs < 2 || elapsed < 0.05) {
+            OI_CHECK(run_gemm(t, s));
+            runs++;
+            elapsed = now_seconds() - begin;
+        }
+        seconds[i] = elapsed / runs;
+        *total += seconds[i];
+        if (*total > limit) return *total = INFINITY, OCLINIT_SUCCESS;
+    }
+cleanup:
+    return status;
+}
+
+static double all_flops(void) {
+    double flops = 0;
+    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++) flops += shape_flops(&shapes[i]);
+    return flops;
+}
+
+/* GFLOP/s over all shapes, and per shape into out. */
+static double gflops(const double seconds[OCLINIT_TUNE_SHAPES], double out[OCLINIT_TUNE_SHAPES]) {
+    double total = 0;
+    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++) {
+        out[i] = shape_flops(&shapes[i]) / seconds[i] / 1e9;
+        total += seconds[i];
+    }
+    return all_flops() / total / 1e9;
+}
+
+static oclinit_status apply_config(tuner *t, const xgemm_config *c) {
+    tuned_kernel k = {.name = "Xgemm", .count = P_COUNT};
+    for (int p = 0; p < P_COUNT; p++) {
+        snprintf(k.parameter[p], NAME_SIZE, "%s", parameter_names[p]);
+        k.value[p] = c->v[p];
+    }
+    oclinit_status status = override_kernel(t->rt->device, &k);
+    /* CLBlast caches compiled programs per routine, not per parameters: drop them so the next GEMM builds. */
+    if (status == OCLINIT_SUCCESS) CLBlastClearCache();
+    return status;
+}
+
+static bool visited(tuner *t, const xgemm_config *c) {
+    for (size_t i = 0; i < t->visited_count; i++)
+        if (memcmp(&t->visited[i], c, sizeof *c) == 0) return true;
+    return false;
+}
+
+static oclinit_status remember(tuner *t, const xgemm_config *c) {
+    if (t->visited_count == t->visited_capacity) {
+        size_t capacity = t->visited_capacity ? 2 * t->visited_capacity : 64;
+        xgemm_config *grown = realloc(t->visited, capacity * sizeof *grown);
+        if (!grown) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "tuning");
+        t->visited = grown;
+        t->visited_capacity = capacity;
+    }
+    t->visited[t->visited_count++] = *c;
+    return OCLINIT_SUCCESS;
+}
+
+/* *total: the seconds of one candidate over the shapes, +inf when it is slower than limit, CLBlast refused it
+ * or its products were wrong. Fails only when out of memory or cancelled. */
+static oclinit_status try_config(tuner *t, const xgemm_config *c, double limit, const oclinit_tune_options *options,
+                                 double *total) {
+    double seconds[OCLINIT_TUNE_SHAPES];
+    oclinit_status status = remember(t, c);
+    if (status != OCLINIT_SUCCESS) return status;
+    status = apply_config(t, c);
+    if (status == OCLINIT_SUCCESS) status = time_shapes(t, limit, seconds, total);
+    oclinit_tune_report *r = t->report;
+    r->candidates++;
+    if (status != OCLINIT_SUCCESS) {
+        r->rejected++;
+        *total = INFINITY;
+    }
+    oi_clear_error();
+    r->seconds = now_seconds() - t->start;
+    if (options->progress && options->progress(options->user, r))
+        return oi_fail(OCLINIT_ERROR_CANCELLED, "tuning cancelled");
+    return OCLINIT_SUCCESS;
+}
+
+static oclinit_status tuner_prepare(tuner *t) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    size_t most = 0; /* floats in the largest operand */
+    cl_ulong local_memory;
+    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++) {
+        const oclinit_gemm_shape *s = &shapes[i];
+        size_t sizes[3] = {s->m * s->k, s->k * s->n, s->m * s->n};
+        for (int j = 0; j < 3; j++) most = sizes[j] > most ? sizes[j] : most;
+    }
+    OI_CL_CHECK(clGetDeviceInfo(t->rt->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local_memory, &local_memory, NULL));
+    OI_CL_CHECK(clGetDeviceInfo(t->rt->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof t->max_group, &t->max_group,
+                                NULL));
+    t->local_memory = (size_t)local_memory;
+    t->host_a = malloc(most * sizeof(float));
+    t->host_b = malloc(most * sizeof(float));
+    t->result = malloc(most * sizeof(float));
+    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++) t->reference[i] = malloc(shapes[i].m * shapes[i].n * sizeof(float));
+    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++)
+        if (!t->reference[i]) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "tuning's reference products");
+    if (!t->host_a || !t->host_b || !t->result) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "tuning's matrices");
+    oclinit_distribution normal = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .rows = (int64_t)most, .columns = 1};
+    OI_CHECK(oclinit_init_fill_host(NULL, &normal, 1, 0, 0, most, t->host_a));
+    OI_CHECK(oclinit_init_fill_host(NULL, &normal, 1, 1, 0, most, t->host_b));
+    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++) {
+        const oclinit_gemm_shape *s = &shapes[i];
+        cblas_sgemm(CblasRowMajor, s->transpose_a ? CblasTrans : CblasNoTrans, s->transpose_b ? CblasTrans : CblasNoTrans,
+                    (int)s->m, (int)s->n, (int)s->k, 1.0f, t->host_a, (int)(s->transpose_a ? s->m : s->k), t->host_b,
+                    (int)(s->transpose_b ? s->k : s->n), 0.0f, t->reference[i], (int)s->n);
+    }
+    OI_CHECK(oi_buffer_create(t->rt, most * sizeof(float), &t->a));
+    OI_CHECK(oi_buffer_create(t->rt, most * sizeof(float), &t->b));
+    OI_CHECK(oi_buffer_create(t->rt, most * sizeof(float), &t->c));
+    OI_CL_CHECK(clEnqueueWriteBuffer(t->rt->queue, t->a, CL_TRUE, 0, most * sizeof(float), t->host_a, 0, NULL, NULL));
+    OI_CL_CHECK(clEnqueueWriteBuffer(t->rt->queue, t->b, CL_TRUE, 0, most * sizeof(float), t->host_b, 0, NULL, NULL));
+cleanup:
+    return status;
+}
+
+static void tuner_free(tuner *t) {
+    if (t->a) clReleaseMemObject(t->a);
+    if (t->b) clReleaseMemObject(t->b);
+    if (t->c) clReleaseMemObject(t->c);
+    free(t->host_a);
+    free(t->host_b);
+    free(t->result);
+    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++) free(t->reference[i]);
+    free(t->visited);
+}
+
+static oclinit_status make_directories(const char *file) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s", file);
+    for (char *slash = strchr(path + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return oi_fail(OCLINIT_ERROR_IO, "cannot create the directory %s: %s", path, strerror(errno));
+        *slash = '/';
+    }
+    return OCLINIT_SUCCESS;
+}
+
+static oclinit_status save_cache(tuner *t, const char *parameters) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    const oclinit_tune_report *r = t->report;
+    const oclinit_device_info *d = &t->rt->info;
+    char text[2048], stamp[32];
+    time_t clock = time(NULL);
+    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M UTC", gmtime(&clock));
+    int n = snprintf(text, sizeof text,
+                     "# CLBlast parameters for %s (%s; %s), found by `oclinit tune`.\n"
+                     "# %s: %zu candidates in %.0f s; GFLOP/s over oclinit's GEMM shapes: %.1f before, %.1f with these.\n"
+                     "%s\n",
+                     d->name, d->platform_name, d->version, stamp, r->candidates, r->seconds, r->before, r->best,
+                     parameters);
+    oi_output out = {0};
+    OI_CHECK(make_directories(r->path));
+    OI_CHECK(oi_output_open(r->path, &out));
+    OI_CHECK(oi_output_write(&out, text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1));
+    OI_CHECK(oi_output_commit(&out));
+cleanup:
+    oi_output_abort(&out);
+    return status;
+}
+
+oclinit_status oclinit_runtime_tune(oclinit_runtime_t runtime, const oclinit_tune_options *options,
+                                    oclinit_tune_report *report) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    oclinit_tune_options defaults = {0};
+    tuner t = {.rt = runtime, .report = report, .start = now_seconds()};
+    double seconds[OCLINIT_TUNE_SHAPES], start_total, best_total, total;
+    xgemm_config best = {{0}}, candidate;
+    bool have_best = false, improved = true;
+    tuned_kernel kernels[MAX_KERNELS];
+    size_t kernel_count;
+    char why[1536];
+
+    if (!runtime || !report) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "runtime or report is NULL");
+    if (!runtime->device)
+        return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "the host C path runs OpenBLAS, which needs no tuning");
+    if (!options) options = &defaults;
+    double budget = options->budget_seconds > 0 ? options->budget_seconds : 600;
+    memset(report, 0, sizeof *report);
+    OI_CHECK(oclinit_tuning_path(&runtime->info, report->path, sizeof report->path));
+    OI_CHECK(tuner_prepare(&t));
+
+    /* The start: the parameters in use, CLBlast's own or a previous tuning's (which the climb continues from). */
+    OI_CHECK(time_shapes(&t, INFINITY, seconds, &start_total));
+    report->before = report->best = gflops(seconds, report->shape_before);
+    best_total = start_total;
+    if (read_cache(&runtime->info, kernels, &kernel_count, why, sizeof why) == OCLINIT_TUNING_APPLIED) {
+        for (size_t i = 0; i < kernel_count && !have_best; i++) {
+            if (strcmp(kernels[i].name, "Xgemm") != 0) continue;
+            have_best = true;
+            for (int p = 0; p < P_COUNT; p++) have_best = have_best && find_parameter(&kernels[i], parameter_names[p], &best.v[p]);
+        }
+        if (have_best) OI_CHECK(remember(&t, &best));
+    }
+    double climb_total = have_best ? start_total : INFINITY;
+    for (size_t s = 0; s < OI_COUNT(seeds) && now_seconds() - t.start < budget; s++) {
+        candidate = seeds[s];
+        if (!config_valid(&candidate, t.local_memory, t.max_group) || visited(&t, &candidate)) continue;
+        OI_CHECK(try_config(&t, &candidate, 2 * fmin(climb_total, start_total), options, &total));
+        if (total < climb_total) best = candidate, climb_total = total, have_best = true;
+        if (total < best_total) best_total = total;
+        report->best = all_flops() / best_total / 1e9;
+    }
+    /* First-improvement hill climb: move to the first neighbour at least 2 % faster, until none is. */
+    while (have_best && improved && now_seconds() - t.start < budget) {
+        size_t m = 0;
+        improved = false;
+        for (; m < OI_COUNT(moves) && !improved && now_seconds() - t.start < budget; m++) {
+            for (int direction = -1; direction <= 1 && !improved; direction += 2) {
+                bool possible = true;
+                candidate = best;
+                for (int j = 0; j < 2 && moves[m][j] >= 0; j++) {
+                    int p = moves[m][j];
+                    size_t at = 0;
+                    while (at < searched[p].count && searched[p].values[at] != candidate.v[p]) at++;
+                    long next = (long)at + direction;
+                    if (at == searched[p].count || next < 0 || next >= (long)searched[p].count) possible = false;
+                    else candidate.v[p] = searched[p].values[next];
+                }
+                if (!possible || !config_valid(&candidate, t.local_memory, t.max_group) || visited(&t, &candidate))
+                    continue;
+                OI_CHECK(try_config(&t, &candidate, 1.5 * climb_total, options, &total));
+                if (total < 0.98 * climb_total) best = candidate, climb_total = total, improved = true;
+                if (total < best_total) best_total = total;
+                report->best = all_flops() / best_total / 1e9;
+            }
+        }
+        report->converged = !improved && m == OI_COUNT(moves);
+    }
+
+    /* Leave CLBlast with the best found, measured once more for the report; save it if it beat the start. */
+    if (have_best) {
+        OI_CHECK(apply_config(&t, &best));
+        OI_CHECK(time_shapes(&t, INFINITY, seconds, &total));
+        report->best = gflops(seconds, report->shape_after);
+        if (total < 0.98 * start_total) {
+            config_text(&best, report->parameters, sizeof report->parameters);
+            OI_CHECK(save_cache(&t, report->parameters));
+            report->saved = true;
+            runtime->tuning = OCLINIT_TUNING_APPLIED;
+            runtime->tuning_message[0] = '\0';
+        }
+    }
+    if (!report->saved) memcpy(report->shape_after, report->shape_before, sizeof report->shape_after);
+    report->seconds = now_seconds() - t.start;
+cleanup:
+    tuner_free(&t);
+    return status;
+}
