@@ -516,6 +516,74 @@ static void predict_bad_inputs(void **state) {
     unlink(data);
 }
 
+/* tune and bench refuse bad options; a corrupt CLBlast cache file is named, warned about and never fatal;
+ * bench writes its CSV and plots. */
+static void tune_and_bench(void **state) {
+    (void)state;
+    static const struct {
+        const char *args[8], *message;
+    } bad[] = {
+        {{"tune", "--device", "cpu", NULL}, "needs no tuning"},
+        {{"tune", "--budget", "0", NULL}, "--budget must be a number of seconds > 0"},
+        {{"tune", "--budget", "soon", NULL}, "--budget"},
+        {{"bench", "--only", "init,nonsense", NULL}, "unknown benchmark \"nonsense\""},
+        {{"bench", "--device", "cpu", NULL}, "choose a device with --device"},
+        {{"bench", "--repeat", "0", NULL}, "--repeat"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        run_result *r = run(bad[i].args, NULL);
+        assert_int_equal(r->exit_code, 2);
+        expect_output(r, bad[i].message, true);
+        free(r);
+    }
+
+    oclinit_device_info device;
+    char cache[1024];
+    assert_ok(oclinit_device_find(NULL, &device));
+    setenv("OCLINIT_CACHE_DIR", work_dir, 1);
+    assert_ok(oclinit_tuning_path(&device, cache, sizeof cache));
+    FILE *f = fopen(cache, "w");
+    assert_non_null(f);
+    fputs("Xgemm MWG=sixty-four\n", f);
+    fclose(f);
+    run_options in_work_dir = {.env_name = "OCLINIT_CACHE_DIR", .env_value = work_dir};
+    const char *devices[] = {"devices", NULL};
+    run_result *r = run(devices, &in_work_dir);
+    assert_int_equal(r->exit_code, 0);
+    expect_output(r, "file ignored", false);
+    expect_output(r, "line 1: expected NAME=number", false);
+    free(r);
+    r = run(EXPERIMENT("--iterations", "20", "--quiet"), &in_work_dir);
+    assert_int_equal(r->exit_code, 0);
+    expect_output(r, "oclinit experiment: warning: ignored the CLBlast cache file", true);
+    free(r);
+
+    const char *csv = path_in_dir("bench.csv"), *plots = path_in_dir("plots");
+    const char *bench[] = {"bench", "--quick", "--only", "gemm", "--repeat", "1", "--csv", csv, "--plot", plots, NULL};
+    r = run(bench, &in_work_dir);
+    assert_int_equal(r->exit_code, 0);
+    expect_output(r, "warning: ignored the CLBlast cache file", true);
+    expect_output(r, "gemm: GFLOP/s", false);
+    expect_output(r, "2048 x 1024 x 512 NT", false);
+    expect_output(r, "SGEMM: CLBlast / OpenBLAS", false);
+    free(r);
+    char *text;
+    size_t size;
+    assert_ok(oi_read_file(csv, &text, &size));
+    assert_int_equal(strncmp(text, "benchmark,backend,size,seconds,min_seconds,max_seconds,throughput,unit,detail\n", 78),
+                     0);
+    assert_non_null(strstr(text, "\ngemm,device,1024,"));
+    assert_non_null(strstr(text, "\ngemm,host,1024,"));
+    assert_non_null(strstr(text, "\ngemm-network,device,2147483648,"));
+    free(text);
+    assert_ok(oi_read_file(path_in_dir("plots/gemm.svg"), &text, &size));
+    assert_non_null(strstr(text, "<svg"));
+    assert_non_null(strstr(text, ">device</text>"));
+    assert_non_null(strstr(text, ">host</text>"));
+    free(text);
+    unsetenv("OCLINIT_CACHE_DIR");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(help_is_there, setup_dir, remove_dir),
@@ -534,6 +602,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(train_and_predict, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(train_bad_inputs, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(predict_bad_inputs, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(tune_and_bench, setup_dir, remove_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

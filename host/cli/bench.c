@@ -78,6 +78,15 @@ static const bench_row *find(const bench_results *r, const char *benchmark, cons
     return NULL;
 }
 
+/* The row of backend at the same point (size and detail: several GEMM shapes have the same size) as at. */
+static const bench_row *find_like(const bench_results *r, const bench_row *at, const char *backend) {
+    for (size_t i = 0; i < r->count; i++)
+        if (strcmp(r->rows[i].benchmark, at->benchmark) == 0 && strcmp(r->rows[i].backend, backend) == 0 &&
+            r->rows[i].size == at->size && strcmp(r->rows[i].detail, at->detail) == 0)
+            return &r->rows[i];
+    return NULL;
+}
+
 static void size_label(const bench_row *row, char *text, size_t size) {
     double log2_size = log2(row->size);
     if (strcmp(row->benchmark, "gemm-network") == 0 || strcmp(row->benchmark, "init-npy") == 0 ||
@@ -89,18 +98,25 @@ static void size_label(const bench_row *row, char *text, size_t size) {
         snprintf(text, size, "%g", row->size);
 }
 
-/* Distinct values of a field over the rows of one benchmark, in order of appearance. */
-static size_t distinct(const bench_results *r, const char *benchmark, bool backends, const char **names,
-                       double *sizes, size_t capacity) {
+/* The backends of one benchmark, and one row per point (size and detail), in order of appearance. */
+static size_t backends_of(const bench_results *r, const char *benchmark, const char **names, size_t capacity) {
+    size_t n = 0;
+    for (size_t i = 0; i < r->count && n < capacity; i++) {
+        bool seen = strcmp(r->rows[i].benchmark, benchmark) != 0;
+        for (size_t j = 0; j < n && !seen; j++) seen = strcmp(names[j], r->rows[i].backend) == 0;
+        if (!seen) names[n++] = r->rows[i].backend;
+    }
+    return n;
+}
+
+static size_t points_of(const bench_results *r, const char *benchmark, const bench_row **points, size_t capacity) {
     size_t n = 0;
     for (size_t i = 0; i < r->count && n < capacity; i++) {
         const bench_row *row = &r->rows[i];
         bool seen = strcmp(row->benchmark, benchmark) != 0;
         for (size_t j = 0; j < n && !seen; j++)
-            seen = backends ? strcmp(names[j], row->backend) == 0 : sizes[j] == row->size;
-        if (seen) continue;
-        if (backends) names[n++] = row->backend;
-        else sizes[n++] = row->size;
+            seen = points[j]->size == row->size && strcmp(points[j]->detail, row->detail) == 0;
+        if (!seen) points[n++] = row;
     }
     return n;
 }
@@ -115,29 +131,24 @@ static void print_tables(const bench_results *r, int repeat) {
     }
     for (size_t b = 0; b < benchmark_count; b++) {
         const char *backends[8];
-        double sizes[32];
-        size_t backend_count = distinct(r, benchmarks[b], true, backends, NULL, 8);
-        size_t size_count = distinct(r, benchmarks[b], false, NULL, sizes, 32);
-        const bench_row *first = find(r, benchmarks[b], backends[0], sizes[0]);
-        printf("%s: %s%s (median of %d runs, +- half the min-max spread)\n", benchmarks[b], first->unit,
-               strncmp(benchmarks[b], "train", 5) == 0 ? " and ms per iteration" : "", repeat);
+        const bench_row *points[32];
+        size_t backend_count = backends_of(r, benchmarks[b], backends, 8);
+        size_t point_count = points_of(r, benchmarks[b], points, 32);
+        bool train = strncmp(benchmarks[b], "train", 5) == 0;
+        printf("%s: %s%s (median of %d runs%s)\n", benchmarks[b], train ? "ms per iteration, " : "", points[0]->unit,
+               repeat, train ? "" : ", +- half the min-max spread");
         printf("  %-30s", "size");
         for (size_t k = 0; k < backend_count; k++) printf(" %18s", backends[k]);
         printf("\n");
-        for (size_t s = 0; s < size_count; s++) {
+        for (size_t p = 0; p < point_count; p++) {
             char label[64];
-            size_label(find(r, benchmarks[b], backends[0], sizes[s]) ? find(r, benchmarks[b], backends[0], sizes[s])
-                                                                     : first,
-                       label, sizeof label);
-            for (size_t k = 0; k < backend_count && !find(r, benchmarks[b], backends[0], sizes[s]); k++)
-                if (find(r, benchmarks[b], backends[k], sizes[s]))
-                    size_label(find(r, benchmarks[b], backends[k], sizes[s]), label, sizeof label);
+            size_label(points[p], label, sizeof label);
             printf("  %-30s", label);
             for (size_t k = 0; k < backend_count; k++) {
-                const bench_row *row = find(r, benchmarks[b], backends[k], sizes[s]);
+                const bench_row *row = find_like(r, points[p], backends[k]);
                 char cell[40] = "-";
-                if (row && strncmp(benchmarks[b], "train", 5) == 0)
-                    snprintf(cell, sizeof cell, "%.3g ms %.3g", row->seconds.median * 1e3, row->throughput);
+                if (row && train)
+                    snprintf(cell, sizeof cell, "%.3g ms, %.3g", row->seconds.median * 1e3, row->throughput);
                 else if (row)
                     snprintf(cell, sizeof cell, "%.3g +-%.0f%%", row->throughput,
                              50 * (row->seconds.max - row->seconds.min) / row->seconds.median);
@@ -175,10 +186,10 @@ static void print_targets(const bench_results *r, const bench_config *cfg) {
                  ratio(find(r, "init-npy", "device", 67108864), find(r, "init-npy", "torch", 67108864)), 2, false, "x");
     double worst = ratio(find(r, "gemm", "device", 1024), find(r, "gemm", "host", 1024));
     printf("  (CLBlast / OpenBLAS at 1024^3: %.2f)\n", worst);
-    for (size_t i = 1; i < OCLINIT_TUNE_SHAPES; i++) {
-        const oclinit_gemm_shape *s = &oclinit_tune_shapes()[i];
-        double size = (double)(s->m * s->n * s->k);
-        double q = ratio(find(r, "gemm-network", "device", size), find(r, "gemm-network", "host", size));
+    for (size_t i = 0; i < r->count; i++) {
+        const bench_row *row = &r->rows[i];
+        if (strcmp(row->benchmark, "gemm-network") != 0 || strcmp(row->backend, "device") != 0) continue;
+        double q = ratio(row, find_like(r, row, "host"));
         worst = q < worst || worst != worst ? q : worst;
     }
     print_target("SGEMM: CLBlast / OpenBLAS, worst of 1024^3 and the network's", worst, 0.5, false, "");
@@ -238,18 +249,17 @@ static bool write_plot(FILE *out, void *user) {
     const plot_job *job = user;
     const bench_results *r = job->results;
     const char *backends[8];
-    double sizes[32], x[8][32], y[8][32];
+    const bench_row *points[32];
+    double x[8][32], y[8][32];
     plot_series series[8];
-    size_t backend_count = distinct(r, job->benchmark, true, backends, NULL, 8);
-    size_t size_count = distinct(r, job->benchmark, false, NULL, sizes, 32);
-    const char *unit = "";
+    size_t backend_count = backends_of(r, job->benchmark, backends, 8);
+    size_t point_count = points_of(r, job->benchmark, points, 32);
+    const char *unit = points[0]->unit;
     for (size_t b = 0; b < backend_count; b++) {
         size_t n = 0;
-        for (size_t s = 0; s < size_count; s++) {
-            const bench_row *row = find(r, job->benchmark, backends[b], sizes[s]);
-            if (!row) continue;
-            x[b][n] = sizes[s], y[b][n++] = row->throughput;
-            unit = row->unit;
+        for (size_t p = 0; p < point_count; p++) {
+            const bench_row *row = find_like(r, points[p], backends[b]);
+            if (row) x[b][n] = row->size, y[b][n++] = row->throughput;
         }
         series[b] = (plot_series){backends[b], x[b], y[b], n};
     }
@@ -271,8 +281,8 @@ static bool write_plots(const bench_results *r, const char *dir) {
         return false;
     }
     for (size_t p = 0; p < sizeof plots / sizeof plots[0]; p++) {
-        double sizes[32];
-        if (distinct(r, plots[p].benchmark, false, NULL, sizes, 32) < 2) continue;
+        const bench_row *points[32];
+        if (points_of(r, plots[p].benchmark, points, 32) < 2) continue;
         char path[1024];
         plot_job job = {r, plots[p].benchmark, plots[p].x_label};
         snprintf(path, sizeof path, "%s/%s.svg", dir, plots[p].benchmark);

@@ -41,6 +41,10 @@ int next_option(const char *command, int argc, char **argv, const struct option 
 /* Prints "oclinit <command>: error: <status>: <detail>" to stderr. */
 void report_failure(const char *command, oclinit_status status);
 
+/* A warning when the device's CLBlast cache file was ignored, or (when gemm_matters: products large enough for
+ * CLBlast's parameters to count) when there is none. */
+void report_tuning(const char *command, oclinit_runtime_t runtime, bool gemm_matters);
+
 /* A progress bar on stderr when it is a terminal; its callback also cancels on SIGINT. */
 typedef struct progress {
     bool enabled;

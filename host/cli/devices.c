@@ -12,7 +12,8 @@ static void usage(FILE *out) {
                  "largest single buffer, compute units, OpenCL version, fp64 support and whether float divide and\n"
                  "sqrt are correctly rounded. The device marked * is the default: OCLINIT_DEVICE if set, else\n"
                  "the first GPU, else the first CPU device. Choose another with --device P:D, a part of its\n"
-                 "name, or `cpu` for the host C path.\n");
+                 "name, or `cpu` for the host C path. \"CLBlast tuned\" says whether `oclinit tune` has saved GEMM\n"
+                 "parameters for the device (a file ignored as unreadable or corrupt is listed below the table).\n");
 }
 
 /* "OpenCL 3.0 PoCL HSTR: pthread-..." -> "OpenCL 3.0 PoCL": the version and the driver's name. */
@@ -57,8 +58,9 @@ int command_devices(int argc, char **argv) {
         free(devices);
         return EXIT_FAILURE;
     }
-    printf("  %-5s %-6s %-34s %10s %10s %4s  %-18s %-5s %s\n", "P:D", "type", "name", "memory", "max buffer", "CUs",
-           "version", "fp64", "exact div/sqrt");
+    printf("  %-5s %-6s %-34s %10s %10s %4s  %-18s %-5s %-14s %s\n", "P:D", "type", "name", "memory", "max buffer",
+           "CUs", "version", "fp64", "exact div/sqrt", "CLBlast tuned");
+    char problems[4096] = "";
     for (size_t i = 0; i < count; i++) {
         const oclinit_device_info *d = &devices[i];
         char index[16], memory[24], buffer[24], version[32];
@@ -68,14 +70,22 @@ int command_devices(int argc, char **argv) {
         gib(d->global_memory, memory, sizeof memory);
         gib(d->max_allocation, buffer, sizeof buffer);
         short_version(d->version, version, sizeof version);
-        printf("%c %-5s %-6s %-34.34s %10s %10s %4u  %-18s %-5s %s\n", is_default ? '*' : ' ', index,
+        char why[1536];
+        oclinit_tuning_state tuned = oclinit_tuning_check(d, why, sizeof why);
+        if (tuned == OCLINIT_TUNING_IGNORED && strlen(problems) + strlen(why) + 16 < sizeof problems)
+            snprintf(problems + strlen(problems), sizeof problems - strlen(problems), "%s: %s\n", index, why);
+        printf("%c %-5s %-6s %-34.34s %10s %10s %4u  %-18s %-5s %-14s %s\n", is_default ? '*' : ' ', index,
                oclinit_device_type_str(d->type), d->name, memory, buffer, d->compute_units, version,
-               d->fp64 ? "yes" : "no", d->correctly_rounded_divide_sqrt ? "yes" : "no");
+               d->fp64 ? "yes" : "no", d->correctly_rounded_divide_sqrt ? "yes" : "no",
+               tuned == OCLINIT_TUNING_APPLIED ? "yes"
+               : tuned == OCLINIT_TUNING_NONE  ? "no (oclinit tune)"
+                                               : "file ignored");
         printf("  %-5s %-6s platform: %s\n", "", "", d->platform_name);
     }
     printf("%c %-5s %-6s %-34s (--device cpu)\n",
            default_status == OCLINIT_SUCCESS && chosen.type == OCLINIT_DEVICE_HOST ? '*' : ' ', "cpu", "host",
            "host C path, all cores");
+    if (problems[0]) printf("\n%s", problems);
     if (default_status != OCLINIT_SUCCESS)
         printf("\nOCLINIT_DEVICE=\"%s\" names no device: %s\n",
                getenv("OCLINIT_DEVICE") ? getenv("OCLINIT_DEVICE") : "", oclinit_error_detail());

@@ -151,6 +151,7 @@ int command_experiment(int argc, char **argv) {
         report_failure("experiment", status);
         return EXIT_FAILURE;
     }
+    report_tuning("experiment", runtime, false);
     printf("The article's experiment: [2, 10, 5, 1] network, ReLU, full-batch gradient descent, lr %g, %zu "
            "iterations,\ncircles (300 train / 100 test, noise 0.05, factor 0.8), seed %llu, on %s\n\n",
            e.learning_rate, e.iterations, (unsigned long long)e.seed, oclinit_runtime_get_device(runtime)->name);

@@ -69,6 +69,18 @@ void report_failure(const char *command, oclinit_status status) {
     fprintf(stderr, "oclinit %s: error: %s%s%s\n", command, oclinit_status_str(status), *detail ? ": " : "", detail);
 }
 
+void report_tuning(const char *command, oclinit_runtime_t runtime, bool gemm_matters) {
+    const char *message;
+    oclinit_tuning_state state = oclinit_runtime_get_tuning(runtime, &message);
+    if (state == OCLINIT_TUNING_IGNORED)
+        fprintf(stderr, "oclinit %s: warning: %s\n", command, message);
+    else if (state == OCLINIT_TUNING_NONE && gemm_matters && oclinit_runtime_get_context(runtime))
+        fprintf(stderr,
+                "oclinit %s: warning: CLBlast has no tuned parameters for %s here; `oclinit tune` finds some "
+                "(several times faster GEMM on PoCL)\n",
+                command, oclinit_runtime_get_device(runtime)->name);
+}
+
 void options_reset(void) {
     opterr = 0; /* the messages below name the command */
     optind = 1;

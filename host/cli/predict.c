@@ -89,6 +89,7 @@ int command_predict(int argc, char **argv) {
     oclinit_status status = oclinit_runtime_create(device, &runtime);
     if (status == OCLINIT_SUCCESS) status = oclinit_network_load(runtime, model, &net, &normalizer);
     if (status != OCLINIT_SUCCESS) goto failed;
+    report_tuning("predict", runtime, false);
     if (!load_dataset("predict", &request, false, &data)) goto done;
     size_t inputs = oclinit_network_get_shape(net).inputs;
     if (data.features != inputs) {

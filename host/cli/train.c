@@ -272,6 +272,10 @@ int command_train(int argc, char **argv) {
         if (status == OCLINIT_SUCCESS && test.table) status = oclinit_normalizer_apply(runtime, normalizer, test.table);
     }
     a.shape.inputs = train.features;
+    /* Below about 2^16 multiply-adds per sample and layer, launches cost more than CLBlast's parameters matter. */
+    if (status == OCLINIT_SUCCESS)
+        report_tuning(command, runtime,
+                      a.shape.inputs * a.shape.hidden1 >= 65536 || a.shape.hidden1 * a.shape.hidden2 >= 65536);
     if (status == OCLINIT_SUCCESS) status = oclinit_network_create(runtime, &a.shape, &net);
     if (status == OCLINIT_SUCCESS) status = oclinit_network_init(net, &scheme, a.train.seed);
     if (status != OCLINIT_SUCCESS) goto failed;

@@ -1,0 +1,203 @@
+/* CLBlast tuning: the per-device cache file (path, reading, what a corrupt one does) and the search itself. */
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+static char cache_dir[256];
+
+static const char *const tuned_line =
+    "Xgemm GEMMK=0 KREG=1 KWG=32 KWI=2 MDIMA=8 MDIMC=8 MWG=64 NDIMB=8 NDIMC=8 NWG=64 SA=1 SB=1 STRM=0 STRN=0 "
+    "VWM=4 VWN=4\n";
+
+static int make_cache_dir(void **state) {
+    (void)state;
+    snprintf(cache_dir, sizeof cache_dir, "%s/oclinit-test-tuning-%ld", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+             (long)getpid());
+    mkdir(cache_dir, 0755);
+    setenv("OCLINIT_CACHE_DIR", cache_dir, 1);
+    return 0;
+}
+
+static int remove_cache_dir(void **state) {
+    (void)state;
+    char command[512];
+    snprintf(command, sizeof command, "rm -rf '%s'", cache_dir);
+    return system(command) == 0 ? 0 : -1;
+}
+
+static oclinit_device_info some_device(void) {
+    oclinit_device_info info = {.type = OCLINIT_DEVICE_CPU};
+    snprintf(info.platform_name, sizeof info.platform_name, "Portable Computing Language");
+    snprintf(info.name, sizeof info.name, "pthread-Some CPU (R) 9000");
+    snprintf(info.version, sizeof info.version, "OpenCL 3.0 PoCL 3.1");
+    return info;
+}
+
+static void write_text(const char *path, const char *text, size_t size) {
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, size, f), size);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void test_path_names_the_device_and_its_driver(void **state) {
+    (void)state;
+    oclinit_device_info info = some_device();
+    char path[1024], other[1024];
+    assert_ok(oclinit_tuning_path(&info, path, sizeof path));
+    assert_int_equal(strncmp(path, cache_dir, strlen(cache_dir)), 0);
+    assert_non_null(strstr(path, "/clblast-pthread-some-cpu-r-9000-"));
+    assert_string_equal(path + strlen(path) - 4, ".txt");
+    snprintf(info.version, sizeof info.version, "OpenCL 3.0 PoCL 4.0");
+    assert_ok(oclinit_tuning_path(&info, other, sizeof other));
+    assert_string_not_equal(path, other); /* another driver version: tuned again */
+
+    info.type = OCLINIT_DEVICE_HOST;
+    assert_int_equal(oclinit_tuning_path(&info, path, sizeof path), OCLINIT_ERROR_NOT_SUPPORTED);
+    info = some_device();
+    assert_int_equal(oclinit_tuning_path(&info, path, 20), OCLINIT_ERROR_INVALID_ARGUMENT);
+
+    setenv("OCLINIT_CACHE_DIR", "", 1);
+    setenv("XDG_CACHE_HOME", "/x/cache", 1);
+    assert_ok(oclinit_tuning_path(&info, path, sizeof path));
+    assert_int_equal(strncmp(path, "/x/cache/oclinit/clblast-", 25), 0);
+    unsetenv("XDG_CACHE_HOME");
+    setenv("OCLINIT_CACHE_DIR", cache_dir, 1);
+}
+
+static void test_check_reads_good_and_rejects_corrupt_files(void **state) {
+    (void)state;
+    oclinit_device_info info = some_device();
+    char path[1024], message[2048];
+    assert_ok(oclinit_tuning_path(&info, path, sizeof path));
+    unlink(path);
+    assert_int_equal(oclinit_tuning_check(&info, message, sizeof message), OCLINIT_TUNING_NONE);
+    assert_string_equal(message, "");
+
+    char good[512];
+    snprintf(good, sizeof good, "# a comment\n\n%s", tuned_line);
+    write_text(path, good, strlen(good));
+    assert_int_equal(oclinit_tuning_check(&info, message, sizeof message), OCLINIT_TUNING_APPLIED);
+
+    static const struct {
+        const char *text, *why;
+    } corrupt[] = {
+        {"", "no kernel parameters"},
+        {"# only a comment\n", "no kernel parameters"},
+        {"Xgemm\n", "line 1: Xgemm has no parameters"},
+        {"Xgemm MWG=64\nXgemm KWG=abc\n", "line 2: expected NAME=number"},
+        {"Xgemm MWG=64x\n", "line 1: bad value for MWG"},
+        {"Xgemm MWG=99999999999\n", "line 1: bad value for MWG"},
+        {"= MWG=64\n", "line 1: no kernel name"},
+        {"Xgemm MWG=64\n\xff\xfe garbage\n", "line 2: no kernel name"},
+    };
+    for (size_t i = 0; i < sizeof corrupt / sizeof corrupt[0]; i++) {
+        write_text(path, corrupt[i].text, strlen(corrupt[i].text));
+        assert_int_equal(oclinit_tuning_check(&info, message, sizeof message), OCLINIT_TUNING_IGNORED);
+        if (!strstr(message, corrupt[i].why) || !strstr(message, path))
+            fail_msg("file %zu: expected \"%s\" and the path in \"%s\"", i, corrupt[i].why, message);
+    }
+    write_text(path, "Xgemm MWG=64\0 KWG=32\n", 21); /* a NUL byte: not a text file */
+    assert_int_equal(oclinit_tuning_check(&info, message, sizeof message), OCLINIT_TUNING_IGNORED);
+    assert_non_null(strstr(message, "not a text file"));
+    unlink(path);
+}
+
+/* On the device: a corrupt or incomplete file is ignored with a message, never fatal; a complete one is applied
+ * and CLBlast's products stay right with it. */
+static void test_runtime_applies_or_ignores_the_file(void **state) {
+    (void)state;
+    oclinit_runtime_t rt = test_device(0);
+    char path[1024];
+    const char *message;
+    assert_ok(oclinit_tuning_path(oclinit_runtime_get_device(rt), path, sizeof path));
+    oclinit_runtime_free(rt);
+
+    write_text(path, "Xgemm MWG=64 NWG=64\n", 20); /* CLBlast needs every parameter of the kernel */
+    rt = test_device(0);
+    assert_int_equal(oclinit_runtime_get_tuning(rt, &message), OCLINIT_TUNING_IGNORED);
+    assert_non_null(strstr(message, "CLBlast refused the parameters of kernel Xgemm"));
+    oclinit_runtime_free(rt);
+
+    write_text(path, "not a cache file at all", 23);
+    rt = test_device(0);
+    assert_int_equal(oclinit_runtime_get_tuning(rt, &message), OCLINIT_TUNING_IGNORED);
+    assert_non_null(strstr(message, "line 1: expected NAME=number"));
+    oclinit_runtime_free(rt);
+
+    write_text(path, tuned_line, strlen(tuned_line));
+    rt = test_device(0);
+    assert_int_equal(oclinit_runtime_get_tuning(rt, &message), OCLINIT_TUNING_APPLIED);
+    assert_string_equal(message, "");
+    /* A [256, 512, 512, 1] network's forward pass with these parameters against the host twin's: products
+     * large enough for CLBlast's tuned kernel (small ones go to its direct kernel). */
+    oclinit_network_shape shape = {256, 512, 512, OCLINIT_ACTIVATION_TANH, 0};
+    oclinit_scheme scheme = oclinit_scheme_default(OCLINIT_SCHEME_XAVIER_NORMAL);
+    oclinit_network_t on_device, on_host;
+    enum { SAMPLES = 1024, INPUTS = 256 };
+    static float x[SAMPLES * INPUTS], device_p[SAMPLES], host_p[SAMPLES];
+    oclinit_distribution normal = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .rows = SAMPLES, .columns = INPUTS};
+    assert_ok(oclinit_init_fill_host(NULL, &normal, 3, 0, 0, SAMPLES * INPUTS, x));
+    assert_ok(oclinit_network_create(rt, &shape, &on_device));
+    assert_ok(oclinit_network_create(NULL, &shape, &on_host));
+    assert_ok(oclinit_network_init(on_device, &scheme, 5));
+    assert_ok(oclinit_network_init(on_host, &scheme, 5));
+    assert_ok(oclinit_network_predict(on_device, x, SAMPLES, device_p));
+    assert_ok(oclinit_network_predict(on_host, x, SAMPLES, host_p));
+    for (size_t i = 0; i < SAMPLES; i++) assert_float_equal(device_p[i], host_p[i], 1e-5);
+    oclinit_network_free(on_device);
+    oclinit_network_free(on_host);
+    oclinit_runtime_free(rt);
+    unlink(path);
+}
+
+static int cancel_at_once(void *user, const oclinit_tune_report *so_far) {
+    *(oclinit_tune_report *)user = *so_far;
+    return 1;
+}
+
+/* The search on the device: the parameters in use are measured first; the first candidate's products are
+ * checked against OpenBLAS; cancelling saves nothing; a spent budget saves nothing either. */
+static void test_tune_measures_checks_and_cancels(void **state) {
+    (void)state;
+    oclinit_runtime_t rt = test_device(0);
+    char path[1024];
+    assert_ok(oclinit_tuning_path(oclinit_runtime_get_device(rt), path, sizeof path));
+    unlink(path);
+    oclinit_tune_report report, seen;
+    oclinit_tune_options options = {.budget_seconds = 1e-6};
+    assert_ok(oclinit_runtime_tune(rt, &options, &report));
+    assert_int_equal(report.candidates, 0);
+    assert_false(report.saved);
+    assert_true(report.before > 0);
+    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++) {
+        assert_true(report.shape_before[i] > 0);
+        assert_true(report.shape_after[i] == report.shape_before[i]);
+    }
+    assert_string_equal(report.path, path);
+
+    options = (oclinit_tune_options){.budget_seconds = 600, .progress = cancel_at_once, .user = &seen};
+    assert_int_equal(oclinit_runtime_tune(rt, &options, &report), OCLINIT_ERROR_CANCELLED);
+    assert_int_equal(seen.candidates, 1);
+    assert_int_equal(seen.rejected, 0); /* the first starting point is valid and its products right */
+    assert_true(access(path, F_OK) != 0);
+    oclinit_runtime_free(rt);
+
+    oclinit_runtime_t host = NULL;
+    assert_ok(oclinit_runtime_create("cpu", &host));
+    assert_int_equal(oclinit_runtime_tune(host, NULL, &report), OCLINIT_ERROR_NOT_SUPPORTED);
+    assert_int_equal(oclinit_runtime_get_tuning(host, NULL), OCLINIT_TUNING_NONE);
+    oclinit_runtime_free(host);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_path_names_the_device_and_its_driver),
+        cmocka_unit_test(test_check_reads_good_and_rejects_corrupt_files),
+        cmocka_unit_test(test_runtime_applies_or_ignores_the_file),
+        cmocka_unit_test(test_tune_measures_checks_and_cancels),
+    };
+    return cmocka_run_group_tests(tests, make_cache_dir, remove_cache_dir);
+}
