@@ -42,7 +42,7 @@ def bench_numpy(np, args):
 
         def he_normal():
             rng.standard_normal(n, dtype=np.float32, out=out)
-            out *= std
+            np.multiply(out, np.float32(std), out=out)
 
         row("init-uniform", "numpy", n, measure(uniform, args.repeat), n / 1e9, "G samples/s")
         row("init-he-normal", "numpy", n, measure(he_normal, args.repeat), n / 1e9, "G samples/s")

@@ -410,6 +410,50 @@ static oclinit_status try_config(tuner *t, const xgemm_config *c, double limit, 
     return OCLINIT_SUCCESS;
 }
 
+/* Below a size CLBlast multiplies with its direct kernel (not tuned here) instead of the tuned one, which
+ * needs its operands padded and transposed first; it compares m n k with the size cubed. The size chosen: the
+ * smallest cube side at which the tuned kernel is at least as fast. */
+static const size_t indirect_sides[] = {64, 128, 192, 256, 384, 512, 768};
+
+static oclinit_status set_indirect_size(tuner *t, size_t side) {
+    tuned_kernel k = {.name = "GemmRoutine", .count = 1, .parameter = {"XGEMM_MIN_INDIRECT_SIZE"}, .value = {side}};
+    return override_kernel(t->rt->device, &k);
+}
+
+static oclinit_status time_cube(tuner *t, size_t n, double *seconds) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    oclinit_gemm_shape cube = {n, n, n, false, false};
+    OI_CHECK(run_gemm(t, &cube)); /* builds the kernel on first use */
+    *seconds = INFINITY;
+    double begin = now_seconds();
+    for (int runs = 0; runs < 3 || now_seconds() - begin < 0.02; runs++) {
+        double run_start = now_seconds();
+        OI_CHECK(run_gemm(t, &cube));
+        *seconds = fmin(*seconds, now_seconds() - run_start);
+    }
+cleanup:
+    return status;
+}
+
+static oclinit_status choose_indirect_size(tuner *t, size_t *side) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    double direct, indirect;
+    *side = 1024;
+    for (size_t i = 0; i < OI_COUNT(indirect_sides); i++) {
+        OI_CHECK(set_indirect_size(t, SIZE_MAX / 4));
+        OI_CHECK(time_cube(t, indirect_sides[i], &direct));
+        OI_CHECK(set_indirect_size(t, 0));
+        OI_CHECK(time_cube(t, indirect_sides[i], &indirect));
+        if (indirect <= direct) {
+            *side = indirect_sides[i];
+            break;
+        }
+    }
+cleanup:
+    if (status == OCLINIT_SUCCESS) status = set_indirect_size(t, *side);
+    return status;
+}
+
 static oclinit_status tuner_prepare(tuner *t) {
     oclinit_status status = OCLINIT_SUCCESS;
     size_t most = 0; /* floats in the largest operand */
@@ -527,6 +571,7 @@ oclinit_status oclinit_runtime_tune(oclinit_runtime_t runtime, const oclinit_tun
         }
         if (have_best) OI_CHECK(remember(&t, &best));
     }
+    bool started_saved = have_best;
     double climb_total = have_best ? start_total : INFINITY;
     for (size_t s = 0; s < OI_COUNT(seeds) && now_seconds() - t.start < budget; s++) {
         candidate = seeds[s];
@@ -563,13 +608,20 @@ oclinit_status oclinit_runtime_tune(oclinit_runtime_t runtime, const oclinit_tun
         report->converged = !improved && m == OI_COUNT(moves);
     }
 
-    /* Leave CLBlast with the best found, measured once more for the report; save it if it beat the start. */
+    /* Leave CLBlast with the best found, measured once more for the report, and the size from which it runs;
+     * save them if they beat the start, or refresh the saved ones the climb started from. */
     if (have_best) {
+        size_t indirect_size;
         OI_CHECK(apply_config(&t, &best));
+        OI_CHECK(choose_indirect_size(&t, &indirect_size));
         OI_CHECK(time_shapes(&t, INFINITY, seconds, &total));
         report->best = gflops(seconds, report->shape_after);
-        if (total < 0.98 * start_total) {
+        if (total < 0.98 * start_total || started_saved) {
+            size_t used;
             config_text(&best, report->parameters, sizeof report->parameters);
+            used = strlen(report->parameters);
+            snprintf(report->parameters + used, sizeof report->parameters - used,
+                     "\nGemmRoutine XGEMM_MIN_INDIRECT_SIZE=%zu", indirect_size);
             OI_CHECK(save_cache(&t, report->parameters));
             report->saved = true;
             runtime->tuning = OCLINIT_TUNING_APPLIED;

@@ -130,7 +130,7 @@ int command_tune(int argc, char **argv) {
     }
     printf("%-26s %10.1f %10.1f\n\n", "all", report.before, report.saved ? report.best : report.before);
     if (report.saved)
-        printf("saved %s\nto %s\noclinit applies it whenever it uses this device.\n", report.parameters, report.path);
+        printf("saved\n%s\nto %s\noclinit applies it whenever it uses this device.\n", report.parameters, report.path);
     else
         printf("nothing beat the parameters in use by 2 %%; %s is unchanged.\n", report.path);
     oclinit_runtime_free(runtime);

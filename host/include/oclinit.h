@@ -146,7 +146,7 @@ typedef struct oclinit_tune_report {
     double shape_before[OCLINIT_TUNE_SHAPES], shape_after[OCLINIT_TUNE_SHAPES]; /* per shape, when done */
     bool converged;        /* no neighbour of the best was faster: stopped before the budget */
     bool saved;            /* the best beat the start and is in the cache file */
-    char parameters[256];  /* the best parameters as the cache file holds them, "" when none beat the start */
+    char parameters[512];  /* the parameters saved, as the cache file holds them; "" when nothing was saved */
     char path[1024];       /* the cache file */
 } oclinit_tune_report;
 
@@ -158,9 +158,10 @@ typedef struct oclinit_tune_options {
 } oclinit_tune_options;
 
 /* Searches the parameters of CLBlast's SGEMM kernel for the runtime's device, each candidate timed at
- * oclinit_tune_shapes() and its products checked against OpenBLAS, and saves the best in the device's cache
- * file when it beats the parameters in use at the start. Afterwards CLBlast uses the best parameters found in
- * this process too. OCLINIT_ERROR_NOT_SUPPORTED on the host C path. */
+ * oclinit_tune_shapes() and its products checked against OpenBLAS, then the product size from which CLBlast
+ * should use that kernel rather than its direct one. Saves both in the device's cache file when they beat the
+ * parameters in use at the start (or refreshes a saved tuning the search started from). Afterwards CLBlast uses
+ * the best parameters found in this process too. OCLINIT_ERROR_NOT_SUPPORTED on the host C path. */
 OCLINIT_API oclinit_status oclinit_runtime_tune(oclinit_runtime_t runtime, const oclinit_tune_options *options,
                                                 oclinit_tune_report *report);
 
