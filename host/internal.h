@@ -192,6 +192,11 @@ typedef struct oi_sampler {
 void oi_init_twin_fill(const oi_sampler *sampler, uint64_t seed, uint64_t stream, uint64_t first, uint64_t count,
                        float *out);
 
+/* Per-chunk statistics (kernels/normalize.h) of the features in whole groups of 16, as vectors on all cores,
+ * into partials (chunk, feature, field); returns how many features that covered. */
+size_t oi_normalize_twin_fit(const float *x, size_t rows, size_t features, float inverse_full, float inverse_last,
+                             float *partials);
+
 /* The host C twin of the kernels, on all cores (OpenMP). */
 void oi_init_fill_host_twin(const oclinit_distribution *distribution, uint64_t seed, uint64_t stream, uint64_t first,
                             uint64_t count, float *out);

@@ -57,14 +57,16 @@ static float inverse(size_t n) {
     return (float)(1.0 / (double)n);
 }
 
-/* The host twin of oi_fit_chunks. */
+/* The host twin of oi_fit_chunks: groups of 16 features as vectors (host/normalize_twin.c), the rest here. */
 static void fit_chunks_host(const float *x, size_t rows, size_t features, float *partials) {
     size_t chunks = (rows + OI_FIT_CHUNK_ROWS - 1) / OI_FIT_CHUNK_ROWS;
+    size_t last = rows - (chunks - 1) * OI_FIT_CHUNK_ROWS;
+    size_t done = oi_normalize_twin_fit(x, rows, features, inverse(OI_FIT_CHUNK_ROWS), inverse(last), partials);
 #pragma omp parallel for schedule(static)
     for (int64_t c = 0; c < (int64_t)chunks; c++) {
         size_t first = (size_t)c * OI_FIT_CHUNK_ROWS;
         oi_u32 n = (oi_u32)(rows - first < OI_FIT_CHUNK_ROWS ? rows - first : OI_FIT_CHUNK_ROWS);
-        for (size_t f = 0; f < features; f++) {
+        for (size_t f = done; f < features; f++) {
             oi_chunk_stats s = oi_fit_chunk(x + first * features, features, f, n, inverse(n));
             float *out = partials + ((size_t)c * features + f) * OI_CHUNK_STATS_FIELDS;
             out[0] = s.shift, out[1] = s.mean, out[2] = s.m2, out[3] = s.min, out[4] = s.max;

@@ -131,9 +131,16 @@ typedef float oi_fvec __attribute__((vector_size(4 * OI_HOST_LANES)));
 /* x - 0 rather than 0 + x: it keeps the sign of -0 */
 #define oi_splat_f(x) ((float)(x) - (oi_fvec){0})
 #define oi_splat_wide(x) ((uint64_t)(x) + (oi_wide){0})
+/* OI_LANES consecutive floats at p (any float alignment) */
+static inline oi_fvec oi_load_lanes(const float *p) {
+    oi_fvec v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
 #endif
+#if OI_HOST_LANES == 1
 #define oi_load_lanes(p) (*(p))
-#define oi_store_lanes(v, p) (*(p) = (v))
+#endif
 
 #endif
 
