@@ -4,6 +4,7 @@
 #include <clblast_c.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bench.h"
 
@@ -84,9 +85,13 @@ oclinit_status bench_gemm(const bench_config *cfg, bench_results *results) {
         j.shape = (oclinit_gemm_shape){n, n, n, false, false};
         status = measure(cfg, results, &j, "gemm", (double)n, detail);
     }
-    /* The network's shapes (the first of oclinit_tune_shapes() is 1024^3, measured above). */
-    const oclinit_gemm_shape *shapes = oclinit_tune_shapes();
-    for (size_t i = 1; i < OCLINIT_TUNE_SHAPES && status == OCLINIT_SUCCESS; i++) {
+    /* The network's shapes: the large ones tuning times (the first of them is 1024^3, measured above) and the
+     * thin ones of its output layer: z3 = A2 w3^T, dw3 = dz3^T A2, dA2 = dz3 w3. */
+    oclinit_gemm_shape shapes[OCLINIT_TUNE_SHAPES + 2] = {{2048, 1, 1024, false, true},
+                                                          {1, 1024, 2048, true, false},
+                                                          {2048, 1024, 1, false, false}};
+    memcpy(shapes + 3, oclinit_tune_shapes() + 1, (OCLINIT_TUNE_SHAPES - 1) * sizeof *shapes);
+    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES + 2 && status == OCLINIT_SUCCESS; i++) {
         char detail[48];
         j.shape = shapes[i];
         snprintf(detail, sizeof detail, "%zu x %zu x %zu %c%c", j.shape.m, j.shape.n, j.shape.k,
