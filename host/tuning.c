@@ -21,7 +21,7 @@
 
 #include "internal.h"
 
-/* ---- The parameters of the Xgemm kernel, and the values searched (those of CLBlast's tuner for GEMMK=0) ---- */
+/* ---- The parameters of the Xgemm kernel, and the values searched ---- */
 
 enum { P_GEMMK, P_KREG, P_KWG, P_KWI, P_MDIMA, P_MDIMC, P_MWG, P_NDIMB, P_NDIMC, P_NWG, P_SA, P_SB, P_STRM, P_STRN,
        P_VWM, P_VWN, P_COUNT };
@@ -32,23 +32,30 @@ typedef struct xgemm_config {
     size_t v[P_COUNT];
 } xgemm_config;
 
+/* CLBlast's tuner's values for GEMMK=0, plus work-groups of 1 to 4 and 16-wide vectors, which suit CPUs. */
 static const size_t zero[] = {0}, one[] = {1}, flags[] = {0, 1}, tiles[] = {16, 32, 64, 128}, k_tiles[] = {16, 32},
-                    threads[] = {8, 16, 32}, k_unroll[] = {2, 8}, vectors[] = {1, 2, 4, 8};
+                    threads[] = {1, 2, 4, 8, 16, 32}, k_unroll[] = {2, 8}, vectors[] = {1, 2, 4, 8, 16};
 static const struct {
     const size_t *values;
     size_t count;
-} searched[P_COUNT] = {[P_GEMMK] = {zero, 1},   [P_KREG] = {one, 1},     [P_KWG] = {k_tiles, 2},
-                       [P_KWI] = {k_unroll, 2}, [P_MDIMA] = {threads, 3}, [P_MDIMC] = {threads, 3},
-                       [P_MWG] = {tiles, 4},    [P_NDIMB] = {threads, 3}, [P_NDIMC] = {threads, 3},
-                       [P_NWG] = {tiles, 4},    [P_SA] = {flags, 2},      [P_SB] = {flags, 2},
-                       [P_STRM] = {flags, 2},   [P_STRN] = {flags, 2},    [P_VWM] = {vectors, 4},
-                       [P_VWN] = {vectors, 4}};
+} searched[P_COUNT] = {
+#define SEARCHED(values) {values, OI_COUNT(values)}
+    [P_GEMMK] = SEARCHED(zero),    [P_KREG] = SEARCHED(one),      [P_KWG] = SEARCHED(k_tiles),
+    [P_KWI] = SEARCHED(k_unroll),  [P_MDIMA] = SEARCHED(threads), [P_MDIMC] = SEARCHED(threads),
+    [P_MWG] = SEARCHED(tiles),     [P_NDIMB] = SEARCHED(threads), [P_NDIMC] = SEARCHED(threads),
+    [P_NWG] = SEARCHED(tiles),     [P_SA] = SEARCHED(flags),      [P_SB] = SEARCHED(flags),
+    [P_STRM] = SEARCHED(flags),    [P_STRN] = SEARCHED(flags),    [P_VWM] = SEARCHED(vectors),
+    [P_VWN] = SEARCHED(vectors),
+#undef SEARCHED
+};
 
-/* Where the climb starts besides the parameters in use: large register tiles with 4-wide vectors (CPUs) and
- * 16 x 16 work-groups on 128 x 128 tiles (GPUs). */
+/* Where the climb starts besides the parameters in use. CPUs: a few work-items, each holding a 16 x 16 tile of C
+ * in 16-wide vectors, and no local memory, whose barriers would make PoCL store every accumulator at each step
+ * (on PoCL here: 145 GFLOP/s at 1024^3, where 8 x 8 work-items with local memory, the kind CLBlast's own tuner
+ * tries, stay near 70). GPUs: 16 x 16 work-groups on 128 x 128 tiles. */
 static const xgemm_config seeds[] = {
-    {{[P_KREG] = 1, [P_KWG] = 32, [P_KWI] = 2, [P_MDIMA] = 8, [P_MDIMC] = 8, [P_MWG] = 64, [P_NDIMB] = 8,
-      [P_NDIMC] = 8, [P_NWG] = 64, [P_SA] = 1, [P_SB] = 1, [P_VWM] = 4, [P_VWN] = 4}},
+    {{[P_KREG] = 1, [P_KWG] = 32, [P_KWI] = 8, [P_MDIMA] = 2, [P_MDIMC] = 2, [P_MWG] = 32, [P_NDIMB] = 2,
+      [P_NDIMC] = 2, [P_NWG] = 32, [P_VWM] = 16, [P_VWN] = 16}},
     {{[P_KREG] = 1, [P_KWG] = 16, [P_KWI] = 2, [P_MDIMA] = 16, [P_MDIMC] = 16, [P_MWG] = 128, [P_NDIMB] = 16,
       [P_NDIMC] = 16, [P_NWG] = 128, [P_SA] = 1, [P_SB] = 1, [P_VWM] = 4, [P_VWN] = 4}},
 };
@@ -61,11 +68,14 @@ static const int moves[][2] = {{P_MWG, P_NWG}, {P_VWM, P_VWN}, {P_SA, P_SB}, {P_
 
 /* The constraints of the kernel (CLBlast's xgemm.opencl): tiles split evenly over work-items and vectors, the
  * local-memory tiles fit. Without local memory for A (SA=0) MDIMA is unused; it is tied to MDIMC so that the
- * same kernel is not tried twice, likewise NDIMB. */
+ * same kernel is not tried twice, likewise NDIMB; with one work-item along M, strided and contiguous access
+ * (STRM) are the same, likewise STRN. */
 static bool config_valid(xgemm_config *c, size_t local_memory, size_t max_group) {
     size_t *v = c->v;
     if (!v[P_SA]) v[P_MDIMA] = v[P_MDIMC];
     if (!v[P_SB]) v[P_NDIMB] = v[P_NDIMC];
+    if (v[P_MDIMC] == 1) v[P_STRM] = 0;
+    if (v[P_NDIMC] == 1) v[P_STRN] = 0;
     size_t group = v[P_MDIMC] * v[P_NDIMC];
     return group <= max_group && v[P_MWG] % (v[P_MDIMC] * v[P_VWM]) == 0 &&
            v[P_NWG] % (v[P_NDIMC] * v[P_VWN]) == 0 && v[P_MWG] % (v[P_MDIMA] * v[P_VWM]) == 0 &&
