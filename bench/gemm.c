@@ -1,7 +1,6 @@
-/* SGEMM: CLBlast on the device against OpenBLAS on the host, square n^3 and the large network's shapes, with
- * whatever parameters the device's CLBlast cache file (`oclinit tune`) gives. */
+/* SGEMM: CLBlast on the device against OpenBLAS on the host, square n^3 and the large network's shapes, as the
+ * network makes its products (oclinit_runtime_sgemm: the device's cache file from `oclinit tune` applied). */
 #include <cblas.h>
-#include <clblast_c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +8,7 @@
 #include "bench.h"
 
 typedef struct job {
-    cl_command_queue queue;
+    oclinit_runtime_t runtime;
     oclinit_gemm_shape shape;
     cl_mem a, b, c;
     float *host_a, *host_b, *host_c;
@@ -25,12 +24,10 @@ static size_t ldb(const oclinit_gemm_shape *s) {
 
 static oclinit_status clblast(void *context) {
     job *j = context;
-    const oclinit_gemm_shape *s = &j->shape;
-    CLBlastStatusCode code = CLBlastSgemm(CLBlastLayoutRowMajor, s->transpose_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-                                          s->transpose_b ? CLBlastTransposeYes : CLBlastTransposeNo, s->m, s->n, s->k,
-                                          1.0f, j->a, 0, lda(s), j->b, 0, ldb(s), 0.0f, j->c, 0, s->n, &j->queue, NULL);
-    if (code == CLBlastSuccess) code = clFinish(j->queue);
-    return code == CLBlastSuccess ? OCLINIT_SUCCESS : OCLINIT_ERROR_BLAS;
+    oclinit_status status = oclinit_runtime_sgemm(j->runtime, &j->shape, j->a, j->b, j->c);
+    if (status == OCLINIT_SUCCESS && clFinish(oclinit_runtime_get_queue(j->runtime)) != CL_SUCCESS)
+        status = OCLINIT_ERROR_BLAS;
+    return status;
 }
 
 static oclinit_status openblas(void *context) {
@@ -61,7 +58,7 @@ oclinit_status bench_gemm(const bench_config *cfg, bench_results *results) {
     const size_t *squares = cfg->quick ? quick : full, square_count = cfg->quick ? 2 : 5;
     const size_t most = 2048 * 2048; /* floats in the largest operand of any shape here */
     cl_context context = oclinit_runtime_get_context(cfg->runtime);
-    job j = {.queue = oclinit_runtime_get_queue(cfg->runtime)};
+    job j = {.runtime = cfg->runtime};
     cl_int error = CL_SUCCESS, e2 = CL_SUCCESS, e3 = CL_SUCCESS;
     oclinit_status status = OCLINIT_SUCCESS;
     j.host_a = malloc(most * sizeof(float));

@@ -2,7 +2,6 @@
  * primitives (GEMM, bias + activation, output loss, activation backward, update), each with a device
  * implementation (CLBlast and kernels/network.cl) and a host twin (OpenBLAS and kernels/network.h). */
 #include <cblas.h>
-#include <clblast_c.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,17 +218,9 @@ static oclinit_status gemm(oclinit_network_t net, transpose ta, transpose tb, si
                     c->host + c_offset, (int)ldc);
         return OCLINIT_SUCCESS;
     }
-    net->launches++;
-    CLBlastStatusCode code =
-        CLBlastSgemm(CLBlastLayoutRowMajor, ta == YES ? CLBlastTransposeYes : CLBlastTransposeNo,
-                     tb == YES ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, 1.0f, a->mem, a_offset, lda, b->mem,
-                     b_offset, ldb, 0.0f, c->mem, c_offset, ldc, &net->rt->queue, NULL);
-    if (code == CLBlastSuccess) return OCLINIT_SUCCESS;
-    if (code > -1000) /* CLBlast passes OpenCL's own errors (out of memory, ...) through with their numbers */
-        return oi_fail((oclinit_status)code, "CLBlast SGEMM %zu x %zu x %zu on %s: %s", m, n, k, net->rt->info.name,
-                       oclinit_status_str((oclinit_status)code));
-    return oi_fail(OCLINIT_ERROR_BLAS, "CLBlast SGEMM %zu x %zu x %zu on %s returned %d", m, n, k, net->rt->info.name,
-                   (int)code);
+    oclinit_gemm_shape shape = {m, n, k, ta == YES, tb == YES};
+    return oi_sgemm(net->rt, &shape, a->mem, a_offset, lda, b->mem, b_offset, ldb, c->mem, c_offset, ldc,
+                    &net->launches);
 }
 
 /* Enqueues a kernel of kernels/network.cl whose arguments are set. */

@@ -94,6 +94,10 @@ static void config_text(const xgemm_config *c, char *text, size_t size) {
 
 enum { MAX_KERNELS = 8, MAX_PARAMETERS = 32, NAME_SIZE = 32 };
 
+/* The file's one line that is oclinit's rather than a CLBlast kernel's: "oclinit GEMM_K_CHUNK=N" (host/gemm.c). */
+#define OWN_LINE "oclinit"
+#define K_CHUNK "GEMM_K_CHUNK"
+
 typedef struct tuned_kernel {
     char name[NAME_SIZE];
     size_t count;
@@ -143,6 +147,9 @@ static bool parse_cache(const char *text, tuned_kernel *kernels, size_t *count, 
                 text = after;
             }
             if (k->count == 0) return snprintf(why, why_size, "line %zu: %s has no parameters", line, k->name), false;
+            for (size_t i = 0; i < k->count && strcmp(k->name, OWN_LINE) == 0; i++)
+                if (strcmp(k->parameter[i], K_CHUNK) != 0)
+                    return snprintf(why, why_size, "line %zu: unknown parameter %s", line, k->parameter[i]), false;
             (*count)++;
         }
         text = *end ? end + 1 : end;
@@ -256,8 +263,11 @@ void oi_tuning_load(oclinit_runtime_t rt) {
     size_t count;
     rt->tuning = read_cache(&rt->info, kernels, &count, rt->tuning_message, sizeof rt->tuning_message);
     if (rt->tuning == OCLINIT_TUNING_NONE) rt->tuning_message[0] = '\0';
+    size_t chunk = 0;
     for (size_t i = 0; i < count && rt->tuning == OCLINIT_TUNING_APPLIED; i++) {
-        if (override_kernel(rt->device, &kernels[i]) != OCLINIT_SUCCESS) {
+        if (strcmp(kernels[i].name, OWN_LINE) == 0) {
+            find_parameter(&kernels[i], K_CHUNK, &chunk);
+        } else if (override_kernel(rt->device, &kernels[i]) != OCLINIT_SUCCESS) {
             char path[1024] = "";
             oclinit_tuning_path(&rt->info, path, sizeof path);
             snprintf(rt->tuning_message, sizeof rt->tuning_message,
@@ -266,6 +276,7 @@ void oi_tuning_load(oclinit_runtime_t rt) {
             rt->tuning = OCLINIT_TUNING_IGNORED;
         }
     }
+    rt->gemm_k_chunk = rt->tuning == OCLINIT_TUNING_APPLIED ? chunk : 0;
     oi_clear_error();
 }
 
@@ -311,13 +322,11 @@ static double shape_flops(const oclinit_gemm_shape *s) {
 }
 
 static oclinit_status run_gemm(tuner *t, const oclinit_gemm_shape *s) {
-    size_t lda = s->transpose_a ? s->m : s->k, ldb = s->transpose_b ? s->k : s->n;
-    CLBlastStatusCode code = CLBlastSgemm(CLBlastLayoutRowMajor, s->transpose_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-                                          s->transpose_b ? CLBlastTransposeYes : CLBlastTransposeNo, s->m, s->n, s->k,
-                                          1.0f, t->a, 0, lda, t->b, 0, ldb, 0.0f, t->c, 0, s->n, &t->rt->queue, NULL);
-    if (code == CLBlastSuccess) code = clFinish(t->rt->queue);
-    if (code != CLBlastSuccess) return oi_fail(OCLINIT_ERROR_BLAS, "CLBlast SGEMM failed (code %d)", (int)code);
-    return OCLINIT_SUCCESS;
+    oclinit_status status = oi_sgemm(t->rt, s, t->a, 0, s->transpose_a ? s->m : s->k, t->b, 0,
+                                     s->transpose_b ? s->k : s->n, t->c, 0, s->n, NULL);
+    cl_int error = status == OCLINIT_SUCCESS ? clFinish(t->rt->queue) : CL_SUCCESS;
+    if (error != CL_SUCCESS) status = oi_fail(OCLINIT_ERROR_BLAS, "CLBlast SGEMM failed (OpenCL error %d)", (int)error);
+    return status;
 }
 
 /* Seconds per product for each shape with the parameters in use: one untimed run (kernel compilation) whose
@@ -464,6 +473,22 @@ cleanup:
     return status;
 }
 
+/* The K chunk (host/gemm.c) that makes the shapes fastest: whole unless a chunk is at least 2 % faster. */
+static oclinit_status choose_k_chunk(tuner *t, size_t *chosen) {
+    static const size_t chunks[] = {0, 512, 1024};
+    oclinit_status status = OCLINIT_SUCCESS;
+    double seconds[OCLINIT_TUNE_SHAPES], total, best = INFINITY;
+    *chosen = 0;
+    for (size_t i = 0; i < OI_COUNT(chunks); i++) {
+        t->rt->gemm_k_chunk = chunks[i];
+        OI_CHECK(time_shapes(t, INFINITY, seconds, &total));
+        if (total < (i == 0 ? 1.0 : 0.98) * best) best = total, *chosen = chunks[i];
+    }
+cleanup:
+    t->rt->gemm_k_chunk = *chosen;
+    return status;
+}
+
 static oclinit_status tuner_prepare(tuner *t) {
     oclinit_status status = OCLINIT_SUCCESS;
     size_t most = 0; /* floats in the largest operand */
@@ -535,6 +560,7 @@ static oclinit_status save_cache(tuner *t, const char *parameters) {
     int n = snprintf(text, sizeof text,
                      "# CLBlast parameters for %s (%s; %s), found by `oclinit tune`.\n"
                      "# %s: %zu candidates in %.0f s; GFLOP/s over oclinit's GEMM shapes: %.1f before, %.1f with these.\n"
+                     "# " K_CHUNK ": oclinit makes products with a longer K as sums over chunks of K (0: whole).\n"
                      "%s\n",
                      d->name, d->platform_name, d->version, stamp, r->candidates, r->seconds, r->before, r->best,
                      parameters);
@@ -621,9 +647,10 @@ oclinit_status oclinit_runtime_tune(oclinit_runtime_t runtime, const oclinit_tun
     /* Leave CLBlast with the best found, measured once more for the report, and the size from which it runs;
      * save them if they beat the start, or refresh the saved ones the climb started from. */
     if (have_best) {
-        size_t indirect_size;
+        size_t indirect_size, k_chunk;
         OI_CHECK(apply_config(&t, &best));
         OI_CHECK(choose_indirect_size(&t, &indirect_size));
+        OI_CHECK(choose_k_chunk(&t, &k_chunk));
         OI_CHECK(time_shapes(&t, INFINITY, seconds, &total));
         report->best = gflops(seconds, report->shape_after);
         if (total < 0.98 * start_total || started_saved) {
@@ -631,7 +658,7 @@ oclinit_status oclinit_runtime_tune(oclinit_runtime_t runtime, const oclinit_tun
             config_text(&best, report->parameters, sizeof report->parameters);
             used = strlen(report->parameters);
             snprintf(report->parameters + used, sizeof report->parameters - used,
-                     "\nGemmRoutine XGEMM_MIN_INDIRECT_SIZE=%zu", indirect_size);
+                     "\nGemmRoutine XGEMM_MIN_INDIRECT_SIZE=%zu\n" OWN_LINE " " K_CHUNK "=%zu", indirect_size, k_chunk);
             OI_CHECK(save_cache(&t, report->parameters));
             report->saved = true;
             runtime->tuning = OCLINIT_TUNING_APPLIED;

@@ -1,4 +1,5 @@
 /* CLBlast tuning: the per-device cache file (path, reading, what a corrupt one does) and the search itself. */
+#include <math.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -77,7 +78,7 @@ static void test_check_reads_good_and_rejects_corrupt_files(void **state) {
     assert_string_equal(message, "");
 
     char good[512];
-    snprintf(good, sizeof good, "# a comment\n\n%s", tuned_line);
+    snprintf(good, sizeof good, "# a comment\n\n%soclinit GEMM_K_CHUNK=1024\n", tuned_line);
     write_text(path, good, strlen(good));
     assert_int_equal(oclinit_tuning_check(&info, message, sizeof message), OCLINIT_TUNING_APPLIED);
 
@@ -92,6 +93,7 @@ static void test_check_reads_good_and_rejects_corrupt_files(void **state) {
         {"Xgemm MWG=99999999999\n", "line 1: bad value for MWG"},
         {"= MWG=64\n", "line 1: no kernel name"},
         {"Xgemm MWG=64\n\xff\xfe garbage\n", "line 2: no kernel name"},
+        {"Xgemm MWG=64\noclinit GEMM_K_CHUNKS=512\n", "line 2: unknown parameter GEMM_K_CHUNKS"},
     };
     for (size_t i = 0; i < sizeof corrupt / sizeof corrupt[0]; i++) {
         write_text(path, corrupt[i].text, strlen(corrupt[i].text));
@@ -127,12 +129,15 @@ static void test_runtime_applies_or_ignores_the_file(void **state) {
     assert_non_null(strstr(message, "line 1: expected NAME=number"));
     oclinit_runtime_free(rt);
 
-    write_text(path, tuned_line, strlen(tuned_line));
+    char tuned[512];
+    snprintf(tuned, sizeof tuned, "%soclinit GEMM_K_CHUNK=100\n", tuned_line);
+    write_text(path, tuned, strlen(tuned));
     rt = test_device(0);
     assert_int_equal(oclinit_runtime_get_tuning(rt, &message), OCLINIT_TUNING_APPLIED);
     assert_string_equal(message, "");
     /* A [256, 512, 512, 1] network's forward pass with these parameters against the host twin's: products
-     * large enough for CLBlast's tuned kernel (small ones go to its direct kernel). */
+     * large enough for CLBlast's tuned kernel (small ones go to its direct kernel), K of 256 and 512 made in
+     * chunks of 100. */
     oclinit_network_shape shape = {256, 512, 512, OCLINIT_ACTIVATION_TANH, 0};
     oclinit_scheme scheme = oclinit_scheme_default(OCLINIT_SCHEME_XAVIER_NORMAL);
     oclinit_network_t on_device, on_host;
@@ -151,6 +156,64 @@ static void test_runtime_applies_or_ignores_the_file(void **state) {
     oclinit_network_free(on_host);
     oclinit_runtime_free(rt);
     unlink(path);
+}
+
+/* oclinit_runtime_sgemm in every transpose, K whole and in chunks (the last one shorter), against a plain loop in
+ * double; and its refusals. */
+static void test_sgemm_in_chunks_equals_whole(void **state) {
+    (void)state;
+    enum { M = 70, N = 50, K = 250 };
+    static float a[M * K], b[K * N], c[M * N];
+    oclinit_distribution normal = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .rows = M * K, .columns = 1};
+    assert_ok(oclinit_init_fill_host(NULL, &normal, 7, 0, 0, M * K, a));
+    assert_ok(oclinit_init_fill_host(NULL, &normal, 7, 1, 0, K * N, b));
+    char path[1024], tuned[512];
+    oclinit_runtime_t rt = test_device(0);
+    assert_ok(oclinit_tuning_path(oclinit_runtime_get_device(rt), path, sizeof path));
+    oclinit_runtime_free(rt);
+    for (int chunked = 0; chunked < 2; chunked++) {
+        snprintf(tuned, sizeof tuned, "%soclinit GEMM_K_CHUNK=%d\n", tuned_line, chunked ? 100 : 0);
+        write_text(path, tuned, strlen(tuned));
+        rt = test_device(0);
+        assert_int_equal(oclinit_runtime_get_tuning(rt, NULL), OCLINIT_TUNING_APPLIED);
+        cl_context context = oclinit_runtime_get_context(rt);
+        cl_int e1, e2, e3;
+        cl_mem da = clCreateBuffer(context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, sizeof a, a, &e1);
+        cl_mem db = clCreateBuffer(context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, sizeof b, b, &e2);
+        cl_mem dc = clCreateBuffer(context, CL_MEM_READ_WRITE, sizeof c, NULL, &e3);
+        assert_true(e1 == CL_SUCCESS && e2 == CL_SUCCESS && e3 == CL_SUCCESS);
+        for (int t = 0; t < 4; t++) {
+            oclinit_gemm_shape shape = {M, N, K, t & 1, t & 2};
+            assert_ok(oclinit_runtime_sgemm(rt, &shape, da, db, dc));
+            assert_int_equal(clEnqueueReadBuffer(oclinit_runtime_get_queue(rt), dc, CL_TRUE, 0, sizeof c, c, 0, NULL,
+                                                 NULL),
+                             CL_SUCCESS);
+            for (size_t i = 0; i < M; i++)
+                for (size_t j = 0; j < N; j++) {
+                    double sum = 0;
+                    for (size_t k = 0; k < K; k++)
+                        sum += (double)a[shape.transpose_a ? k * M + i : i * K + k] *
+                               b[shape.transpose_b ? j * K + k : k * N + j];
+                    if (fabs(c[i * N + j] - sum) > 1e-4)
+                        fail_msg("chunked %d, transpose %d: C[%zu][%zu] = %g, expected %g", chunked, t, i, j,
+                                 c[i * N + j], sum);
+                }
+        }
+        oclinit_gemm_shape empty = {M, 0, K, false, false};
+        assert_int_equal(oclinit_runtime_sgemm(rt, &empty, da, db, dc), OCLINIT_ERROR_INVALID_ARGUMENT);
+        assert_int_equal(oclinit_runtime_sgemm(rt, &empty, da, NULL, dc), OCLINIT_ERROR_INVALID_ARGUMENT);
+        clReleaseMemObject(da);
+        clReleaseMemObject(db);
+        clReleaseMemObject(dc);
+        oclinit_runtime_free(rt);
+    }
+    unlink(path);
+    oclinit_runtime_t host = NULL;
+    oclinit_gemm_shape shape = {M, N, K, false, false};
+    cl_mem fake = (cl_mem)&shape; /* never used: the host C path is refused first */
+    assert_ok(oclinit_runtime_create("cpu", &host));
+    assert_int_equal(oclinit_runtime_sgemm(host, &shape, fake, fake, fake), OCLINIT_ERROR_NOT_SUPPORTED);
+    oclinit_runtime_free(host);
 }
 
 static int cancel_at_once(void *user, const oclinit_tune_report *so_far) {
@@ -197,6 +260,7 @@ int main(void) {
         cmocka_unit_test(test_path_names_the_device_and_its_driver),
         cmocka_unit_test(test_check_reads_good_and_rejects_corrupt_files),
         cmocka_unit_test(test_runtime_applies_or_ignores_the_file),
+        cmocka_unit_test(test_sgemm_in_chunks_equals_whole),
         cmocka_unit_test(test_tune_measures_checks_and_cancels),
     };
     return cmocka_run_group_tests(tests, make_cache_dir, remove_cache_dir);
