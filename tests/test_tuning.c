@@ -182,21 +182,27 @@ static void test_sgemm_in_chunks_equals_whole(void **state) {
         cl_mem db = clCreateBuffer(context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, sizeof b, b, &e2);
         cl_mem dc = clCreateBuffer(context, CL_MEM_READ_WRITE, sizeof c, NULL, &e3);
         assert_true(e1 == CL_SUCCESS && e2 == CL_SUCCESS && e3 == CL_SUCCESS);
-        for (int t = 0; t < 4; t++) {
-            oclinit_gemm_shape shape = {M, N, K, t & 1, t & 2};
+        /* Every transpose, for a full product and for the matrix-vector and outer products of the output layer. */
+        for (int t = 0; t < 16; t++) {
+            int thin = t >> 2; /* 0: none, 1: one row, 2: one column, 3: K of 1 */
+            oclinit_gemm_shape shape = {thin == 1 ? 1 : M, thin == 2 ? 1 : N, thin == 3 ? 1 : K, t & 1, t & 2};
+            const float nan = NAN; /* beta = 0 must overwrite C, not scale what is there */
+            assert_int_equal(clEnqueueFillBuffer(oclinit_runtime_get_queue(rt), dc, &nan, sizeof nan, 0, sizeof c, 0,
+                                                 NULL, NULL),
+                             CL_SUCCESS);
             assert_ok(oclinit_runtime_sgemm(rt, &shape, da, db, dc));
             assert_int_equal(clEnqueueReadBuffer(oclinit_runtime_get_queue(rt), dc, CL_TRUE, 0, sizeof c, c, 0, NULL,
                                                  NULL),
                              CL_SUCCESS);
-            for (size_t i = 0; i < M; i++)
-                for (size_t j = 0; j < N; j++) {
+            for (size_t i = 0; i < shape.m; i++)
+                for (size_t j = 0; j < shape.n; j++) {
                     double sum = 0;
-                    for (size_t k = 0; k < K; k++)
-                        sum += (double)a[shape.transpose_a ? k * M + i : i * K + k] *
-                               b[shape.transpose_b ? j * K + k : k * N + j];
-                    if (fabs(c[i * N + j] - sum) > 1e-4)
-                        fail_msg("chunked %d, transpose %d: C[%zu][%zu] = %g, expected %g", chunked, t, i, j,
-                                 c[i * N + j], sum);
+                    for (size_t k = 0; k < shape.k; k++)
+                        sum += (double)a[shape.transpose_a ? k * shape.m + i : i * shape.k + k] *
+                               b[shape.transpose_b ? j * shape.k + k : k * shape.n + j];
+                    if (!(fabs(c[i * shape.n + j] - sum) <= 1e-4)) /* NaN fails too */
+                        fail_msg("chunked %d, case %d: C[%zu][%zu] = %g, expected %g", chunked, t, i, j,
+                                 c[i * shape.n + j], sum);
                 }
         }
         oclinit_gemm_shape empty = {M, 0, K, false, false};
