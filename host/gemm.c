@@ -1,8 +1,8 @@
 /* Matrix products on a device: CLBlast's SGEMM, with K in chunks where tuning found that faster.
  *
- * On PoCL here a product whose K is 2048 runs at half the speed of two products of K = 1024 added up (the
- * panels of A and B a work-item streams through outgrow the CPU's TLB and caches); CLBlast's kernel has no
- * K blocking of its own, so oclinit splits K when the device's cache file says so. */
+ * On PoCL here a product whose K is 2048 runs at half the speed of two products of K = 1024 added up, likely
+ * because the panels of A and B a work-group streams through outgrow the CPU's TLB and caches; CLBlast's kernel
+ * has no K blocking of its own, so oclinit splits K when the device's cache file says so (`oclinit tune`). */
 
 #include <clblast_c.h>
 
