@@ -9,8 +9,7 @@
 #include "internal.h"
 
 oclinit_status oi_sgemm(oclinit_runtime_t rt, const oclinit_gemm_shape *s, cl_mem a, size_t a_offset, size_t lda,
-                        cl_mem b, size_t b_offset, size_t ldb, cl_mem c, size_t c_offset, size_t ldc,
-                        size_t *calls) {
+                        cl_mem b, size_t b_offset, size_t ldb, cl_mem c, size_t c_offset, size_t ldc, size_t *calls) {
     size_t chunk = rt->gemm_k_chunk && rt->gemm_k_chunk < s->k ? rt->gemm_k_chunk : s->k;
     CLBlastStatusCode code = CLBlastSuccess;
     for (size_t k0 = 0; k0 < s->k && code == CLBlastSuccess; k0 += chunk) {
@@ -32,9 +31,11 @@ oclinit_status oi_sgemm(oclinit_runtime_t rt, const oclinit_gemm_shape *s, cl_me
 
 oclinit_status oclinit_runtime_sgemm(oclinit_runtime_t runtime, const oclinit_gemm_shape *shape, cl_mem a, cl_mem b,
                                      cl_mem c) {
-    if (!runtime || !shape || !a || !b || !c) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "runtime, shape or a buffer is NULL");
+    if (!runtime || !shape || !a || !b || !c)
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "runtime, shape or a buffer is NULL");
     if (!runtime->device)
-        return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "the host C path has no device buffers; use OpenBLAS's cblas_sgemm");
+        return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED,
+                       "the host C path has no device buffers; use OpenBLAS's cblas_sgemm");
     if (shape->m == 0 || shape->n == 0 || shape->k == 0)
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "SGEMM of %zu x %zu x %zu: every size must be at least 1",
                        shape->m, shape->n, shape->k);

@@ -128,7 +128,8 @@ static bool parse_cache(const char *text, tuned_kernel *kernels, size_t *count, 
         while (text < end && (*text == ' ' || *text == '\t' || *text == '\r')) text++;
         if (text < end && *text != '#') {
             tuned_kernel *k = &kernels[*count];
-            if (*count == MAX_KERNELS) return snprintf(why, why_size, "line %zu: more than %d kernels", line, MAX_KERNELS), false;
+            if (*count == MAX_KERNELS)
+                return snprintf(why, why_size, "line %zu: more than %d kernels", line, MAX_KERNELS), false;
             if (!take_name(&text, k->name)) return snprintf(why, why_size, "line %zu: no kernel name", line), false;
             k->count = 0;
             for (;;) {
@@ -180,7 +181,8 @@ static oclinit_status cache_directory(char *path, size_t size) {
         n = snprintf(path, size, "%s/.cache/oclinit", home);
     else
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "no cache directory: set OCLINIT_CACHE_DIR or HOME");
-    if (n < 0 || (size_t)n >= size) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "the cache directory's path is too long");
+    if (n < 0 || (size_t)n >= size)
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "the cache directory's path is too long");
     return OCLINIT_SUCCESS;
 }
 
@@ -330,8 +332,8 @@ static oclinit_status run_gemm(tuner *t, const oclinit_gemm_shape *s) {
 }
 
 /* Seconds per product for each shape with the parameters in use: one untimed run (kernel compilation) whose
- * result is checked, then the fastest of at least 3 runs and 50 ms. Stops early (returning +inf) once the total passes limit.
- * OCLINIT_ERROR_BLAS when CLBlast fails or the products are wrong. */
+ * result is checked, then the fastest of at least 3 runs and 50 ms. Stops early (returning +inf) once the total
+ * passes limit. Fails when CLBlast fails (OCLINIT_ERROR_BLAS or OpenCL's code) or a product is wrong. */
 static oclinit_status time_shapes(tuner *t, double limit, double seconds[OCLINIT_TUNE_SHAPES], double *total) {
     oclinit_status status = OCLINIT_SUCCESS;
     *total = 0;
@@ -505,7 +507,8 @@ static oclinit_status tuner_prepare(tuner *t) {
     t->host_a = malloc(most * sizeof(float));
     t->host_b = malloc(most * sizeof(float));
     t->result = malloc(most * sizeof(float));
-    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++) t->reference[i] = malloc(shapes[i].m * shapes[i].n * sizeof(float));
+    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++)
+        t->reference[i] = malloc(shapes[i].m * shapes[i].n * sizeof(float));
     for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++)
         if (!t->reference[i]) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "tuning's reference products");
     if (!t->host_a || !t->host_b || !t->result) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "tuning's matrices");
@@ -514,9 +517,10 @@ static oclinit_status tuner_prepare(tuner *t) {
     OI_CHECK(oclinit_init_fill_host(NULL, &normal, 1, 1, 0, most, t->host_b));
     for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++) {
         const oclinit_gemm_shape *s = &shapes[i];
-        cblas_sgemm(CblasRowMajor, s->transpose_a ? CblasTrans : CblasNoTrans, s->transpose_b ? CblasTrans : CblasNoTrans,
-                    (int)s->m, (int)s->n, (int)s->k, 1.0f, t->host_a, (int)(s->transpose_a ? s->m : s->k), t->host_b,
-                    (int)(s->transpose_b ? s->k : s->n), 0.0f, t->reference[i], (int)s->n);
+        cblas_sgemm(CblasRowMajor, s->transpose_a ? CblasTrans : CblasNoTrans,
+                    s->transpose_b ? CblasTrans : CblasNoTrans, (int)s->m, (int)s->n, (int)s->k, 1.0f, t->host_a,
+                    (int)(s->transpose_a ? s->m : s->k), t->host_b, (int)(s->transpose_b ? s->k : s->n), 0.0f,
+                    t->reference[i], (int)s->n);
     }
     OI_CHECK(oi_buffer_create(t->rt, most * sizeof(float), &t->a));
     OI_CHECK(oi_buffer_create(t->rt, most * sizeof(float), &t->b));
@@ -559,7 +563,8 @@ static oclinit_status save_cache(tuner *t, const char *parameters) {
     strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M UTC", gmtime(&clock));
     int n = snprintf(text, sizeof text,
                      "# CLBlast parameters for %s (%s; %s), found by `oclinit tune`.\n"
-                     "# %s: %zu candidates in %.0f s; GFLOP/s over oclinit's GEMM shapes: %.1f before, %.1f with these.\n"
+                     "# %s: %zu candidates in %.0f s; GFLOP/s over oclinit's GEMM shapes: %.1f before, %.1f with "
+                     "these.\n"
                      "# " K_CHUNK ": oclinit makes products with a longer K as sums over chunks of K (0: whole).\n"
                      "%s\n",
                      d->name, d->platform_name, d->version, stamp, r->candidates, r->seconds, r->before, r->best,
@@ -603,7 +608,8 @@ oclinit_status oclinit_runtime_tune(oclinit_runtime_t runtime, const oclinit_tun
         for (size_t i = 0; i < kernel_count && !have_best; i++) {
             if (strcmp(kernels[i].name, "Xgemm") != 0) continue;
             have_best = true;
-            for (int p = 0; p < P_COUNT; p++) have_best = have_best && find_parameter(&kernels[i], parameter_names[p], &best.v[p]);
+            for (int p = 0; p < P_COUNT; p++)
+                have_best = have_best && find_parameter(&kernels[i], parameter_names[p], &best.v[p]);
         }
         if (have_best) OI_CHECK(remember(&t, &best));
     }

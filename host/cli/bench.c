@@ -162,7 +162,8 @@ static void print_tables(const bench_results *r, int repeat) {
 }
 
 static void print_target(const char *what, double value, double goal, bool at_most, const char *unit) {
-    const char *verdict = value != value ? "not measured" : (at_most ? value <= goal : value >= goal) ? "met" : "MISSED";
+    bool met = at_most ? value <= goal : value >= goal;
+    const char *verdict = value != value ? "not measured" : met ? "met" : "MISSED";
     printf("  %-62s %7.2f%s (target %s %.2f%s): %s\n", what, value, unit, at_most ? "<=" : ">=", goal, unit, verdict);
 }
 
