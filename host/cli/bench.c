@@ -190,7 +190,8 @@ static void print_targets(const bench_results *r, const bench_config *cfg) {
     printf("  (CLBlast / OpenBLAS at 1024^3: %.2f)\n", worst);
     for (size_t i = 0; i < r->count; i++) {
         const bench_row *row = &r->rows[i];
-        /* The output layer's thin products (n or k of 1) are a few microseconds of launches, not tuning's. */
+        /* The large products only, which tuning times: the output layer's thin ones (one row, one column or K of
+         * 1) run on CLBlast's direct kernel, not the tuned one, and are listed apart (README "Performance"). */
         if (strcmp(row->benchmark, "gemm-network") != 0 || strcmp(row->backend, "device") != 0 || row->size < 1e8)
             continue;
         double q = ratio(row, find_like(r, row, "host"));
