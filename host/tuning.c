@@ -324,8 +324,7 @@ static double shape_flops(const oclinit_gemm_shape *s) {
 }
 
 static oclinit_status run_gemm(tuner *t, const oclinit_gemm_shape *s) {
-    oclinit_status status = oi_sgemm(t->rt, s, t->a, 0, s->transpose_a ? s->m : s->k, t->b, 0,
-                                     s->transpose_b ? s->k : s->n, t->c, 0, s->n, NULL);
+    oclinit_status status = oclinit_runtime_sgemm(t->rt, s, t->a, t->b, t->c);
     cl_int error = status == OCLINIT_SUCCESS ? clFinish(t->rt->queue) : CL_SUCCESS;
     if (error != CL_SUCCESS) status = oi_fail(OCLINIT_ERROR_BLAS, "CLBlast SGEMM failed (OpenCL error %d)", (int)error);
     return status;
