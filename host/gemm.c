@@ -1,9 +1,12 @@
 /* Matrix products on a device: CLBlast's SGEMM, with K in chunks where tuning found that faster, and its SGEMV
  * for products with one row or one column.
  *
- * On PoCL here a product whose K is 2048 runs at half the speed of two products of K = 1024 added up, likely
- * because the panels of A and B a work-group streams through outgrow the CPU's TLB and caches; CLBlast's kernel
- * has no K blocking of its own, so oclinit splits K when the device's cache file says so (`oclinit tune`).
+ * CLBlast's kernel has no K blocking of its own: each column of work-groups sweeps op(A) and op(B) over the
+ * whole of K, and once those panels, (m + n) x K floats, outgrow what the CPU's caches keep, every column reads
+ * them from memory again. On PoCL here 2048^3 ran at 45-50 GFLOP/s in one piece, 70-100 in chunks of K = 1024
+ * and 130-150 in chunks of 512; 1024 x 1024 x 2048 at 55-75 whole and 130-160 in two halves, while 1024^3 was
+ * as fast whole. So oclinit splits K into the fewest equal chunks whose panels fit the budget that `oclinit
+ * tune` measured for the device (runtime->gemm_panel, 2^21 floats here), and adds the partial products up.
  *
  * oclinit's matrices are row-major, yet it asks CLBlast for the column-major product C^T = op(B)^T op(A)^T, which
  * is the same memory: CLBlast's kernel writes C column-major, so a row-major call transposes C into a scratch
@@ -42,6 +45,15 @@ static cl_int matrix_vector(oclinit_runtime_t rt, const oclinit_gemm_shape *s, c
                         s->transpose_a ? lda : 1, 0.0f, c, c_offset, 1, &rt->queue, NULL);
 }
 
+/* The length of K's chunks: the fewest equal ones whose panels fit rt->gemm_panel, rounded up to a multiple of 64
+ * so that CLBlast need not pad K for its kernel's K tiles (the last chunk takes the rest). */
+static size_t k_chunk(oclinit_runtime_t rt, const oclinit_gemm_shape *s) {
+    if (!rt->gemm_panel) return s->k;
+    size_t chunks = ((s->m + s->n) * s->k + rt->gemm_panel - 1) / rt->gemm_panel;
+    size_t chunk = ((s->k + chunks - 1) / chunks + 63) / 64 * 64;
+    return chunk < s->k ? chunk : s->k;
+}
+
 oclinit_status oi_sgemm(oclinit_runtime_t rt, const oclinit_gemm_shape *s, cl_mem a, size_t a_offset, size_t lda,
                         cl_mem b, size_t b_offset, size_t ldb, cl_mem c, size_t c_offset, size_t ldc, size_t *calls) {
     CLBlastStatusCode code = CLBlastSuccess;
@@ -50,7 +62,7 @@ oclinit_status oi_sgemm(oclinit_runtime_t rt, const oclinit_gemm_shape *s, cl_me
         if (calls) (*calls)++; /* one kernel: the fill is no launch */
         return code == CLBlastSuccess ? OCLINIT_SUCCESS : sgemm_failed(rt, s, code);
     }
-    size_t chunk = rt->gemm_k_chunk && rt->gemm_k_chunk < s->k ? rt->gemm_k_chunk : s->k;
+    size_t chunk = k_chunk(rt, s);
     for (size_t k0 = 0; k0 < s->k && code == CLBlastSuccess; k0 += chunk) {
         /* Columns k0.. of op(A) and rows k0.. of op(B), added onto C after the first chunk. */
         size_t k = s->k - k0 < chunk ? s->k - k0 : chunk;

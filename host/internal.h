@@ -37,14 +37,15 @@ struct oclinit_runtime {
     char *build_log;
     oclinit_tuning_state tuning; /* what oclinit_runtime_create did with the device's CLBlast cache file */
     char tuning_message[1536];
-    size_t gemm_k_chunk; /* products with a longer K are made in chunks of this many (0: whole), from the cache file */
+    size_t gemm_panel; /* K is split so that a product's panels of A and B, (m + n) x chunk floats, stay within this
+                          many floats (0: never split), from the cache file (host/gemm.c) */
 };
 
 /* Applies the device's CLBlast cache file, if any, and records how that went (host/tuning.c). */
 void oi_tuning_load(oclinit_runtime_t runtime);
 
 /* C (m x n, ldc) = op(A) op(B), row-major, at element offsets, with CLBlast on the runtime's queue, K in chunks of
- * runtime->gemm_k_chunk; adds the CLBlast calls enqueued to *calls when calls is not NULL (host/gemm.c). */
+ * runtime->gemm_panel; adds the CLBlast calls enqueued to *calls when calls is not NULL (host/gemm.c). */
 oclinit_status oi_sgemm(oclinit_runtime_t runtime, const oclinit_gemm_shape *shape, cl_mem a, size_t a_offset,
                         size_t lda, cl_mem b, size_t b_offset, size_t ldb, cl_mem c, size_t c_offset, size_t ldc,
                         size_t *calls);

@@ -94,9 +94,9 @@ static void config_text(const xgemm_config *c, char *text, size_t size) {
 
 enum { MAX_KERNELS = 8, MAX_PARAMETERS = 32, NAME_SIZE = 32 };
 
-/* The file's one line that is oclinit's rather than a CLBlast kernel's: "oclinit GEMM_K_CHUNK=N" (host/gemm.c). */
+/* The file's one line that is oclinit's rather than a CLBlast kernel's: "oclinit GEMM_PANEL=N" (host/gemm.c). */
 #define OWN_LINE "oclinit"
-#define K_CHUNK "GEMM_K_CHUNK"
+#define PANEL "GEMM_PANEL"
 
 typedef struct tuned_kernel {
     char name[NAME_SIZE];
@@ -142,14 +142,14 @@ static bool parse_cache(const char *text, tuned_kernel *kernels, size_t *count, 
                     return snprintf(why, why_size, "line %zu: expected NAME=number", line), false;
                 errno = 0;
                 unsigned long long value = strtoull(text + 1, &after, 10);
-                if (errno || value > 1000000 || (after < end && !isspace((unsigned char)*after)))
+                if (errno || value > (1u << 30) || (after < end && !isspace((unsigned char)*after)))
                     return snprintf(why, why_size, "line %zu: bad value for %s", line, k->parameter[k->count]), false;
                 k->value[k->count++] = (size_t)value;
                 text = after;
             }
             if (k->count == 0) return snprintf(why, why_size, "line %zu: %s has no parameters", line, k->name), false;
             for (size_t i = 0; i < k->count && strcmp(k->name, OWN_LINE) == 0; i++)
-                if (strcmp(k->parameter[i], K_CHUNK) != 0)
+                if (strcmp(k->parameter[i], PANEL) != 0)
                     return snprintf(why, why_size, "line %zu: unknown parameter %s", line, k->parameter[i]), false;
             (*count)++;
         }
@@ -265,10 +265,10 @@ void oi_tuning_load(oclinit_runtime_t rt) {
     size_t count;
     rt->tuning = read_cache(&rt->info, kernels, &count, rt->tuning_message, sizeof rt->tuning_message);
     if (rt->tuning == OCLINIT_TUNING_NONE) rt->tuning_message[0] = '\0';
-    size_t chunk = 0;
+    size_t panel = 0;
     for (size_t i = 0; i < count && rt->tuning == OCLINIT_TUNING_APPLIED; i++) {
         if (strcmp(kernels[i].name, OWN_LINE) == 0) {
-            find_parameter(&kernels[i], K_CHUNK, &chunk);
+            find_parameter(&kernels[i], PANEL, &panel);
         } else if (override_kernel(rt->device, &kernels[i]) != OCLINIT_SUCCESS) {
             char path[1024] = "";
             oclinit_tuning_path(&rt->info, path, sizeof path);
@@ -278,7 +278,7 @@ void oi_tuning_load(oclinit_runtime_t rt) {
             rt->tuning = OCLINIT_TUNING_IGNORED;
         }
     }
-    rt->gemm_k_chunk = rt->tuning == OCLINIT_TUNING_APPLIED ? chunk : 0;
+    rt->gemm_panel = rt->tuning == OCLINIT_TUNING_APPLIED ? panel : 0;
     oi_clear_error();
 }
 
@@ -474,25 +474,29 @@ cleanup:
     return status;
 }
 
-/* The K chunk (host/gemm.c) that makes the shapes fastest: whole unless a chunk is at least 2 % faster. */
-static oclinit_status choose_k_chunk(tuner *t, size_t *chosen) {
-    static const size_t chunks[] = {0, 512, 1024};
+/* The budget for the panels of A and B by which host/gemm.c splits K, timed at the shapes and at 2048^3 (whose
+ * panels are the largest: the network's shapes alone hardly tell the budgets apart): none unless one is at least
+ * 2 % faster. */
+enum { PANEL_CUBE = 2048 };
+static oclinit_status choose_panel(tuner *t, size_t *chosen) {
+    static const size_t panels[] = {0, 1 << 20, 1 << 21, 1 << 22};
     oclinit_status status = OCLINIT_SUCCESS;
-    double seconds[OCLINIT_TUNE_SHAPES], total, best = INFINITY;
+    double seconds[OCLINIT_TUNE_SHAPES], total, cube, best = INFINITY;
     *chosen = 0;
-    for (size_t i = 0; i < OI_COUNT(chunks); i++) {
-        t->rt->gemm_k_chunk = chunks[i];
+    for (size_t i = 0; i < OI_COUNT(panels); i++) {
+        t->rt->gemm_panel = panels[i];
         OI_CHECK(time_shapes(t, INFINITY, seconds, &total));
-        if (total < (i == 0 ? 1.0 : 0.98) * best) best = total, *chosen = chunks[i];
+        OI_CHECK(time_cube(t, PANEL_CUBE, &cube));
+        if (total + cube < (i == 0 ? 1.0 : 0.98) * best) best = total + cube, *chosen = panels[i];
     }
 cleanup:
-    t->rt->gemm_k_chunk = *chosen;
+    t->rt->gemm_panel = *chosen;
     return status;
 }
 
 static oclinit_status tuner_prepare(tuner *t) {
     oclinit_status status = OCLINIT_SUCCESS;
-    size_t most = 0; /* floats in the largest operand */
+    size_t most = PANEL_CUBE * PANEL_CUBE; /* floats in the largest operand, choose_panel's cube's at least */
     cl_ulong local_memory;
     for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++) {
         const oclinit_gemm_shape *s = &shapes[i];
@@ -564,7 +568,8 @@ static oclinit_status save_cache(tuner *t, const char *parameters) {
                      "# CLBlast parameters for %s (%s; %s), found by `oclinit tune`.\n"
                      "# %s: %zu candidates in %.0f s; GFLOP/s over oclinit's GEMM shapes: %.1f before, %.1f with "
                      "these.\n"
-                     "# " K_CHUNK ": oclinit makes products with a longer K as sums over chunks of K (0: whole).\n"
+                     "# " PANEL ": oclinit splits K so that (m + n) x chunk floats of A and B stay within it (0: "
+                     "never).\n"
                      "%s\n",
                      d->name, d->platform_name, d->version, stamp, r->candidates, r->seconds, r->before, r->best,
                      parameters);
@@ -652,10 +657,10 @@ oclinit_status oclinit_runtime_tune(oclinit_runtime_t runtime, const oclinit_tun
     /* Leave CLBlast with the best found, measured once more for the report, and the size from which it runs;
      * save them if they beat the start, or refresh the saved ones the climb started from. */
     if (have_best) {
-        size_t indirect_size, k_chunk;
+        size_t indirect_size, panel;
         OI_CHECK(apply_config(&t, &best));
         OI_CHECK(choose_indirect_size(&t, &indirect_size));
-        OI_CHECK(choose_k_chunk(&t, &k_chunk));
+        OI_CHECK(choose_panel(&t, &panel));
         OI_CHECK(time_shapes(&t, INFINITY, seconds, &total));
         report->best = gflops(seconds, report->shape_after);
         if (total < 0.98 * start_total || started_saved) {
@@ -663,7 +668,7 @@ oclinit_status oclinit_runtime_tune(oclinit_runtime_t runtime, const oclinit_tun
             config_text(&best, report->parameters, sizeof report->parameters);
             used = strlen(report->parameters);
             snprintf(report->parameters + used, sizeof report->parameters - used,
-                     "\nGemmRoutine XGEMM_MIN_INDIRECT_SIZE=%zu\n" OWN_LINE " " K_CHUNK "=%zu", indirect_size, k_chunk);
+                     "\nGemmRoutine XGEMM_MIN_INDIRECT_SIZE=%zu\n" OWN_LINE " " PANEL "=%zu", indirect_size, panel);
             OI_CHECK(save_cache(&t, report->parameters));
             report->saved = true;
             runtime->tuning = OCLINIT_TUNING_APPLIED;

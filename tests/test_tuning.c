@@ -78,7 +78,7 @@ static void test_check_reads_good_and_rejects_corrupt_files(void **state) {
     assert_string_equal(message, "");
 
     char good[512];
-    snprintf(good, sizeof good, "# a comment\n\n%soclinit GEMM_K_CHUNK=1024\n", tuned_line);
+    snprintf(good, sizeof good, "# a comment\n\n%soclinit GEMM_PANEL=2097152\n", tuned_line);
     write_text(path, good, strlen(good));
     assert_int_equal(oclinit_tuning_check(&info, message, sizeof message), OCLINIT_TUNING_APPLIED);
 
@@ -93,7 +93,7 @@ static void test_check_reads_good_and_rejects_corrupt_files(void **state) {
         {"Xgemm MWG=99999999999\n", "line 1: bad value for MWG"},
         {"= MWG=64\n", "line 1: no kernel name"},
         {"Xgemm MWG=64\n\xff\xfe garbage\n", "line 2: no kernel name"},
-        {"Xgemm MWG=64\noclinit GEMM_K_CHUNKS=512\n", "line 2: unknown parameter GEMM_K_CHUNKS"},
+        {"Xgemm MWG=64\noclinit GEMM_K_CHUNK=512\n", "line 2: unknown parameter GEMM_K_CHUNK"},
     };
     for (size_t i = 0; i < sizeof corrupt / sizeof corrupt[0]; i++) {
         write_text(path, corrupt[i].text, strlen(corrupt[i].text));
@@ -130,14 +130,14 @@ static void test_runtime_applies_or_ignores_the_file(void **state) {
     oclinit_runtime_free(rt);
 
     char tuned[512];
-    snprintf(tuned, sizeof tuned, "%soclinit GEMM_K_CHUNK=100\n", tuned_line);
+    snprintf(tuned, sizeof tuned, "%soclinit GEMM_PANEL=100000\n", tuned_line);
     write_text(path, tuned, strlen(tuned));
     rt = test_device(0);
     assert_int_equal(oclinit_runtime_get_tuning(rt, &message), OCLINIT_TUNING_APPLIED);
     assert_string_equal(message, "");
     /* A [256, 512, 512, 1] network's forward pass with these parameters against the host twin's: products
      * large enough for CLBlast's tuned kernel (small ones go to its direct kernel), K of 256 and 512 made in
-     * chunks of 100. */
+     * chunks of 64 (panels of 100000 floats). */
     oclinit_network_shape shape = {256, 512, 512, OCLINIT_ACTIVATION_TANH, 0};
     oclinit_scheme scheme = oclinit_scheme_default(OCLINIT_SCHEME_XAVIER_NORMAL);
     oclinit_network_t on_device, on_host;
@@ -172,7 +172,7 @@ static void test_sgemm_in_chunks_equals_whole(void **state) {
     assert_ok(oclinit_tuning_path(oclinit_runtime_get_device(rt), path, sizeof path));
     oclinit_runtime_free(rt);
     for (int chunked = 0; chunked < 2; chunked++) {
-        snprintf(tuned, sizeof tuned, "%soclinit GEMM_K_CHUNK=%d\n", tuned_line, chunked ? 100 : 0);
+        snprintf(tuned, sizeof tuned, "%soclinit GEMM_PANEL=%d\n", tuned_line, chunked ? 5000 : 0);
         write_text(path, tuned, strlen(tuned));
         rt = test_device(0);
         assert_int_equal(oclinit_runtime_get_tuning(rt, NULL), OCLINIT_TUNING_APPLIED);
