@@ -45,11 +45,12 @@ static oclinit_status measure(const bench_config *cfg, bench_results *results, j
     double gflop = 2.0 * (double)s->m * (double)s->n * (double)s->k / 1e9;
     oclinit_status status = bench_say(cfg, "%s %s on the device (CLBlast)", benchmark, detail);
     if (status != OCLINIT_SUCCESS) return status;
-    timing t = bench_measure(clblast, j, cfg->repeat);
+    int runs = bench_runs(benchmark, cfg->repeat);
+    timing t = bench_measure(clblast, j, runs);
     if (t.median != t.median) return OCLINIT_ERROR_BLAS;
     bench_add(results, benchmark, "device", size, t, gflop, "GFLOP/s", detail);
     if ((status = bench_say(cfg, "%s %s on the host (OpenBLAS)", benchmark, detail)) != OCLINIT_SUCCESS) return status;
-    bench_add(results, benchmark, "host", size, bench_measure(openblas, j, cfg->repeat), gflop, "GFLOP/s", detail);
+    bench_add(results, benchmark, "host", size, bench_measure(openblas, j, runs), gflop, "GFLOP/s", detail);
     return OCLINIT_SUCCESS;
 }
 

@@ -496,11 +496,11 @@ cleanup:
 }
 
 /* The budget for the panels of A and B by which host/gemm.c splits K, timed at the shapes and at 2048^3 (whose
- * panels are the largest: the network's shapes alone hardly tell the budgets apart): none unless one is at least
- * 2 % faster. */
+ * panels are the largest: the network's shapes alone hardly tell the budgets apart): from no split down to
+ * smaller budgets, each taken only if at least 2 % faster, so that a tie keeps the fewer CLBlast calls. */
 enum { PANEL_CUBE = 2048 };
 static oclinit_status choose_panel(tuner *t, size_t *chosen) {
-    static const size_t panels[] = {0, 1 << 20, 1 << 21, 1 << 22};
+    static const size_t panels[] = {0, 1 << 22, 1 << 21, 1 << 20};
     oclinit_status status = OCLINIT_SUCCESS;
     double seconds[OCLINIT_TUNE_SHAPES], total, cube, best = INFINITY;
     *chosen = 0;

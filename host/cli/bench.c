@@ -137,7 +137,7 @@ static void print_tables(const bench_results *r, int repeat) {
         size_t point_count = points_of(r, benchmarks[b], points, 32);
         bool train = strncmp(benchmarks[b], "train", 5) == 0;
         printf("%s: %s%s (median of %d runs%s)\n", benchmarks[b], train ? "ms per iteration, " : "", points[0]->unit,
-               repeat, train ? "" : ", +- half the min-max spread");
+               bench_runs(benchmarks[b], repeat), train ? "" : ", +- half the min-max spread");
         printf("  %-30s", "size");
         for (size_t k = 0; k < backend_count; k++) printf(" %18s", backends[k]);
         printf("\n");
