@@ -33,7 +33,7 @@ static void usage(FILE *out) {
                  "  --plot DIR     also write one SVG per benchmark into DIR: throughput against size, a line\n"
                  "                 per backend\n"
                  "  --only LIST    some of init,npy,normalize,gemm,train,python (comma-separated)\n"
-                 "  --repeat R     runs per figure (default 5, 3 with --quick)\n"
+                 "  --repeat R     runs per figure (default 5, 3 with --quick; 3R for the matrix products)\n"
                  "  --quiet        no progress display\n"
                  "  -h, --help     this text\n");
 }
