@@ -1,6 +1,6 @@
 /* The benchmarks behind `oclinit bench`: each measures one capability on the device beside the host C path
  * (and beside numpy and PyTorch, through bench/reference.py) and appends rows to a results table. Each figure
- * is the median of several runs after an untimed warm-up run (kernel compilation is never timed). */
+ * is the median of several runs after an untimed warm-up of at least 0.15 s (kernel compilation is never timed). */
 #ifndef OCLINIT_BENCH_H
 #define OCLINIT_BENCH_H
 
@@ -43,7 +43,7 @@ typedef struct bench_config {
 typedef oclinit_status (*bench_job)(void *context);
 
 double bench_now(void);
-/* Runs job once untimed, then repeat times. */
+/* Runs job untimed for at least 0.15 s (at least once), then repeat times. */
 timing bench_measure(bench_job job, void *context, int repeat);
 /* The runs per figure of a benchmark when the others make repeat: three times as many for gemm and gemm-network,
  * whose products take milliseconds and whose CLBlast figures were the noisiest here (a median of 5 moved

@@ -41,7 +41,8 @@ static inline void store_blocks(__global float *out, ulong out_offset, ulong fir
         vstore16(as_float16(shuffle2(w01_high, w23_high, quads)), 2, dst);
         vstore16(as_float16(shuffle2(w01_high, w23_high, quads + 4ul)), 3, dst);
 #else
-        for (int l = 0; l < OI_LANES; l++) vstore4((float4)(lanes[0][l], lanes[1][l], lanes[2][l], lanes[3][l]), l, dst);
+        for (int l = 0; l < OI_LANES; l++)
+            vstore4((float4)(lanes[0][l], lanes[1][l], lanes[2][l], lanes[3][l]), l, dst);
 #endif
         return;
     }
