@@ -26,6 +26,11 @@
 typedef uint oi_u32;
 typedef ulong oi_u64;
 #define OI_INLINE static inline
+/* Before a loop whose trip count is a constant: PoCL runs a work-group as a loop over its work-items and splits
+ * that loop around such loops, saving each work-item's live vectors to an array for the whole work-group (256
+ * bytes per work-item around the Philox rounds); unrolled, the init kernels made 3.0 instead of 1.8-2.0 G
+ * uniform samples/s and 1.4-1.56 instead of 1.1-1.16 G normal ones at 2^26 on PoCL here. */
+#define OI_UNROLLED _Pragma("unroll")
 #define OI_CONST __constant
 #define OI_GLOBAL __global
 
@@ -81,6 +86,7 @@ typedef OI_CAT(float, OI_LANES) oi_fvec;
 typedef uint32_t oi_u32;
 typedef uint64_t oi_u64;
 #define OI_INLINE static inline
+#define OI_UNROLLED /* PoCL's concern only (above) */
 #define OI_CONST static const
 #define OI_GLOBAL
 

@@ -25,6 +25,7 @@ typedef struct oi_block {
 /* U(a, b) = a + (b - a) u, with width = b - a rounded to float once by the caller. */
 OI_INLINE oi_block oi_uniform_block(oi_philox_words w, float a, float width) {
     oi_block out;
+    OI_UNROLLED
     for (int k = 0; k < 4; k++) out.v[k] = a + width * oi_uniform(w.w[k]);
     return out;
 }
@@ -33,6 +34,7 @@ OI_INLINE oi_block oi_uniform_block(oi_philox_words w, float a, float width) {
  * r = sqrt(-2 ln u(w0)), z0 = r cos(2 pi u(w1)), z1 = r sin(2 pi u(w1)); then mean + std z. */
 OI_INLINE oi_block oi_normal_block(oi_philox_words w, float mean, float std) {
     oi_block out;
+    OI_UNROLLED
     for (int k = 0; k < 4; k += 2) {
         oi_fvec r = oi_sqrt(-2.0f * oi_log(oi_uniform(w.w[k])));
         oi_sincos angle = oi_sincos_turn24(oi_uniform_numerator(w.w[k + 1]));
@@ -65,6 +67,7 @@ OI_INLINE oi_fvec oi_trunc_normal(oi_uvec w, oi_trunc_normal_params p) {
 
 OI_INLINE oi_block oi_trunc_normal_block(oi_philox_words w, oi_trunc_normal_params p) {
     oi_block out;
+    OI_UNROLLED
     for (int k = 0; k < 4; k++) out.v[k] = oi_trunc_normal(w.w[k], p);
     return out;
 }

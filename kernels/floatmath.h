@@ -44,6 +44,7 @@ OI_INLINE oi_fvec oi_log(oi_fvec x) {
     oi_fvec t = oi_bits_fvec((shifted & 0x007fffffu) + OI_SQRT_HALF_BITS) - 1.0f; /* exact (Sterbenz) */
     oi_fvec t2 = t * t;
     oi_fvec p = oi_splat_f(oi_log1p_poly[7]);
+    OI_UNROLLED
     for (int i = 6; i >= 0; i--) p = p * t + oi_log1p_poly[i];
     oi_fvec y = t * t2 * p + e * OI_LN2_LO - 0.5f * t2;
     return (t + y) + e * OI_LN2_HI;
@@ -53,6 +54,7 @@ OI_INLINE oi_fvec oi_log(oi_fvec x) {
 OI_INLINE oi_fvec oi_rsqrt(oi_fvec x) {
     oi_fvec y = oi_bits_fvec(0x5f375a86u - (oi_fvec_bits(x) >> 1));
     oi_fvec half_x = 0.5f * x;
+    OI_UNROLLED
     for (int i = 0; i < 3; i++) y = y * (1.5f - half_x * y * y);
     return y;
 }
@@ -74,6 +76,7 @@ OI_INLINE oi_sincos oi_sincos_turn24(oi_uvec m) {
     oi_fvec r2 = r * r;
     oi_fvec s = oi_splat_f(oi_sin_quarter_poly[3]);
     oi_fvec c = oi_splat_f(oi_cos_quarter_poly[3]);
+    OI_UNROLLED
     for (int i = 2; i >= 0; i--) {
         s = s * r2 + oi_sin_quarter_poly[i];
         c = c * r2 + oi_cos_quarter_poly[i];
@@ -100,6 +103,7 @@ OI_INLINE oi_fvec oi_normal_tail_quantile(oi_fvec q) {
     oi_fvec v = oi_select(beyond16, s - 6.65f, oi_select(beyond5, s - 3.11803399f, w - 2.5f));
     oi_fvec p = oi_select(beyond16, oi_splat_f(oi_quantile_poly2[9]),
                           oi_select(beyond5, oi_splat_f(oi_quantile_poly1[9]), oi_splat_f(oi_quantile_poly0[9])));
+    OI_UNROLLED
     for (int i = 8; i >= 0; i--) {
         oi_fvec c = oi_select(beyond16, oi_splat_f(oi_quantile_poly2[i]),
                               oi_select(beyond5, oi_splat_f(oi_quantile_poly1[i]), oi_splat_f(oi_quantile_poly0[i])));

@@ -23,6 +23,7 @@ typedef struct oi_philox_words {
 } oi_philox_words;
 
 OI_INLINE oi_philox_words oi_philox4x32_10(oi_wide c0, oi_wide c1, oi_wide c2, oi_wide c3, oi_u64 k0, oi_u64 k1) {
+    OI_UNROLLED
     for (int round = 0; round < 10; round++) {
         if (round > 0) {
             k0 += OI_PHILOX_W0;
