@@ -139,7 +139,7 @@ typedef struct oclinit_gemm_shape {
 OCLINIT_API const oclinit_gemm_shape *oclinit_tune_shapes(void);
 
 /* C = op(A) op(B) on the runtime's device, enqueued on its queue, as the network makes its products: CLBlast's
- * SGEMM with the tuned parameters, K in chunks where tuning found that faster. Operands are contiguous and
+ * SGEMM with the tuned parameters, K in chunks that fit the caches when tuned. Operands are contiguous and
  * row-major (A is m x k, or k x m when transposed; likewise B). OCLINIT_ERROR_NOT_SUPPORTED on the host C path. */
 OCLINIT_API oclinit_status oclinit_runtime_sgemm(oclinit_runtime_t runtime, const oclinit_gemm_shape *shape, cl_mem a,
                                                  cl_mem b, cl_mem c);
@@ -165,8 +165,8 @@ typedef struct oclinit_tune_options {
 
 /* Searches the parameters of CLBlast's SGEMM kernel for the runtime's device, each candidate timed at
  * oclinit_tune_shapes() and its products checked against OpenBLAS, then the product size from which CLBlast
- * should use that kernel rather than its direct one, and whether products with a long K run faster as sums over
- * chunks of K. Saves all three in the device's cache file when they beat the parameters in use at the start (or
+ * should use that kernel rather than its direct one, and the budget by which long products split K to keep the
+ * panels of A and B in the caches (host/gemm.c). Saves all three in the device's cache file when they beat the parameters in use at the start (or
  * refreshes a saved tuning the search started from). Afterwards this process uses the best found too.
  * OCLINIT_ERROR_NOT_SUPPORTED on the host C path. */
 OCLINIT_API oclinit_status oclinit_runtime_tune(oclinit_runtime_t runtime, const oclinit_tune_options *options,
