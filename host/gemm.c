@@ -1,12 +1,12 @@
-/* Matrix products on a device: CLBlast's SGEMM, with K in chunks where tuning found that faster, and its SGEMV
- * for products with one row or one column.
+/* Matrix products on a device: CLBlast's SGEMM, with K in chunks that fit the caches once the device is tuned,
+ * and its SGEMV for products with one row or one column.
  *
  * CLBlast's kernel has no K blocking of its own: each column of work-groups sweeps op(A) and op(B) over the
  * whole of K, and once those panels, (m + n) x K floats, outgrow what the CPU's caches keep, every column reads
  * them from memory again. On PoCL here 2048^3 ran at 45-50 GFLOP/s in one piece, 70-100 in chunks of K = 1024
  * and 130-150 in chunks of 512; 1024 x 1024 x 2048 at 55-75 whole and 130-160 in two halves, while 1024^3 was
  * as fast whole. So oclinit splits K into the fewest equal chunks whose panels fit the budget that `oclinit
- * tune` measured for the device (runtime->gemm_panel, 2^21 floats here), and adds the partial products up.
+ * tune` chose for the device (runtime->gemm_panel: 2^20 or 2^21 floats here), and adds the partial products up.
  *
  * oclinit's matrices are row-major, yet it asks CLBlast for the column-major product C^T = op(B)^T op(A)^T, which
  * is the same memory: CLBlast's kernel writes C column-major, so a row-major call transposes C into a scratch
