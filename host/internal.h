@@ -44,7 +44,7 @@ struct oclinit_runtime {
 /* Applies the device's CLBlast cache file, if any, and records how that went (host/tuning.c). */
 void oi_tuning_load(oclinit_runtime_t runtime);
 
-/* C (m x n, ldc) = op(A) op(B), row-major, at element offsets, with CLBlast on the runtime's queue, K in chunks of
+/* C (m x n, ldc) = op(A) op(B), row-major, at element offsets, with CLBlast on the runtime's queue, K split by
  * runtime->gemm_panel; adds the CLBlast calls enqueued to *calls when calls is not NULL (host/gemm.c). */
 oclinit_status oi_sgemm(oclinit_runtime_t runtime, const oclinit_gemm_shape *shape, cl_mem a, size_t a_offset,
                         size_t lda, cl_mem b, size_t b_offset, size_t ldb, cl_mem c, size_t c_offset, size_t ldc,
