@@ -167,8 +167,8 @@ typedef struct oclinit_tune_options {
  * oclinit_tune_shapes() and its products checked against OpenBLAS, then the product size from which CLBlast
  * should use that kernel rather than its direct one, and the budget by which long products split K to keep the
  * panels of A and B in the caches. Saves all three in the device's cache file when they beat the parameters in
- * use at the start (or refreshes a saved tuning the search started from). Afterwards this process uses the best found too.
- * OCLINIT_ERROR_NOT_SUPPORTED on the host C path. */
+ * use at the start (or refreshes a saved tuning the search started from). Afterwards this process uses the best
+ * found too. OCLINIT_ERROR_NOT_SUPPORTED on the host C path. */
 OCLINIT_API oclinit_status oclinit_runtime_tune(oclinit_runtime_t runtime, const oclinit_tune_options *options,
                                                 oclinit_tune_report *report);
 
