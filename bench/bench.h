@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "oclinit.h"
+#include "blas/blas.h"
 
 typedef struct timing {
     double median, min, max; /* seconds; NAN when the job failed */
@@ -42,7 +42,6 @@ typedef struct bench_config {
 
 typedef oclinit_status (*bench_job)(void *context);
 
-double bench_now(void);
 /* Runs job untimed for at least 0.15 s (at least once), then repeat times. */
 timing bench_measure(bench_job job, void *context, int repeat);
 /* The runs per figure of a benchmark when the others make repeat: three times as many for gemm and gemm-network,

@@ -1,6 +1,5 @@
 /* SGEMM: CLBlast on the device against OpenBLAS on the host, square n^3 and the large network's shapes, as the
- * network makes its products (oclinit_runtime_sgemm: the device's cache file from `oclinit tune` applied). */
-#include <cblas.h>
+ * network makes its products (blas: the device's cache file from `oclinit tune` applied). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,22 +8,14 @@
 
 typedef struct job {
     oclinit_runtime_t runtime;
-    oclinit_gemm_shape shape;
+    oi_gemm_shape shape;
     cl_mem a, b, c;
     float *host_a, *host_b, *host_c;
 } job;
 
-static size_t lda(const oclinit_gemm_shape *s) {
-    return s->transpose_a ? s->m : s->k;
-}
-
-static size_t ldb(const oclinit_gemm_shape *s) {
-    return s->transpose_b ? s->k : s->n;
-}
-
 static oclinit_status clblast(void *context) {
     job *j = context;
-    oclinit_status status = oclinit_runtime_sgemm(j->runtime, &j->shape, j->a, j->b, j->c);
+    oclinit_status status = oi_gemm_device_packed(j->runtime, &j->shape, j->a, j->b, j->c);
     if (status == OCLINIT_SUCCESS && clFinish(oclinit_runtime_get_queue(j->runtime)) != CL_SUCCESS)
         status = OCLINIT_ERROR_BLAS;
     return status;
@@ -32,16 +23,14 @@ static oclinit_status clblast(void *context) {
 
 static oclinit_status openblas(void *context) {
     job *j = context;
-    const oclinit_gemm_shape *s = &j->shape;
-    cblas_sgemm(CblasRowMajor, s->transpose_a ? CblasTrans : CblasNoTrans, s->transpose_b ? CblasTrans : CblasNoTrans,
-                (int)s->m, (int)s->n, (int)s->k, 1.0f, j->host_a, (int)lda(s), j->host_b, (int)ldb(s), 0.0f,
-                j->host_c, (int)s->n);
+    const oi_gemm_shape *s = &j->shape;
+    oi_gemm_host(s, j->host_a, oi_gemm_lda(s), j->host_b, oi_gemm_ldb(s), j->host_c, s->n);
     return OCLINIT_SUCCESS;
 }
 
 static oclinit_status measure(const bench_config *cfg, bench_results *results, job *j, const char *benchmark,
                               double size, const char *detail) {
-    const oclinit_gemm_shape *s = &j->shape;
+    const oi_gemm_shape *s = &j->shape;
     double gflop = 2.0 * (double)s->m * (double)s->n * (double)s->k / 1e9;
     oclinit_status status = bench_say(cfg, "%s %s on the device (CLBlast)", benchmark, detail);
     if (status != OCLINIT_SUCCESS) return status;
@@ -80,16 +69,16 @@ oclinit_status bench_gemm(const bench_config *cfg, bench_results *results) {
         char detail[48];
         size_t n = squares[i];
         snprintf(detail, sizeof detail, "%zu x %zu x %zu NN", n, n, n);
-        j.shape = (oclinit_gemm_shape){n, n, n, false, false};
+        j.shape = (oi_gemm_shape){n, n, n, false, false};
         status = measure(cfg, results, &j, "gemm", (double)n, detail);
     }
     /* The network's shapes: the large ones tuning times (the first of them is 1024^3, measured above) and the
      * thin ones of its output layer: z3 = A2 w3^T, dw3 = dz3^T A2, dA2 = dz3 w3. */
-    oclinit_gemm_shape shapes[OCLINIT_TUNE_SHAPES + 2] = {{2048, 1, 1024, false, true},
+    oi_gemm_shape shapes[OCLINIT_TUNING_SHAPES + 2] = {{2048, 1, 1024, false, true},
                                                           {1, 1024, 2048, true, false},
                                                           {2048, 1024, 1, false, false}};
-    memcpy(shapes + 3, oclinit_tune_shapes() + 1, (OCLINIT_TUNE_SHAPES - 1) * sizeof *shapes);
-    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES + 2 && status == OCLINIT_SUCCESS; i++) {
+    memcpy(shapes + 3, oi_tuning_shapes() + 1, (OCLINIT_TUNING_SHAPES - 1) * sizeof *shapes);
+    for (size_t i = 0; i < OCLINIT_TUNING_SHAPES + 2 && status == OCLINIT_SUCCESS; i++) {
         char detail[48];
         j.shape = shapes[i];
         snprintf(detail, sizeof detail, "%zu x %zu x %zu %c%c", j.shape.m, j.shape.n, j.shape.k,

@@ -8,12 +8,6 @@
 
 #include "bench.h"
 
-double bench_now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 static int compare_doubles(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -28,14 +22,14 @@ timing bench_measure(bench_job job, void *context, int repeat) {
     double *seconds = calloc((size_t)repeat, sizeof *seconds);
     timing t = {NAN, NAN, NAN};
     oclinit_status status = seconds ? OCLINIT_SUCCESS : OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
-    for (double start = bench_now(); status == OCLINIT_SUCCESS;) {
+    for (double start = oi_clock_seconds(); status == OCLINIT_SUCCESS;) {
         status = job(context);
-        if (bench_now() - start >= WARM_UP_SECONDS) break;
+        if (oi_clock_seconds() - start >= WARM_UP_SECONDS) break;
     }
     for (int r = 0; r < repeat && status == OCLINIT_SUCCESS; r++) {
-        double start = bench_now();
+        double start = oi_clock_seconds();
         status = job(context);
-        seconds[r] = bench_now() - start;
+        seconds[r] = oi_clock_seconds() - start;
     }
     if (status == OCLINIT_SUCCESS) {
         qsort(seconds, (size_t)repeat, sizeof *seconds, compare_doubles);

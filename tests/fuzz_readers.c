@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "features/features.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (choice & 0x80) {
         oclinit_normalizer_t n = NULL;
         if (oi_normalizer_parse("fuzz", copy, size - 1, &n) == OCLINIT_SUCCESS) {
-            for (size_t f = 0; f < oclinit_normalizer_features(n); f++) (void)oclinit_normalizer_is_constant(n, f);
+            for (size_t f = 0; f < oclinit_normalizer_get_features(n); f++) (void)oclinit_normalizer_is_constant(n, f);
             oclinit_normalizer_free(n);
         }
     } else {
@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                         .label = labels[(choice >> 4) & 3]};
         oclinit_table_t t = NULL;
         if (oi_table_parse("fuzz", copy, size - 1, &options, &t) == OCLINIT_SUCCESS) {
-            for (size_t f = 0; f < oclinit_table_features(t); f++) (void)oclinit_table_feature_name(t, f);
+            for (size_t f = 0; f < oclinit_table_get_features(t); f++) (void)oclinit_table_get_feature_name(t, f);
             oclinit_table_free(t);
         }
     }

@@ -12,7 +12,7 @@ oclinit_runtime_t test_device(unsigned lanes) {
     if (status != OCLINIT_SUCCESS || oclinit_runtime_get_context(runtime) == NULL) {
         print_error("device tests need an OpenCL device (CI installs pocl-opencl-icd) and OCLINIT_DEVICE must not "
                     "be cpu: %s %s\n",
-                    oclinit_status_str(status), oclinit_error_detail());
+                    oclinit_status_str(status), oclinit_error_get_detail());
         fail();
     }
     if (lanes) assert_ok(oi_runtime_set_lanes(runtime, lanes));

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "internal.h"
+#include "features/features.h"
 
 /* The default device (OCLINIT_DEVICE, else first GPU, else first CPU: PoCL in CI), built with the given
  * vector width (0 keeps the device's own). Fails the test, never skips it, when there is no device. */
@@ -34,7 +34,7 @@ static inline unsigned test_lanes(void **state) {
     do {                                                                                                               \
         oclinit_status assert_ok_status_ = (expr);                                                                     \
         if (assert_ok_status_ != OCLINIT_SUCCESS)                                                                      \
-            print_error("%s: %s: %s\n", #expr, oclinit_status_str(assert_ok_status_), oclinit_error_detail());         \
+            print_error("%s: %s: %s\n", #expr, oclinit_status_str(assert_ok_status_), oclinit_error_get_detail());         \
         assert_int_equal(assert_ok_status_, OCLINIT_SUCCESS);                                                          \
     } while (0)
 

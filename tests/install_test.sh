@@ -34,4 +34,17 @@ cmake -S "$work/consumer" -B "$work/consumer/build" -DCMAKE_PREFIX_PATH="$prefix
 cmake --build "$work/consumer/build" >/dev/null
 "$work/consumer/build/example" | tee "$work/out.txt" | grep -q "w\[0\]\[0\] = "
 cat "$work/out.txt"
-echo "installed library works through pkg-config and through find_package(oclinit)"
+
+# A consumer on OpenCL 3.0 headers: nothing in oclinit's flags forces 1.2 on it, and oclinit runs on its queue.
+flags=$(PKG_CONFIG_PATH=$libdir/pkgconfig pkg-config --cflags --libs oclinit)
+case "$flags" in *CL_TARGET_OPENCL_VERSION*) echo "pkg-config forces an OpenCL version: $flags"; exit 1;; esac
+cc -Wall -Werror "$source_dir/tests/compat/consumer_cl300.c" $flags -Wl,-rpath,"$libdir" -o "$work/consumer_cl300"
+"$work/consumer_cl300"
+
+# The 0.1 README example, with CHANGELOG.md's renames applied mechanically, still builds and runs.
+renames=$(sed -n 's/^| `\(oclinit_[a-z_0-9]*\)` | `\(oclinit_[a-z_0-9]*\)` |$/s\/\\b\1\\b\/\2\/g;/p' "$source_dir/CHANGELOG.md")
+[ -n "$renames" ] || { echo "no renames found in CHANGELOG.md"; exit 1; }
+sed "$renames" "$source_dir/tests/compat/readme_example_0.1.c" > "$work/example_0.1.c"
+cc -Wall -Werror "$work/example_0.1.c" $flags -Wl,-rpath,"$libdir" -o "$work/example_0.1"
+"$work/example_0.1" | grep -q "w\[0\]\[0\] = "
+echo "installed library works through pkg-config and through find_package(oclinit), for an OpenCL 3.0 consumer, and for the 0.1 example after CHANGELOG.md's renames"

@@ -541,7 +541,7 @@ static void tune_and_bench(void **state) {
     char cache[1024];
     assert_ok(oclinit_device_find(NULL, &device));
     setenv("OCLINIT_CACHE_DIR", work_dir, 1);
-    assert_ok(oclinit_tuning_path(&device, cache, sizeof cache));
+    assert_ok(oclinit_tuning_get_path(&device, cache, sizeof cache));
     FILE *f = fopen(cache, "w");
     assert_non_null(f);
     fputs("Xgemm MWG=sixty-four\n", f);

@@ -200,7 +200,7 @@ static void rejects_bad_ranges(void **state) {
     oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .rows = 10, .columns = 10};
     float out[8];
     assert_int_equal(oclinit_init_fill_host(NULL, &d, 0, 0, 95, 8, out), OCLINIT_ERROR_INVALID_ARGUMENT);
-    assert_non_null(strstr(oclinit_error_detail(), "outside"));
+    assert_non_null(strstr(oclinit_error_get_detail(), "outside"));
     assert_int_equal(oclinit_init_fill_host(NULL, &d, 0, 0, UINT64_MAX, 2, out), OCLINIT_ERROR_INVALID_ARGUMENT);
     assert_int_equal(oclinit_init_fill_host(NULL, &d, 0, 0, 0, 4, NULL), OCLINIT_ERROR_INVALID_ARGUMENT);
     d.std = 0;

@@ -98,7 +98,7 @@ static void gradients_match_finite_differences(void **state) {
     for (size_t a = 0; a < sizeof activations / sizeof activations[0]; a++) {
         oclinit_runtime_t rt = test_device(lanes);
         oclinit_network_t net = make_network(rt, INPUTS, 5, 4, activations[a], OCLINIT_SCHEME_XAVIER_NORMAL, 11);
-        size_t count = oclinit_network_parameter_count(net);
+        size_t count = oclinit_network_get_parameter_count(net);
         float *params = malloc(count * sizeof(float)), *grads = malloc(count * sizeof(float));
         double *p = malloc(count * sizeof(double));
         assert_ok(oclinit_network_get_parameters(net, params));
@@ -140,7 +140,7 @@ static void device_gradients_equal_host(void **state) {
     for (size_t a = 0; a < sizeof activations / sizeof activations[0]; a++) {
         oclinit_network_t device = make_network(rt, INPUTS, 17, 9, activations[a], OCLINIT_SCHEME_KAIMING_NORMAL, 2);
         oclinit_network_t host = make_network(NULL, INPUTS, 17, 9, activations[a], OCLINIT_SCHEME_KAIMING_NORMAL, 2);
-        size_t count = oclinit_network_parameter_count(device);
+        size_t count = oclinit_network_get_parameter_count(device);
         float *pd = malloc(count * sizeof(float)), *ph = malloc(count * sizeof(float));
         assert_ok(oclinit_network_get_parameters(device, pd));
         assert_ok(oclinit_network_get_parameters(host, ph));
@@ -233,7 +233,7 @@ static void the_articles_experiment(void **state) {
         assert_ok(oclinit_network_evaluate(net, tx, ty, 100, &test_cost, &runs[k].test));
         runs[k].train = r.accuracy_end;
         runs[k].cost = r.cost_end;
-        bool warned = oclinit_gradient_warning(r.start, runs[k].warning, sizeof runs[k].warning);
+        bool warned = oclinit_network_diagnose(r.start, runs[k].warning, sizeof runs[k].warning);
         printf("%s: train %.3f, test %.3f, cost %.4f, %.2f kernel launches per iteration%s%s\n",
                oclinit_scheme_kind_str(runs[k].kind), runs[k].train, runs[k].test, runs[k].cost, launches,
                warned ? "; " : "", runs[k].warning);
@@ -290,10 +290,10 @@ static void divergence_names_the_iteration(void **state) {
         o.iterations = 50;
         o.report_every = 0;
         assert_int_equal(oclinit_network_train(net, x, y, 300, &o, NULL), OCLINIT_ERROR_DIVERGED);
-        printf("%s\n", oclinit_error_detail());
-        assert_non_null(strstr(oclinit_error_detail(), "at iteration"));
-        assert_non_null(strstr(oclinit_error_detail(), "std 1e+18"));
-        assert_non_null(strstr(oclinit_error_detail(), "try he-normal"));
+        printf("%s\n", oclinit_error_get_detail());
+        assert_non_null(strstr(oclinit_error_get_detail(), "at iteration"));
+        assert_non_null(strstr(oclinit_error_get_detail(), "std 1e+18"));
+        assert_non_null(strstr(oclinit_error_get_detail(), "try he-normal"));
         oclinit_network_free(net);
     }
     oclinit_runtime_free(rt);
@@ -304,24 +304,24 @@ static void bad_arguments(void **state) {
     oclinit_network_t net = NULL;
     oclinit_network_shape shape = {2, 0, 5, OCLINIT_ACTIVATION_RELU, 0};
     assert_int_equal(oclinit_network_create(NULL, &shape, &net), OCLINIT_ERROR_INVALID_ARGUMENT);
-    assert_non_null(strstr(oclinit_error_detail(), "at least one unit"));
+    assert_non_null(strstr(oclinit_error_get_detail(), "at least one unit"));
     shape.hidden1 = 4;
     assert_ok(oclinit_network_create(NULL, &shape, &net));
     float x[8] = {0}, y[4] = {0, 1, 2, 0};
     oclinit_train_options o = oclinit_train_options_default();
     assert_int_equal(oclinit_network_train(net, x, y, 4, &o, NULL), OCLINIT_ERROR_INVALID_ARGUMENT);
-    assert_non_null(strstr(oclinit_error_detail(), "label 3 is 2; labels must be 0 or 1"));
+    assert_non_null(strstr(oclinit_error_get_detail(), "label 3 is 2; labels must be 0 or 1"));
     y[2] = 1;
     o.learning_rate = 0;
     assert_int_equal(oclinit_network_train(net, x, y, 4, &o, NULL), OCLINIT_ERROR_INVALID_ARGUMENT);
-    assert_non_null(strstr(oclinit_error_detail(), "learning rate must be a finite number > 0"));
+    assert_non_null(strstr(oclinit_error_get_detail(), "learning rate must be a finite number > 0"));
     oclinit_network_free(net);
     /* A network larger than one device buffer: a clear message naming the device. */
     oclinit_runtime_t rt = test_device(0);
     size_t units = (size_t)sqrt((double)oclinit_runtime_get_device(rt)->max_allocation / 4) + 16;
     oclinit_network_shape huge = {2, units, units, OCLINIT_ACTIVATION_RELU, 0};
     assert_int_equal(oclinit_network_create(rt, &huge, &net), OCLINIT_ERROR_OUT_OF_DEVICE_MEMORY);
-    assert_non_null(strstr(oclinit_error_detail(), oclinit_runtime_get_device(rt)->name));
+    assert_non_null(strstr(oclinit_error_get_detail(), oclinit_runtime_get_device(rt)->name));
     oclinit_runtime_free(rt);
 }
 
@@ -359,15 +359,15 @@ static void model_round_trip_and_bad_files(void **state) {
     assert_ok(oclinit_network_save(net, normalizer, "test_network.model"));
     oclinit_network_t loaded = NULL;
     assert_ok(oclinit_network_load(NULL, "test_network.model", &loaded, &loaded_normalizer));
-    size_t count = oclinit_network_parameter_count(net);
+    size_t count = oclinit_network_get_parameter_count(net);
     float *a = malloc(count * sizeof(float)), *b = malloc(count * sizeof(float));
     assert_ok(oclinit_network_get_parameters(net, a));
     assert_ok(oclinit_network_get_parameters(loaded, b));
     assert_int_equal(first_difference(a, b, count, "loaded parameters"), -1);
     assert_int_equal(oclinit_network_get_shape(loaded).activation, OCLINIT_ACTIVATION_TANH);
     assert_non_null(loaded_normalizer);
-    oclinit_feature_stats s1 = oclinit_normalizer_stats(normalizer, 2),
-                          s2 = oclinit_normalizer_stats(loaded_normalizer, 2);
+    oclinit_stats s1 = oclinit_normalizer_get_stats(normalizer, 2),
+                          s2 = oclinit_normalizer_get_stats(loaded_normalizer, 2);
     assert_memory_equal(&s1, &s2, sizeof s1);
     float probabilities[2][4];
     assert_ok(oclinit_network_predict(net, data, 4, probabilities[0]));
@@ -409,12 +409,12 @@ static void model_round_trip_and_bad_files(void **state) {
         oclinit_network_t bad = NULL;
         oclinit_normalizer_t bad_normalizer = NULL;
         oclinit_status status = oclinit_network_load(rt, "test_network_bad.model", &bad, &bad_normalizer);
-        if (status == OCLINIT_SUCCESS || !strstr(oclinit_error_detail(), cases[k].message))
-            print_error("%s: got %s\n", cases[k].what, oclinit_error_detail());
+        if (status == OCLINIT_SUCCESS || !strstr(oclinit_error_get_detail(), cases[k].message))
+            print_error("%s: got %s\n", cases[k].what, oclinit_error_get_detail());
         assert_int_equal(status, OCLINIT_ERROR_BAD_MODEL);
         assert_null(bad);
         assert_null(bad_normalizer);
-        assert_non_null(strstr(oclinit_error_detail(), cases[k].message));
+        assert_non_null(strstr(oclinit_error_get_detail(), cases[k].message));
     }
     remove("test_network_bad.model");
     remove("test_network.model");

@@ -35,9 +35,9 @@ static oclinit_table_t random_table(size_t rows, size_t features, uint64_t seed)
 }
 
 static void assert_same_stats(oclinit_normalizer_t a, oclinit_normalizer_t b) {
-    assert_int_equal(oclinit_normalizer_features(a), oclinit_normalizer_features(b));
-    for (size_t f = 0; f < oclinit_normalizer_features(a); f++) {
-        oclinit_feature_stats x = oclinit_normalizer_stats(a, f), y = oclinit_normalizer_stats(b, f);
+    assert_int_equal(oclinit_normalizer_get_features(a), oclinit_normalizer_get_features(b));
+    for (size_t f = 0; f < oclinit_normalizer_get_features(a); f++) {
+        oclinit_stats x = oclinit_normalizer_get_stats(a, f), y = oclinit_normalizer_get_stats(b, f);
         assert_memory_equal(&x, &y, sizeof x);
     }
 }
@@ -162,10 +162,10 @@ static void saved_statistics_apply_to_other_data(void **state) {
         assert_ok(oclinit_normalizer_save(fitted, "test_normalize_stats.txt"));
         assert_ok(oclinit_normalizer_load("test_normalize_stats.txt", &loaded));
         assert_same_stats(fitted, loaded);
-        assert_int_equal(oclinit_normalizer_method(loaded), method);
+        assert_int_equal(oclinit_normalizer_get_method(loaded), method);
         assert_ok(oclinit_normalizer_apply(rt, loaded, test));
         for (size_t i = 0; i < 777 * 4; i++) {
-            oclinit_feature_stats s = oclinit_normalizer_stats(fitted, i % 4);
+            oclinit_stats s = oclinit_normalizer_get_stats(fitted, i % 4);
             double x = original->data[i];
             double expected =
                 method == OCLINIT_NORMALIZE_ZSCORE ? (x - s.mean) / s.std : -2 + (x - s.min) * 5 / (s.max - s.min);
@@ -196,7 +196,7 @@ static void far_from_zero(void **state) {
     for (size_t f = 0; f < 2; f++) {
         long double mean, std;
         column_moments(t->data, rows, 2, f, &mean, &std);
-        oclinit_feature_stats s = oclinit_normalizer_stats(n, f);
+        oclinit_stats s = oclinit_normalizer_get_stats(n, f);
         printf("feature %zu: std %.9g (exact %.9Lg), mean %.17g (exact %.17Lg)\n", f, s.std, std, s.mean, mean);
         assert_true(fabsl(s.std - std) <= 1e-6L * std);
         assert_true(fabsl(s.mean - mean) <= 1e-6L * std);
@@ -227,20 +227,20 @@ static void edge_cases(void **state) {
     }
     t->rows = 1;
     assert_int_equal(oclinit_normalizer_fit(rt, OCLINIT_NORMALIZE_ZSCORE, 0, 1, t, &n), OCLINIT_ERROR_INVALID_ARGUMENT);
-    assert_non_null(strstr(oclinit_error_detail(), "at least 2 rows"));
+    assert_non_null(strstr(oclinit_error_get_detail(), "at least 2 rows"));
     t->rows = 0;
     assert_int_equal(oclinit_normalizer_fit(NULL, OCLINIT_NORMALIZE_ZSCORE, 0, 1, t, &n),
                      OCLINIT_ERROR_INVALID_ARGUMENT);
     t->rows = 3;
     assert_int_equal(oclinit_normalizer_fit(NULL, OCLINIT_NORMALIZE_MINMAX, 1, 1, t, &n),
                      OCLINIT_ERROR_INVALID_ARGUMENT);
-    assert_non_null(strstr(oclinit_error_detail(), "LO < HI"));
+    assert_non_null(strstr(oclinit_error_get_detail(), "LO < HI"));
     assert_null(n);
     /* Applying to data of another width, or with other column names. */
     assert_ok(oclinit_normalizer_fit(NULL, OCLINIT_NORMALIZE_ZSCORE, 0, 1, t, &n));
     oclinit_table_t wide = make_table(2, 3);
     assert_int_equal(oclinit_normalizer_apply(rt, n, wide), OCLINIT_ERROR_INVALID_ARGUMENT);
-    assert_non_null(strstr(oclinit_error_detail(), "the data have 3 feature columns, the statistics 2"));
+    assert_non_null(strstr(oclinit_error_get_detail(), "the data have 3 feature columns, the statistics 2"));
     oclinit_table_free(wide);
     oclinit_normalizer_free(n);
     oclinit_table_free(t);
@@ -266,10 +266,10 @@ static void names_must_match(void **state) {
     assert_ok(oclinit_table_read("test_normalize_b.csv", &options, &b));
     oclinit_normalizer_t n = NULL;
     assert_ok(oclinit_normalizer_fit(NULL, OCLINIT_NORMALIZE_ZSCORE, 0, 1, a, &n));
-    assert_string_equal(oclinit_normalizer_label(n), "label");
-    assert_string_equal(oclinit_normalizer_feature_name(n, 1), "y");
+    assert_string_equal(oclinit_normalizer_get_label(n), "label");
+    assert_string_equal(oclinit_normalizer_get_feature_name(n, 1), "y");
     assert_int_equal(oclinit_normalizer_apply(NULL, n, b), OCLINIT_ERROR_INVALID_ARGUMENT);
-    assert_non_null(strstr(oclinit_error_detail(), "feature 2 is \"z\" in the data but \"y\" in the statistics"));
+    assert_non_null(strstr(oclinit_error_get_detail(), "feature 2 is \"z\" in the data but \"y\" in the statistics"));
     oclinit_normalizer_free(n);
     oclinit_table_free(b);
     oclinit_table_free(a);
@@ -304,11 +304,11 @@ static void bad_statistics_files(void **state) {
         fclose(f);
         oclinit_normalizer_t n = NULL;
         oclinit_status status = oclinit_normalizer_load("test_normalize_bad.txt", &n);
-        if (status == OCLINIT_SUCCESS || !strstr(oclinit_error_detail(), cases[k].message))
-            print_error("case %zu: expected \"%s\", got %s\n", k, cases[k].message, oclinit_error_detail());
+        if (status == OCLINIT_SUCCESS || !strstr(oclinit_error_get_detail(), cases[k].message))
+            print_error("case %zu: expected \"%s\", got %s\n", k, cases[k].message, oclinit_error_get_detail());
         assert_int_not_equal(status, OCLINIT_SUCCESS);
         assert_null(n);
-        assert_non_null(strstr(oclinit_error_detail(), cases[k].message));
+        assert_non_null(strstr(oclinit_error_get_detail(), cases[k].message));
     }
     remove("test_normalize_bad.txt");
 }

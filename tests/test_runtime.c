@@ -5,10 +5,10 @@
 static void lists_devices(void **state) {
     (void)state;
     size_t count = 0;
-    assert_ok(oclinit_devices_list(NULL, 0, &count));
+    assert_ok(oclinit_device_list(NULL, 0, &count));
     assert_true(count >= 1);
     oclinit_device_info *devices = calloc(count, sizeof *devices);
-    assert_ok(oclinit_devices_list(devices, count, &count));
+    assert_ok(oclinit_device_list(devices, count, &count));
     for (size_t i = 0; i < count; i++) {
         assert_true(strlen(devices[i].name) > 0);
         assert_true(strncmp(devices[i].version, "OpenCL ", 7) == 0);
@@ -32,9 +32,9 @@ static void chooses_devices(void **state) {
     assert_ok(oclinit_device_find("cpu", &info));
     assert_int_equal(info.type, OCLINIT_DEVICE_HOST);
     assert_int_equal(oclinit_device_find("no such device anywhere", &info), OCLINIT_ERROR_DEVICE_NOT_FOUND);
-    assert_non_null(strstr(oclinit_error_detail(), "oclinit devices"));
+    assert_non_null(strstr(oclinit_error_get_detail(), "oclinit devices"));
     assert_int_equal(oclinit_device_find("9:9", &info), OCLINIT_ERROR_DEVICE_NOT_FOUND);
-    assert_non_null(strstr(oclinit_error_detail(), "no device 9:9"));
+    assert_non_null(strstr(oclinit_error_get_detail(), "no device 9:9"));
 }
 
 static void environment_sets_the_default(void **state) {
@@ -65,7 +65,7 @@ static void build_failure_returns_the_log(void **state) {
     assert_null(program);
     assert_true(strlen(oclinit_runtime_get_build_log(rt)) > 0);
     assert_non_null(strstr(oclinit_runtime_get_build_log(rt), "y"));
-    assert_non_null(strstr(oclinit_error_detail(), "building broken.cl"));
+    assert_non_null(strstr(oclinit_error_get_detail(), "building broken.cl"));
     oclinit_runtime_free(rt);
 }
 
@@ -77,7 +77,7 @@ static void allocation_beyond_the_device_fails_clearly(void **state) {
     assert_int_equal(oi_buffer_create(rt, (size_t)info->max_allocation + 4096, &buffer),
                      OCLINIT_ERROR_OUT_OF_DEVICE_MEMORY);
     assert_null(buffer);
-    assert_non_null(strstr(oclinit_error_detail(), info->name));
+    assert_non_null(strstr(oclinit_error_get_detail(), info->name));
     oclinit_runtime_free(rt);
 }
 

@@ -18,12 +18,12 @@ static void assert_close(double got, double expected) {
 
 static void gains_match_calculate_gain(void **state) {
     (void)state;
-    assert_close(oclinit_gain(OCLINIT_NONLINEARITY_LINEAR, 0), 1.0);
-    assert_close(oclinit_gain(OCLINIT_NONLINEARITY_SIGMOID, 0), 1.0);
-    assert_close(oclinit_gain(OCLINIT_NONLINEARITY_TANH, 0), 5.0 / 3.0);
-    assert_close(oclinit_gain(OCLINIT_NONLINEARITY_RELU, 0), sqrt(2.0));
-    assert_close(oclinit_gain(OCLINIT_NONLINEARITY_LEAKY_RELU, 0.01), sqrt(2.0 / (1 + 0.0001)));
-    assert_close(oclinit_gain(OCLINIT_NONLINEARITY_SELU, 0), 0.75);
+    assert_close(oclinit_nonlinearity_gain(OCLINIT_NONLINEARITY_LINEAR, 0), 1.0);
+    assert_close(oclinit_nonlinearity_gain(OCLINIT_NONLINEARITY_SIGMOID, 0), 1.0);
+    assert_close(oclinit_nonlinearity_gain(OCLINIT_NONLINEARITY_TANH, 0), 5.0 / 3.0);
+    assert_close(oclinit_nonlinearity_gain(OCLINIT_NONLINEARITY_RELU, 0), sqrt(2.0));
+    assert_close(oclinit_nonlinearity_gain(OCLINIT_NONLINEARITY_LEAKY_RELU, 0.01), sqrt(2.0 / (1 + 0.0001)));
+    assert_close(oclinit_nonlinearity_gain(OCLINIT_NONLINEARITY_SELU, 0), 0.75);
 }
 
 static void pytorch_conventions(void **state) {
@@ -71,7 +71,7 @@ static void keras_conventions(void **state) {
     assert_close(d.b, 2 * d.std);
     assert_close(d.a, -2 * d.std);
     double mean, std;
-    oclinit_distribution_moments(&d, &mean, &std);
+    oclinit_distribution_get_moments(&d, &mean, &std);
     assert_close(std, sqrt(1.0 / fan_in)); /* the correction gives back the asked variance */
     d = resolve(oclinit_scheme_default(OCLINIT_SCHEME_LECUN_UNIFORM), fan_in, fan_out);
     assert_close(d.b, sqrt(3.0 / fan_in));
@@ -85,7 +85,7 @@ static void keras_conventions(void **state) {
     s = oclinit_scheme_default(OCLINIT_SCHEME_VARIANCE_SCALING);
     s.scale = 2;
     d = resolve(s, fan_in, fan_out);
-    oclinit_distribution_moments(&d, &mean, &std);
+    oclinit_distribution_get_moments(&d, &mean, &std);
     assert_close(std, sqrt(2.0 / fan_in));
     s.distribution = OCLINIT_DISTRIBUTION_NORMAL;
     s.mode = OCLINIT_FAN_OUT;
@@ -102,8 +102,8 @@ static void names_and_aliases(void **state) {
     assert_int_equal(kind, OCLINIT_SCHEME_XAVIER_UNIFORM);
     assert_string_equal(oclinit_scheme_kind_str(OCLINIT_SCHEME_TRUNC_NORMAL), "trunc-normal");
     assert_int_equal(oclinit_scheme_kind_parse("xavier", &kind), OCLINIT_ERROR_INVALID_ARGUMENT);
-    assert_non_null(strstr(oclinit_error_detail(), "unknown scheme \"xavier\""));
-    assert_non_null(strstr(oclinit_error_detail(), "xavier-normal"));
+    assert_non_null(strstr(oclinit_error_get_detail(), "unknown scheme \"xavier\""));
+    assert_non_null(strstr(oclinit_error_get_detail(), "xavier-normal"));
     oclinit_nonlinearity nl;
     assert_ok(oclinit_nonlinearity_parse("leaky_relu", &nl));
     assert_int_equal(nl, OCLINIT_NONLINEARITY_LEAKY_RELU);
@@ -118,9 +118,9 @@ static void expect_refused(oclinit_scheme s, int64_t fan_in, int64_t fan_out, oc
                            const char *text) {
     oclinit_distribution d;
     assert_int_equal(oclinit_scheme_resolve(&s, fan_in, fan_out, &d), expected);
-    if (!strstr(oclinit_error_detail(), text))
-        print_error("detail \"%s\" lacks \"%s\"\n", oclinit_error_detail(), text);
-    assert_non_null(strstr(oclinit_error_detail(), text));
+    if (!strstr(oclinit_error_get_detail(), text))
+        print_error("detail \"%s\" lacks \"%s\"\n", oclinit_error_get_detail(), text);
+    assert_non_null(strstr(oclinit_error_get_detail(), text));
 }
 
 static void bad_options_are_refused(void **state) {

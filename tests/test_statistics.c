@@ -34,7 +34,7 @@ static void check_sample(const oclinit_distribution *d, const char *name) {
     oclinit_runtime_free(rt);
 
     double mean, std;
-    oclinit_distribution_moments(d, &mean, &std);
+    oclinit_distribution_get_moments(d, &mean, &std);
     double sum = 0;
     for (size_t i = 0; i < SAMPLES; i++) {
         assert_true(isfinite(x[i]));

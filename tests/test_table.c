@@ -26,12 +26,12 @@ static oclinit_table_t parse_ok(const char *text, const char *label) {
 static void expect_error(const char *text, size_t size, const char *label, oclinit_header header, const char *message) {
     oclinit_table_t t = NULL;
     oclinit_status status = parse(text, size, label, header, &t);
-    if (status == OCLINIT_SUCCESS || !strstr(oclinit_error_detail(), message))
+    if (status == OCLINIT_SUCCESS || !strstr(oclinit_error_get_detail(), message))
         print_error("expected an error with \"%s\", got %s: %s\n", message, oclinit_status_str(status),
-                    oclinit_error_detail());
+                    oclinit_error_get_detail());
     assert_int_not_equal(status, OCLINIT_SUCCESS);
     assert_null(t);
-    assert_non_null(strstr(oclinit_error_detail(), message));
+    assert_non_null(strstr(oclinit_error_get_detail(), message));
 }
 
 static void csv_dialects(void **state) {
@@ -43,11 +43,11 @@ static void csv_dialects(void **state) {
     };
     for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++) {
         oclinit_table_t t = parse_ok(texts[k], NULL);
-        assert_int_equal(oclinit_table_rows(t), 2);
-        assert_int_equal(oclinit_table_features(t), 3);
-        assert_string_equal(oclinit_table_feature_name(t, 1), "b");
+        assert_int_equal(oclinit_table_get_rows(t), 2);
+        assert_int_equal(oclinit_table_get_features(t), 3);
+        assert_string_equal(oclinit_table_get_feature_name(t, 1), "b");
         const float expected[6] = {1, 2, 3, 4, 5, 6};
-        assert_memory_equal(oclinit_table_data(t), expected, sizeof expected);
+        assert_memory_equal(oclinit_table_get_data(t), expected, sizeof expected);
         oclinit_table_free(t);
     }
 }
@@ -55,19 +55,19 @@ static void csv_dialects(void **state) {
 static void header_detection(void **state) {
     (void)state;
     oclinit_table_t t = parse_ok("1,2\n3,4\n", NULL); /* all numbers: no header */
-    assert_int_equal(oclinit_table_rows(t), 2);
-    assert_null(oclinit_table_feature_name(t, 0));
+    assert_int_equal(oclinit_table_get_rows(t), 2);
+    assert_null(oclinit_table_get_feature_name(t, 0));
     oclinit_table_free(t);
     /* A text label column alone does not make the first row a header. */
     t = parse_ok("1,2,yes\n3,4,no\n", "3");
-    assert_int_equal(oclinit_table_rows(t), 2);
-    assert_int_equal(oclinit_table_features(t), 2);
-    assert_int_equal(oclinit_table_label_column(t), 3);
+    assert_int_equal(oclinit_table_get_rows(t), 2);
+    assert_int_equal(oclinit_table_get_features(t), 2);
+    assert_int_equal(oclinit_table_get_label_column(t), 3);
     oclinit_table_free(t);
     /* Forced either way. */
     assert_ok(parse("10,20\n1,2\n", 10, NULL, OCLINIT_HEADER_YES, &t));
-    assert_int_equal(oclinit_table_rows(t), 1);
-    assert_string_equal(oclinit_table_feature_name(t, 0), "10");
+    assert_int_equal(oclinit_table_get_rows(t), 1);
+    assert_string_equal(oclinit_table_get_feature_name(t, 0), "10");
     oclinit_table_free(t);
     expect_error("x,y\n1,2\n", 8, NULL, OCLINIT_HEADER_NO, "line 1, column 1: \"x\" is not a number");
 }
@@ -76,20 +76,20 @@ static void label_column_passes_through(void **state) {
     (void)state;
     const char *text = "f1,\"the label\",f2\n1.5,\"a, \"\"quoted\"\"\nlabel\",2\n3,b,4\n";
     oclinit_table_t t = parse_ok(text, "the label");
-    assert_int_equal(oclinit_table_features(t), 2);
-    assert_int_equal(oclinit_table_label_column(t), 2);
-    assert_string_equal(oclinit_table_label_name(t), "the label");
-    assert_int_equal(oclinit_table_feature_column(t, 1), 3);
+    assert_int_equal(oclinit_table_get_features(t), 2);
+    assert_int_equal(oclinit_table_get_label_column(t), 2);
+    assert_string_equal(oclinit_table_get_label_name(t), "the label");
+    assert_int_equal(oclinit_table_get_feature_column(t, 1), 3);
     assert_string_equal(t->label_text[0], "a, \"quoted\"\nlabel");
     const float expected[4] = {1.5f, 2, 3, 4};
-    assert_memory_equal(oclinit_table_data(t), expected, sizeof expected);
+    assert_memory_equal(oclinit_table_get_data(t), expected, sizeof expected);
     /* Written back: same header, same order, the label cell as it was. */
     assert_ok(oclinit_table_write(t, "test_table_out.csv"));
     oclinit_table_free(t);
     assert_ok(oclinit_table_read("test_table_out.csv", &(oclinit_read_options){.label = "2"}, &t));
     assert_string_equal(t->label_text[0], "a, \"quoted\"\nlabel");
-    assert_string_equal(oclinit_table_feature_name(t, 1), "f2");
-    assert_memory_equal(oclinit_table_data(t), expected, sizeof expected);
+    assert_string_equal(oclinit_table_get_feature_name(t, 1), "f2");
+    assert_memory_equal(oclinit_table_get_data(t), expected, sizeof expected);
     oclinit_table_free(t);
     remove("test_table_out.csv");
 }
@@ -135,8 +135,8 @@ static void csv_errors_name_line_and_column(void **state) {
 static void header_only_reads_as_no_rows(void **state) {
     (void)state;
     oclinit_table_t t = parse_ok("a,b\n", NULL);
-    assert_int_equal(oclinit_table_rows(t), 0);
-    assert_int_equal(oclinit_table_features(t), 2);
+    assert_int_equal(oclinit_table_get_rows(t), 0);
+    assert_int_equal(oclinit_table_get_features(t), 2);
     oclinit_table_free(t);
 }
 
@@ -177,20 +177,20 @@ static void npy_dtypes_and_byte_orders(void **state) {
         oclinit_table_t t = NULL;
         assert_ok(parse(file, size, "1", OCLINIT_HEADER_AUTO, &t));
         assert_true(t->is_npy);
-        assert_int_equal(oclinit_table_rows(t), 3);
-        assert_int_equal(oclinit_table_features(t), 1);
+        assert_int_equal(oclinit_table_get_rows(t), 3);
+        assert_int_equal(oclinit_table_get_features(t), 1);
         const float expected[3] = {2, 4, 6};
-        assert_memory_equal(oclinit_table_data(t), expected, sizeof expected);
+        assert_memory_equal(oclinit_table_get_data(t), expected, sizeof expected);
         assert_true(t->label_values[2] == 5);
         /* Written back in the input's dtype, the label column in place. */
-        oclinit_table_data(t)[0] = -2;
+        oclinit_table_get_data(t)[0] = -2;
         assert_ok(oclinit_table_write(t, "test_table_out.npy"));
         oclinit_table_free(t);
         assert_ok(oclinit_table_read("test_table_out.npy", NULL, &t));
-        assert_int_equal(oclinit_table_features(t), 2);
+        assert_int_equal(oclinit_table_get_features(t), 2);
         assert_true(t->npy_double == (k > 0));
         const float written[6] = {1, -2, 3, 4, 5, 6};
-        assert_memory_equal(oclinit_table_data(t), written, sizeof written);
+        assert_memory_equal(oclinit_table_get_data(t), written, sizeof written);
         oclinit_table_free(t);
     }
     remove("test_table_out.npy");
@@ -232,9 +232,9 @@ static void missing_file(void **state) {
     (void)state;
     oclinit_table_t t = NULL;
     assert_int_equal(oclinit_table_read("/nonexistent/data.csv", NULL, &t), OCLINIT_ERROR_IO);
-    assert_non_null(strstr(oclinit_error_detail(), "cannot open /nonexistent/data.csv"));
+    assert_non_null(strstr(oclinit_error_get_detail(), "cannot open /nonexistent/data.csv"));
     assert_int_equal(oclinit_table_read("/tmp", NULL, &t), OCLINIT_ERROR_IO);
-    assert_non_null(strstr(oclinit_error_detail(), "is not a regular file"));
+    assert_non_null(strstr(oclinit_error_get_detail(), "is not a regular file"));
 }
 
 int main(void) {

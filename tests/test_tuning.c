@@ -47,22 +47,22 @@ static void test_path_names_the_device_and_its_driver(void **state) {
     (void)state;
     oclinit_device_info info = some_device();
     char path[1024], other[1024];
-    assert_ok(oclinit_tuning_path(&info, path, sizeof path));
+    assert_ok(oclinit_tuning_get_path(&info, path, sizeof path));
     assert_int_equal(strncmp(path, cache_dir, strlen(cache_dir)), 0);
     assert_non_null(strstr(path, "/clblast-pthread-some-cpu-r-9000-"));
     assert_string_equal(path + strlen(path) - 4, ".txt");
     snprintf(info.version, sizeof info.version, "OpenCL 3.0 PoCL 4.0");
-    assert_ok(oclinit_tuning_path(&info, other, sizeof other));
+    assert_ok(oclinit_tuning_get_path(&info, other, sizeof other));
     assert_string_not_equal(path, other); /* another driver version: tuned again */
 
     info.type = OCLINIT_DEVICE_HOST;
-    assert_int_equal(oclinit_tuning_path(&info, path, sizeof path), OCLINIT_ERROR_NOT_SUPPORTED);
+    assert_int_equal(oclinit_tuning_get_path(&info, path, sizeof path), OCLINIT_ERROR_NOT_SUPPORTED);
     info = some_device();
-    assert_int_equal(oclinit_tuning_path(&info, path, 20), OCLINIT_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(oclinit_tuning_get_path(&info, path, 20), OCLINIT_ERROR_INVALID_ARGUMENT);
 
     setenv("OCLINIT_CACHE_DIR", "", 1);
     setenv("XDG_CACHE_HOME", "/x/cache", 1);
-    assert_ok(oclinit_tuning_path(&info, path, sizeof path));
+    assert_ok(oclinit_tuning_get_path(&info, path, sizeof path));
     assert_int_equal(strncmp(path, "/x/cache/oclinit/clblast-", 25), 0);
     unsetenv("XDG_CACHE_HOME");
     setenv("OCLINIT_CACHE_DIR", cache_dir, 1);
@@ -72,7 +72,7 @@ static void test_check_reads_good_and_rejects_corrupt_files(void **state) {
     (void)state;
     oclinit_device_info info = some_device();
     char path[1024], message[2048];
-    assert_ok(oclinit_tuning_path(&info, path, sizeof path));
+    assert_ok(oclinit_tuning_get_path(&info, path, sizeof path));
     unlink(path);
     assert_int_equal(oclinit_tuning_check(&info, message, sizeof message), OCLINIT_TUNING_NONE);
     assert_string_equal(message, "");
@@ -107,6 +107,25 @@ static void test_check_reads_good_and_rejects_corrupt_files(void **state) {
     unlink(path);
 }
 
+/* Creating a runtime leaves CLBlast alone; its first matrix product reads the device's cache file and says what
+ * it did with it. */
+static oclinit_tuning_state state_after_first_product(oclinit_runtime_t rt, const char **message) {
+    assert_int_equal(oclinit_tuning_get_state(rt, NULL), OCLINIT_TUNING_NONE);
+    float one[4] = {1, 1, 1, 1};
+    cl_mem buffers[3];
+    for (int i = 0; i < 3; i++) {
+        cl_int error;
+        buffers[i] = clCreateBuffer(oclinit_runtime_get_context(rt), CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
+                                    sizeof one, one, &error);
+        assert_int_equal(error, CL_SUCCESS);
+    }
+    oi_gemm_shape shape = {2, 2, 2, false, false};
+    assert_ok(oi_gemm_device_packed(rt, &shape, buffers[0], buffers[1], buffers[2]));
+    assert_int_equal(clFinish(oclinit_runtime_get_queue(rt)), CL_SUCCESS);
+    for (int i = 0; i < 3; i++) clReleaseMemObject(buffers[i]);
+    return oclinit_tuning_get_state(rt, message);
+}
+
 /* On the device: a corrupt or incomplete file is ignored with a message, never fatal; a complete one is applied
  * and CLBlast's products stay right with it. */
 static void test_runtime_applies_or_ignores_the_file(void **state) {
@@ -114,18 +133,18 @@ static void test_runtime_applies_or_ignores_the_file(void **state) {
     oclinit_runtime_t rt = test_device(0);
     char path[1024];
     const char *message;
-    assert_ok(oclinit_tuning_path(oclinit_runtime_get_device(rt), path, sizeof path));
+    assert_ok(oclinit_tuning_get_path(oclinit_runtime_get_device(rt), path, sizeof path));
     oclinit_runtime_free(rt);
 
     write_text(path, "Xgemm MWG=64 NWG=64\n", 20); /* CLBlast needs every parameter of the kernel */
     rt = test_device(0);
-    assert_int_equal(oclinit_runtime_get_tuning(rt, &message), OCLINIT_TUNING_IGNORED);
+    assert_int_equal(state_after_first_product(rt, &message), OCLINIT_TUNING_IGNORED);
     assert_non_null(strstr(message, "CLBlast refused the parameters of kernel Xgemm"));
     oclinit_runtime_free(rt);
 
     write_text(path, "not a cache file at all", 23);
     rt = test_device(0);
-    assert_int_equal(oclinit_runtime_get_tuning(rt, &message), OCLINIT_TUNING_IGNORED);
+    assert_int_equal(state_after_first_product(rt, &message), OCLINIT_TUNING_IGNORED);
     assert_non_null(strstr(message, "line 1: expected NAME=number"));
     oclinit_runtime_free(rt);
 
@@ -133,7 +152,7 @@ static void test_runtime_applies_or_ignores_the_file(void **state) {
     snprintf(tuned, sizeof tuned, "%soclinit GEMM_PANEL=100000\n", tuned_line);
     write_text(path, tuned, strlen(tuned));
     rt = test_device(0);
-    assert_int_equal(oclinit_runtime_get_tuning(rt, &message), OCLINIT_TUNING_APPLIED);
+    assert_int_equal(state_after_first_product(rt, &message), OCLINIT_TUNING_APPLIED);
     assert_string_equal(message, "");
     /* A [256, 512, 512, 1] network's forward pass with these parameters against the host twin's: products
      * large enough for CLBlast's tuned kernel (small ones go to its direct kernel), K of 256 and 512 made in
@@ -158,7 +177,7 @@ static void test_runtime_applies_or_ignores_the_file(void **state) {
     unlink(path);
 }
 
-/* oclinit_runtime_sgemm in every transpose, K whole and in chunks (the last one shorter), against a plain loop in
+/* Device products in every transpose, K whole and in chunks (the last one shorter), against a plain loop in
  * double; and its refusals. */
 static void test_sgemm_in_chunks_equals_whole(void **state) {
     (void)state;
@@ -169,13 +188,13 @@ static void test_sgemm_in_chunks_equals_whole(void **state) {
     assert_ok(oclinit_init_fill_host(NULL, &normal, 7, 1, 0, K * N, b));
     char path[1024], tuned[512];
     oclinit_runtime_t rt = test_device(0);
-    assert_ok(oclinit_tuning_path(oclinit_runtime_get_device(rt), path, sizeof path));
+    assert_ok(oclinit_tuning_get_path(oclinit_runtime_get_device(rt), path, sizeof path));
     oclinit_runtime_free(rt);
     for (int chunked = 0; chunked < 2; chunked++) {
         snprintf(tuned, sizeof tuned, "%soclinit GEMM_PANEL=%d\n", tuned_line, chunked ? 5000 : 0);
         write_text(path, tuned, strlen(tuned));
         rt = test_device(0);
-        assert_int_equal(oclinit_runtime_get_tuning(rt, NULL), OCLINIT_TUNING_APPLIED);
+        assert_int_equal(state_after_first_product(rt, NULL), OCLINIT_TUNING_APPLIED);
         cl_context context = oclinit_runtime_get_context(rt);
         cl_int e1, e2, e3;
         cl_mem da = clCreateBuffer(context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, sizeof a, a, &e1);
@@ -185,12 +204,12 @@ static void test_sgemm_in_chunks_equals_whole(void **state) {
         /* Every transpose, for a full product and for the matrix-vector and outer products of the output layer. */
         for (int t = 0; t < 16; t++) {
             int thin = t >> 2; /* 0: none, 1: one row, 2: one column, 3: K of 1 */
-            oclinit_gemm_shape shape = {thin == 1 ? 1 : M, thin == 2 ? 1 : N, thin == 3 ? 1 : K, t & 1, t & 2};
+            oi_gemm_shape shape = {thin == 1 ? 1 : M, thin == 2 ? 1 : N, thin == 3 ? 1 : K, t & 1, t & 2};
             const float nan = NAN; /* beta = 0 must overwrite C, not scale what is there */
             assert_int_equal(clEnqueueFillBuffer(oclinit_runtime_get_queue(rt), dc, &nan, sizeof nan, 0, sizeof c, 0,
                                                  NULL, NULL),
                              CL_SUCCESS);
-            assert_ok(oclinit_runtime_sgemm(rt, &shape, da, db, dc));
+            assert_ok(oi_gemm_device_packed(rt, &shape, da, db, dc));
             assert_int_equal(clEnqueueReadBuffer(oclinit_runtime_get_queue(rt), dc, CL_TRUE, 0, sizeof c, c, 0, NULL,
                                                  NULL),
                              CL_SUCCESS);
@@ -205,9 +224,9 @@ static void test_sgemm_in_chunks_equals_whole(void **state) {
                                  c[i * shape.n + j], sum);
                 }
         }
-        oclinit_gemm_shape empty = {M, 0, K, false, false};
-        assert_int_equal(oclinit_runtime_sgemm(rt, &empty, da, db, dc), OCLINIT_ERROR_INVALID_ARGUMENT);
-        assert_int_equal(oclinit_runtime_sgemm(rt, &empty, da, NULL, dc), OCLINIT_ERROR_INVALID_ARGUMENT);
+        oi_gemm_shape empty = {M, 0, K, false, false};
+        assert_int_equal(oi_gemm_device_packed(rt, &empty, da, db, dc), OCLINIT_ERROR_INVALID_ARGUMENT);
+        assert_int_equal(oi_gemm_device_packed(rt, &empty, da, NULL, dc), OCLINIT_ERROR_INVALID_ARGUMENT);
         clReleaseMemObject(da);
         clReleaseMemObject(db);
         clReleaseMemObject(dc);
@@ -215,15 +234,17 @@ static void test_sgemm_in_chunks_equals_whole(void **state) {
     }
     unlink(path);
     oclinit_runtime_t host = NULL;
-    oclinit_gemm_shape shape = {M, N, K, false, false};
+    oi_gemm_shape shape = {M, N, K, false, false};
     cl_mem fake = (cl_mem)&shape; /* never used: the host C path is refused first */
     assert_ok(oclinit_runtime_create("cpu", &host));
-    assert_int_equal(oclinit_runtime_sgemm(host, &shape, fake, fake, fake), OCLINIT_ERROR_NOT_SUPPORTED);
+    assert_int_equal(oi_gemm_device_packed(host, &shape, fake, fake, fake), OCLINIT_ERROR_NOT_SUPPORTED);
     oclinit_runtime_free(host);
 }
 
-static int cancel_at_once(void *user, const oclinit_tune_report *so_far) {
-    *(oclinit_tune_report *)user = *so_far;
+static int cancel_at_once(void *user, const oclinit_progress *progress) {
+    assert_int_equal(progress->done, progress->tuning->candidates);
+    assert_null(progress->train);
+    *(oclinit_tuning_report *)user = *progress->tuning;
     return 1;
 }
 
@@ -233,22 +254,22 @@ static void test_tune_measures_checks_and_cancels(void **state) {
     (void)state;
     oclinit_runtime_t rt = test_device(0);
     char path[1024];
-    assert_ok(oclinit_tuning_path(oclinit_runtime_get_device(rt), path, sizeof path));
+    assert_ok(oclinit_tuning_get_path(oclinit_runtime_get_device(rt), path, sizeof path));
     unlink(path);
-    oclinit_tune_report report, seen;
-    oclinit_tune_options options = {.budget_seconds = 1e-6};
-    assert_ok(oclinit_runtime_tune(rt, &options, &report));
+    oclinit_tuning_report report, seen;
+    oclinit_tuning_options options = {.budget_seconds = 1e-6};
+    assert_ok(oclinit_tuning_run(rt, &options, &report));
     assert_int_equal(report.candidates, 0);
     assert_false(report.saved);
     assert_true(report.before > 0);
-    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++) {
+    for (size_t i = 0; i < OCLINIT_TUNING_SHAPES; i++) {
         assert_true(report.shape_before[i] > 0);
         assert_true(report.shape_after[i] == report.shape_before[i]);
     }
     assert_string_equal(report.path, path);
 
-    options = (oclinit_tune_options){.budget_seconds = 600, .progress = cancel_at_once, .user = &seen};
-    assert_int_equal(oclinit_runtime_tune(rt, &options, &report), OCLINIT_ERROR_CANCELLED);
+    options = (oclinit_tuning_options){.budget_seconds = 600, .progress = cancel_at_once, .user = &seen};
+    assert_int_equal(oclinit_tuning_run(rt, &options, &report), OCLINIT_ERROR_CANCELLED);
     assert_int_equal(seen.candidates, 1);
     assert_int_equal(seen.rejected, 0); /* the first starting point is valid and its products right */
     assert_true(access(path, F_OK) != 0);
@@ -256,8 +277,8 @@ static void test_tune_measures_checks_and_cancels(void **state) {
 
     oclinit_runtime_t host = NULL;
     assert_ok(oclinit_runtime_create("cpu", &host));
-    assert_int_equal(oclinit_runtime_tune(host, NULL, &report), OCLINIT_ERROR_NOT_SUPPORTED);
-    assert_int_equal(oclinit_runtime_get_tuning(host, NULL), OCLINIT_TUNING_NONE);
+    assert_int_equal(oclinit_tuning_run(host, NULL, &report), OCLINIT_ERROR_NOT_SUPPORTED);
+    assert_int_equal(oclinit_tuning_get_state(host, NULL), OCLINIT_TUNING_NONE);
     oclinit_runtime_free(host);
 }
 

@@ -362,8 +362,8 @@ int command_bench(int argc, char **argv) {
         return EXIT_FAILURE;
     }
     const oclinit_device_info *info = oclinit_runtime_get_device(cfg.runtime);
-    const char *tuning_message;
-    oclinit_tuning_state tuning = oclinit_runtime_get_tuning(cfg.runtime, &tuning_message);
+    char tuning_message[1536];
+    oclinit_tuning_state tuning = oclinit_tuning_check(info, tuning_message, sizeof tuning_message);
     printf("oclinit bench%s on %s (%s), %ld host cores; CLBlast %s\n\n", quick ? " --quick" : "", info->name,
            info->platform_name, sysconf(_SC_NPROCESSORS_ONLN),
            tuning == OCLINIT_TUNING_APPLIED ? "tuned for this device (oclinit tune)"
@@ -372,7 +372,7 @@ int command_bench(int argc, char **argv) {
     fflush(stdout);
 
     bench_results results = {0};
-    double start = seconds_now();
+    double start = oi_clock_seconds();
     progress_start(&p.bar, "bench", quiet);
     for (size_t s = 0; s < STAGES && status == OCLINIT_SUCCESS; s++) {
         if (!selected[s]) continue;
@@ -388,7 +388,7 @@ int command_bench(int argc, char **argv) {
     print_tables(&results, cfg.repeat);
     if (results.notes[0]) printf("notes:\n%s\n", results.notes);
     if (code == EXIT_SUCCESS) print_targets(&results, &cfg);
-    printf("\n%.0f s in all\n", seconds_now() - start);
+    printf("\n%.0f s in all\n", oi_clock_seconds() - start);
     if (csv && !write_file_atomically(command, csv, write_csv, &results)) code = EXIT_FAILURE;
     if (plot_dir && !write_plots(&results, plot_dir)) code = EXIT_FAILURE;
     bench_results_free(&results);

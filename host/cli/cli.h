@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "oclinit.h"
+#include "features/features.h"
 
 /* Exit codes: 0 success, 1 the work failed, 2 the command line is wrong, 130 interrupted. */
 enum { EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
@@ -53,14 +53,13 @@ typedef struct progress {
 } progress;
 
 void progress_start(progress *p, const char *label, bool quiet);
-int progress_update(void *progress, uint64_t done, uint64_t total);
+int progress_update(void *progress, const oclinit_progress *so_far);
 /* For training: iteration, cost, accuracy and rate; returns non-zero after SIGINT. */
 int progress_iterations(progress *p, size_t done, size_t total, double cost, double accuracy);
 /* For work measured otherwise: a bar at fraction, the elapsed time and a detail; non-zero after SIGINT. */
 int progress_status(progress *p, double fraction, const char *detail);
 void progress_finish(progress *p);
 bool interrupted(void);
-double seconds_now(void);
 
 /* Scheme options, shared by init and train. Each command puts SCHEME_LONG_OPTIONS in its getopt_long table. */
 enum {

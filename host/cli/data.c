@@ -26,7 +26,7 @@ bool load_dataset(const char *command, const dataset_request *request, bool need
         }
         out->rows = request->samples;
         out->features = 2;
-        out->x = oclinit_table_data(out->table);
+        out->x = oclinit_table_get_data(out->table);
         return true;
     }
     oclinit_read_options read = request->read;
@@ -39,22 +39,22 @@ bool load_dataset(const char *command, const dataset_request *request, bool need
     const char *problem = NULL;
     if (need_labels && !request->label)
         problem = "needs --label: which column holds the 0/1 labels?";
-    else if (oclinit_table_rows(out->table) == 0)
+    else if (oclinit_table_get_rows(out->table) == 0)
         problem = "has no data rows";
     if (problem) {
         fprintf(stderr, "oclinit %s: error: %s %s\n", command, request->spec, problem);
         free_dataset(out);
         return false;
     }
-    out->rows = oclinit_table_rows(out->table);
-    out->features = oclinit_table_features(out->table);
-    out->x = oclinit_table_data(out->table);
+    out->rows = oclinit_table_get_rows(out->table);
+    out->features = oclinit_table_get_features(out->table);
+    out->x = oclinit_table_get_data(out->table);
     if (request->label) {
         out->y = malloc(out->rows * sizeof(float));
-        status = out->y ? oclinit_table_labels(out->table, out->y) : OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
+        status = out->y ? oclinit_table_get_labels(out->table, out->y) : OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
         if (status != OCLINIT_SUCCESS) {
             fprintf(stderr, "oclinit %s: error: %s: %s\n", command, request->spec,
-                    out->y ? oclinit_error_detail() : "out of memory for the labels");
+                    out->y ? oclinit_error_get_detail() : "out of memory for the labels");
             free_dataset(out);
             return false;
         }
@@ -77,6 +77,6 @@ void print_diagnostics(FILE *out, const char *indent, const oclinit_train_report
                 100 * r->inactive_share, r->gradient_norm);
     }
     char warning[300];
-    if (oclinit_gradient_warning(report->layers, warning, sizeof warning))
+    if (oclinit_network_diagnose(report->layers, warning, sizeof warning))
         fprintf(out, "%swarning at iteration %zu: %s\n", indent, report->iteration, warning);
 }

@@ -40,7 +40,7 @@ int command_devices(int argc, char **argv) {
         return EXIT_USAGE;
     }
     size_t count = 0;
-    oclinit_status status = oclinit_devices_list(NULL, 0, &count);
+    oclinit_status status = oclinit_device_list(NULL, 0, &count);
     if (status != OCLINIT_SUCCESS) {
         report_failure("devices", status);
         return EXIT_FAILURE;
@@ -50,7 +50,7 @@ int command_devices(int argc, char **argv) {
         fprintf(stderr, "oclinit devices: error: out of host memory\n");
         return EXIT_FAILURE;
     }
-    status = oclinit_devices_list(devices, count, &count);
+    status = oclinit_device_list(devices, count, &count);
     oclinit_device_info chosen;
     oclinit_status default_status = oclinit_device_find(NULL, &chosen);
     if (status != OCLINIT_SUCCESS) {
@@ -88,7 +88,7 @@ int command_devices(int argc, char **argv) {
     if (problems[0]) printf("\n%s", problems);
     if (default_status != OCLINIT_SUCCESS)
         printf("\nOCLINIT_DEVICE=\"%s\" names no device: %s\n",
-               getenv("OCLINIT_DEVICE") ? getenv("OCLINIT_DEVICE") : "", oclinit_error_detail());
+               getenv("OCLINIT_DEVICE") ? getenv("OCLINIT_DEVICE") : "", oclinit_error_get_detail());
     free(devices);
     return EXIT_SUCCESS;
 }

@@ -62,8 +62,9 @@ typedef struct curve_recorder {
     size_t total;
 } curve_recorder;
 
-static int record(void *user, const oclinit_train_report *report) {
+static int record(void *user, const oclinit_progress *progress) {
     curve_recorder *c = user;
+    const oclinit_train_report *report = progress->train;
     c->run->iterations[c->run->points] = (double)report->iteration;
     c->run->costs[c->run->points++] = report->cost;
     return progress_iterations(c->bar, report->iteration + 1, c->total, report->cost, report->accuracy);
@@ -177,7 +178,7 @@ int command_experiment(int argc, char **argv) {
         o.iterations = e.iterations;
         o.seed = e.seed;
         o.report_every = REPORT_EVERY;
-        o.callback = record;
+        o.progress = record;
         o.user = &recorder;
         status = r->costs && r->iterations ? oclinit_network_create(runtime, &shape, &net)
                                            : OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
@@ -187,7 +188,7 @@ int command_experiment(int argc, char **argv) {
             status = oclinit_network_evaluate(net, test_x, test_y, 100, &r->test_cost, &r->test_accuracy);
         progress_finish(&bar);
         if (status == OCLINIT_SUCCESS) {
-            oclinit_gradient_warning(r->result.start, r->warning, sizeof r->warning);
+            oclinit_network_diagnose(r->result.start, r->warning, sizeof r->warning);
         } else {
             report_failure("experiment", status);
             code = status == OCLINIT_ERROR_CANCELLED ? EXIT_INTERRUPTED : EXIT_FAILURE;

@@ -1,33 +1,36 @@
-/* Small output files of the CLI (results, plots, predictions): written under a temporary name, renamed when
- * complete, removed on any failure. */
-#include <errno.h>
+/* Small output files of the CLI (results, plots, predictions): formatted in memory, then written through core's
+ * atomic output file (temporary name, fsync, rename), so they appear only when complete. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 
+typedef struct text {
+    const char *data;
+    size_t size;
+} text;
+
+static oclinit_status write_text(const void *object, oi_output *out) {
+    const text *t = object;
+    return oi_output_write(out, t->data, t->size);
+}
+
 bool write_file_atomically(const char *command, const char *path, bool (*write)(FILE *out, void *user), void *user) {
-    char temporary[4096];
-    snprintf(temporary, sizeof temporary, "%s.tmp-%ld", path, (long)getpid());
-    FILE *out = fopen(temporary, "w");
-    if (!out) {
-        fprintf(stderr, "oclinit %s: error: cannot create %s: %s\n", command, temporary, strerror(errno));
+    char *data = NULL;
+    size_t size = 0;
+    FILE *memory = open_memstream(&data, &size);
+    if (!memory) {
+        fprintf(stderr, "oclinit %s: error: out of memory formatting %s\n", command, path);
         return false;
     }
-    bool ok = write(out, user);
-    int write_error = ferror(out) ? errno : 0;
-    if (fclose(out) != 0 && !write_error) write_error = errno ? errno : EIO;
-    if (ok && write_error)
-        fprintf(stderr, "oclinit %s: error: writing %s: %s\n", command, temporary, strerror(write_error));
-    if (ok && !write_error && rename(temporary, path) != 0) {
-        fprintf(stderr, "oclinit %s: error: cannot rename %s to %s: %s\n", command, temporary, path, strerror(errno));
-        write_error = errno;
+    bool ok = write(memory, user);
+    ok = fclose(memory) == 0 && ok;
+    if (ok) {
+        text t = {data, size};
+        oclinit_status status = oi_output_write_file(path, write_text, &t);
+        if (status != OCLINIT_SUCCESS) report_failure(command, status);
+        ok = status == OCLINIT_SUCCESS;
     }
-    if (!ok || write_error) {
-        unlink(temporary);
-        return false;
-    }
-    return true;
+    free(data);
+    return ok;
 }

@@ -166,12 +166,12 @@ int command_init(int argc, char **argv) {
     oclinit_write_options options = {
         .chunk_bytes = (size_t)args.chunk_mib << 20,
         .progress = progress_update,
-        .progress_user = &bar,
+        .user = &bar,
         .stats = args.stats ? &stats : NULL,
     };
-    double start = seconds_now();
+    double start = oi_clock_seconds();
     status = oclinit_init_write_npy(runtime, &distribution, args.seed, args.stream, args.output, &options);
-    double elapsed = seconds_now() - start;
+    double elapsed = oi_clock_seconds() - start;
     progress_finish(&bar);
     if (status != OCLINIT_SUCCESS) {
         report_failure(command, status);
@@ -189,7 +189,7 @@ int command_init(int argc, char **argv) {
            elapsed, elapsed > 0 ? bytes / elapsed / 1e9 : 0.0);
     if (args.stats) {
         double mean, std;
-        oclinit_distribution_moments(&distribution, &mean, &std);
+        oclinit_distribution_get_moments(&distribution, &mean, &std);
         printf("stats: mean %.6g (exact %.6g)  std %.6g (exact %.6g)  min %.6g  max %.6g  over %llu values\n",
                stats.mean, mean, stats.std, std, stats.min, stats.max, (unsigned long long)stats.count);
     }

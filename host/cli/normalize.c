@@ -160,8 +160,8 @@ static oclinit_status write_outputs(oclinit_table_t table, const char *output, o
 }
 
 static void describe_feature(oclinit_normalizer_t n, size_t f, oclinit_table_t table, char *text, size_t size) {
-    const char *name = oclinit_normalizer_feature_name(n, f);
-    size_t column = oclinit_table_feature_column(table, f);
+    const char *name = oclinit_normalizer_get_feature_name(n, f);
+    size_t column = oclinit_table_get_feature_column(table, f);
     if (name)
         snprintf(text, size, "column %zu (\"%s\")", column, name);
     else
@@ -171,20 +171,20 @@ static void describe_feature(oclinit_normalizer_t n, size_t f, oclinit_table_t t
 static void print_summary(const normalize_args *args, oclinit_normalizer_t n, oclinit_table_t table,
                           oclinit_runtime_t runtime, double seconds) {
     double lo, hi;
-    oclinit_normalizer_range(n, &lo, &hi);
-    const char *label = oclinit_normalizer_label(n);
-    printf("normalized %s -> %s: %zu rows x %zu features, %s%s", args->input, args->output, oclinit_table_rows(table),
-           oclinit_table_features(table), oclinit_normalize_method_str(oclinit_normalizer_method(n)),
+    oclinit_normalizer_get_range(n, &lo, &hi);
+    const char *label = oclinit_normalizer_get_label(n);
+    printf("normalized %s -> %s: %zu rows x %zu features, %s%s", args->input, args->output, oclinit_table_get_rows(table),
+           oclinit_table_get_features(table), oclinit_normalize_method_str(oclinit_normalizer_get_method(n)),
            args->stats ? " with saved statistics" : "");
-    if (oclinit_normalizer_method(n) == OCLINIT_NORMALIZE_MINMAX) printf(" to [%g, %g]", lo, hi);
-    if (oclinit_table_label_column(table))
-        printf(", label column %zu%s%s%s passed through", oclinit_table_label_column(table), label ? " (\"" : "",
+    if (oclinit_normalizer_get_method(n) == OCLINIT_NORMALIZE_MINMAX) printf(" to [%g, %g]", lo, hi);
+    if (oclinit_table_get_label_column(table))
+        printf(", label column %zu%s%s%s passed through", oclinit_table_get_label_column(table), label ? " (\"" : "",
                label ? label : "", label ? "\")" : "");
     printf(", on %s, %.3f s\n", oclinit_runtime_get_device(runtime)->name, seconds);
     printf("  %-28s %12s %12s %12s %12s\n", "feature", "mean", "std", "min", "max");
-    size_t features = oclinit_normalizer_features(n), shown = features <= 20 ? features : 16;
+    size_t features = oclinit_normalizer_get_features(n), shown = features <= 20 ? features : 16;
     for (size_t f = 0; f < shown; f++) {
-        oclinit_feature_stats s = oclinit_normalizer_stats(n, f);
+        oclinit_stats s = oclinit_normalizer_get_stats(n, f);
         char text[64];
         describe_feature(n, f, table, text, sizeof text);
         printf("  %-28.28s %12.6g %12.6g %12.6g %12.6g\n", text, s.mean, s.std, s.min, s.max);
@@ -200,7 +200,7 @@ int command_normalize(int argc, char **argv) {
     double lo = 0, hi = 1;
     oclinit_normalize_method method = OCLINIT_NORMALIZE_ZSCORE;
     if (args.method && oclinit_normalize_method_parse(args.method, &method) != OCLINIT_SUCCESS) {
-        fprintf(stderr, "oclinit normalize: %s\n", oclinit_error_detail());
+        fprintf(stderr, "oclinit normalize: %s\n", oclinit_error_get_detail());
         return EXIT_USAGE;
     }
     if (args.range && method != OCLINIT_NORMALIZE_MINMAX) {
@@ -218,30 +218,30 @@ int command_normalize(int argc, char **argv) {
         status = oclinit_normalizer_load(args.stats, &normalizer);
         if (status != OCLINIT_SUCCESS) goto failed;
     }
-    args.read.label = args.label ? args.label : normalizer ? oclinit_normalizer_label(normalizer) : NULL;
+    args.read.label = args.label ? args.label : normalizer ? oclinit_normalizer_get_label(normalizer) : NULL;
     status = oclinit_table_read(args.input, &args.read, &table);
     if (status != OCLINIT_SUCCESS) goto failed;
     status = oclinit_runtime_create(args.device, &runtime);
     if (status != OCLINIT_SUCCESS) goto failed;
 
-    double start = seconds_now();
+    double start = oi_clock_seconds();
     if (!normalizer) {
         status = oclinit_normalizer_fit(runtime, method, lo, hi, table, &normalizer);
         if (status != OCLINIT_SUCCESS) goto failed;
     }
-    for (size_t f = 0; f < oclinit_normalizer_features(normalizer); f++) {
+    for (size_t f = 0; f < oclinit_normalizer_get_features(normalizer); f++) {
         if (!oclinit_normalizer_is_constant(normalizer, f)) continue;
         char text[64];
         describe_feature(normalizer, f, table, text, sizeof text);
         fprintf(stderr, "oclinit normalize: warning: %s is constant (%g) in the training data; it becomes %g\n", text,
-                oclinit_normalizer_stats(normalizer, f).min,
-                oclinit_normalizer_method(normalizer) == OCLINIT_NORMALIZE_MINMAX ? lo : 0.0);
+                oclinit_normalizer_get_stats(normalizer, f).min,
+                oclinit_normalizer_get_method(normalizer) == OCLINIT_NORMALIZE_MINMAX ? lo : 0.0);
     }
     status = oclinit_normalizer_apply(runtime, normalizer, table);
     if (status != OCLINIT_SUCCESS) goto failed;
     status = write_outputs(table, args.output, args.save_stats ? normalizer : NULL, args.save_stats);
     if (status != OCLINIT_SUCCESS) goto failed;
-    if (!args.quiet) print_summary(&args, normalizer, table, runtime, seconds_now() - start);
+    if (!args.quiet) print_summary(&args, normalizer, table, runtime, oi_clock_seconds() - start);
     code = EXIT_SUCCESS;
     goto done;
 failed:

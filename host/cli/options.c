@@ -65,13 +65,13 @@ bool parse_separator(const char *command, const char *text, char *separator) {
 }
 
 void report_failure(const char *command, oclinit_status status) {
-    const char *detail = oclinit_error_detail();
+    const char *detail = oclinit_error_get_detail();
     fprintf(stderr, "oclinit %s: error: %s%s%s\n", command, oclinit_status_str(status), *detail ? ": " : "", detail);
 }
 
 void report_tuning(const char *command, oclinit_runtime_t runtime, bool gemm_matters) {
-    const char *message;
-    oclinit_tuning_state state = oclinit_runtime_get_tuning(runtime, &message);
+    char message[1536];
+    oclinit_tuning_state state = oclinit_tuning_check(oclinit_runtime_get_device(runtime), message, sizeof message);
     if (state == OCLINIT_TUNING_IGNORED)
         fprintf(stderr, "oclinit %s: warning: %s\n", command, message);
     else if (state == OCLINIT_TUNING_NONE && gemm_matters && oclinit_runtime_get_context(runtime))

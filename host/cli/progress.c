@@ -17,12 +17,6 @@ bool interrupted(void) {
     return interrupt_seen != 0;
 }
 
-double seconds_now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 void progress_start(progress *p, const char *label, bool quiet) {
     struct sigaction action = {0};
     action.sa_handler = on_interrupt;
@@ -31,7 +25,7 @@ void progress_start(progress *p, const char *label, bool quiet) {
     sigaction(SIGTERM, &action, NULL);
     p->enabled = !quiet && isatty(STDERR_FILENO);
     p->label = label;
-    p->start = p->last_draw = seconds_now();
+    p->start = p->last_draw = oi_clock_seconds();
 }
 
 static void human_bytes(double bytes, char *text, size_t size) {
@@ -41,10 +35,11 @@ static void human_bytes(double bytes, char *text, size_t size) {
     snprintf(text, size, "%.1f %s", bytes, units[u]);
 }
 
-int progress_update(void *user, uint64_t done, uint64_t total) {
+int progress_update(void *user, const oclinit_progress *so_far) {
     progress *p = user;
+    uint64_t done = so_far->done, total = so_far->total;
     if (interrupt_seen) return 1;
-    double now = seconds_now();
+    double now = oi_clock_seconds();
     if (!p->enabled || (done < total && now - p->last_draw < 0.1)) return 0;
     p->last_draw = now;
     double fraction = total ? (double)done / (double)total : 1.0, elapsed = now - p->start;
@@ -64,7 +59,7 @@ int progress_update(void *user, uint64_t done, uint64_t total) {
 
 int progress_iterations(progress *p, size_t done, size_t total, double cost, double accuracy) {
     if (interrupt_seen) return 1;
-    double now = seconds_now();
+    double now = oi_clock_seconds();
     if (!p->enabled || (done < total && now - p->last_draw < 0.1)) return 0;
     p->last_draw = now;
     double fraction = total ? (double)done / (double)total : 1.0, elapsed = now - p->start;
@@ -81,7 +76,7 @@ int progress_iterations(progress *p, size_t done, size_t total, double cost, dou
 
 int progress_status(progress *p, double fraction, const char *detail) {
     if (interrupt_seen) return 1;
-    double now = seconds_now();
+    double now = oi_clock_seconds();
     if (!p->enabled || (fraction < 1 && now - p->last_draw < 0.1)) return 0;
     p->last_draw = now;
     char bar[21];

@@ -52,7 +52,7 @@ int scheme_option(const char *command, int id, const char *arg, scheme_args *arg
 bool scheme_build(const char *command, const char *name, const scheme_args *args, oclinit_scheme *scheme) {
     oclinit_scheme_kind kind;
     if (oclinit_scheme_kind_parse(name, &kind) != OCLINIT_SUCCESS) {
-        fprintf(stderr, "oclinit %s: %s\n", command, oclinit_error_detail());
+        fprintf(stderr, "oclinit %s: %s\n", command, oclinit_error_get_detail());
         return false;
     }
     for (int i = 0; i < SCHEME_OPTION_COUNT; i++) {
@@ -80,7 +80,7 @@ bool scheme_build(const char *command, const char *name, const scheme_args *args
         (args->nonlinearity && oclinit_nonlinearity_parse(args->nonlinearity, &s.nonlinearity) != OCLINIT_SUCCESS) ||
         (args->distribution &&
          oclinit_distribution_kind_parse(args->distribution, &s.distribution) != OCLINIT_SUCCESS)) {
-        fprintf(stderr, "oclinit %s: %s\n", command, oclinit_error_detail());
+        fprintf(stderr, "oclinit %s: %s\n", command, oclinit_error_get_detail());
         return false;
     }
     *scheme = s;

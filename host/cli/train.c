@@ -156,11 +156,11 @@ static int parse_arguments(int argc, char **argv, train_args *a) {
         case OPT_HIDDEN: ok = parse_hidden(optarg, &a->shape); break;
         case OPT_ACTIVATION:
             ok = oclinit_activation_parse(optarg, &a->shape.activation) == OCLINIT_SUCCESS;
-            if (!ok) fprintf(stderr, "oclinit train: %s\n", oclinit_error_detail());
+            if (!ok) fprintf(stderr, "oclinit train: %s\n", oclinit_error_get_detail());
             break;
         case OPT_OPTIMIZER:
             ok = oclinit_optimizer_parse(optarg, &a->train.optimizer) == OCLINIT_SUCCESS;
-            if (!ok) fprintf(stderr, "oclinit train: %s\n", oclinit_error_detail());
+            if (!ok) fprintf(stderr, "oclinit train: %s\n", oclinit_error_get_detail());
             break;
         case OPT_BATCH:
             ok = parse_count(command, "batch", optarg, 1, &number);
@@ -212,8 +212,9 @@ typedef struct reporter {
     bool quiet;
 } reporter;
 
-static int report_progress(void *user, const oclinit_train_report *report) {
+static int report_progress(void *user, const oclinit_progress *progress) {
     reporter *r = user;
+    const oclinit_train_report *report = progress->train;
     if (report->diagnosed && !r->quiet) {
         if (r->bar.enabled) fputc('\n', stderr);
         fprintf(stderr, "diagnostics at iteration %zu (cost %.4g, accuracy %.3f):\n", report->iteration, report->cost,
@@ -231,7 +232,7 @@ static bool same_features(const dataset *train, const dataset *test, const char 
         return false;
     }
     for (size_t f = 0; f < train->features; f++) {
-        const char *a = oclinit_table_feature_name(train->table, f), *b = oclinit_table_feature_name(test->table, f);
+        const char *a = oclinit_table_get_feature_name(train->table, f), *b = oclinit_table_get_feature_name(test->table, f);
         if (a && b && strcmp(a, b) != 0) {
             fprintf(stderr, "oclinit train: error: feature %zu is \"%s\" in %s but \"%s\" in the training data\n",
                     f + 1, b, test_name, a);
@@ -250,7 +251,7 @@ int command_train(int argc, char **argv) {
     oclinit_normalize_method method = OCLINIT_NORMALIZE_ZSCORE;
     if (!scheme_build(command, a.init, &a.scheme_options, &scheme)) return EXIT_USAGE;
     if (normalize && oclinit_normalize_method_parse(a.normalize, &method) != OCLINIT_SUCCESS) {
-        fprintf(stderr, "oclinit train: %s (or none)\n", oclinit_error_detail());
+        fprintf(stderr, "oclinit train: %s (or none)\n", oclinit_error_get_detail());
         return EXIT_USAGE;
     }
 
@@ -290,7 +291,7 @@ int command_train(int argc, char **argv) {
     fflush(stdout); /* before the diagnostics and the progress bar on stderr */
     reporter r = {.total = a.train.iterations, .quiet = a.quiet};
     progress_start(&r.bar, "train", a.quiet);
-    a.train.callback = report_progress;
+    a.train.progress = report_progress;
     a.train.user = &r;
     oclinit_train_result result;
     status = oclinit_network_train(net, train.x, train.y, train.rows, &a.train, &result);

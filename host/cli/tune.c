@@ -50,8 +50,9 @@ typedef struct tune_progress {
 } tune_progress;
 
 /* A bar on a terminal; elsewhere (a log) a line whenever the best improves. */
-static int on_candidate(void *user, const oclinit_tune_report *so_far) {
+static int on_candidate(void *user, const oclinit_progress *progress) {
     tune_progress *p = user;
+    const oclinit_tuning_report *so_far = progress->tuning;
     char detail[160];
     snprintf(detail, sizeof detail, "%zu candidates (%zu rejected), best %.1f GFLOP/s, at the start %.1f",
              so_far->candidates, so_far->rejected, so_far->best, so_far->before);
@@ -100,8 +101,8 @@ int command_tune(int argc, char **argv) {
         report_failure(command, status);
         return EXIT_FAILURE;
     }
-    const char *message;
-    oclinit_tuning_state state = oclinit_runtime_get_tuning(runtime, &message);
+    char message[1536];
+    oclinit_tuning_state state = oclinit_tuning_check(oclinit_runtime_get_device(runtime), message, sizeof message);
     if (state == OCLINIT_TUNING_IGNORED) fprintf(stderr, "oclinit tune: warning: %s\n", message);
     printf("tuning CLBlast's SGEMM for %s (%s), for at most %.0f s; starting from %s\n",
            oclinit_runtime_get_device(runtime)->name, oclinit_runtime_get_device(runtime)->platform_name, budget,
@@ -110,9 +111,9 @@ int command_tune(int argc, char **argv) {
 
     tune_progress p = {.budget = budget, .quiet = quiet};
     progress_start(&p.bar, "tune", quiet);
-    oclinit_tune_options options = {.budget_seconds = budget, .progress = on_candidate, .user = &p};
-    oclinit_tune_report report;
-    status = oclinit_runtime_tune(runtime, &options, &report);
+    oclinit_tuning_options options = {.budget_seconds = budget, .progress = on_candidate, .user = &p};
+    oclinit_tuning_report report;
+    status = oclinit_tuning_run(runtime, &options, &report);
     progress_finish(&p.bar);
     if (status != OCLINIT_SUCCESS) {
         report_failure(command, status);
@@ -123,8 +124,8 @@ int command_tune(int argc, char **argv) {
     printf("%zu candidates in %.0f s (%zu refused or wrong), %s\n\n", report.candidates, report.seconds,
            report.rejected, report.converged ? "no neighbour of the best was faster" : "stopped at the budget");
     printf("%-26s %10s %10s   GFLOP/s\n", "C = op(A) op(B), m x n x k", "before", "after");
-    const oclinit_gemm_shape *shapes = oclinit_tune_shapes();
-    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++) {
+    const oi_gemm_shape *shapes = oi_tuning_shapes();
+    for (size_t i = 0; i < OCLINIT_TUNING_SHAPES; i++) {
         char shape[40];
         snprintf(shape, sizeof shape, "%zu x %zu x %zu %s%s", shapes[i].m, shapes[i].n, shapes[i].k,
                  shapes[i].transpose_a ? "T" : "N", shapes[i].transpose_b ? "T" : "N");

@@ -1,7 +1,7 @@
 /* oclinit: reproducible neural-network weight initialization on OpenCL devices.
  *
  * One header, opaque handles, every symbol prefixed oclinit_. Every fallible function returns an
- * oclinit_status; oclinit_status_str() names it and oclinit_error_detail() says what went wrong in the
+ * oclinit_status; oclinit_status_str() names it and oclinit_error_get_detail() says what went wrong in the
  * calling thread's last failed call. The library never prints and never exits.
  *
  * Weights are float32, laid out (fan_out, fan_in) row-major as in PyTorch. Element i of a tensor made with
@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define OCLINIT_VERSION_MAJOR 0
-#define OCLINIT_VERSION_MINOR 1
+#define OCLINIT_VERSION_MINOR 2
 #define OCLINIT_VERSION_PATCH 0
 
 /* ---- Status ------------------------------------------------------------------------------------------ */
@@ -58,7 +58,29 @@ typedef enum oclinit_status {
 OCLINIT_API const char *oclinit_status_str(oclinit_status status);
 
 /* What the calling thread's last failed call said (which argument, which file, which device), or "". */
-OCLINIT_API const char *oclinit_error_detail(void);
+OCLINIT_API const char *oclinit_error_get_detail(void);
+
+/* ---- Statistics and progress, shared by every long call -------------------------------------------------- */
+
+/* Statistics of a tensor (oclinit_init_write_npy) or of a feature (oclinit_normalizer_get_stats). */
+typedef struct oclinit_stats {
+    uint64_t count;
+    double mean, std, min, max; /* std: population (ddof 0) */
+} oclinit_stats;
+
+typedef struct oclinit_train_report oclinit_train_report;
+typedef struct oclinit_tuning_report oclinit_tuning_report;
+
+/* What a long call has done so far. done and total count its units: elements (oclinit_init_write_npy),
+ * iterations (oclinit_network_train), candidates (oclinit_tuning_run, whose total is 0: not known ahead). */
+typedef struct oclinit_progress {
+    uint64_t done, total;
+    const oclinit_train_report *train;   /* oclinit_network_train: the iteration's report; otherwise NULL */
+    const oclinit_tuning_report *tuning; /* oclinit_tuning_run: the report so far; otherwise NULL */
+} oclinit_progress;
+
+/* The one callback type of every long call: a non-zero return cancels it (OCLINIT_ERROR_CANCELLED). */
+typedef int (*oclinit_progress_fn)(void *user, const oclinit_progress *progress);
 
 /* ---- Devices and runtime ------------------------------------------------------------------------------ */
 
@@ -88,7 +110,7 @@ OCLINIT_API const char *oclinit_device_type_str(oclinit_device_type type);
 
 /* Every device of every platform, in platform order. Writes at most capacity entries and sets *count to the
  * number that exist. OCLINIT_ERROR_NO_PLATFORM when no OpenCL platform is installed. */
-OCLINIT_API oclinit_status oclinit_devices_list(oclinit_device_info *devices, size_t capacity, size_t *count);
+OCLINIT_API oclinit_status oclinit_device_list(oclinit_device_info *devices, size_t capacity, size_t *count);
 
 /* Resolves a device name as oclinit_runtime_create() would, without creating anything. */
 OCLINIT_API oclinit_status oclinit_device_find(const char *device, oclinit_device_info *info);
@@ -101,6 +123,9 @@ typedef struct oclinit_runtime *oclinit_runtime_t;
  * (case-insensitive), or "cpu" for the host C path. NULL or "" means the OCLINIT_DEVICE environment
  * variable, and without it the first GPU, else the first CPU device, else the first device. */
 OCLINIT_API oclinit_status oclinit_runtime_create(const char *device, oclinit_runtime_t *runtime);
+/* A runtime on a command queue the caller made: oclinit enqueues its work there (and on the queue's context and
+ * device), retains the queue while the runtime lives, and never finishes work it did not enqueue. */
+OCLINIT_API oclinit_status oclinit_runtime_create_from_queue(cl_command_queue queue, oclinit_runtime_t *runtime);
 OCLINIT_API void oclinit_runtime_free(oclinit_runtime_t runtime);
 OCLINIT_API const oclinit_device_info *oclinit_runtime_get_device(oclinit_runtime_t runtime);
 /* NULL for the host C path. */
@@ -109,11 +134,12 @@ OCLINIT_API cl_command_queue oclinit_runtime_get_queue(oclinit_runtime_t runtime
 /* The compiler's log of the last kernel build, "" if none; after OCLINIT_ERROR_KERNEL_BUILD it says why. */
 OCLINIT_API const char *oclinit_runtime_get_build_log(oclinit_runtime_t runtime);
 
-/* ---- CLBlast tuned for the device (host/tuning.c) ------------------------------------------------------- */
+/* ---- CLBlast tuned for the device ---------------------------------------------------------------------- */
 
 /* CLBlast picks its GEMM kernel's parameters from a database of known devices; others (PoCL's CPU device
- * among them) get generic ones. oclinit_runtime_tune searches better ones for a device and keeps them in a
- * per-device cache file, which oclinit_runtime_create applies whenever it opens that device. */
+ * among them) get generic ones. oclinit_tuning_run searches better ones for a device and keeps them in a
+ * per-device cache file, which is applied the first time a matrix product runs on that device (a runtime
+ * that only makes weights leaves CLBlast as it is). */
 typedef enum oclinit_tuning_state {
     OCLINIT_TUNING_NONE,    /* no cache file for the device (or the host C path): CLBlast's own parameters */
     OCLINIT_TUNING_APPLIED, /* the device's cache file is in use */
@@ -122,55 +148,42 @@ typedef enum oclinit_tuning_state {
 
 /* The device's cache file: $OCLINIT_CACHE_DIR, else $XDG_CACHE_HOME/oclinit, else ~/.cache/oclinit, then
  * clblast-<device name>-<hash of platform, name and driver version>.txt. */
-OCLINIT_API oclinit_status oclinit_tuning_path(const oclinit_device_info *device, char *path, size_t size);
+OCLINIT_API oclinit_status oclinit_tuning_get_path(const oclinit_device_info *device, char *path, size_t size);
 /* Reads and checks the device's cache file without applying it; message (may be NULL) says why IGNORED. */
 OCLINIT_API oclinit_tuning_state oclinit_tuning_check(const oclinit_device_info *device, char *message, size_t size);
-/* What oclinit_runtime_create did with the cache file; *message (may be NULL) is "" or why it was ignored. */
-OCLINIT_API oclinit_tuning_state oclinit_runtime_get_tuning(oclinit_runtime_t runtime, const char **message);
-
-/* C (m x n) = op(A) op(B), row-major, op transposing when asked. */
-typedef struct oclinit_gemm_shape {
-    size_t m, n, k;
-    bool transpose_a, transpose_b;
-} oclinit_gemm_shape;
+/* What the runtime's first matrix product did with the cache file (NONE before any); *message (may be NULL) is
+ * "" or why it was ignored. */
+OCLINIT_API oclinit_tuning_state oclinit_tuning_get_state(oclinit_runtime_t runtime, const char **message);
 
 /* The shapes tuning times: 1024^3 and the large products of a [512, 1024, 1024, 1] network on 2048 samples. */
-#define OCLINIT_TUNE_SHAPES 6
-OCLINIT_API const oclinit_gemm_shape *oclinit_tune_shapes(void);
+#define OCLINIT_TUNING_SHAPES 6
 
-/* C = op(A) op(B) on the runtime's device, enqueued on its queue, as the network makes its products: CLBlast's
- * SGEMM with the tuned parameters, K in chunks that fit the caches when tuned. Operands are contiguous and
- * row-major (A is m x k, or k x m when transposed; likewise B). OCLINIT_ERROR_NOT_SUPPORTED on the host C path. */
-OCLINIT_API oclinit_status oclinit_runtime_sgemm(oclinit_runtime_t runtime, const oclinit_gemm_shape *shape, cl_mem a,
-                                                 cl_mem b, cl_mem c);
-
-typedef struct oclinit_tune_report {
+struct oclinit_tuning_report {
     size_t candidates;     /* parameter sets timed */
     size_t rejected;       /* of those, the ones CLBlast refused or whose products were wrong */
     double seconds;        /* so far */
     double before, best;   /* GFLOP/s over all shapes: at the start (the parameters in use) and the best found */
-    double shape_before[OCLINIT_TUNE_SHAPES], shape_after[OCLINIT_TUNE_SHAPES]; /* per shape, when done */
+    double shape_before[OCLINIT_TUNING_SHAPES], shape_after[OCLINIT_TUNING_SHAPES]; /* per shape, when done */
     bool converged;        /* no neighbour of the best was faster: stopped before the budget */
     bool saved;            /* the best beat the start and is in the cache file */
     char parameters[512];  /* the parameters saved, as the cache file holds them; "" when nothing was saved */
     char path[1024];       /* the cache file */
-} oclinit_tune_report;
+};
 
-typedef struct oclinit_tune_options {
+typedef struct oclinit_tuning_options {
     double budget_seconds; /* stops starting new candidates after this long; 0 means 600 */
-    /* Called after each candidate; a non-zero return cancels (OCLINIT_ERROR_CANCELLED, nothing saved). */
-    int (*progress)(void *user, const oclinit_tune_report *so_far);
+    oclinit_progress_fn progress; /* after each candidate; cancelling saves nothing */
     void *user;
-} oclinit_tune_options;
+} oclinit_tuning_options;
 
 /* Searches the parameters of CLBlast's SGEMM kernel for the runtime's device, each candidate timed at
- * oclinit_tune_shapes() and its products checked against OpenBLAS, then the product size from which CLBlast
+ * the OCLINIT_TUNING_SHAPES shapes and its products checked against OpenBLAS, then the product size from which CLBlast
  * should use that kernel rather than its direct one, and the budget by which long products split K to keep the
  * panels of A and B in the caches. Saves all three in the device's cache file when they beat the parameters in
  * use at the start (or refreshes a saved tuning the search started from). Afterwards this process uses the best
  * found too. OCLINIT_ERROR_NOT_SUPPORTED on the host C path. */
-OCLINIT_API oclinit_status oclinit_runtime_tune(oclinit_runtime_t runtime, const oclinit_tune_options *options,
-                                                oclinit_tune_report *report);
+OCLINIT_API oclinit_status oclinit_tuning_run(oclinit_runtime_t runtime, const oclinit_tuning_options *options,
+                                              oclinit_tuning_report *report);
 
 /* ---- Initialization schemes --------------------------------------------------------------------------- */
 
@@ -241,7 +254,7 @@ OCLINIT_API oclinit_status oclinit_distribution_kind_parse(const char *name, ocl
 OCLINIT_API const char *oclinit_distribution_kind_str(oclinit_distribution_kind kind);
 
 /* torch.nn.init.calculate_gain. */
-OCLINIT_API double oclinit_gain(oclinit_nonlinearity nonlinearity, double negative_slope);
+OCLINIT_API double oclinit_nonlinearity_gain(oclinit_nonlinearity nonlinearity, double negative_slope);
 
 /* What a scheme draws for a (fan_out, fan_in) layer: a concrete distribution with float parameters. */
 typedef struct oclinit_distribution {
@@ -257,7 +270,7 @@ OCLINIT_API oclinit_status oclinit_scheme_resolve(const oclinit_scheme *scheme, 
                                                   oclinit_distribution *distribution);
 
 /* The exact mean and standard deviation of what the distribution draws (for eye: of the whole matrix). */
-OCLINIT_API void oclinit_distribution_moments(const oclinit_distribution *distribution, double *mean, double *std);
+OCLINIT_API void oclinit_distribution_get_moments(const oclinit_distribution *distribution, double *mean, double *std);
 
 /* Writes e.g. "normal(mean=0, std=0.0441942)" into text. */
 OCLINIT_API void oclinit_distribution_describe(const oclinit_distribution *distribution, char *text, size_t size);
@@ -280,18 +293,10 @@ OCLINIT_API oclinit_status oclinit_init_fill_host(oclinit_runtime_t runtime, con
 
 /* ---- Writing a layer to a .npy file ---------------------------------------------------------------------- */
 
-typedef struct oclinit_stats {
-    uint64_t count;
-    double mean, std, min, max; /* std: population (ddof 0) */
-} oclinit_stats;
-
-/* Called after each chunk; a non-zero return cancels the write (OCLINIT_ERROR_CANCELLED). */
-typedef int (*oclinit_progress_fn)(void *user, uint64_t done, uint64_t total);
-
 typedef struct oclinit_write_options {
     size_t chunk_bytes; /* memory per chunk (two host chunks and one device chunk live at once); 0: 64 MiB */
-    oclinit_progress_fn progress;
-    void *progress_user;
+    oclinit_progress_fn progress; /* after each chunk */
+    void *user;
     oclinit_stats *stats; /* when not NULL, filled with the statistics of the whole tensor */
 } oclinit_write_options;
 
@@ -329,16 +334,16 @@ OCLINIT_API oclinit_status oclinit_table_read(const char *path, const oclinit_re
 /* Writes the table (with its current data) in the format it was read in; the file appears only when complete. */
 OCLINIT_API oclinit_status oclinit_table_write(oclinit_table_t table, const char *path);
 OCLINIT_API void oclinit_table_free(oclinit_table_t table);
-OCLINIT_API size_t oclinit_table_rows(oclinit_table_t table);
-OCLINIT_API size_t oclinit_table_features(oclinit_table_t table);
+OCLINIT_API size_t oclinit_table_get_rows(oclinit_table_t table);
+OCLINIT_API size_t oclinit_table_get_features(oclinit_table_t table);
 /* The (rows, features) row-major matrix, to read or change in place. */
-OCLINIT_API float *oclinit_table_data(oclinit_table_t table);
+OCLINIT_API float *oclinit_table_get_data(oclinit_table_t table);
 /* The feature's 1-based column in the file, and its header name (NULL without a header). */
-OCLINIT_API size_t oclinit_table_feature_column(oclinit_table_t table, size_t feature);
-OCLINIT_API const char *oclinit_table_feature_name(oclinit_table_t table, size_t feature);
+OCLINIT_API size_t oclinit_table_get_feature_column(oclinit_table_t table, size_t feature);
+OCLINIT_API const char *oclinit_table_get_feature_name(oclinit_table_t table, size_t feature);
 /* The label's 1-based column in the file (0 for none), and its header name (NULL without one). */
-OCLINIT_API size_t oclinit_table_label_column(oclinit_table_t table);
-OCLINIT_API const char *oclinit_table_label_name(oclinit_table_t table);
+OCLINIT_API size_t oclinit_table_get_label_column(oclinit_table_t table);
+OCLINIT_API const char *oclinit_table_get_label_name(oclinit_table_t table);
 
 /* ---- Normalization ----------------------------------------------------------------------------------------
  * Fitted on training data, applied unchanged to any data, as scikit-learn's MinMaxScaler and StandardScaler:
@@ -353,11 +358,6 @@ OCLINIT_API oclinit_status oclinit_normalize_method_parse(const char *name, ocli
 OCLINIT_API const char *oclinit_normalize_method_str(oclinit_normalize_method method);
 
 typedef struct oclinit_normalizer *oclinit_normalizer_t;
-
-typedef struct oclinit_feature_stats {
-    uint64_t count;
-    double mean, std, min, max;
-} oclinit_feature_stats;
 
 /* Fits on a table's features (names and label column are kept for the statistics file). At least two rows. */
 OCLINIT_API oclinit_status oclinit_normalizer_fit(oclinit_runtime_t runtime, oclinit_normalize_method method, double lo,
@@ -377,14 +377,14 @@ OCLINIT_API oclinit_status oclinit_normalizer_apply_buffer(oclinit_runtime_t run
 OCLINIT_API oclinit_status oclinit_normalizer_save(oclinit_normalizer_t normalizer, const char *path);
 OCLINIT_API oclinit_status oclinit_normalizer_load(const char *path, oclinit_normalizer_t *normalizer);
 OCLINIT_API void oclinit_normalizer_free(oclinit_normalizer_t normalizer);
-OCLINIT_API oclinit_normalize_method oclinit_normalizer_method(oclinit_normalizer_t normalizer);
-OCLINIT_API void oclinit_normalizer_range(oclinit_normalizer_t normalizer, double *lo, double *hi);
-OCLINIT_API size_t oclinit_normalizer_features(oclinit_normalizer_t normalizer);
-OCLINIT_API oclinit_feature_stats oclinit_normalizer_stats(oclinit_normalizer_t normalizer, size_t feature);
+OCLINIT_API oclinit_normalize_method oclinit_normalizer_get_method(oclinit_normalizer_t normalizer);
+OCLINIT_API void oclinit_normalizer_get_range(oclinit_normalizer_t normalizer, double *lo, double *hi);
+OCLINIT_API size_t oclinit_normalizer_get_features(oclinit_normalizer_t normalizer);
+OCLINIT_API oclinit_stats oclinit_normalizer_get_stats(oclinit_normalizer_t normalizer, size_t feature);
 /* The feature's name when fitted on a table with a header, else NULL. */
-OCLINIT_API const char *oclinit_normalizer_feature_name(oclinit_normalizer_t normalizer, size_t feature);
+OCLINIT_API const char *oclinit_normalizer_get_feature_name(oclinit_normalizer_t normalizer, size_t feature);
 /* The label column recorded at fitting: its header name, else its 1-based index as text; NULL for none. */
-OCLINIT_API const char *oclinit_normalizer_label(oclinit_normalizer_t normalizer);
+OCLINIT_API const char *oclinit_normalizer_get_label(oclinit_normalizer_t normalizer);
 /* True when the feature was constant in the training data (it maps to a single value). */
 OCLINIT_API bool oclinit_normalizer_is_constant(oclinit_normalizer_t normalizer, size_t feature);
 
@@ -425,7 +425,7 @@ OCLINIT_API oclinit_status oclinit_network_create(oclinit_runtime_t runtime, con
                                                   oclinit_network_t *network);
 OCLINIT_API void oclinit_network_free(oclinit_network_t network);
 OCLINIT_API oclinit_network_shape oclinit_network_get_shape(oclinit_network_t network);
-OCLINIT_API size_t oclinit_network_parameter_count(oclinit_network_t network);
+OCLINIT_API size_t oclinit_network_get_parameter_count(oclinit_network_t network);
 /* Layer l's weights from the scheme with (seed, stream l), l = 1, 2, 3, so the same seed gives the same network
  * on every device; biases 0; optimizer state reset. */
 OCLINIT_API oclinit_status oclinit_network_init(oclinit_network_t network, const oclinit_scheme *scheme, uint64_t seed);
@@ -439,21 +439,17 @@ typedef struct oclinit_layer_report {
     double activation_mean, activation_std, inactive_share, gradient_norm;
 } oclinit_layer_report;
 
-typedef struct oclinit_train_report {
+struct oclinit_train_report {
     size_t iteration;
     double cost, accuracy; /* on the iteration's batch, before its update */
     bool diagnosed;        /* layers[] are filled */
     oclinit_layer_report layers[3];
-} oclinit_train_report;
+};
 
 /* Writes a warning into text and returns true when the first layer's gradient norm is over 1000 times the last
  * layer's (exploding) or under 1/1000 of it (vanishing, including exactly 0), or when the last layer's is under
  * 1e-4 (tiny everywhere: weights too small). */
-OCLINIT_API bool oclinit_gradient_warning(const oclinit_layer_report layers[3], char *text, size_t size);
-
-/* Called every report_every iterations and at each diagnostic point; a non-zero return stops training
- * (OCLINIT_ERROR_CANCELLED). */
-typedef int (*oclinit_train_callback)(void *user, const oclinit_train_report *report);
+OCLINIT_API bool oclinit_network_diagnose(const oclinit_layer_report layers[3], char *text, size_t size);
 
 typedef struct oclinit_train_options {
     oclinit_optimizer optimizer;
@@ -464,7 +460,7 @@ typedef struct oclinit_train_options {
     uint64_t seed;         /* the per-epoch shuffle */
     size_t report_every;   /* 0: only at the end */
     size_t diagnose_every; /* 0: only at the start */
-    oclinit_train_callback callback;
+    oclinit_progress_fn progress; /* every report_every iterations and at each diagnostic point */
     void *user;
 } oclinit_train_options;
 
@@ -514,7 +510,7 @@ OCLINIT_API oclinit_status oclinit_dataset_make(oclinit_dataset dataset, size_t 
                                                 uint64_t stream, float *x, float *y);
 
 /* The labels of a table's label column as 0 or 1; refused with the row when one is anything else. */
-OCLINIT_API oclinit_status oclinit_table_labels(oclinit_table_t table, float *labels);
+OCLINIT_API oclinit_status oclinit_table_get_labels(oclinit_table_t table, float *labels);
 
 #ifdef __cplusplus
 }

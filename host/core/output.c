@@ -9,7 +9,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "core/core.h"
 
 static oclinit_status write_error(const char *path, int error) {
     oclinit_status status =

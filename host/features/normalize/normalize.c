@@ -7,8 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "features/features.h"
 #include "normalize.h"
+
+extern const char oi_kernel_normalize[];
+const oi_program oi_program_normalize = {"kernels/normalize.cl", oi_kernel_normalize, 0};
+const oi_program oi_program_normalize_one_lane = {"kernels/normalize.cl", oi_kernel_normalize, 1};
 
 /* Host data pass through the device in chunks of at most this many bytes. */
 #define DEVICE_CHUNK_BYTES ((size_t)256 << 20)
@@ -17,7 +21,7 @@ struct oclinit_normalizer {
     oclinit_normalize_method method;
     double lo, hi;
     size_t features;
-    oclinit_feature_stats *stats;
+    oclinit_stats *stats;
     char **names; /* per feature, or NULL */
     char *label;  /* header name or 1-based index, or NULL */
 };
@@ -85,7 +89,8 @@ static oclinit_status fit_chunks_device(oclinit_runtime_t rt, cl_mem x, size_t r
     cl_float inverse_full = inverse(OI_FIT_CHUNK_ROWS), inverse_last = inverse(last);
     size_t lanes = features >= rt->lanes ? rt->lanes : 1; /* lanes are features: narrower data take one lane */
     size_t items[2] = {(features + lanes - 1) / lanes, chunks};
-    OI_CHECK(oi_runtime_kernel(rt, lanes > 1 ? OI_KERNEL_FIT_CHUNKS : OI_KERNEL_FIT_CHUNKS_ONE_LANE, &kernel));
+    OI_CHECK(oi_runtime_kernel(rt, lanes > 1 ? &oi_program_normalize : &oi_program_normalize_one_lane,
+                               "oi_fit_chunks", &kernel));
     OI_CHECK(oi_buffer_create(rt, bytes, &out));
     OI_CHECK(oi_set_kernel_args(kernel, 6, sizeof x, &x, sizeof rows_arg, &rows_arg, sizeof features_arg, &features_arg,
                                 sizeof inverse_full, &inverse_full, sizeof inverse_last, &inverse_last, sizeof out,
@@ -158,11 +163,11 @@ static oclinit_status fit_host_data(oclinit_runtime_t rt, const float *x, size_t
                                     accumulator *acc) {
     oclinit_status status = OCLINIT_SUCCESS;
     cl_mem buffer = NULL;
-    size_t step = rt && rt->device ? device_chunk_rows(rt, rows, features) : rows;
+    size_t step = !oi_runtime_on_host(rt) ? device_chunk_rows(rt, rows, features) : rows;
     float *partials =
         malloc(((step + OI_FIT_CHUNK_ROWS - 1) / OI_FIT_CHUNK_ROWS) * features * OI_CHUNK_STATS_FIELDS * sizeof(float));
     if (!partials) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating partial statistics");
-    if (rt && rt->device) OI_CHECK(oi_buffer_create(rt, step * features * sizeof(float), &buffer));
+    if (!oi_runtime_on_host(rt)) OI_CHECK(oi_buffer_create(rt, step * features * sizeof(float), &buffer));
     for (size_t first = 0; first < rows; first += step) {
         size_t n = rows - first < step ? rows - first : step;
         const float *part = x + first * features;
@@ -206,7 +211,7 @@ oclinit_status oclinit_normalizer_fit(oclinit_runtime_t runtime, oclinit_normali
     if (table->names) {
         n->names = calloc(n->features, sizeof *n->names);
         for (size_t f = 0; n->names && f < n->features; f++)
-            n->names[f] = copy_string(oclinit_table_feature_name(table, f));
+            n->names[f] = copy_string(oclinit_table_get_feature_name(table, f));
     }
     if (table->label_column != OI_NO_LABEL) {
         char index[24];
@@ -228,7 +233,7 @@ oclinit_status oclinit_normalizer_fit_buffer(oclinit_runtime_t runtime, oclinit_
     oclinit_normalizer_t n = NULL;
     accumulator *acc = NULL;
     float *partials = NULL;
-    if (!runtime || !runtime->device || !normalizer)
+    if (oi_runtime_on_host(runtime) || !normalizer)
         return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "fitting a cl_mem needs an OpenCL device and a normalizer");
     OI_CHECK(check_range(method, lo, hi));
     OI_CHECK(check_fit_shape(rows, features));
@@ -255,7 +260,7 @@ cleanup:
 /* ---- Applying ----------------------------------------------------------------------------------------------- */
 
 bool oclinit_normalizer_is_constant(oclinit_normalizer_t n, size_t f) {
-    const oclinit_feature_stats *s = &n->stats[f];
+    const oclinit_stats *s = &n->stats[f];
     if (!(s->max > s->min)) return true;
     if (n->method == OCLINIT_NORMALIZE_ZSCORE) return !(s->std > 0) || !isfinite((float)(1.0 / s->std));
     return !isfinite((float)((n->hi - n->lo) / (s->max - s->min)));
@@ -264,7 +269,7 @@ bool oclinit_normalizer_is_constant(oclinit_normalizer_t n, size_t f) {
 /* The parameters of OI_NORMALIZE for each feature, params[k * stride + f], from the statistics in double. */
 static void transform_params(oclinit_normalizer_t n, float *params, size_t stride) {
     for (size_t f = 0; f < n->features; f++) {
-        const oclinit_feature_stats *s = &n->stats[f];
+        const oclinit_stats *s = &n->stats[f];
         float threshold = INFINITY, low_anchor, low_offset, high_anchor, high_offset, scale;
         if (n->method == OCLINIT_NORMALIZE_MINMAX) {
             /* Anchored at (min, lo) below the middle and at (max, hi) above: both ends map exactly. */
@@ -337,7 +342,7 @@ static oclinit_status apply_device(oclinit_runtime_t rt, cl_mem in, cl_mem out, 
     size_t per_item = 16 * (size_t)rt->lanes; /* OI_APPLY_VECTORS vectors of OI_LANES */
     size_t items = (count + per_item - 1) / per_item;
     if (count == 0) return OCLINIT_SUCCESS;
-    OI_CHECK(oi_runtime_kernel(rt, OI_KERNEL_NORMALIZE_APPLY, &kernel));
+    OI_CHECK(oi_runtime_kernel(rt, &oi_program_normalize, "oi_normalize_apply", &kernel));
     OI_CHECK(oi_set_kernel_args(kernel, 6, sizeof in, &in, sizeof out, &out, sizeof count_arg, &count_arg,
                                 sizeof features_arg, &features_arg, sizeof params, &params, sizeof stride_arg,
                                 &stride_arg));
@@ -351,11 +356,11 @@ static oclinit_status check_table_matches(oclinit_normalizer_t n, oclinit_table_
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "the data have %zu feature columns, the statistics %zu",
                        t->features, n->features);
     for (size_t f = 0; n->names && t->names && f < n->features; f++) {
-        const char *name = oclinit_table_feature_name(t, f);
+        const char *name = oclinit_table_get_feature_name(t, f);
         if (n->names[f] && strcmp(name, n->names[f]) != 0)
             return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
                            "feature %zu is \"%s\" in the data but \"%s\" in the statistics (column %zu of the file)",
-                           f + 1, name, n->names[f], oclinit_table_feature_column(t, f));
+                           f + 1, name, n->names[f], oclinit_table_get_feature_column(t, f));
     }
     return OCLINIT_SUCCESS;
 }
@@ -370,7 +375,7 @@ oclinit_status oclinit_normalizer_apply(oclinit_runtime_t runtime, oclinit_norma
     OI_CHECK(check_table_matches(normalizer, table));
     size_t rows = table->rows, features = table->features;
     if (rows == 0) return OCLINIT_SUCCESS;
-    if (!runtime || !runtime->device) {
+    if (oi_runtime_on_host(runtime)) {
         host_params = malloc(OI_PARAM_COUNT * features * sizeof(float));
         if (!host_params) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating normalization parameters");
         transform_params(normalizer, host_params, features);
@@ -399,7 +404,7 @@ oclinit_status oclinit_normalizer_apply_buffer(oclinit_runtime_t runtime, oclini
     oclinit_status status = OCLINIT_SUCCESS;
     cl_mem params = NULL;
     size_t stride;
-    if (!runtime || !runtime->device || !normalizer)
+    if (oi_runtime_on_host(runtime) || !normalizer)
         return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "applying to a cl_mem needs an OpenCL device and a normalizer");
     OI_CHECK(device_params(runtime, normalizer, &params, &stride));
     OI_CHECK(apply_device(runtime, in, out, rows * normalizer->features, normalizer->features, params, stride));
@@ -420,28 +425,28 @@ void oclinit_normalizer_free(oclinit_normalizer_t n) {
     free(n);
 }
 
-oclinit_normalize_method oclinit_normalizer_method(oclinit_normalizer_t n) {
+oclinit_normalize_method oclinit_normalizer_get_method(oclinit_normalizer_t n) {
     return n->method;
 }
 
-void oclinit_normalizer_range(oclinit_normalizer_t n, double *lo, double *hi) {
+void oclinit_normalizer_get_range(oclinit_normalizer_t n, double *lo, double *hi) {
     *lo = n->lo;
     *hi = n->hi;
 }
 
-size_t oclinit_normalizer_features(oclinit_normalizer_t n) {
+size_t oclinit_normalizer_get_features(oclinit_normalizer_t n) {
     return n->features;
 }
 
-oclinit_feature_stats oclinit_normalizer_stats(oclinit_normalizer_t n, size_t feature) {
+oclinit_stats oclinit_normalizer_get_stats(oclinit_normalizer_t n, size_t feature) {
     return n->stats[feature];
 }
 
-const char *oclinit_normalizer_feature_name(oclinit_normalizer_t n, size_t feature) {
+const char *oclinit_normalizer_get_feature_name(oclinit_normalizer_t n, size_t feature) {
     return n->names ? n->names[feature] : NULL;
 }
 
-const char *oclinit_normalizer_label(oclinit_normalizer_t n) {
+const char *oclinit_normalizer_get_label(oclinit_normalizer_t n) {
     return n->label;
 }
 
@@ -516,7 +521,7 @@ oclinit_status oi_normalizer_text(oclinit_normalizer_t n, char **result, size_t 
         append(&t, "none");
     append(&t, "\nfeatures %zu\n# index name count mean std min max\n", n->features);
     for (size_t f = 0; f < n->features; f++) {
-        const oclinit_feature_stats *s = &n->stats[f];
+        const oclinit_stats *s = &n->stats[f];
         append(&t, "feature %zu ", f + 1);
         if (n->names && n->names[f])
             append_quoted(&t, n->names[f]);
@@ -654,7 +659,7 @@ oclinit_status oi_normalizer_parse(const char *path, char *data, size_t size, oc
         } else if (strcmp(tokens[0], "feature") == 0 && count == 8 && n && features_seen < n->features) {
             char *end;
             unsigned long long index = strtoull(tokens[1], &end, 10), rows;
-            oclinit_feature_stats *s = &n->stats[features_seen];
+            oclinit_stats *s = &n->stats[features_seen];
             if (*end || index != features_seen + 1) goto malformed;
             rows = strtoull(tokens[3], &end, 10);
             if (*end || rows < 2 || tokens[3][0] == '-') goto malformed;

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "features/features.h"
 #include "philox.h"
 
 /* Streams of the per-epoch shuffles: 2^32 + epoch, apart from the layers' streams 1, 2, 3. */
@@ -29,13 +29,7 @@ oclinit_train_options oclinit_train_options_default(void) {
     return o;
 }
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-bool oclinit_gradient_warning(const oclinit_layer_report layers[3], char *text, size_t size) {
+bool oclinit_network_diagnose(const oclinit_layer_report layers[3], char *text, size_t size) {
     double first = layers[0].gradient_norm, last = layers[2].gradient_norm;
     if (first == 0 && last == 0) {
         snprintf(text, size,
@@ -190,7 +184,7 @@ oclinit_status oclinit_network_train(oclinit_network_t net, const float *x, cons
     float *shuffled_x = NULL, *shuffled_y = NULL, *row = NULL;
     oclinit_train_result r;
     memset(&r, 0, sizeof r);
-    double start = now();
+    double start = oi_clock_seconds();
     OI_CHECK(check_data(net, x, y, samples));
     if (!y) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "training needs labels");
     const oclinit_train_options o = options ? *options : oclinit_train_options_default();
@@ -255,14 +249,15 @@ oclinit_status oclinit_network_train(oclinit_network_t net, const float *x, cons
             }
             rep.cost = values[0];
             rep.accuracy = values[1];
-            if (o.callback && o.callback(o.user, &rep) != 0) {
+            oclinit_progress progress = {.done = t + 1, .total = o.iterations, .train = &rep};
+            if (o.progress && o.progress(o.user, &progress) != 0) {
                 status = oi_fail(OCLINIT_ERROR_CANCELLED, "training was stopped at iteration %zu", t);
                 goto cleanup;
             }
         }
         OI_CHECK(oi_net_update(net, o.optimizer, &o));
         r.iterations = t + 1;
-        if (net->rt && t % 128 == 127) OI_CL_CHECK(clFinish(net->rt->queue)); /* keep the queue short */
+        if (t % 128 == 127) OI_CHECK(net->backend->finish(net)); /* keep the queue short */
     }
     float values[3];
     OI_CHECK(oi_net_read(net, &net->result, 0, values, 3));
@@ -275,7 +270,7 @@ oclinit_status oclinit_network_train(oclinit_network_t net, const float *x, cons
         status = diverged(net, r.iterations, r.cost_end, o.learning_rate);
         goto cleanup;
     }
-    r.seconds = now() - start;
+    r.seconds = oi_clock_seconds() - start;
     if (result) *result = r;
 cleanup:
     free(row);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "io/io.h"
 
 typedef struct field {
     char *text; /* unescaped in place and NUL-terminated */

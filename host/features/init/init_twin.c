@@ -4,7 +4,7 @@
  * gives the kernels' bits whatever the instruction set. */
 #define OI_HOST_LANES 16
 #include "distributions.h"
-#include "internal.h"
+#include "features/features.h"
 
 #define CHUNK_BLOCKS 4096 /* blocks per OpenMP work item: 16384 floats, 64 KiB */
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "features/features.h"
 #include "philox.h"
 
 static const name_entry dataset_names[] = {

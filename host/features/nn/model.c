@@ -14,7 +14,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "internal.h"
+#include "features/features.h"
 
 #define MODEL_MAGIC "OCLINITM"
 #define MODEL_VERSION 1
@@ -60,9 +60,9 @@ oclinit_status oclinit_network_save(oclinit_network_t net, oclinit_normalizer_t 
     float *params = NULL;
     if (!net || !path) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "network or path is NULL");
     if (normalizer) {
-        if (oclinit_normalizer_features(normalizer) != net->shape.inputs)
+        if (oclinit_normalizer_get_features(normalizer) != net->shape.inputs)
             return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "the normalization has %zu features, the network %zu inputs",
-                           oclinit_normalizer_features(normalizer), net->shape.inputs);
+                           oclinit_normalizer_get_features(normalizer), net->shape.inputs);
         OI_CHECK(oi_normalizer_text(normalizer, &text, &text_length));
     }
     m.size = MODEL_HEADER + text_length + 4 * net->parameter_count + 4;
@@ -145,7 +145,7 @@ oclinit_status oclinit_network_load(oclinit_runtime_t runtime, const char *path,
     }
     status = oclinit_network_create(runtime, &shape, &net);
     if (status != OCLINIT_SUCCESS) {
-        status = oi_fail(OCLINIT_ERROR_BAD_MODEL, "%s: its network cannot be made: %s", path, oclinit_error_detail());
+        status = oi_fail(OCLINIT_ERROR_BAD_MODEL, "%s: its network cannot be made: %s", path, oclinit_error_get_detail());
         goto cleanup;
     }
     if (net->parameter_count != count || !isfinite(shape.negative_slope)) {
@@ -164,10 +164,10 @@ oclinit_status oclinit_network_load(oclinit_runtime_t runtime, const char *path,
         free(text);
         if (status != OCLINIT_SUCCESS) {
             status = oi_fail(OCLINIT_ERROR_BAD_MODEL, "%s: its normalization statistics are invalid: %s", path,
-                             oclinit_error_detail());
+                             oclinit_error_get_detail());
             goto cleanup;
         }
-        if (oclinit_normalizer_features(norm) != shape.inputs) {
+        if (oclinit_normalizer_get_features(norm) != shape.inputs) {
             status = bad_model(path, "its normalization statistics do not match the network's inputs");
             goto cleanup;
         }

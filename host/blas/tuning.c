@@ -2,13 +2,12 @@
  *
  * CLBlast takes its GEMM kernel's parameters (tile sizes, work-group shape, vector widths, local memory use)
  * from a database of devices it was tuned on; any other device, PoCL's CPU device among them, gets generic
- * ones that reach about a tenth of OpenBLAS here. oclinit_runtime_tune searches the parameters of CLBlast's
+ * ones that reach about a tenth of OpenBLAS here. oclinit_tuning_run searches the parameters of CLBlast's
  * main GEMM kernel, Xgemm, through CLBlastOverrideParameters: each candidate is timed at the shapes oclinit
- * multiplies and its products are checked against OpenBLAS. The best goes into a per-device cache file that
- * oclinit_runtime_create applies. CLBlast's own tuners (clblast-utils) time one square shape over hundreds of
- * candidates, each a fresh kernel compilation of seconds on PoCL; a hill climb from known-good starting
- * points needs a few dozen. */
-#include <cblas.h>
+ * multiplies and its products are checked against OpenBLAS. The best goes into a per-device cache file, applied
+ * before the first product on that device. CLBlast's own tuners (clblast-utils) time one square shape over
+ * hundreds of candidates, each a fresh kernel compilation of seconds on PoCL; a hill climb from known-good
+ * starting points needs a few dozen. */
 #include <clblast_c.h>
 #include <ctype.h>
 #include <errno.h>
@@ -19,7 +18,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "internal.h"
+#include "blas/blas.h"
+#include "philox.h"
 
 /* ---- The parameters of the Xgemm kernel, and the values searched ---- */
 
@@ -186,7 +186,7 @@ static oclinit_status cache_directory(char *path, size_t size) {
     return OCLINIT_SUCCESS;
 }
 
-oclinit_status oclinit_tuning_path(const oclinit_device_info *device, char *path, size_t size) {
+oclinit_status oclinit_tuning_get_path(const oclinit_device_info *device, char *path, size_t size) {
     if (!device || !path || size == 0) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "device or path is NULL");
     if (device->type == OCLINIT_DEVICE_HOST)
         return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "the host C path runs OpenBLAS, which needs no tuning");
@@ -219,8 +219,8 @@ static oclinit_tuning_state read_cache(const oclinit_device_info *device, tuned_
     struct stat st;
     oclinit_tuning_state state = OCLINIT_TUNING_IGNORED;
     *count = 0;
-    if (oclinit_tuning_path(device, path, sizeof path) != OCLINIT_SUCCESS) {
-        snprintf(why, why_size, "no CLBlast cache file: %s", oclinit_error_detail());
+    if (oclinit_tuning_get_path(device, path, sizeof path) != OCLINIT_SUCCESS) {
+        snprintf(why, why_size, "no CLBlast cache file: %s", oclinit_error_get_detail());
         return OCLINIT_TUNING_NONE;
     }
     if (stat(path, &st) != 0 && errno == ENOENT) {
@@ -228,7 +228,7 @@ static oclinit_tuning_state read_cache(const oclinit_device_info *device, tuned_
         return OCLINIT_TUNING_NONE;
     }
     if (oi_read_file(path, &text, &size) != OCLINIT_SUCCESS)
-        snprintf(reason, sizeof reason, "%s", oclinit_error_detail());
+        snprintf(reason, sizeof reason, "%s", oclinit_error_get_detail());
     else if (strlen(text) != size)
         snprintf(reason, sizeof reason, "it is not a text file");
     else if (parse_cache(text, kernels, count, reason, sizeof reason))
@@ -260,36 +260,50 @@ static oclinit_status override_kernel(cl_device_id device, const tuned_kernel *k
     return OCLINIT_SUCCESS;
 }
 
-void oi_tuning_load(oclinit_runtime_t rt) {
+/* Applies the device's cache file to CLBlast and records how that went. */
+static void load_cache(oclinit_runtime_t rt, oi_blas_state *state) {
     tuned_kernel kernels[MAX_KERNELS];
     size_t count;
-    rt->tuning = read_cache(&rt->info, kernels, &count, rt->tuning_message, sizeof rt->tuning_message);
-    if (rt->tuning == OCLINIT_TUNING_NONE) rt->tuning_message[0] = '\0';
+    state->tuning = read_cache(&rt->info, kernels, &count, state->tuning_message, sizeof state->tuning_message);
+    if (state->tuning == OCLINIT_TUNING_NONE) state->tuning_message[0] = '\0';
     size_t panel = 0;
-    for (size_t i = 0; i < count && rt->tuning == OCLINIT_TUNING_APPLIED; i++) {
+    for (size_t i = 0; i < count && state->tuning == OCLINIT_TUNING_APPLIED; i++) {
         if (strcmp(kernels[i].name, OWN_LINE) == 0) {
             find_parameter(&kernels[i], PANEL, &panel);
         } else if (override_kernel(rt->device, &kernels[i]) != OCLINIT_SUCCESS) {
             char path[1024] = "";
-            oclinit_tuning_path(&rt->info, path, sizeof path);
-            snprintf(rt->tuning_message, sizeof rt->tuning_message,
+            oclinit_tuning_get_path(&rt->info, path, sizeof path);
+            snprintf(state->tuning_message, sizeof state->tuning_message,
                      "ignored the CLBlast cache file %s: %s (run `oclinit tune` to write it again)", path,
-                     oclinit_error_detail());
-            rt->tuning = OCLINIT_TUNING_IGNORED;
+                     oclinit_error_get_detail());
+            state->tuning = OCLINIT_TUNING_IGNORED;
         }
     }
-    rt->gemm_panel = rt->tuning == OCLINIT_TUNING_APPLIED ? panel : 0;
+    state->gemm_panel = state->tuning == OCLINIT_TUNING_APPLIED ? panel : 0;
     oi_clear_error();
 }
 
-oclinit_tuning_state oclinit_runtime_get_tuning(oclinit_runtime_t runtime, const char **message) {
-    if (message) *message = runtime ? runtime->tuning_message : "";
-    return runtime ? runtime->tuning : OCLINIT_TUNING_NONE;
+static const char state_key; /* its address names blas's state on a runtime */
+
+oclinit_status oi_blas_state_get(oclinit_runtime_t runtime, oi_blas_state **state) {
+    void *data;
+    oclinit_status status = oi_runtime_state(runtime, &state_key, sizeof **state, &data);
+    if (status != OCLINIT_SUCCESS) return status;
+    *state = data;
+    if (!(*state)->loaded) load_cache(runtime, *state);
+    (*state)->loaded = true;
+    return OCLINIT_SUCCESS;
+}
+
+oclinit_tuning_state oclinit_tuning_get_state(oclinit_runtime_t runtime, const char **message) {
+    const oi_blas_state *state = oi_runtime_find_state(runtime, &state_key);
+    if (message) *message = state ? state->tuning_message : "";
+    return state ? state->tuning : OCLINIT_TUNING_NONE;
 }
 
 /* ---- Timing candidates ---- */
 
-static const oclinit_gemm_shape shapes[OCLINIT_TUNE_SHAPES] = {
+static const oi_gemm_shape shapes[OCLINIT_TUNING_SHAPES] = {
     {1024, 1024, 1024, false, false}, /* the usual square benchmark */
     {2048, 1024, 512, false, true},   /* the large network's forward pass: X W1^T */
     {2048, 1024, 1024, false, true},  /* A1 W2^T */
@@ -298,33 +312,28 @@ static const oclinit_gemm_shape shapes[OCLINIT_TUNE_SHAPES] = {
     {1024, 512, 2048, true, false},   /* dW1 = dZ1^T X */
 };
 
-const oclinit_gemm_shape *oclinit_tune_shapes(void) {
+const oi_gemm_shape *oi_tuning_shapes(void) {
     return shapes;
 }
 
 typedef struct tuner {
     oclinit_runtime_t rt;
+    oi_blas_state *state;
     cl_mem a, b, c;
-    float *host_a, *host_b, *reference[OCLINIT_TUNE_SHAPES], *result;
+    float *host_a, *host_b, *reference[OCLINIT_TUNING_SHAPES], *result;
     size_t local_memory, max_group;
     xgemm_config *visited;
     size_t visited_count, visited_capacity;
-    oclinit_tune_report *report;
+    oclinit_tuning_report *report;
     double start;
 } tuner;
 
-static double now_seconds(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static double shape_flops(const oclinit_gemm_shape *s) {
+static double shape_flops(const oi_gemm_shape *s) {
     return 2.0 * (double)s->m * (double)s->n * (double)s->k;
 }
 
-static oclinit_status run_gemm(tuner *t, const oclinit_gemm_shape *s) {
-    oclinit_status status = oclinit_runtime_sgemm(t->rt, s, t->a, t->b, t->c);
+static oclinit_status run_gemm(tuner *t, const oi_gemm_shape *s) {
+    oclinit_status status = oi_gemm_device_packed(t->rt, s, t->a, t->b, t->c);
     cl_int error = status == OCLINIT_SUCCESS ? clFinish(t->rt->queue) : CL_SUCCESS;
     if (error != CL_SUCCESS) status = oi_fail(OCLINIT_ERROR_BLAS, "CLBlast SGEMM failed (OpenCL error %d)", (int)error);
     return status;
@@ -333,12 +342,12 @@ static oclinit_status run_gemm(tuner *t, const oclinit_gemm_shape *s) {
 /* Seconds per product for each shape with the parameters in use: one untimed run (kernel compilation) whose
  * result is checked, then the fastest of at least 3 runs and 50 ms. Stops early (returning +inf) once the total
  * passes limit. Fails when CLBlast fails (OCLINIT_ERROR_BLAS or OpenCL's code) or a product is wrong. */
-static oclinit_status time_shapes(tuner *t, double limit, double seconds[OCLINIT_TUNE_SHAPES], double *total) {
+static oclinit_status time_shapes(tuner *t, double limit, double seconds[OCLINIT_TUNING_SHAPES], double *total) {
     oclinit_status status = OCLINIT_SUCCESS;
     *total = 0;
-    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++) seconds[i] = INFINITY;
-    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++) {
-        const oclinit_gemm_shape *s = &shapes[i];
+    for (size_t i = 0; i < OCLINIT_TUNING_SHAPES; i++) seconds[i] = INFINITY;
+    for (size_t i = 0; i < OCLINIT_TUNING_SHAPES; i++) {
+        const oi_gemm_shape *s = &shapes[i];
         OI_CHECK(run_gemm(t, s));
         OI_CL_CHECK(clEnqueueReadBuffer(t->rt->queue, t->c, CL_TRUE, 0, s->m * s->n * sizeof(float), t->result, 0,
                                         NULL, NULL));
@@ -349,11 +358,11 @@ static oclinit_status time_shapes(tuner *t, double limit, double seconds[OCLINIT
                 return oi_fail(OCLINIT_ERROR_BLAS, "wrong product: entry %zu of %zu x %zu x %zu is %g, not %g", e, s->m,
                                s->n, s->k, t->result[e], t->reference[i][e]);
         /* The fastest of the runs: other work on the machine only ever slows a run down. */
-        double begin = now_seconds();
-        for (int runs = 0; runs < 3 || now_seconds() - begin < 0.05; runs++) {
-            double run_start = now_seconds();
+        double begin = oi_clock_seconds();
+        for (int runs = 0; runs < 3 || oi_clock_seconds() - begin < 0.05; runs++) {
+            double run_start = oi_clock_seconds();
             OI_CHECK(run_gemm(t, s));
-            seconds[i] = fmin(seconds[i], now_seconds() - run_start);
+            seconds[i] = fmin(seconds[i], oi_clock_seconds() - run_start);
         }
         *total += seconds[i];
         if (*total > limit) return *total = INFINITY, OCLINIT_SUCCESS;
@@ -364,14 +373,14 @@ cleanup:
 
 static double all_flops(void) {
     double flops = 0;
-    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++) flops += shape_flops(&shapes[i]);
+    for (size_t i = 0; i < OCLINIT_TUNING_SHAPES; i++) flops += shape_flops(&shapes[i]);
     return flops;
 }
 
 /* GFLOP/s over all shapes, and per shape into out. */
-static double gflops(const double seconds[OCLINIT_TUNE_SHAPES], double out[OCLINIT_TUNE_SHAPES]) {
+static double gflops(const double seconds[OCLINIT_TUNING_SHAPES], double out[OCLINIT_TUNING_SHAPES]) {
     double total = 0;
-    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++) {
+    for (size_t i = 0; i < OCLINIT_TUNING_SHAPES; i++) {
         out[i] = shape_flops(&shapes[i]) / seconds[i] / 1e9;
         total += seconds[i];
     }
@@ -410,22 +419,23 @@ static oclinit_status remember(tuner *t, const xgemm_config *c) {
 
 /* *total: the seconds of one candidate over the shapes, +inf when it is slower than limit, CLBlast refused it
  * or its products were wrong. Fails only when out of memory or cancelled. */
-static oclinit_status try_config(tuner *t, const xgemm_config *c, double limit, const oclinit_tune_options *options,
+static oclinit_status try_config(tuner *t, const xgemm_config *c, double limit, const oclinit_tuning_options *options,
                                  double *total) {
-    double seconds[OCLINIT_TUNE_SHAPES];
+    double seconds[OCLINIT_TUNING_SHAPES];
     oclinit_status status = remember(t, c);
     if (status != OCLINIT_SUCCESS) return status;
     status = apply_config(t, c);
     if (status == OCLINIT_SUCCESS) status = time_shapes(t, limit, seconds, total);
-    oclinit_tune_report *r = t->report;
+    oclinit_tuning_report *r = t->report;
     r->candidates++;
     if (status != OCLINIT_SUCCESS) {
         r->rejected++;
         *total = INFINITY;
     }
     oi_clear_error();
-    r->seconds = now_seconds() - t->start;
-    if (options->progress && options->progress(options->user, r))
+    r->seconds = oi_clock_seconds() - t->start;
+    oclinit_progress progress = {.done = r->candidates, .tuning = r};
+    if (options->progress && options->progress(options->user, &progress))
         return oi_fail(OCLINIT_ERROR_CANCELLED, "tuning cancelled");
     return OCLINIT_SUCCESS;
 }
@@ -437,7 +447,7 @@ static oclinit_status try_config(tuner *t, const xgemm_config *c, double limit, 
 static oclinit_status take_if_faster(tuner *t, xgemm_config *best, double *best_total, const xgemm_config *candidate,
                                      double total, bool *taken) {
     oclinit_status status = OCLINIT_SUCCESS;
-    double seconds[OCLINIT_TUNE_SHAPES], again = total;
+    double seconds[OCLINIT_TUNING_SHAPES], again = total;
     *taken = false;
     if (!(total < 0.98 * *best_total)) return OCLINIT_SUCCESS;
     if (*best_total < INFINITY) {
@@ -463,14 +473,14 @@ static oclinit_status set_indirect_size(tuner *t, size_t side) {
 
 static oclinit_status time_cube(tuner *t, size_t n, double *seconds) {
     oclinit_status status = OCLINIT_SUCCESS;
-    oclinit_gemm_shape cube = {n, n, n, false, false};
+    oi_gemm_shape cube = {n, n, n, false, false};
     OI_CHECK(run_gemm(t, &cube)); /* builds the kernel on first use */
     *seconds = INFINITY;
-    double begin = now_seconds();
-    for (int runs = 0; runs < 3 || now_seconds() - begin < 0.02; runs++) {
-        double run_start = now_seconds();
+    double begin = oi_clock_seconds();
+    for (int runs = 0; runs < 3 || oi_clock_seconds() - begin < 0.02; runs++) {
+        double run_start = oi_clock_seconds();
         OI_CHECK(run_gemm(t, &cube));
-        *seconds = fmin(*seconds, now_seconds() - run_start);
+        *seconds = fmin(*seconds, oi_clock_seconds() - run_start);
     }
 cleanup:
     return status;
@@ -502,25 +512,34 @@ enum { PANEL_CUBE = 2048 };
 static oclinit_status choose_panel(tuner *t, size_t *chosen) {
     static const size_t panels[] = {0, 1 << 22, 1 << 21, 1 << 20};
     oclinit_status status = OCLINIT_SUCCESS;
-    double seconds[OCLINIT_TUNE_SHAPES], total, cube, best = INFINITY;
+    double seconds[OCLINIT_TUNING_SHAPES], total, cube, best = INFINITY;
     *chosen = 0;
     for (size_t i = 0; i < OI_COUNT(panels); i++) {
-        t->rt->gemm_panel = panels[i];
+        t->state->gemm_panel = panels[i];
         OI_CHECK(time_shapes(t, INFINITY, seconds, &total));
         OI_CHECK(time_cube(t, PANEL_CUBE, &cube));
         if (total + cube < (i == 0 ? 1.0 : 0.98) * best) best = total + cube, *chosen = panels[i];
     }
 cleanup:
-    t->rt->gemm_panel = *chosen;
+    t->state->gemm_panel = *chosen;
     return status;
+}
+
+/* Uniform numbers in [-1, 1) straight from Philox (seed 1, the given stream): any numbers do for timing and
+ * checking products, and blas stays below the init feature. */
+static void fill_test_matrix(float *x, size_t count, uint64_t stream) {
+    for (size_t block = 0; block < (count + 3) / 4; block++) {
+        oi_philox_words w = oi_philox_block(1, stream, block);
+        for (size_t j = 0; j < 4 && 4 * block + j < count; j++) x[4 * block + j] = (float)(int32_t)w.w[j] * 0x1p-31f;
+    }
 }
 
 static oclinit_status tuner_prepare(tuner *t) {
     oclinit_status status = OCLINIT_SUCCESS;
     size_t most = PANEL_CUBE * PANEL_CUBE; /* floats in the largest operand, choose_panel's cube's at least */
     cl_ulong local_memory;
-    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++) {
-        const oclinit_gemm_shape *s = &shapes[i];
+    for (size_t i = 0; i < OCLINIT_TUNING_SHAPES; i++) {
+        const oi_gemm_shape *s = &shapes[i];
         size_t sizes[3] = {s->m * s->k, s->k * s->n, s->m * s->n};
         for (int j = 0; j < 3; j++) most = sizes[j] > most ? sizes[j] : most;
     }
@@ -531,21 +550,16 @@ static oclinit_status tuner_prepare(tuner *t) {
     t->host_a = malloc(most * sizeof(float));
     t->host_b = malloc(most * sizeof(float));
     t->result = malloc(most * sizeof(float));
-    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++)
+    for (size_t i = 0; i < OCLINIT_TUNING_SHAPES; i++)
         t->reference[i] = malloc(shapes[i].m * shapes[i].n * sizeof(float));
-    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++)
+    for (size_t i = 0; i < OCLINIT_TUNING_SHAPES; i++)
         if (!t->reference[i]) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "tuning's reference products");
     if (!t->host_a || !t->host_b || !t->result) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "tuning's matrices");
-    oclinit_distribution normal = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .rows = (int64_t)most, .columns = 1};
-    OI_CHECK(oclinit_init_fill_host(NULL, &normal, 1, 0, 0, most, t->host_a));
-    OI_CHECK(oclinit_init_fill_host(NULL, &normal, 1, 1, 0, most, t->host_b));
-    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++) {
-        const oclinit_gemm_shape *s = &shapes[i];
-        cblas_sgemm(CblasRowMajor, s->transpose_a ? CblasTrans : CblasNoTrans,
-                    s->transpose_b ? CblasTrans : CblasNoTrans, (int)s->m, (int)s->n, (int)s->k, 1.0f, t->host_a,
-                    (int)(s->transpose_a ? s->m : s->k), t->host_b, (int)(s->transpose_b ? s->k : s->n), 0.0f,
-                    t->reference[i], (int)s->n);
-    }
+    fill_test_matrix(t->host_a, most, 0);
+    fill_test_matrix(t->host_b, most, 1);
+    for (size_t i = 0; i < OCLINIT_TUNING_SHAPES; i++)
+        oi_gemm_host(&shapes[i], t->host_a, oi_gemm_lda(&shapes[i]), t->host_b, oi_gemm_ldb(&shapes[i]),
+                     t->reference[i], shapes[i].n);
     OI_CHECK(oi_buffer_create(t->rt, most * sizeof(float), &t->a));
     OI_CHECK(oi_buffer_create(t->rt, most * sizeof(float), &t->b));
     OI_CHECK(oi_buffer_create(t->rt, most * sizeof(float), &t->c));
@@ -562,7 +576,7 @@ static void tuner_free(tuner *t) {
     free(t->host_a);
     free(t->host_b);
     free(t->result);
-    for (size_t i = 0; i < OCLINIT_TUNE_SHAPES; i++) free(t->reference[i]);
+    for (size_t i = 0; i < OCLINIT_TUNING_SHAPES; i++) free(t->reference[i]);
     free(t->visited);
 }
 
@@ -580,7 +594,7 @@ static oclinit_status make_directories(const char *file) {
 
 static oclinit_status save_cache(tuner *t, const char *parameters) {
     oclinit_status status = OCLINIT_SUCCESS;
-    const oclinit_tune_report *r = t->report;
+    const oclinit_tuning_report *r = t->report;
     const oclinit_device_info *d = &t->rt->info;
     char text[2048], stamp[32];
     time_t clock = time(NULL);
@@ -604,12 +618,12 @@ cleanup:
     return status;
 }
 
-oclinit_status oclinit_runtime_tune(oclinit_runtime_t runtime, const oclinit_tune_options *options,
-                                    oclinit_tune_report *report) {
+oclinit_status oclinit_tuning_run(oclinit_runtime_t runtime, const oclinit_tuning_options *options,
+                                    oclinit_tuning_report *report) {
     oclinit_status status = OCLINIT_SUCCESS;
-    oclinit_tune_options defaults = {0};
-    tuner t = {.rt = runtime, .report = report, .start = now_seconds()};
-    double seconds[OCLINIT_TUNE_SHAPES], start_total, best_total, total;
+    oclinit_tuning_options defaults = {0};
+    tuner t = {.rt = runtime, .report = report, .start = oi_clock_seconds()};
+    double seconds[OCLINIT_TUNING_SHAPES], start_total, best_total, total;
     xgemm_config best = {{0}}, candidate;
     bool have_best = false, improved = true, taken;
     tuned_kernel kernels[MAX_KERNELS];
@@ -617,12 +631,13 @@ oclinit_status oclinit_runtime_tune(oclinit_runtime_t runtime, const oclinit_tun
     char why[1536];
 
     if (!runtime || !report) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "runtime or report is NULL");
-    if (!runtime->device)
+    if (oi_runtime_on_host(runtime))
         return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "the host C path runs OpenBLAS, which needs no tuning");
     if (!options) options = &defaults;
+    OI_CHECK(oi_blas_state_get(runtime, &t.state));
     double budget = options->budget_seconds > 0 ? options->budget_seconds : 600;
     memset(report, 0, sizeof *report);
-    OI_CHECK(oclinit_tuning_path(&runtime->info, report->path, sizeof report->path));
+    OI_CHECK(oclinit_tuning_get_path(&runtime->info, report->path, sizeof report->path));
     OI_CHECK(tuner_prepare(&t));
 
     /* The start: the parameters in use, CLBlast's own or a previous tuning's (which the climb continues from). */
@@ -640,7 +655,7 @@ oclinit_status oclinit_runtime_tune(oclinit_runtime_t runtime, const oclinit_tun
     }
     bool started_saved = have_best;
     double climb_total = have_best ? start_total : INFINITY;
-    for (size_t s = 0; s < OI_COUNT(seeds) && now_seconds() - t.start < budget; s++) {
+    for (size_t s = 0; s < OI_COUNT(seeds) && oi_clock_seconds() - t.start < budget; s++) {
         candidate = seeds[s];
         if (!config_valid(&candidate, t.local_memory, t.max_group) || visited(&t, &candidate)) continue;
         OI_CHECK(try_config(&t, &candidate, 2 * fmin(climb_total, start_total), options, &total));
@@ -650,10 +665,10 @@ oclinit_status oclinit_runtime_tune(oclinit_runtime_t runtime, const oclinit_tun
         report->best = all_flops() / best_total / 1e9;
     }
     /* First-improvement hill climb: move to the first neighbour at least 2 % faster, until none is. */
-    while (have_best && improved && now_seconds() - t.start < budget) {
+    while (have_best && improved && oi_clock_seconds() - t.start < budget) {
         size_t m = 0;
         improved = false;
-        for (; m < OI_COUNT(moves) && !improved && now_seconds() - t.start < budget; m++) {
+        for (; m < OI_COUNT(moves) && !improved && oi_clock_seconds() - t.start < budget; m++) {
             for (int direction = -1; direction <= 1 && !improved; direction += 2) {
                 bool possible = true;
                 candidate = best;
@@ -693,12 +708,12 @@ oclinit_status oclinit_runtime_tune(oclinit_runtime_t runtime, const oclinit_tun
                      "\nGemmRoutine XGEMM_MIN_INDIRECT_SIZE=%zu\n" OWN_LINE " " PANEL "=%zu", indirect_size, panel);
             OI_CHECK(save_cache(&t, report->parameters));
             report->saved = true;
-            runtime->tuning = OCLINIT_TUNING_APPLIED;
-            runtime->tuning_message[0] = '\0';
+            t.state->tuning = OCLINIT_TUNING_APPLIED;
+            t.state->tuning_message[0] = '\0';
         }
     }
     if (!report->saved) memcpy(report->shape_after, report->shape_before, sizeof report->shape_after);
-    report->seconds = now_seconds() - t.start;
+    report->seconds = oi_clock_seconds() - t.start;
 cleanup:
     tuner_free(&t);
     return status;

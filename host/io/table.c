@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "io/io.h"
 
 static const char npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
 
@@ -123,15 +123,15 @@ void oclinit_table_free(oclinit_table_t table) {
     free(table);
 }
 
-size_t oclinit_table_rows(oclinit_table_t table) {
+size_t oclinit_table_get_rows(oclinit_table_t table) {
     return table->rows;
 }
 
-size_t oclinit_table_features(oclinit_table_t table) {
+size_t oclinit_table_get_features(oclinit_table_t table) {
     return table->features;
 }
 
-float *oclinit_table_data(oclinit_table_t table) {
+float *oclinit_table_get_data(oclinit_table_t table) {
     return table->data;
 }
 
@@ -140,23 +140,23 @@ static size_t column_of(oclinit_table_t table, size_t feature) {
     return feature < table->label_column ? feature : feature + 1;
 }
 
-size_t oclinit_table_feature_column(oclinit_table_t table, size_t feature) {
+size_t oclinit_table_get_feature_column(oclinit_table_t table, size_t feature) {
     return column_of(table, feature) + 1;
 }
 
-const char *oclinit_table_feature_name(oclinit_table_t table, size_t feature) {
+const char *oclinit_table_get_feature_name(oclinit_table_t table, size_t feature) {
     return table->names ? table->names[column_of(table, feature)] : NULL;
 }
 
-size_t oclinit_table_label_column(oclinit_table_t table) {
+size_t oclinit_table_get_label_column(oclinit_table_t table) {
     return table->label_column == OI_NO_LABEL ? 0 : table->label_column + 1;
 }
 
-const char *oclinit_table_label_name(oclinit_table_t table) {
+const char *oclinit_table_get_label_name(oclinit_table_t table) {
     return table->names && table->label_column != OI_NO_LABEL ? table->names[table->label_column] : NULL;
 }
 
-oclinit_status oclinit_table_labels(oclinit_table_t table, float *labels) {
+oclinit_status oclinit_table_get_labels(oclinit_table_t table, float *labels) {
     if (!table || !labels) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "table or labels is NULL");
     if (table->label_column == OI_NO_LABEL)
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "the table has no label column");

@@ -2,7 +2,7 @@
 #include <ctype.h>
 #include <stdio.h>
 
-#include "internal.h"
+#include "core/core.h"
 
 /* Matches ignoring case and treating '-' and '_' alike, so "He_Normal" finds "he-normal". */
 static bool same_name(const char *a, const char *b) {

@@ -2,7 +2,7 @@
  * vectors (one lane per feature, as the kernel's lanes), compiled for AVX-512, AVX2 and plain x86-64 and on
  * every core. Lanes never interact, so each feature's statistics have the kernel's bits. */
 #define OI_HOST_LANES 16
-#include "internal.h"
+#include "features/features.h"
 #include "normalize.h"
 
 __attribute__((target_clones("avx512f", "avx2", "default"), flatten)) static void

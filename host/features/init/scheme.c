@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "features/features.h"
 
 /* The std of N(0, 1) truncated to (-2, 2): Keras divides by it so a truncated normal keeps the asked variance. */
 #define KERAS_TRUNCATED_STD 0.87962566103423978
@@ -71,7 +71,7 @@ oclinit_scheme oclinit_scheme_default(oclinit_scheme_kind kind) {
     return s;
 }
 
-double oclinit_gain(oclinit_nonlinearity nonlinearity, double negative_slope) {
+double oclinit_nonlinearity_gain(oclinit_nonlinearity nonlinearity, double negative_slope) {
     switch (nonlinearity) {
     case OCLINIT_NONLINEARITY_LINEAR:
     case OCLINIT_NONLINEARITY_SIGMOID: return 1.0;
@@ -189,7 +189,7 @@ oclinit_status oclinit_scheme_resolve(const oclinit_scheme *scheme, int64_t fan_
         OI_CHECK(fan_of(scheme->mode, fan_in, fan_out, false, &fan));
         if (!isfinite(scheme->negative_slope))
             return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "negative slope must be finite");
-        std = oclinit_gain(scheme->nonlinearity, scheme->negative_slope) / sqrt(fan);
+        std = oclinit_nonlinearity_gain(scheme->nonlinearity, scheme->negative_slope) / sqrt(fan);
         if (scheme->kind == OCLINIT_SCHEME_KAIMING_NORMAL)
             set_normal(&d, 0.0, std);
         else
@@ -212,7 +212,7 @@ cleanup:
     return status;
 }
 
-void oclinit_distribution_moments(const oclinit_distribution *d, double *mean, double *std) {
+void oclinit_distribution_get_moments(const oclinit_distribution *d, double *mean, double *std) {
     switch (d->kind) {
     case OCLINIT_DISTRIBUTION_CONSTANT: *mean = d->value, *std = 0; return;
     case OCLINIT_DISTRIBUTION_EYE: {

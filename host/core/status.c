@@ -2,7 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "internal.h"
+#include "core/core.h"
 
 static _Thread_local char detail[1024];
 
@@ -18,7 +18,7 @@ void oi_clear_error(void) {
     detail[0] = '\0';
 }
 
-const char *oclinit_error_detail(void) {
+const char *oclinit_error_get_detail(void) {
     return detail;
 }
 

@@ -4,7 +4,10 @@
 #include <string.h>
 
 #include "distributions.h"
-#include "internal.h"
+#include "features/features.h"
+
+extern const char oi_kernel_init[];
+const oi_program oi_program_init = {"kernels/init.cl", oi_kernel_init, 0};
 
 /* Below this probability mass, p = lower + width u would fall under float's normal range near 2^-24 width. */
 #define TRUNCATED_MIN_MASS 1e-30
@@ -154,7 +157,7 @@ oclinit_status oi_init_enqueue_fill(oclinit_runtime_t rt, const oclinit_distribu
         eye_diagonal_range(d, first, count, &begin, &end);
         if (d->kind == OCLINIT_DISTRIBUTION_CONSTANT || begin == end) goto cleanup;
         const cl_ulong integers[5] = {offset, first, count, (cl_ulong)d->columns, begin};
-        OI_CHECK(oi_runtime_kernel(rt, OI_KERNEL_EYE_DIAGONAL, &kernel));
+        OI_CHECK(oi_runtime_kernel(rt, &oi_program_init, "oi_init_eye_diagonal", &kernel));
         OI_CHECK(set_kernel_args(kernel, buffer, integers, 5, NULL, 0));
         items = (size_t)(end - begin);
         OI_CL_CHECK(clEnqueueNDRangeKernel(rt->queue, kernel, 1, NULL, &items, NULL, 0, NULL, NULL));
@@ -164,17 +167,17 @@ oclinit_status oi_init_enqueue_fill(oclinit_runtime_t rt, const oclinit_distribu
     const cl_ulong integers[5] = {offset, first, count, seed, stream};
     if (d->kind == OCLINIT_DISTRIBUTION_UNIFORM) {
         const cl_float params[2] = {d->a, d->b - d->a};
-        OI_CHECK(oi_runtime_kernel(rt, OI_KERNEL_UNIFORM, &kernel));
+        OI_CHECK(oi_runtime_kernel(rt, &oi_program_init, "oi_init_uniform", &kernel));
         OI_CHECK(set_kernel_args(kernel, buffer, integers, 5, params, 2));
     } else if (d->kind == OCLINIT_DISTRIBUTION_NORMAL) {
         const cl_float params[2] = {d->mean, d->std};
-        OI_CHECK(oi_runtime_kernel(rt, OI_KERNEL_NORMAL, &kernel));
+        OI_CHECK(oi_runtime_kernel(rt, &oi_program_init, "oi_init_normal", &kernel));
         OI_CHECK(set_kernel_args(kernel, buffer, integers, 5, params, 2));
     } else {
         oi_trunc_normal_params p;
         OI_CHECK(trunc_normal_params(d, &p));
         const cl_float params[7] = {p.lower, p.width, p.upper, p.mean, p.scale, p.a, p.b};
-        OI_CHECK(oi_runtime_kernel(rt, OI_KERNEL_TRUNC_NORMAL, &kernel));
+        OI_CHECK(oi_runtime_kernel(rt, &oi_program_init, "oi_init_trunc_normal", &kernel));
         OI_CHECK(set_kernel_args(kernel, buffer, integers, 5, params, 7));
     }
     uint64_t blocks = (first + count - 1) / 4 - first / 4 + 1;
@@ -189,7 +192,7 @@ oclinit_status oclinit_init_fill_buffer(oclinit_runtime_t runtime, const oclinit
                                         size_t buffer_offset) {
     oclinit_status status = OCLINIT_SUCCESS;
     size_t buffer_size;
-    if (!runtime || !runtime->device)
+    if (oi_runtime_on_host(runtime))
         return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "filling a cl_mem needs an OpenCL device, not the host C path");
     OI_CHECK(check_range(distribution, first, count));
     OI_CL_CHECK(clGetMemObjectInfo(buffer, CL_MEM_SIZE, sizeof buffer_size, &buffer_size, NULL));
@@ -208,7 +211,7 @@ oclinit_status oclinit_init_fill_host(oclinit_runtime_t runtime, const oclinit_d
     cl_mem buffer = NULL;
     if (!out && count > 0) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "out is NULL");
     OI_CHECK(check_range(distribution, first, count));
-    if (!runtime || !runtime->device) {
+    if (oi_runtime_on_host(runtime)) {
         oi_init_fill_host_twin(distribution, seed, stream, first, count, out);
         return OCLINIT_SUCCESS;
     }

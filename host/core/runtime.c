@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "core/core.h"
 
 #define NO_PLATFORM_ADVICE                                                                                             \
     "no OpenCL platform found: install an OpenCL driver (on Debian or Ubuntu, `apt-get install "                       \
@@ -130,7 +130,7 @@ cleanup:
     return status;
 }
 
-oclinit_status oclinit_devices_list(oclinit_device_info *devices, size_t capacity, size_t *count) {
+oclinit_status oclinit_device_list(oclinit_device_info *devices, size_t capacity, size_t *count) {
     device_entry *entries = NULL;
     size_t total = 0;
     if (!count || (capacity > 0 && !devices))
@@ -217,6 +217,11 @@ oclinit_status oclinit_device_find(const char *device, oclinit_device_info *info
     return find_device(device, &id, info);
 }
 
+/* CPUs run a work-item's lanes as one SIMD vector (kernels/compat.h); GPUs vectorize across work-items. */
+static unsigned device_lanes(const oclinit_device_info *info) {
+    return info->type == OCLINIT_DEVICE_CPU ? 16 : 1;
+}
+
 oclinit_status oclinit_runtime_create(const char *device, oclinit_runtime_t *runtime) {
     oclinit_status status = OCLINIT_SUCCESS;
     oclinit_runtime_t rt = NULL;
@@ -227,17 +232,13 @@ oclinit_status oclinit_runtime_create(const char *device, oclinit_runtime_t *run
     rt = calloc(1, sizeof *rt);
     if (!rt) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating the runtime");
     OI_CHECK(find_device(device, &rt->device, &rt->info));
-    if (!rt->device) {
-        *runtime = rt;
-        return OCLINIT_SUCCESS;
+    if (rt->device) {
+        rt->lanes = device_lanes(&rt->info);
+        rt->context = clCreateContext(NULL, 1, &rt->device, NULL, NULL, &error);
+        OI_CL_CHECK(error);
+        rt->queue = clCreateCommandQueue(rt->context, rt->device, 0, &error);
+        OI_CL_CHECK(error);
     }
-    /* CPUs run a work-item's lanes as one SIMD vector (kernels/compat.h); GPUs vectorize across work-items. */
-    rt->lanes = rt->info.type == OCLINIT_DEVICE_CPU ? 16 : 1;
-    rt->context = clCreateContext(NULL, 1, &rt->device, NULL, NULL, &error);
-    OI_CL_CHECK(error);
-    rt->queue = clCreateCommandQueue(rt->context, rt->device, 0, &error);
-    OI_CL_CHECK(error);
-    oi_tuning_load(rt);
     *runtime = rt;
     rt = NULL;
 cleanup:
@@ -245,16 +246,55 @@ cleanup:
     return status;
 }
 
+oclinit_status oclinit_runtime_create_from_queue(cl_command_queue queue, oclinit_runtime_t *runtime) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    oclinit_runtime_t rt = NULL;
+    cl_platform_id platform;
+    device_entry *entries = NULL;
+    size_t count = 0;
+
+    if (!queue || !runtime) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "queue or runtime is NULL");
+    *runtime = NULL;
+    rt = calloc(1, sizeof *rt);
+    if (!rt) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating the runtime");
+    OI_CL_CHECK(clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof rt->device, &rt->device, NULL));
+    OI_CL_CHECK(clGetCommandQueueInfo(queue, CL_QUEUE_CONTEXT, sizeof rt->context, &rt->context, NULL));
+    OI_CL_CHECK(clGetDeviceInfo(rt->device, CL_DEVICE_PLATFORM, sizeof platform, &platform, NULL));
+    OI_CHECK(describe_device(platform, rt->device, &rt->info));
+    /* The indices `oclinit devices` would show, when the device is among those the ICD loader lists. */
+    if (enumerate_devices(&entries, &count) == OCLINIT_SUCCESS)
+        for (size_t i = 0; i < count; i++)
+            if (entries[i].id == rt->device) {
+                rt->info.platform_index = entries[i].info.platform_index;
+                rt->info.device_index = entries[i].info.device_index;
+            }
+    oi_clear_error();
+    OI_CL_CHECK(clRetainCommandQueue(queue));
+    rt->queue = queue;
+    OI_CL_CHECK(clRetainContext(rt->context));
+    rt->lanes = device_lanes(&rt->info);
+    *runtime = rt;
+    rt = NULL;
+cleanup:
+    free(entries);
+    if (rt) rt->context = NULL; /* not retained yet when a check failed before clRetainContext */
+    oclinit_runtime_free(rt);
+    return status;
+}
+
 void oclinit_runtime_free(oclinit_runtime_t runtime) {
     if (!runtime) return;
-    for (int k = OI_KERNEL_COUNT - 1; k >= 0; k--)
-        if (runtime->kernels[k]) clReleaseKernel(runtime->kernels[k]);
-    for (int p = OI_PROGRAM_COUNT - 1; p >= 0; p--)
-        if (runtime->programs[p]) clReleaseProgram(runtime->programs[p]);
+    for (size_t s = OI_STATE_SLOTS; s-- > 0;) free(runtime->states[s].data);
+    for (size_t k = runtime->kernel_count; k-- > 0;) clReleaseKernel(runtime->kernels[k].kernel);
+    for (size_t p = runtime->program_count; p-- > 0;) clReleaseProgram(runtime->programs[p].built);
     if (runtime->queue) clReleaseCommandQueue(runtime->queue);
     if (runtime->context) clReleaseContext(runtime->context);
     free(runtime->build_log);
     free(runtime);
+}
+
+bool oi_runtime_on_host(oclinit_runtime_t runtime) {
+    return !runtime || !runtime->device;
 }
 
 const oclinit_device_info *oclinit_runtime_get_device(oclinit_runtime_t runtime) {
@@ -319,53 +359,71 @@ oclinit_status oi_runtime_build(oclinit_runtime_t runtime, const char *name, con
 oclinit_status oi_runtime_set_lanes(oclinit_runtime_t runtime, unsigned lanes) {
     if (lanes != 1 && lanes != 2 && lanes != 4 && lanes != 8 && lanes != 16)
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "lanes must be 1, 2, 4, 8 or 16, got %u", lanes);
-    for (int p = 0; p < OI_PROGRAM_COUNT; p++)
-        if (runtime->programs[p]) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "kernels are already built");
+    if (runtime->program_count) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "kernels are already built");
     runtime->lanes = lanes;
     return OCLINIT_SUCCESS;
 }
 
-oclinit_status oi_runtime_kernel(oclinit_runtime_t runtime, int which, cl_kernel *kernel) {
-    static const struct {
-        const char *name;
-        const char *source;
-        unsigned lanes; /* 0: the device's */
-    } programs[OI_PROGRAM_COUNT] = {
-        [OI_PROGRAM_INIT] = {"kernels/init.cl", oi_kernel_init, 0},
-        [OI_PROGRAM_NORMALIZE] = {"kernels/normalize.cl", oi_kernel_normalize, 0},
-        [OI_PROGRAM_NORMALIZE_ONE_LANE] = {"kernels/normalize.cl", oi_kernel_normalize, 1},
-        [OI_PROGRAM_NETWORK] = {"kernels/network.cl", oi_kernel_network, 0},
-    };
-    static const struct {
-        const char *name;
-        int program;
-    } kernels[OI_KERNEL_COUNT] = {
-        [OI_KERNEL_UNIFORM] = {"oi_init_uniform", OI_PROGRAM_INIT},
-        [OI_KERNEL_NORMAL] = {"oi_init_normal", OI_PROGRAM_INIT},
-        [OI_KERNEL_TRUNC_NORMAL] = {"oi_init_trunc_normal", OI_PROGRAM_INIT},
-        [OI_KERNEL_EYE_DIAGONAL] = {"oi_init_eye_diagonal", OI_PROGRAM_INIT},
-        [OI_KERNEL_FIT_CHUNKS] = {"oi_fit_chunks", OI_PROGRAM_NORMALIZE},
-        [OI_KERNEL_FIT_CHUNKS_ONE_LANE] = {"oi_fit_chunks", OI_PROGRAM_NORMALIZE_ONE_LANE},
-        [OI_KERNEL_NORMALIZE_APPLY] = {"oi_normalize_apply", OI_PROGRAM_NORMALIZE},
-        [OI_KERNEL_BIAS_ACTIVATION] = {"oi_bias_activation", OI_PROGRAM_NETWORK},
-        [OI_KERNEL_OUTPUT_LOSS] = {"oi_output_loss", OI_PROGRAM_NETWORK},
-        [OI_KERNEL_ACTIVATION_BACKWARD] = {"oi_activation_backward", OI_PROGRAM_NETWORK},
-        [OI_KERNEL_UPDATE] = {"oi_update", OI_PROGRAM_NETWORK},
-        [OI_KERNEL_OUTPUT_PROBABILITY] = {"oi_output_probability", OI_PROGRAM_NETWORK},
-    };
+/* The program built for the runtime from p at the lanes p asks for, built now if it is not cached yet. */
+static oclinit_status cached_program(oclinit_runtime_t runtime, const oi_program *p, cl_program *program) {
     oclinit_status status = OCLINIT_SUCCESS;
-    cl_int error;
-    int program = kernels[which].program;
-    unsigned lanes = programs[program].lanes ? programs[program].lanes : runtime->lanes;
-    if (!runtime->programs[program])
-        OI_CHECK(build(runtime, programs[program].name, programs[program].source, lanes, &runtime->programs[program]));
-    if (!runtime->kernels[which]) {
-        runtime->kernels[which] = clCreateKernel(runtime->programs[program], kernels[which].name, &error);
-        OI_CL_CHECK(error);
-    }
-    *kernel = runtime->kernels[which];
+    unsigned lanes = p->lanes ? p->lanes : runtime->lanes;
+    for (size_t i = 0; i < runtime->program_count; i++)
+        if (runtime->programs[i].program == p && runtime->programs[i].lanes == lanes)
+            return *program = runtime->programs[i].built, OCLINIT_SUCCESS;
+    if (runtime->program_count == OI_CACHE_SIZE)
+        return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "more than %d programs on one runtime", OI_CACHE_SIZE);
+    OI_CHECK(build(runtime, p->name, p->source, lanes, program));
+    runtime->programs[runtime->program_count].program = p;
+    runtime->programs[runtime->program_count].lanes = lanes;
+    runtime->programs[runtime->program_count++].built = *program;
 cleanup:
     return status;
+}
+
+oclinit_status oi_runtime_kernel(oclinit_runtime_t runtime, const oi_program *p, const char *name, cl_kernel *kernel) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    cl_program program = NULL;
+    cl_int error;
+    OI_CHECK(cached_program(runtime, p, &program));
+    for (size_t i = 0; i < runtime->kernel_count; i++)
+        if (runtime->kernels[i].program == program && strcmp(runtime->kernels[i].name, name) == 0)
+            return *kernel = runtime->kernels[i].kernel, OCLINIT_SUCCESS;
+    if (runtime->kernel_count == OI_CACHE_SIZE)
+        return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "more than %d kernels on one runtime", OI_CACHE_SIZE);
+    *kernel = clCreateKernel(program, name, &error);
+    OI_CL_CHECK(error);
+    runtime->kernels[runtime->kernel_count].program = program;
+    runtime->kernels[runtime->kernel_count].name = name;
+    runtime->kernels[runtime->kernel_count++].kernel = *kernel;
+cleanup:
+    return status;
+}
+
+oclinit_status oi_runtime_state(oclinit_runtime_t runtime, const void *key, size_t size, void **state) {
+    size_t i = 0;
+    *state = oi_runtime_find_state(runtime, key);
+    if (*state) return OCLINIT_SUCCESS;
+    while (i < OI_STATE_SLOTS && runtime->states[i].key) i++;
+    if (i == OI_STATE_SLOTS) return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "no free state slot on the runtime");
+    *state = calloc(1, size);
+    if (!*state) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating %zu bytes of runtime state", size);
+    runtime->states[i].key = key;
+    runtime->states[i].data = *state;
+    return OCLINIT_SUCCESS;
+}
+
+void *oi_runtime_find_state(oclinit_runtime_t runtime, const void *key) {
+    for (size_t i = 0; runtime && i < OI_STATE_SLOTS; i++)
+        if (runtime->states[i].key == key) return runtime->states[i].data;
+    return NULL;
+}
+
+oclinit_status oi_runtime_enqueue(oclinit_runtime_t runtime, cl_kernel kernel, size_t items, size_t group) {
+    cl_int error = clEnqueueNDRangeKernel(runtime->queue, kernel, 1, NULL, &items, group ? &group : NULL, 0, NULL, NULL);
+    return error == CL_SUCCESS ? OCLINIT_SUCCESS
+                               : oi_fail((oclinit_status)error, "launching a kernel on %s: %s", runtime->info.name,
+                                         oclinit_status_str((oclinit_status)error));
 }
 
 oclinit_status oi_buffer_create(oclinit_runtime_t runtime, size_t bytes, cl_mem *buffer) {

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "features/features.h"
 
 #define DEFAULT_CHUNK_BYTES ((size_t)64 << 20)
 
@@ -41,7 +41,7 @@ oclinit_status oclinit_init_write_npy(oclinit_runtime_t runtime, const oclinit_d
     cl_mem device = NULL;
     cl_event ready[2] = {NULL, NULL};
     running_stats stats = {0, 0, 0, INFINITY, -INFINITY};
-    bool on_device = runtime && runtime->device;
+    bool on_device = !oi_runtime_on_host(runtime);
 
     if (options) opts = *options;
     OI_CHECK(oi_distribution_check(distribution));
@@ -100,7 +100,8 @@ oclinit_status oclinit_init_write_npy(oclinit_runtime_t runtime, const oclinit_d
         }
         OI_CHECK(oi_output_write(out, data, (size_t)n * sizeof(float)));
         if (opts.stats) stats_add_chunk(&stats, data, (size_t)n);
-        if (opts.progress && opts.progress(opts.progress_user, first + n, total) != 0) {
+        oclinit_progress progress = {.done = first + n, .total = total};
+        if (opts.progress && opts.progress(opts.user, &progress) != 0) {
             status = oi_fail(OCLINIT_ERROR_CANCELLED, "writing %s was cancelled; nothing was written", path);
             goto cleanup;
         }

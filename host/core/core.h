@@ -1,0 +1,161 @@
+/* The core layer: status details, enum names, the OpenCL runtime and its generic program cache, device buffers,
+ * atomic output files and the clock. Every other layer builds on this one; it uses none of them. */
+#ifndef OCLINIT_CORE_H
+#define OCLINIT_CORE_H
+
+#include <stdint.h>
+
+#include "oclinit.h"
+
+/* ---- Errors (core/status.c) ---- */
+
+/* Records a detail message for oclinit_error_get_detail() and returns status, so callers write
+ * `return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "std must be > 0, got %g", std);`. */
+oclinit_status oi_fail(oclinit_status status, const char *format, ...) __attribute__((format(printf, 2, 3)));
+void oi_clear_error(void);
+
+/* Copies text for a message: control bytes become '?', and a long text ends in "...". */
+void oi_printable(const char *text, size_t length, char *out, size_t size);
+
+/* One check, one cleanup label: a failing call sets `status` and jumps to `cleanup`. */
+#define OI_CHECK(expr)                                                                                                 \
+    do {                                                                                                               \
+        status = (expr);                                                                                               \
+        if (status != OCLINIT_SUCCESS) goto cleanup;                                                                   \
+    } while (0)
+
+/* For OpenCL calls: keeps OpenCL's code as the status and records which call failed where. */
+#define OI_CL_CHECK(call)                                                                                              \
+    do {                                                                                                               \
+        cl_int oi_cl_error_ = (call);                                                                                  \
+        if (oi_cl_error_ != CL_SUCCESS) {                                                                              \
+            status = oi_fail((oclinit_status)oi_cl_error_, "%s failed (%s) at %s:%d", #call,                           \
+                             oclinit_status_str((oclinit_status)oi_cl_error_), __FILE__, __LINE__);                    \
+            goto cleanup;                                                                                              \
+        }                                                                                                              \
+    } while (0)
+
+#define OI_COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+/* ---- Enum names (core/names.c): the first entry per value is the canonical spelling, the others aliases ---- */
+
+typedef struct name_entry {
+    const char *name;
+    int value;
+} name_entry;
+
+/* Matches ignoring case and '-' versus '_'; an unknown name fails with the list of known ones. */
+oclinit_status oi_parse_name(const name_entry *table, size_t count, const char *what, const char *name, int *value);
+const char *oi_name_of(const name_entry *table, size_t count, int value);
+
+/* Defines the public type_parse and type_str functions of an enum from its name table. */
+#define OI_NAMED_ENUM(type, table, what)                                                                               \
+    oclinit_status type##_parse(const char *name, type *value) {                                                       \
+        int parsed;                                                                                                    \
+        oclinit_status status = oi_parse_name(table, OI_COUNT(table), what, name, &parsed);                            \
+        if (status == OCLINIT_SUCCESS) *value = (type)parsed;                                                          \
+        return status;                                                                                                 \
+    }                                                                                                                  \
+    const char *type##_str(type value) {                                                                               \
+        return oi_name_of(table, OI_COUNT(table), value);                                                              \
+    }
+
+/* ---- The clock (core/clock.c) ---- */
+
+/* Seconds on a monotonic clock, for durations. */
+double oi_clock_seconds(void);
+
+/* ---- The runtime (core/runtime.c) ---- */
+
+/* A program of kernels/, embedded at build time (kernels/embed.cmake). The runtime builds it on first use, for
+ * each vector width it is asked for, and keeps it: features own their programs, the runtime only caches them. */
+typedef struct oi_program {
+    const char *name;   /* for messages, e.g. "kernels/init.cl" */
+    const char *source; /* the embedded text */
+    unsigned lanes;     /* OI_LANES to build with; 0: the runtime's (the device's vector width) */
+} oi_program;
+
+enum { OI_CACHE_SIZE = 32, OI_STATE_SLOTS = 4 };
+
+struct oclinit_runtime {
+    oclinit_device_info info;
+    cl_device_id device; /* NULL for the host C path */
+    cl_context context;
+    cl_command_queue queue;
+    unsigned lanes; /* OI_LANES the kernels are built with: vector width on CPUs, 1 on GPUs */
+    struct {
+        const oi_program *program;
+        unsigned lanes;
+        cl_program built;
+    } programs[OI_CACHE_SIZE];
+    struct {
+        cl_program program;
+        const char *name;
+        cl_kernel kernel;
+    } kernels[OI_CACHE_SIZE];
+    size_t program_count, kernel_count;
+    struct {
+        const void *key;
+        void *data;
+    } states[OI_STATE_SLOTS]; /* per-runtime state of higher layers (oi_runtime_state) */
+    char *build_log;
+};
+
+/* True for the host C path: a NULL runtime or one made for "cpu". The one test of where work runs. */
+bool oi_runtime_on_host(oclinit_runtime_t runtime);
+
+/* A kernel of program, built for the runtime's device on first use and cached with the runtime. */
+oclinit_status oi_runtime_kernel(oclinit_runtime_t runtime, const oi_program *program, const char *name,
+                                 cl_kernel *kernel);
+
+/* Builds source for the runtime's device with -D OI_LANES=<the runtime's lanes>; on failure keeps the log in the
+ * runtime (oclinit_runtime_get_build_log) and returns OCLINIT_ERROR_KERNEL_BUILD. The caller owns *program. */
+oclinit_status oi_runtime_build(oclinit_runtime_t runtime, const char *name, const char *source, cl_program *program);
+
+/* For tests: build the kernels with another vector width (before their first use). */
+oclinit_status oi_runtime_set_lanes(oclinit_runtime_t runtime, unsigned lanes);
+
+/* The zero-initialized block of size bytes that a higher layer keeps with this runtime under key (the address of
+ * one of its own objects), allocated on first use and freed with the runtime; it must own no other resources. */
+oclinit_status oi_runtime_state(oclinit_runtime_t runtime, const void *key, size_t size, void **state);
+/* The block under key, or NULL when none was made yet. */
+void *oi_runtime_find_state(oclinit_runtime_t runtime, const void *key);
+
+/* A device buffer, checked against the device's limits first so that a too-large request fails with a
+ * message naming the device instead of an OpenCL code. */
+oclinit_status oi_buffer_create(oclinit_runtime_t runtime, size_t bytes, cl_mem *buffer);
+
+/* Sets count kernel arguments in order from (size_t size, const void *value) pairs. */
+oclinit_status oi_set_kernel_args(cl_kernel kernel, cl_uint count, ...);
+
+/* Enqueues a 1-D kernel whose arguments are set (group 0: the driver chooses), naming what failed. */
+oclinit_status oi_runtime_enqueue(oclinit_runtime_t runtime, cl_kernel kernel, size_t items, size_t group);
+
+/* ---- Output files (core/output.c): a file appears under its path only when complete ---- */
+
+typedef struct oi_output {
+    const char *path;
+    char *temporary;
+    int fd;
+    size_t buffered;
+    char buffer[1 << 16];
+} oi_output;
+
+/* Creates the temporary file beside path (a directory as path is refused). */
+oclinit_status oi_output_open(const char *path, oi_output *out);
+/* OCLINIT_ERROR_NO_SPACE now, rather than after writing, when the file system has less than bytes free. */
+oclinit_status oi_output_reserve(oi_output *out, uint64_t bytes);
+oclinit_status oi_output_write(oi_output *out, const void *data, size_t size);
+/* finish: flush, fsync, close; publish: rename into place. Two steps so that several files can be finished
+ * first and published together. commit does both. On failure each removes the temporary file. */
+oclinit_status oi_output_finish(oi_output *out);
+oclinit_status oi_output_publish(oi_output *out);
+oclinit_status oi_output_commit(oi_output *out);
+/* Removes the temporary file; safe after a failed or successful step, and twice. */
+void oi_output_abort(oi_output *out);
+
+/* The whole cycle for one file: open, write(object, out), commit, or nothing on failure. */
+typedef oclinit_status (*oi_writer)(const void *object, oi_output *out);
+oclinit_status oi_output_write_file(const char *path, oi_writer write, const void *object);
+
+#endif

@@ -1,0 +1,128 @@
+/* The features layer: initialization (features/init), normalization (features/normalize) and the network
+ * (features/nn). Each feature owns its kernels' program; the runtime only caches what they build. Uses core, io and
+ * blas. */
+#ifndef OCLINIT_FEATURES_H
+#define OCLINIT_FEATURES_H
+
+#include "blas/blas.h"
+
+/* ---- Initialization (features/init) ---- */
+
+/* kernels/init.cl, embedded at build time. */
+extern const oi_program oi_program_init;
+
+/* Checks a distribution's parameters and shape (also what oclinit_scheme_resolve returns through). */
+oclinit_status oi_distribution_check(const oclinit_distribution *distribution);
+
+/* Enqueues a fill of buffer without waiting for it to finish. */
+oclinit_status oi_init_enqueue_fill(oclinit_runtime_t runtime, const oclinit_distribution *distribution, uint64_t seed,
+                                    uint64_t stream, uint64_t first, uint64_t count, cl_mem buffer, size_t offset);
+
+/* What a random distribution draws with, in plain floats (the twin's lane types stay in init_twin.c). */
+typedef struct oi_sampler {
+    oclinit_distribution_kind kind;
+    float a, width, mean, std;
+    float trunc[7]; /* oi_trunc_normal_params, in its order */
+} oi_sampler;
+
+/* Elements [first, first + count) of a uniform, normal or truncated normal tensor, vectorized and on all cores. */
+void oi_init_twin_fill(const oi_sampler *sampler, uint64_t seed, uint64_t stream, uint64_t first, uint64_t count,
+                       float *out);
+
+/* The host C twin of the kernels, on all cores (OpenMP). */
+void oi_init_fill_host_twin(const oclinit_distribution *distribution, uint64_t seed, uint64_t stream, uint64_t first,
+                            uint64_t count, float *out);
+
+/* ---- Normalization (features/normalize) ---- */
+
+/* kernels/normalize.cl at the device's vector width, and with one lane for fewer features than lanes. */
+extern const oi_program oi_program_normalize, oi_program_normalize_one_lane;
+
+/* Per-chunk statistics (kernels/normalize.h) of the features in whole groups of 16, as vectors on all cores,
+ * into partials (chunk, feature, field); returns how many features that covered. */
+size_t oi_normalize_twin_fit(const float *x, size_t rows, size_t features, float inverse_full, float inverse_last,
+                             float *partials);
+
+/* A statistics file from memory (data holds size + 1 bytes, data[size] == 0, and may be modified). */
+oclinit_status oi_normalizer_parse(const char *name, char *data, size_t size, oclinit_normalizer_t *normalizer);
+/* The statistics file's text, malloc'ed (also the part of a model file that holds its normalization). */
+oclinit_status oi_normalizer_text(oclinit_normalizer_t normalizer, char **text, size_t *length);
+
+/* ---- The network (features/nn) ---- */
+
+/* A network buffer: device memory, or host memory on the host C path. */
+typedef struct oi_net_buffer {
+    cl_mem mem;
+    float *host;
+} oi_net_buffer;
+
+/* The parts of the parameter buffer, in order. */
+enum { OI_NET_W1, OI_NET_B1, OI_NET_W2, OI_NET_B2, OI_NET_W3, OI_NET_B3, OI_NET_PARTS };
+
+/* What the optimizer step takes besides the buffers (kernels/network.h's oi_step_params). */
+typedef struct oi_step_params oi_step_params;
+
+/* Where the network runs: the primitives the forward/backward sequence (network.c) is written over, once on the
+ * host (network_host.c: OpenBLAS and kernels/network.h) and once on a device (network_device.c: CLBlast and
+ * kernels/network.cl). The two give the same bits. */
+typedef struct oi_net_backend {
+    oclinit_status (*alloc)(oclinit_network_t net, oi_net_buffer *b, size_t floats);
+    oclinit_status (*write)(oclinit_network_t net, oi_net_buffer *b, size_t offset, const float *from, size_t floats);
+    oclinit_status (*read)(oclinit_network_t net, const oi_net_buffer *b, size_t offset, float *to, size_t floats);
+    oclinit_status (*zero)(oclinit_network_t net, oi_net_buffer *b, size_t floats);
+    /* C (m x n, ldc) = op(A) op(B), row-major, at element offsets. */
+    oclinit_status (*gemm)(oclinit_network_t net, const oi_gemm_shape *shape, const oi_net_buffer *a, size_t a_offset,
+                           size_t lda, const oi_net_buffer *b, size_t b_offset, size_t ldb, oi_net_buffer *c,
+                           size_t c_offset, size_t ldc);
+    /* z = g(z + b) over a (rows, units) block. */
+    oclinit_status (*bias_activation)(oclinit_network_t net, oi_net_buffer *z, size_t rows, size_t units,
+                                      size_t bias_offset);
+    /* The output layer on m rows from row first of the data: z3 becomes dZ3, the b3 gradient is set, result holds
+     * (cost, accuracy), and result[2] the first iteration whose cost was not finite. */
+    oclinit_status (*output_loss)(oclinit_network_t net, size_t first, size_t m, size_t iteration);
+    /* delta (m, units) = dA becomes dZ, and the bias gradient its column sums. */
+    oclinit_status (*activation_backward)(oclinit_network_t net, oi_net_buffer *delta, const oi_net_buffer *a,
+                                          size_t m, size_t units, size_t bias_offset);
+    oclinit_status (*update)(oclinit_network_t net, int optimizer, const oi_step_params *params);
+    /* sigmoid(z3 + b3) of m rows into out. */
+    oclinit_status (*probabilities)(oclinit_network_t net, size_t m, float *out);
+    /* Waits for what is enqueued (nothing to do on the host). */
+    oclinit_status (*finish)(oclinit_network_t net);
+} oi_net_backend;
+
+extern const oi_net_backend oi_net_host, oi_net_device;
+
+/* kernels/network.cl. */
+extern const oi_program oi_program_network;
+
+struct oclinit_network {
+    const oi_net_backend *backend;
+    oclinit_runtime_t rt; /* the device's runtime; NULL on the host C path */
+    oclinit_network_shape shape;
+    size_t parameter_count, offsets[OI_NET_PARTS];
+    oi_net_buffer params, grads, state1, state2; /* state: momentum's velocity, Adam's moments */
+    oi_net_buffer result;                        /* cost, accuracy, first non-finite iteration */
+    /* Data (samples, inputs) and labels, and per-batch work: activations A1 (batch, h1), A2 (batch, h2), the
+     * output z3 (batch), and the gradients dZ1, dZ2 in d1, d2. */
+    oi_net_buffer x, y, a1, a2, z3, d1, d2;
+    size_t data_capacity, batch_capacity;
+    size_t steps;       /* optimizer steps since the parameters were set (Adam's t) */
+    size_t launches;    /* kernel launches and CLBlast calls enqueued so far */
+    double init_std[3]; /* the weights' std at init, for diagnosing divergence */
+    oclinit_scheme_kind init_scheme;
+};
+
+oclinit_status oi_net_reserve(oclinit_network_t net, size_t samples, size_t batch);
+oclinit_status oi_net_write(oclinit_network_t net, oi_net_buffer *b, size_t offset, const float *from, size_t floats);
+oclinit_status oi_net_read(oclinit_network_t net, const oi_net_buffer *b, size_t offset, float *to, size_t floats);
+/* The forward pass over rows [first, first + m) of the data: z3 holds the logits. */
+oclinit_status oi_net_forward(oclinit_network_t net, size_t first, size_t m);
+/* The output layer alone: (cost, accuracy) into result, z3 becomes dZ3 (oi_net_backward starts with it). */
+oclinit_status oi_net_loss(oclinit_network_t net, size_t first, size_t m, size_t iteration);
+/* The loss, then the backward pass: gradients in grads, (cost, accuracy) in result. */
+oclinit_status oi_net_backward(oclinit_network_t net, size_t first, size_t m, size_t iteration);
+oclinit_status oi_net_update(oclinit_network_t net, oclinit_optimizer optimizer, const oclinit_train_options *options);
+/* Probabilities of the m rows of the last oi_net_forward. */
+oclinit_status oi_net_probabilities(oclinit_network_t net, size_t m, float *out);
+
+#endif
