@@ -45,8 +45,7 @@ typedef oclinit_status (*bench_job)(void *context);
 /* Runs job untimed for at least 0.15 s (at least once), then repeat times. */
 timing bench_measure(bench_job job, void *context, int repeat);
 /* The runs per figure of a benchmark when the others make repeat: three times as many for gemm and gemm-network,
- * whose products take milliseconds and whose CLBlast figures were the noisiest here (a median of 5 moved
- * CLBlast / OpenBLAS between 0.40 and 0.63 from one run to the next, a median of 15 between 0.56 and 0.65). */
+ * whose products take milliseconds and whose CLBlast figures are the noisiest (bench/README.md). */
 int bench_runs(const char *benchmark, int repeat);
 
 /* Appends a row (throughput = work / median seconds); false when out of memory. */

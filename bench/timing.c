@@ -14,8 +14,7 @@ static int compare_doubles(const void *a, const void *b) {
 }
 
 /* The untimed warm-up runs the job for at least this long: after each call OpenBLAS keeps a worker thread
- * spinning for about 0.1 s (103 ms of CPU time in the 150 ms after a 1024^3 product, measured here), which
- * leaves PoCL one core of two when the device runs right after the host. */
+ * spinning for about 0.1 s, which would leave PoCL one core of two when the device runs right after the host. */
 #define WARM_UP_SECONDS 0.15
 
 timing bench_measure(bench_job job, void *context, int repeat) {

@@ -2,7 +2,7 @@
  *
  * The shared headers (philox.h, floatmath.h, distributions.h, normalize.h) are written once over "lanes": in
  * a kernel a lane type is an OpenCL vector of OI_LANES elements, because PoCL does not vectorize this code
- * across work-items by itself (measured: 0.3 G uniform samples/s scalar, 2.4 vector); on the host it is a
+ * across work-items by itself (scalar lanes run several times slower there); on the host it is a
  * scalar, or a GCC vector where a file asks for one (OI_HOST_LANES). Lanes never interact, so every lane
  * computes exactly what the scalar code computes.
  *
@@ -28,8 +28,8 @@ typedef ulong oi_u64;
 #define OI_INLINE static inline
 /* Before a loop whose trip count is a constant: PoCL runs a work-group as a loop over its work-items and splits
  * that loop around such loops, saving each work-item's live vectors to an array for the whole work-group (256
- * bytes per work-item around the Philox rounds); unrolled, the init kernels made 3.0 instead of 1.8-2.0 G
- * uniform samples/s and 1.4-1.56 instead of 1.1-1.16 G normal ones at 2^26 on PoCL here. */
+ * bytes per work-item around the Philox rounds); unrolled, the loop stays in registers and the init kernels run
+ * 1.3-1.6x faster on PoCL (bench/README.md). */
 #define OI_UNROLLED _Pragma("unroll")
 #define OI_CONST __constant
 #define OI_GLOBAL __global

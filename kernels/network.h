@@ -41,8 +41,8 @@
 
 /* 1 when x > 0, else 0, without selecting between constants: for `x > 0 ? 1 : 0` LLVM loads the constant with
  * an AVX-512 masked load, and on AMD Zen a masked load whose mask is 0 takes a microcode assist of hundreds of
- * cycles. A layer of inactive ReLUs (zeros init) made the backward kernel 70x slower on PoCL (412 us instead of
- * 6 per launch, 300 x 10). one is 1 computed from x, so it sits in a register and the select is a blend. */
+ * cycles, so a layer of inactive ReLUs (zeros init) made the backward kernel many times slower on PoCL. one is 1
+ * computed from x, so it sits in a register and the select is a blend. */
 OI_INLINE float oi_positive(float x) {
     float one = 1.0f + 0.0f * x;
     return x > 0.0f ? one : 0.0f;

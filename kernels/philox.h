@@ -6,7 +6,7 @@
  *
  * Each 32-bit word lives in a 64-bit lane whose upper half is ignored: the products take the low halves
  * (x & 0xffffffff), which compiles to one 32x32->64 multiply per lane (vpmuludq) without the packing and
- * unpacking that 32-bit lanes need. On PoCL that made the uniform kernel 1.6x faster than uint lanes. */
+ * unpacking that 32-bit lanes need. */
 #ifndef OCLINIT_PHILOX_H
 #define OCLINIT_PHILOX_H
 

@@ -1,6 +1,6 @@
 /* libFuzzer target for the file readers: CSV and .npy tables (oi_table_parse) and statistics files
  * (oi_normalizer_parse). The first byte chooses the reader and the read options; the rest is the file.
- * Build and run (see README.md, "Fuzzing"):
+ * Build and run (see README.md, "Tests"):
  *   CC=clang cmake -S . -B build-fuzz -DOCLINIT_FUZZ=ON && cmake --build build-fuzz --target fuzz_readers
  *   build-fuzz/tests/fuzz_readers -max_total_time=600 tests/corpus */
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* Philox4x32-10 known answers from Random123's tests/kat_vectors (see ../shared/REFERENCE.md):
+/* Philox4x32-10 known answers from the file tests/kat_vectors in Random123's source (Salmon et al., SC11):
  * counter c0..c3, key k0 k1, then the four output words. One table for the host and the device tests. */
 #ifndef OCLINIT_KAT_VECTORS_H
 #define OCLINIT_KAT_VECTORS_H

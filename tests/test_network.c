@@ -22,7 +22,7 @@ CL_API_ENTRY cl_int CL_API_CALL clEnqueueNDRangeKernel(cl_command_queue queue, c
     return real(queue, kernel, dims, offset, global, local, waits, wait_list, event);
 }
 
-/* README.md, "The network": launches per training iteration (6 of oclinit's kernels and 8 CLBlast SGEMM calls,
+/* bench/README.md, "Training": launches per training iteration (6 of oclinit's kernels and 8 CLBlast SGEMM calls,
  * each one kernel at these sizes). */
 #define LAUNCHES_PER_ITERATION 14
 

@@ -81,6 +81,31 @@ static void allocation_beyond_the_device_fails_clearly(void **state) {
     oclinit_runtime_free(rt);
 }
 
+/* A runtime on the caller's queue works on that queue, names the same device with the same indices, keeps its
+ * kernels apart from another runtime's, and leaves the queue alive for the caller when freed. */
+static void runtime_from_the_callers_queue(void **state) {
+    (void)state;
+    oclinit_runtime_t owner = test_device(0), on_queue = NULL;
+    cl_command_queue queue = oclinit_runtime_get_queue(owner);
+    assert_int_equal(oclinit_runtime_create_from_queue(NULL, &on_queue), OCLINIT_ERROR_INVALID_ARGUMENT);
+    assert_int_equal(oclinit_runtime_create_from_queue(queue, NULL), OCLINIT_ERROR_INVALID_ARGUMENT);
+    assert_ok(oclinit_runtime_create_from_queue(queue, &on_queue));
+    assert_ptr_equal(oclinit_runtime_get_queue(on_queue), queue);
+    assert_ptr_equal(oclinit_runtime_get_context(on_queue), oclinit_runtime_get_context(owner));
+    const oclinit_device_info *a = oclinit_runtime_get_device(owner), *b = oclinit_runtime_get_device(on_queue);
+    assert_string_equal(a->name, b->name);
+    assert_int_equal(a->platform_index, b->platform_index);
+    assert_int_equal(a->device_index, b->device_index);
+    oclinit_distribution uniform = {.kind = OCLINIT_DISTRIBUTION_UNIFORM, .a = -1, .b = 1, .rows = 1, .columns = 1000};
+    float from_queue[1000], from_owner[1000];
+    assert_ok(oclinit_init_fill_host(on_queue, &uniform, 9, 2, 0, 1000, from_queue));
+    oclinit_runtime_free(on_queue);
+    assert_int_equal(clFinish(queue), CL_SUCCESS); /* still the caller's */
+    assert_ok(oclinit_init_fill_host(owner, &uniform, 9, 2, 0, 1000, from_owner));
+    assert_memory_equal(from_queue, from_owner, sizeof from_owner);
+    oclinit_runtime_free(owner);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lists_devices),
@@ -88,6 +113,7 @@ int main(void) {
         cmocka_unit_test(environment_sets_the_default),
         cmocka_unit_test(build_failure_returns_the_log),
         cmocka_unit_test(allocation_beyond_the_device_fails_clearly),
+        cmocka_unit_test(runtime_from_the_callers_queue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,7 +38,7 @@ printf 'a,b\n1,2\n3,oops\n' > "$work/bad.csv"
 fails normalize --method zscore --input "$work/bad.csv" --output "$work/out.csv"
 
 # The network on the host path only: valgrind hides AVX-512, so under it PoCL compiles for another CPU and
-# misses its cache, and compiling CLBlast's GEMM kernels under valgrind takes over 7 minutes (measured here).
+# misses its cache, and compiling CLBlast's GEMM kernels under valgrind takes many minutes.
 # The device path was checked by hand with a warm cache (README.md, "Tests").
 if [ "$device" = cpu ]; then
     succeeds train --data circles --iterations 20 --optimizer adam --save "$work/model.bin" --quiet

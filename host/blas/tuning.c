@@ -2,7 +2,7 @@
  *
  * CLBlast takes its GEMM kernel's parameters (tile sizes, work-group shape, vector widths, local memory use)
  * from a database of devices it was tuned on; any other device, PoCL's CPU device among them, gets generic
- * ones that reach about a tenth of OpenBLAS here. oclinit_tuning_run searches the parameters of CLBlast's
+ * ones, far below OpenBLAS on a CPU. oclinit_tuning_run searches the parameters of CLBlast's
  * main GEMM kernel, Xgemm, through CLBlastOverrideParameters: each candidate is timed at the shapes oclinit
  * multiplies and its products are checked against OpenBLAS. The best goes into a per-device cache file, applied
  * before the first product on that device. CLBlast's own tuners (clblast-utils) time one square shape over
@@ -51,8 +51,8 @@ static const struct {
 
 /* Where the climb starts besides the parameters in use. CPUs: a few work-items, each holding a 16 x 16 tile of C
  * in 16-wide vectors, and no local memory, whose barriers would make PoCL store every accumulator at each step
- * (on PoCL here: 145 GFLOP/s at 1024^3, where 8 x 8 work-items with local memory, the kind CLBlast's own tuner
- * tries, stay near 70). GPUs: 16 x 16 work-groups on 128 x 128 tiles. */
+ * (about twice as fast as the 8 x 8 work-items with local memory that CLBlast's own tuner tries; bench/README.md).
+ * GPUs: 16 x 16 work-groups on 128 x 128 tiles. */
 static const xgemm_config seeds[] = {
     {{[P_KREG] = 1, [P_KWG] = 32, [P_KWI] = 8, [P_MDIMA] = 2, [P_MDIMC] = 2, [P_MWG] = 32, [P_NDIMB] = 2,
       [P_NDIMC] = 2, [P_NWG] = 32, [P_VWM] = 16, [P_VWN] = 16}},
@@ -442,8 +442,8 @@ static oclinit_status try_config(tuner *t, const xgemm_config *c, double limit, 
 
 /* Whether candidate, timed at total, replaces *best (timed at *best_total, +inf when there is none yet): it must
  * be at least 2 % faster, and stay so when both are timed again one right after the other, because on a busy
- * machine one slow phase during the best's timing flatters every candidate after it (a climb without this check
- * here ended on local memory for B, SB=1, 15 % slower than the SB=0 it had left). Updates *best_total. */
+ * machine one slow phase during the best's timing flatters every candidate after it, and the climb would end on a
+ * slower configuration. Updates *best_total. */
 static oclinit_status take_if_faster(tuner *t, xgemm_config *best, double *best_total, const xgemm_config *candidate,
                                      double total, bool *taken) {
     oclinit_status status = OCLINIT_SUCCESS;
