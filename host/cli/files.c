@@ -5,16 +5,6 @@
 
 #include "cli.h"
 
-typedef struct text {
-    const char *data;
-    size_t size;
-} text;
-
-static oclinit_status write_text(const void *object, oi_output *out) {
-    const text *t = object;
-    return oi_output_write(out, t->data, t->size);
-}
-
 bool write_file_atomically(const char *command, const char *path, bool (*write)(FILE *out, void *user), void *user) {
     char *data = NULL;
     size_t size = 0;
@@ -26,8 +16,7 @@ bool write_file_atomically(const char *command, const char *path, bool (*write)(
     bool ok = write(memory, user);
     ok = fclose(memory) == 0 && ok;
     if (ok) {
-        text t = {data, size};
-        oclinit_status status = oi_output_write_file(path, write_text, &t);
+        oclinit_status status = oi_output_write_bytes(path, data, size);
         if (status != OCLINIT_SUCCESS) report_failure(command, status);
         ok = status == OCLINIT_SUCCESS;
     }

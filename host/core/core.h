@@ -157,5 +157,7 @@ void oi_output_abort(oi_output *out);
 /* The whole cycle for one file: open, write(object, out), commit, or nothing on failure. */
 typedef oclinit_status (*oi_writer)(const void *object, oi_output *out);
 oclinit_status oi_output_write_file(const char *path, oi_writer write, const void *object);
+/* The same for bytes already in memory. */
+oclinit_status oi_output_write_bytes(const char *path, const void *data, size_t size);
 
 #endif

@@ -120,6 +120,21 @@ void oi_output_abort(oi_output *out) {
     }
 }
 
+typedef struct bytes {
+    const void *data;
+    size_t size;
+} bytes;
+
+static oclinit_status write_bytes(const void *object, oi_output *out) {
+    const bytes *b = object;
+    return oi_output_write(out, b->data, b->size);
+}
+
+oclinit_status oi_output_write_bytes(const char *path, const void *data, size_t size) {
+    bytes b = {data, size};
+    return oi_output_write_file(path, write_bytes, &b);
+}
+
 oclinit_status oi_output_write_file(const char *path, oi_writer write, const void *object) {
     oi_output *out = malloc(sizeof *out); /* 64 KiB of buffer: not on the stack */
     if (!out) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating an output file");

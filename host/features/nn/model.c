@@ -42,21 +42,11 @@ static float bits_float(uint32_t u) {
     return x;
 }
 
-typedef struct model_bytes {
-    unsigned char *data;
-    size_t size;
-} model_bytes;
-
-static oclinit_status write_model(const void *bytes, oi_output *out) {
-    const model_bytes *m = bytes;
-    return oi_output_write(out, m->data, m->size);
-}
-
 oclinit_status oclinit_network_save(oclinit_network_t net, oclinit_normalizer_t normalizer, const char *path) {
     oclinit_status status = OCLINIT_SUCCESS;
     char *text = NULL;
     size_t text_length = 0;
-    model_bytes m = {NULL, 0};
+    unsigned char *data = NULL;
     float *params = NULL;
     if (!net || !path) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "network or path is NULL");
     if (normalizer) {
@@ -65,31 +55,31 @@ oclinit_status oclinit_network_save(oclinit_network_t net, oclinit_normalizer_t 
                            oclinit_normalizer_get_features(normalizer), net->shape.inputs);
         OI_CHECK(oi_normalizer_text(normalizer, &text, &text_length));
     }
-    m.size = MODEL_HEADER + text_length + 4 * net->parameter_count + 4;
-    m.data = malloc(m.size);
+    size_t size = MODEL_HEADER + text_length + 4 * net->parameter_count + 4;
+    data = malloc(size);
     params = malloc(net->parameter_count * sizeof(float));
-    if (!m.data || !params) {
-        status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating %zu bytes for the model", m.size);
+    if (!data || !params) {
+        status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating %zu bytes for the model", size);
         goto cleanup;
     }
     OI_CHECK(oclinit_network_get_parameters(net, params));
-    memcpy(m.data, MODEL_MAGIC, 8);
-    put(m.data + 8, MODEL_VERSION, 4);
-    put(m.data + 12, net->shape.inputs, 8);
-    put(m.data + 20, net->shape.hidden1, 8);
-    put(m.data + 28, net->shape.hidden2, 8);
-    put(m.data + 36, (uint64_t)net->shape.activation, 4);
-    put(m.data + 40, float_bits(net->shape.negative_slope), 4);
-    put(m.data + 44, net->parameter_count, 8);
-    put(m.data + 52, text_length, 8);
-    if (text_length) memcpy(m.data + MODEL_HEADER, text, text_length);
-    unsigned char *p = m.data + MODEL_HEADER + text_length;
+    memcpy(data, MODEL_MAGIC, 8);
+    put(data + 8, MODEL_VERSION, 4);
+    put(data + 12, net->shape.inputs, 8);
+    put(data + 20, net->shape.hidden1, 8);
+    put(data + 28, net->shape.hidden2, 8);
+    put(data + 36, (uint64_t)net->shape.activation, 4);
+    put(data + 40, float_bits(net->shape.negative_slope), 4);
+    put(data + 44, net->parameter_count, 8);
+    put(data + 52, text_length, 8);
+    if (text_length) memcpy(data + MODEL_HEADER, text, text_length);
+    unsigned char *p = data + MODEL_HEADER + text_length;
     for (size_t k = 0; k < net->parameter_count; k++) put(p + 4 * k, float_bits(params[k]), 4);
-    put(m.data + m.size - 4, crc32(0L, m.data, (uInt)(m.size - 4)), 4);
-    OI_CHECK(oi_output_write_file(path, write_model, &m));
+    put(data + size - 4, crc32(0L, data, (uInt)(size - 4)), 4);
+    OI_CHECK(oi_output_write_bytes(path, data, size));
 cleanup:
     free(params);
-    free(m.data);
+    free(data);
     free(text);
     return status;
 }
