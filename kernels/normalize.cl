@@ -27,6 +27,7 @@ __kernel void oi_fit_chunks(__global const float *x, ulong rows, ulong features,
     oi_store_lanes(s.m2, fields[2]);
     oi_store_lanes(s.min, fields[3]);
     oi_store_lanes(s.max, fields[4]);
+    oi_store_lanes(s.scale, fields[5]);
     for (int l = 0; l < OI_LANES; l++) {
         if (first_feature + l < group_first) continue;
         __global float *out = partials + (chunk * features + first_feature + l) * OI_CHUNK_STATS_FIELDS;
@@ -44,6 +45,7 @@ __kernel void oi_normalize_apply(__global const float *in, __global float *out, 
     __global const float *high_anchor = params + OI_PARAM_HIGH_ANCHOR * param_stride;
     __global const float *high_offset = params + OI_PARAM_HIGH_OFFSET * param_stride;
     __global const float *scale = params + OI_PARAM_SCALE * param_stride;
+    __global const float *prescale = params + OI_PARAM_PRESCALE * param_stride;
     ulong i = get_global_id(0) * OI_APPLY_VECTORS * OI_LANES;
     ulong f = i % features;
     for (int v = 0; v < OI_APPLY_VECTORS && i < count; v++) {
@@ -51,12 +53,13 @@ __kernel void oi_normalize_apply(__global const float *in, __global float *out, 
             oi_fvec x = oi_load_lanes(in + i);
             oi_store_lanes(OI_NORMALIZE(x, oi_load_lanes(threshold + f), oi_load_lanes(low_anchor + f),
                                        oi_load_lanes(low_offset + f), oi_load_lanes(high_anchor + f),
-                                       oi_load_lanes(high_offset + f), oi_load_lanes(scale + f)),
+                                       oi_load_lanes(high_offset + f), oi_load_lanes(scale + f),
+                                       oi_load_lanes(prescale + f)),
                           out + i);
         } else {
             for (ulong j = i, g = f; j < count; j++, g = g + 1 == features ? 0 : g + 1)
                 out[j] = OI_NORMALIZE(in[j], threshold[g], low_anchor[g], low_offset[g], high_anchor[g],
-                                      high_offset[g], scale[g]);
+                                      high_offset[g], scale[g], prescale[g]);
         }
         i += OI_LANES;
         f = (f + OI_LANES) % features;

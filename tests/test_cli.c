@@ -2,6 +2,7 @@
  * foundation issue lists, each with a clear message, a non-zero exit, and no output or temporary file. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -584,6 +585,90 @@ static void tune_and_bench(void **state) {
     unsetenv("OCLINIT_CACHE_DIR");
 }
 
+/* The numbers in a CSV written by oclinit (header first), all finite: how many, or -1 at a non-finite one. */
+static long finite_numbers(const char *path) {
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[1024];
+    long count = 0;
+    assert_non_null(fgets(line, sizeof line, f));
+    while (fgets(line, sizeof line, f) && count >= 0) {
+        for (char *field = strtok(line, ",\n"); field && count >= 0; field = strtok(NULL, ",\n"))
+            count = isfinite(strtod(field, NULL)) ? count + 1 : -1;
+    }
+    fclose(f);
+    return count;
+}
+
+/* Columns at the ends of float32's range (N(0, 1) times 1e19, times 1e-25, near +-3e38): normalize writes finite
+ * data and statistics that --stats reads back, train warns about them and saves a model predict loads; and a
+ * cost that grows over tenfold stops train without a model. */
+static void extreme_magnitudes_and_divergence(void **state) {
+    (void)state;
+    char data[300], out[300], again[300], stats[300], model[300], predictions[300];
+    snprintf(data, sizeof data, "%s", path_in_dir("extreme.csv"));
+    snprintf(out, sizeof out, "%s", path_in_dir("extreme_z.csv"));
+    snprintf(again, sizeof again, "%s", path_in_dir("extreme_z2.csv"));
+    snprintf(stats, sizeof stats, "%s", path_in_dir("extreme.txt"));
+    snprintf(model, sizeof model, "%s", path_in_dir("extreme.model"));
+    snprintf(predictions, sizeof predictions, "%s", path_in_dir("extreme_predictions.csv"));
+    float x[2 * 300], y[300], z[3 * 300];
+    assert_ok(oclinit_dataset_make(OCLINIT_DATASET_MOONS, 300, 0.1, 5, 100, x, y));
+    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .rows = 300, .columns = 3};
+    assert_ok(oclinit_init_fill_host(NULL, &d, 9, 0, 0, 900, z));
+    FILE *f = fopen(data, "w");
+    fputs("a,b,tiny,huge,y\n", f);
+    for (int i = 0; i < 300; i++)
+        fprintf(f, "%.9g,%.9g,%.9g,%.9g,%d\n", x[2 * i] * 1e19, x[2 * i + 1] + z[3 * i], z[3 * i + 1] * 1e-25,
+                (z[3 * i + 2] < 0 ? -3e38 : 3e38) * (1 - fmin(fabs(z[3 * i + 2]), 9) / 100), (int)y[i]);
+    fclose(f);
+
+    run_result *r = run(
+        NORMALIZE("--method", "zscore", "--label", "y", "--input", data, "--output", out, "--save-stats", stats), NULL);
+    if (r->exit_code != 0) print_error("%s%s", r->out, r->err);
+    assert_int_equal(r->exit_code, 0);
+    expect_output(r, "warning: column 1 (\"a\") is extreme", true);
+    expect_output(r, "warning: column 3 (\"tiny\") is extreme", true);
+    assert_null(strstr(r->err, "constant"));
+    free(r);
+    assert_int_equal(finite_numbers(out), 300 * 5);
+    r = run(NORMALIZE("--stats", stats, "--input", data, "--output", again, "--device", "cpu"), NULL);
+    assert_int_equal(r->exit_code, 0);
+    free(r);
+    char *first, *second;
+    size_t first_size, second_size;
+    assert_ok(oi_read_file(out, &first, &first_size));
+    assert_ok(oi_read_file(again, &second, &second_size));
+    assert_true(first_size == second_size && memcmp(first, second, first_size) == 0);
+    free(second);
+    free(first);
+
+    r = run(TRAIN("--data", data, "--label", "y", "--optimizer", "adam", "--iterations", "300", "--save", model,
+                  "--quiet", "--device", "cpu"),
+            NULL);
+    if (r->exit_code != 0) print_error("%s%s", r->out, r->err);
+    assert_int_equal(r->exit_code, 0);
+    expect_output(r, "oclinit train: warning: column 4 (\"huge\") is extreme", true);
+    free(r);
+    r = run(PREDICT("--model", model, "--data", data, "--label", "y", "--output", predictions, "--device", "cpu"),
+            NULL);
+    if (r->exit_code != 0) print_error("%s%s", r->out, r->err);
+    assert_int_equal(r->exit_code, 0);
+    expect_output(r, "300 predictions written", false);
+    free(r);
+    assert_int_equal(finite_numbers(predictions), 300 * 2);
+
+    unlink(model);
+    r = run(
+        TRAIN("--data", "circles", "--optimizer", "adam", "--lr", "1e6", "--save", model, "--quiet", "--device", "cpu"),
+        NULL);
+    assert_int_equal(r->exit_code, 1);
+    expect_output(r, "the cost on the training set grew from 0.7", true);
+    expect_output(r, "try a smaller --lr", true);
+    free(r);
+    assert_int_equal(access(model, F_OK), -1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(help_is_there, setup_dir, remove_dir),
@@ -603,6 +688,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(train_bad_inputs, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(predict_bad_inputs, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(tune_and_bench, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(extreme_magnitudes_and_divergence, setup_dir, remove_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,11 +1,13 @@
-/* Every file under tests/corpus (malformed inputs and what fuzzing found) through every reader and option
- * set of the fuzz target: each must be read or refused with a message, never crash or leak. */
+/* Every file under tests/corpus (malformed inputs, model files whole, cut and bit-flipped, and what fuzzing found)
+ * through every reader of the fuzz target, the table reader with every set of read options: each must be read or
+ * refused with a message, never crash or leak. */
 #include <dirent.h>
 #include <stdio.h>
 
 #include "helpers.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+enum { FUZZ_READ_OPTIONS = 48 };
+void fuzz_readers(const uint8_t *data, size_t size, unsigned options);
 
 static void corpus_is_handled(void **state) {
     (void)state;
@@ -20,15 +22,8 @@ static void corpus_is_handled(void **state) {
         char *data;
         size_t size;
         assert_ok(oi_read_file(path, &data, &size));
-        /* As the fuzzer sees it (first byte chooses), and behind every choice byte. */
-        LLVMFuzzerTestOneInput((const uint8_t *)data, size);
-        uint8_t *with_choice = malloc(size + 1);
-        memcpy(with_choice + 1, data, size);
-        for (int choice = 0; choice < 256; choice += 5) {
-            with_choice[0] = (uint8_t)choice;
-            LLVMFuzzerTestOneInput(with_choice, size + 1);
-        }
-        free(with_choice);
+        for (unsigned options = 0; options < FUZZ_READ_OPTIONS; options++)
+            fuzz_readers((const uint8_t *)data, size, options);
         free(data);
         files++;
     }
@@ -37,7 +32,43 @@ static void corpus_is_handled(void **state) {
     assert_true(files >= 10);
 }
 
+/* The model seeds are what their names say: the fuzzer starts from a model that loads, and from damaged copies
+ * that each stop at a different check. */
+static void model_seeds_load_or_are_refused_with_their_reason(void **state) {
+    (void)state;
+    static const struct {
+        const char *file, *why; /* why: NULL when it loads */
+    } seeds[] = {
+        {"model_valid.bin", NULL},
+        {"model_truncated_header.bin", "the file is truncated"},
+        {"model_truncated_parameters.bin", "shorter than its header says"},
+        {"model_lying_text_length.bin", "shorter than its header says"},
+        {"model_bitflip_parameter.bin", "the checksum does not match"},
+        {"model_huge_shape_checksum_fixed.bin", "the parameter count does not match the shapes"},
+        {"model_nan_parameter_checksum_fixed.bin", "is nan"},
+        {"model_bad_statistics_checksum_fixed.bin", "its normalization statistics are invalid"},
+    };
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", OCLINIT_CORPUS_DIR, seeds[i].file);
+        oclinit_network_t net = NULL;
+        oclinit_normalizer_t normalizer = NULL;
+        oclinit_status status = oclinit_network_load(NULL, path, &net, &normalizer);
+        if (!seeds[i].why) {
+            assert_ok(status);
+            assert_int_equal(oclinit_network_get_shape(net).inputs, 2); /* circles, saved by `oclinit train` */
+            assert_int_equal(oclinit_normalizer_get_features(normalizer), 2);
+        } else if (status != OCLINIT_ERROR_BAD_MODEL || !strstr(oclinit_error_get_detail(), seeds[i].why)) {
+            fail_msg("%s: status %d, detail \"%s\"; expected \"%s\"", seeds[i].file, (int)status,
+                     oclinit_error_get_detail(), seeds[i].why);
+        }
+        oclinit_network_free(net);
+        oclinit_normalizer_free(normalizer);
+    }
+}
+
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(corpus_is_handled)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(corpus_is_handled),
+                                       cmocka_unit_test(model_seeds_load_or_are_refused_with_their_reason)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

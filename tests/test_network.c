@@ -1,10 +1,12 @@
 /* The three-layer network: gradients against central finite differences in double, device against host for
- * every activation and optimizer, the article's experiment on circles, model files (round trip and every bad
- * file), divergence, and the number of kernel launches per iteration that README.md states. */
+ * every activation and optimizer, the article's experiment on circles, model files (round trip, every bad file,
+ * non-finite parameters), divergence (NaN and a cost that grows and stays), non-finite data refused, and the
+ * number of kernel launches per iteration that README.md states. */
 #define _GNU_SOURCE /* RTLD_NEXT */
 #include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
+#include <zlib.h>
 
 #include "helpers.h"
 
@@ -299,6 +301,71 @@ static void divergence_names_the_iteration(void **state) {
     oclinit_runtime_free(rt);
 }
 
+/* A cost that grows over tenfold and stays finite is divergence too (Adam with lr 1e6 on circles: 0.75 to about
+ * 5e4); the same run with lr 0.01 is not. */
+static void divergence_that_stays_finite(void **state) {
+    (void)state;
+    static float x[600], y[300];
+    assert_ok(oclinit_dataset_make(OCLINIT_DATASET_CIRCLES, 300, 0.05, 1, 100, x, y));
+    oclinit_runtime_t rt = test_device(0);
+    for (int on_device = 0; on_device < 2; on_device++) {
+        for (int large = 1; large >= 0; large--) {
+            oclinit_network_t net = make_network(on_device ? rt : NULL, 2, 10, 5, OCLINIT_ACTIVATION_RELU,
+                                                 OCLINIT_SCHEME_KAIMING_NORMAL, 1);
+            oclinit_train_options o = oclinit_train_options_default();
+            o.optimizer = OCLINIT_OPTIMIZER_ADAM;
+            o.learning_rate = large ? 1e6 : 0.01;
+            o.report_every = 0;
+            oclinit_train_result r;
+            oclinit_status status = oclinit_network_train(net, x, y, 300, &o, &r);
+            printf("lr %g: %s\n", o.learning_rate, status == OCLINIT_SUCCESS ? "trained" : oclinit_error_get_detail());
+            if (large) {
+                assert_int_equal(status, OCLINIT_ERROR_DIVERGED);
+                assert_non_null(strstr(oclinit_error_get_detail(), "the cost on the training set grew from 0.7"));
+                assert_non_null(strstr(oclinit_error_get_detail(), "in 1000 iterations (learning rate 1e+06)"));
+                assert_non_null(strstr(oclinit_error_get_detail(), "try a smaller --lr"));
+            } else {
+                assert_ok(status);
+                assert_true(r.cost_end < r.cost_start);
+            }
+            oclinit_network_free(net);
+        }
+    }
+    oclinit_runtime_free(rt);
+}
+
+/* NaN or infinity in x is refused before any work, with its row and column; the parameters stay as they were. */
+static void non_finite_data_are_refused(void **state) {
+    (void)state;
+    static float x[600], y[300];
+    assert_ok(oclinit_dataset_make(OCLINIT_DATASET_CIRCLES, 300, 0.05, 1, 100, x, y));
+    oclinit_runtime_t rt = test_device(0);
+    for (int on_device = 0; on_device < 2; on_device++) {
+        oclinit_network_t net =
+            make_network(on_device ? rt : NULL, 2, 10, 5, OCLINIT_ACTIVATION_RELU, OCLINIT_SCHEME_KAIMING_NORMAL, 1);
+        size_t count = oclinit_network_get_parameter_count(net);
+        float *before = malloc(count * sizeof(float)), *after = malloc(count * sizeof(float)), probabilities[300];
+        assert_ok(oclinit_network_get_parameters(net, before));
+        x[5 * 2 + 1] = NAN;
+        assert_int_equal(oclinit_network_train(net, x, y, 300, NULL, NULL), OCLINIT_ERROR_INVALID_ARGUMENT);
+        assert_non_null(strstr(oclinit_error_get_detail(), "x at row 6, column 2 is nan"));
+        x[5 * 2 + 1] = 0;
+        x[299 * 2] = -INFINITY;
+        double cost, accuracy;
+        assert_int_equal(oclinit_network_evaluate(net, x, y, 300, &cost, &accuracy), OCLINIT_ERROR_INVALID_ARGUMENT);
+        assert_non_null(strstr(oclinit_error_get_detail(), "x at row 300, column 1 is -inf"));
+        assert_int_equal(oclinit_network_predict(net, x, 300, probabilities), OCLINIT_ERROR_INVALID_ARGUMENT);
+        assert_non_null(strstr(oclinit_error_get_detail(), "x at row 300, column 1 is -inf"));
+        x[299 * 2] = 0;
+        assert_ok(oclinit_network_get_parameters(net, after));
+        assert_int_equal(first_difference(before, after, count, "parameters"), -1);
+        free(after);
+        free(before);
+        oclinit_network_free(net);
+    }
+    oclinit_runtime_free(rt);
+}
+
 static void bad_arguments(void **state) {
     (void)state;
     oclinit_network_t net = NULL;
@@ -428,6 +495,109 @@ static void model_round_trip_and_bad_files(void **state) {
     oclinit_runtime_free(rt);
 }
 
+static size_t occurrences(const char *text, const char *part) {
+    size_t count = 0;
+    for (const char *p = strstr(text, part); p; p = strstr(p + 1, part)) count++;
+    return count;
+}
+
+static uint64_t get_le(const unsigned char *p, int bytes) {
+    uint64_t value = 0;
+    for (int i = 0; i < bytes; i++) value |= (uint64_t)p[i] << (8 * i);
+    return value;
+}
+
+/* A copy of a model file with one change and a valid CRC-32 (zlib's), as a hand-edited file would have. */
+static void write_with_checksum(const char *path, unsigned char *data, size_t size) {
+    uint32_t crc = (uint32_t)crc32(0L, data, (uInt)(size - 4));
+    for (int i = 0; i < 4; i++) data[size - 4 + i] = (unsigned char)(crc >> (8 * i));
+    write_bytes(path, data, size);
+}
+
+/* Non-finite parameters are never saved, and a file that has them is refused even with a valid checksum, naming
+ * the first one; the messages of a model whose parts cannot be made say their cause once. */
+static void models_with_non_finite_parameters(void **state) {
+    (void)state;
+    oclinit_network_t net = make_network(NULL, 3, 4, 2, OCLINIT_ACTIVATION_RELU, OCLINIT_SCHEME_KAIMING_NORMAL, 2);
+    float data[6] = {1, 2, 3, 2, 4, 1};
+    oclinit_table_t table = NULL;
+    oclinit_normalizer_t normalizer = NULL;
+    assert_ok(oclinit_table_create(2, 3, data, &table));
+    assert_ok(oclinit_normalizer_fit(NULL, OCLINIT_NORMALIZE_ZSCORE, 0, 1, table, &normalizer));
+    size_t count = oclinit_network_get_parameter_count(net); /* W1 12, b1 4, W2 8, b2 2, W3 2, b3 1 */
+    float *params = malloc(count * sizeof(float));
+    assert_ok(oclinit_network_get_parameters(net, params));
+    float saved = params[16 + 5];
+    params[16 + 5] = INFINITY; /* W2 row 2, column 2 */
+    assert_ok(oclinit_network_set_parameters(net, params));
+    remove("test_network_nan.model");
+    assert_int_equal(oclinit_network_save(net, normalizer, "test_network_nan.model"), OCLINIT_ERROR_INVALID_ARGUMENT);
+    assert_non_null(strstr(oclinit_error_get_detail(), "parameter 22 of 29 (W2 row 2, column 2) is inf"));
+    assert_non_null(strstr(oclinit_error_get_detail(), "not saved"));
+    assert_null(fopen("test_network_nan.model", "rb"));
+    params[16 + 5] = saved;
+    assert_ok(oclinit_network_set_parameters(net, params));
+    assert_ok(oclinit_network_save(net, normalizer, "test_network_nan.model"));
+
+    char *bytes;
+    size_t size;
+    assert_ok(oi_read_file("test_network_nan.model", &bytes, &size));
+    unsigned char *copy = malloc(size);
+    size_t text = 60, first_parameter = text + get_le((unsigned char *)bytes + 52, 8);
+    static const struct {
+        size_t parameter;
+        float value;
+        const char *message;
+    } cases[] = {
+        {4, NAN, "parameter 5 of 29 (W1 row 2, column 2) is nan"},
+        {28, -INFINITY, "parameter 29 of 29 (b3 entry 1) is -inf"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        memcpy(copy, bytes, size);
+        uint32_t u;
+        memcpy(&u, &cases[k].value, 4);
+        for (int i = 0; i < 4; i++) copy[first_parameter + 4 * cases[k].parameter + i] = (unsigned char)(u >> (8 * i));
+        write_with_checksum("test_network_bad.model", copy, size);
+        oclinit_network_t bad = NULL;
+        oclinit_normalizer_t bad_normalizer = NULL;
+        assert_int_equal(oclinit_network_load(NULL, "test_network_bad.model", &bad, &bad_normalizer),
+                         OCLINIT_ERROR_BAD_MODEL);
+        printf("%s\n", oclinit_error_get_detail());
+        assert_non_null(strstr(oclinit_error_get_detail(), cases[k].message));
+        assert_null(bad);
+        assert_null(bad_normalizer);
+    }
+    /* Statistics that do not parse, and a shape that cannot be made: the cause once, after the file's name. */
+    memcpy(copy, bytes, size);
+    char *method = strstr((char *)copy + text, "method zscore");
+    assert_non_null(method);
+    method[12] = 'X'; /* zscorX */
+    write_with_checksum("test_network_bad.model", copy, size);
+    oclinit_network_t bad = NULL;
+    oclinit_normalizer_t bad_normalizer = NULL;
+    assert_int_equal(oclinit_network_load(NULL, "test_network_bad.model", &bad, &bad_normalizer),
+                     OCLINIT_ERROR_BAD_MODEL);
+    printf("%s\n", oclinit_error_get_detail());
+    assert_int_equal(occurrences(oclinit_error_get_detail(), "its normalization statistics are invalid"), 1);
+    assert_int_equal(occurrences(oclinit_error_get_detail(), "is not valid statistics"), 1);
+    memcpy(copy, bytes, size);
+    memset(copy + 20, 0, 8); /* hidden1 = 0 */
+    write_with_checksum("test_network_bad.model", copy, size);
+    assert_int_equal(oclinit_network_load(NULL, "test_network_bad.model", &bad, &bad_normalizer),
+                     OCLINIT_ERROR_BAD_MODEL);
+    printf("%s\n", oclinit_error_get_detail());
+    assert_int_equal(occurrences(oclinit_error_get_detail(), "its network cannot be made"), 1);
+    assert_int_equal(occurrences(oclinit_error_get_detail(), "at least one unit"), 1);
+    remove("test_network_bad.model");
+    remove("test_network_nan.model");
+    free(copy);
+    free(bytes);
+    free(params);
+    oclinit_normalizer_free(normalizer);
+    oclinit_table_free(table);
+    oclinit_network_free(net);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         DEVICE_LANES_TESTS(gradients_match_finite_differences),
@@ -436,9 +606,12 @@ int main(void) {
         cmocka_unit_test(launches_per_iteration),
         cmocka_unit_test(the_articles_experiment),
         cmocka_unit_test(divergence_names_the_iteration),
+        cmocka_unit_test(divergence_that_stays_finite),
+        cmocka_unit_test(non_finite_data_are_refused),
         cmocka_unit_test(bad_arguments),
         cmocka_unit_test(datasets_are_balanced_and_reproducible),
         cmocka_unit_test(model_round_trip_and_bad_files),
+        cmocka_unit_test(models_with_non_finite_parameters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

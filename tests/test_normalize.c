@@ -1,6 +1,7 @@
 /* Normalization: device == host bit for bit, z-score gives mean 0 and std 1, min-max spans [lo, hi] exactly,
- * saved statistics applied to other data equal the formula, data far from zero keep their std, and the edge
- * cases and bad statistics files are refused with a message. */
+ * saved statistics applied to other data equal the formula, data far from zero keep their std, any finite
+ * magnitude (1e19, 1e-25, +-3e38, denormals) gets its statistics and a finite transform, and the edge cases,
+ * non-finite data and results, and bad statistics files are refused with a message. */
 #include <math.h>
 #include <stdio.h>
 
@@ -246,9 +247,194 @@ static void edge_cases(void **state) {
     oclinit_table_free(t);
     oclinit_runtime_t host = NULL;
     assert_ok(oclinit_runtime_create("cpu", &host));
-    assert_int_equal(oclinit_normalizer_fit_buffer(host, OCLINIT_NORMALIZE_ZSCORE, 0, 1, NULL, 3, 2, &n),
+    cl_mem buffer = test_buffer(rt, 6 * sizeof(float), values);
+    assert_int_equal(oclinit_normalizer_fit_buffer(host, OCLINIT_NORMALIZE_ZSCORE, 0, 1, buffer, 3, 2, &n),
                      OCLINIT_ERROR_NOT_SUPPORTED);
+    clReleaseMemObject(buffer);
     oclinit_runtime_free(host);
+    oclinit_runtime_free(rt);
+}
+
+/* ---- Extreme magnitudes ---- */
+
+enum { EXTREME_FEATURES = 7 };
+static const char *const extreme_names[EXTREME_FEATURES] = {
+    "N(0,1) x 1e19",        "N(0,1) x 1e-25",    "+-3e38",
+    "3e38 + N(0,1) x 1e36", "mixed 1e-30..1e30", "N(0,1) x 1e-40 (denormal)",
+    "1000 N(6,1)"};
+
+/* Columns whose plain float statistics overflow or underflow when squared, and an ordinary one. */
+static oclinit_table_t extreme_table(size_t rows, uint64_t seed) {
+    oclinit_table_t t = make_table(rows, EXTREME_FEATURES);
+    float *z = malloc(rows * EXTREME_FEATURES * sizeof(float));
+    oclinit_distribution d = {
+        .kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 0, .std = 1, .rows = (int64_t)rows, .columns = EXTREME_FEATURES};
+    assert_ok(oclinit_init_fill_host(NULL, &d, seed, 0, 0, rows * EXTREME_FEATURES, z));
+    for (size_t r = 0; r < rows; r++) {
+        const float *n = z + r * EXTREME_FEATURES;
+        float *x = t->data + r * EXTREME_FEATURES;
+        x[0] = n[0] * 1e19f;
+        x[1] = n[1] * 1e-25f;
+        x[2] = (float)((n[2] < 0 ? -1 : 1) * (3e38 - fabs((double)n[3]) * 1e37)); /* near -3e38 or 3e38 */
+        x[3] = (float)(3e38 + (double)n[3] * 1e36);
+        x[4] = (float)((double)n[4] * pow(10.0, 30.0 * ((double)(r % 7) / 3 - 1))); /* 1e-30 to 1e30 */
+        x[5] = (float)((double)n[5] * 1e-40);
+        x[6] = 1000 * (n[6] + 6);
+        for (int f = 0; f < EXTREME_FEATURES; f++) assert_true(isfinite(x[f]));
+    }
+    free(z);
+    return t;
+}
+
+/* Fitted on the device and on the host twin: the same bits; mean and std within 1e-6 (relative to the std) of
+ * long double; the transform finite everywhere, equal on both sides and right (z-score: mean 0 and std 1;
+ * min-max: exactly [lo, hi]); and the statistics file reads back what was saved. */
+static void extreme_magnitudes(void **state) {
+    unsigned lanes = test_lanes(state);
+    const size_t rows = 5000; /* four full chunks and a part */
+    oclinit_runtime_t rt = test_device(lanes);
+    for (int method = 0; method < 2; method++) {
+        oclinit_table_t on_device = extreme_table(rows, 41), on_host = copy_table(on_device),
+                        original = copy_table(on_device);
+        oclinit_normalizer_t fitted_device = NULL, fitted_host = NULL, loaded = NULL;
+        assert_ok(oclinit_normalizer_fit(rt, (oclinit_normalize_method)method, -1, 2, on_device, &fitted_device));
+        assert_ok(oclinit_normalizer_fit(NULL, (oclinit_normalize_method)method, -1, 2, on_host, &fitted_host));
+        assert_same_stats(fitted_device, fitted_host);
+        for (size_t f = 0; f < EXTREME_FEATURES; f++) {
+            long double mean, std;
+            column_moments(original->data, rows, EXTREME_FEATURES, f, &mean, &std);
+            oclinit_stats s = oclinit_normalizer_get_stats(fitted_host, f);
+            bool good = fabsl(s.std - std) <= 1e-6L * std && fabsl(s.mean - mean) <= 1e-6L * std;
+            if (!good || method == 0)
+                printf("%-26s std %.9g (exact %.9Lg), mean %.9g (exact %.9Lg)\n", extreme_names[f], s.std, std, s.mean,
+                       mean);
+            assert_true(good);
+            assert_false(oclinit_normalizer_is_constant(fitted_host, f));
+        }
+        assert_ok(oclinit_normalizer_apply(rt, fitted_device, on_device));
+        assert_ok(oclinit_normalizer_apply(NULL, fitted_host, on_host));
+        assert_int_equal(first_difference(on_device->data, on_host->data, rows * EXTREME_FEATURES, "applied"), -1);
+        for (size_t f = 0; f < EXTREME_FEATURES; f++) {
+            float lo = INFINITY, hi = -INFINITY;
+            for (size_t r = 0; r < rows; r++) {
+                float v = on_host->data[r * EXTREME_FEATURES + f];
+                assert_true(isfinite(v));
+                lo = fminf(lo, v), hi = fmaxf(hi, v);
+            }
+            long double mean, std;
+            column_moments(on_host->data, rows, EXTREME_FEATURES, f, &mean, &std);
+            if (method == OCLINIT_NORMALIZE_MINMAX) {
+                assert_true(lo == -1.0f && hi == 2.0f);
+            } else {
+                if (fabsl(mean) > 1e-5L || fabsl(std - 1) > 1e-5L)
+                    print_error("%s: normalized mean %Lg std %Lg\n", extreme_names[f], mean, std);
+                assert_true(fabsl(mean) <= 1e-5L && fabsl(std - 1) <= 1e-5L);
+            }
+        }
+        assert_ok(oclinit_normalizer_save(fitted_device, "test_normalize_extreme.txt"));
+        assert_ok(oclinit_normalizer_load("test_normalize_extreme.txt", &loaded));
+        assert_same_stats(fitted_device, loaded);
+        assert_ok(oclinit_normalizer_apply(NULL, loaded, original));
+        assert_int_equal(first_difference(original->data, on_host->data, rows * EXTREME_FEATURES, "reloaded"), -1);
+        remove("test_normalize_extreme.txt");
+        oclinit_normalizer_free(loaded);
+        oclinit_normalizer_free(fitted_host);
+        oclinit_normalizer_free(fitted_device);
+        oclinit_table_free(original);
+        oclinit_table_free(on_host);
+        oclinit_table_free(on_device);
+    }
+    oclinit_runtime_free(rt);
+}
+
+/* Ordinary magnitudes scaled by powers of two: the statistics scale exactly, so the chunks' scaling changes
+ * nothing where no scaling was needed, and z-score's result is the same bits at every scale. */
+static void powers_of_two_scale_exactly(void **state) {
+    (void)state;
+    oclinit_table_t base = random_table(3001, 5, 17);
+    oclinit_normalizer_t reference = NULL;
+    assert_ok(oclinit_normalizer_fit(NULL, OCLINIT_NORMALIZE_ZSCORE, 0, 1, base, &reference));
+    oclinit_table_t expected = copy_table(base);
+    assert_ok(oclinit_normalizer_apply(NULL, reference, expected));
+    static const int exponents[] = {-100, -60, 40, 90};
+    for (size_t k = 0; k < sizeof exponents / sizeof exponents[0]; k++) {
+        oclinit_table_t t = copy_table(base);
+        for (size_t i = 0; i < 3001 * 5; i++) t->data[i] = ldexpf(t->data[i], exponents[k]);
+        oclinit_normalizer_t n = NULL;
+        assert_ok(oclinit_normalizer_fit(NULL, OCLINIT_NORMALIZE_ZSCORE, 0, 1, t, &n));
+        for (size_t f = 0; f < 5; f++) {
+            oclinit_stats a = oclinit_normalizer_get_stats(reference, f), b = oclinit_normalizer_get_stats(n, f);
+            assert_true(ldexp(a.mean, exponents[k]) == b.mean && ldexp(a.std, exponents[k]) == b.std);
+        }
+        assert_ok(oclinit_normalizer_apply(NULL, n, t));
+        assert_int_equal(first_difference(t->data, expected->data, 3001 * 5, "scaled by a power of two"), -1);
+        oclinit_normalizer_free(n);
+        oclinit_table_free(t);
+    }
+    oclinit_table_free(expected);
+    oclinit_normalizer_free(reference);
+    oclinit_table_free(base);
+}
+
+/* NaN or infinity in the data to fit, statistics that do not fit float32, and results beyond float32's range
+ * (data far outside the fitted range) are refused with the feature (and row), never written. */
+static void non_finite_values_are_refused(void **state) {
+    (void)state;
+    oclinit_runtime_t rt = test_device(0);
+    for (int on_device = 0; on_device < 2; on_device++) {
+        oclinit_runtime_t where = on_device ? rt : NULL;
+        oclinit_normalizer_t n = NULL;
+        const float bad[2] = {NAN, INFINITY};
+        for (int k = 0; k < 2; k++) {
+            oclinit_table_t t = random_table(2000, 3, 5);
+            t->data[1500 * 3 + 1] = bad[k];
+            assert_int_equal(oclinit_normalizer_fit(where, OCLINIT_NORMALIZE_ZSCORE, 0, 1, t, &n),
+                             OCLINIT_ERROR_INVALID_ARGUMENT);
+            assert_non_null(strstr(oclinit_error_get_detail(), "feature 2 holds a NaN or an infinity"));
+            assert_null(n);
+            oclinit_table_free(t);
+        }
+        /* Fitted on N(0, 0.1); 3e38 normalizes to 3e39. */
+        oclinit_table_t train = random_table(100, 3, 6), test = random_table(10, 3, 7);
+        for (int method = 0; method < 2; method++) {
+            oclinit_table_t copy = copy_table(test);
+            copy->data[2 * 3 + 1] = 3e38f;
+            assert_ok(oclinit_normalizer_fit(where, (oclinit_normalize_method)method, 0, 1, train, &n));
+            assert_int_equal(oclinit_normalizer_apply(where, n, copy), OCLINIT_ERROR_INVALID_ARGUMENT);
+            if (!strstr(oclinit_error_get_detail(), "row 3, feature 2 (column 2)"))
+                print_error("got \"%s\"\n", oclinit_error_get_detail());
+            assert_non_null(strstr(oclinit_error_get_detail(), "row 3, feature 2 (column 2)"));
+            assert_non_null(strstr(oclinit_error_get_detail(), "beyond float32's range"));
+            oclinit_normalizer_free(n);
+            oclinit_table_free(copy);
+        }
+        oclinit_table_free(test);
+        oclinit_table_free(train);
+    }
+    /* Statistics a file can hold but float32 cannot apply: a std of 0 for a feature that is not constant, and a
+     * mean beyond float32's range. */
+    static const char *const files[] = {
+        "oclinit-normalization 1\nmethod zscore\nrange 0 1\nfeatures 2\nfeature 1 - 10 0 1 -1 1\n"
+        "feature 2 - 10 0 0 -1 1\n",
+        "oclinit-normalization 1\nmethod zscore\nrange 0 1\nfeatures 2\nfeature 1 - 10 0 1 -1 1\n"
+        "feature 2 - 10 1e39 1 -1e300 1e300\n",
+    };
+    for (size_t k = 0; k < 2; k++) {
+        FILE *f = fopen("test_normalize_float32.txt", "w");
+        fputs(files[k], f);
+        fclose(f);
+        oclinit_normalizer_t n = NULL;
+        assert_ok(oclinit_normalizer_load("test_normalize_float32.txt", &n));
+        oclinit_table_t t = random_table(4, 2, 8);
+        for (int on_device = 0; on_device < 2; on_device++) {
+            assert_int_equal(oclinit_normalizer_apply(on_device ? rt : NULL, n, t), OCLINIT_ERROR_INVALID_ARGUMENT);
+            assert_non_null(strstr(oclinit_error_get_detail(), "feature 2: its statistics"));
+            assert_non_null(strstr(oclinit_error_get_detail(), "cannot be applied in float32"));
+        }
+        oclinit_table_free(t);
+        oclinit_normalizer_free(n);
+    }
+    remove("test_normalize_float32.txt");
     oclinit_runtime_free(rt);
 }
 
@@ -322,6 +508,9 @@ int main(void) {
         cmocka_unit_test(saved_statistics_apply_to_other_data),
         cmocka_unit_test(far_from_zero),
         cmocka_unit_test(edge_cases),
+        DEVICE_LANES_TESTS(extreme_magnitudes),
+        cmocka_unit_test(powers_of_two_scale_exactly),
+        cmocka_unit_test(non_finite_values_are_refused),
         cmocka_unit_test(names_must_match),
         cmocka_unit_test(bad_statistics_files),
     };

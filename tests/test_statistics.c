@@ -1,5 +1,6 @@
 /* Fixed-seed statistics over 10^7 samples made on the device: mean and variance within 5 standard errors,
- * a Kolmogorov-Smirnov test against the exact CDF, truncated values inside [a, b], no NaN or Inf. */
+ * a Kolmogorov-Smirnov test against the exact CDF, truncated values inside [a, b], no NaN or Inf. And the
+ * normalizer's statistics of 10^7 values at the ends of float32's range, over thousands of chunks. */
 #include <math.h>
 #include <stdio.h>
 
@@ -103,12 +104,73 @@ static void truncated_normal_one_sided(void **state) {
     check_sample(&d, "truncated normal(0.5, 2, 1, 9)");
 }
 
+/* 2.5 10^6 rows (2442 fit chunks) of four features whose squares leave float32's range: N(0, 1) times 1e19,
+ * 1e-25 and 1e-40 (denormal), and values near +-3e38. Device and host fit the same bits, within 1e-6 of long
+ * double (the mean relative to the std), and z-score brings each to mean 0, std 1 with every value finite. */
+static void normalizer_statistics_at_extreme_magnitudes(void **state) {
+    (void)state;
+    enum { FEATURES = 4 };
+    const size_t rows = SAMPLES / FEATURES;
+    static const double scales[FEATURES] = {1e19, 1e-25, 3e38, 1e-40};
+    oclinit_distribution d = {
+        .kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .rows = (int64_t)rows, .columns = FEATURES};
+    oclinit_table_t on_device = NULL, on_host = NULL;
+    float *x = malloc(SAMPLES * sizeof(float));
+    assert_non_null(x);
+    assert_ok(oclinit_init_fill_host(NULL, &d, 2718, 3, 0, SAMPLES, x));
+    for (size_t i = 0; i < SAMPLES; i++) {
+        double z = x[i], scale = scales[i % FEATURES];
+        x[i] = (float)(i % FEATURES == 2 ? (z < 0 ? -scale : scale) * (1 - fmin(fabs(z), 9) / 100) : z * scale);
+        assert_true(isfinite(x[i]));
+    }
+    assert_ok(oclinit_table_create(rows, FEATURES, x, &on_device));
+    assert_ok(oclinit_table_create(rows, FEATURES, x, &on_host));
+    oclinit_runtime_t rt = test_device(0);
+    oclinit_normalizer_t fitted_device = NULL, fitted_host = NULL;
+    assert_ok(oclinit_normalizer_fit(rt, OCLINIT_NORMALIZE_ZSCORE, 0, 1, on_device, &fitted_device));
+    assert_ok(oclinit_normalizer_fit(NULL, OCLINIT_NORMALIZE_ZSCORE, 0, 1, on_host, &fitted_host));
+    for (size_t f = 0; f < FEATURES; f++) {
+        oclinit_stats a = oclinit_normalizer_get_stats(fitted_device, f),
+                      b = oclinit_normalizer_get_stats(fitted_host, f);
+        assert_memory_equal(&a, &b, sizeof a);
+        long double sum = 0, m2 = 0;
+        for (size_t r = 0; r < rows; r++) sum += x[r * FEATURES + f];
+        long double mean = sum / rows;
+        for (size_t r = 0; r < rows; r++) m2 += (x[r * FEATURES + f] - mean) * (x[r * FEATURES + f] - mean);
+        long double std = sqrtl(m2 / rows);
+        printf("scale %-6g std %.9g (exact %.9Lg), mean %.9g (exact %.9Lg)\n", scales[f], b.std, std, b.mean, mean);
+        assert_true(fabsl(b.std - std) <= 1e-6L * std);
+        assert_true(fabsl(b.mean - mean) <= 1e-6L * std);
+    }
+    assert_ok(oclinit_normalizer_apply(rt, fitted_device, on_device));
+    assert_ok(oclinit_normalizer_apply(NULL, fitted_host, on_host));
+    const float *zd = oclinit_table_get_data(on_device), *zh = oclinit_table_get_data(on_host);
+    assert_int_equal(first_difference(zd, zh, SAMPLES, "z-score"), -1);
+    for (size_t f = 0; f < FEATURES; f++) {
+        long double sum = 0, squares = 0;
+        for (size_t r = 0; r < rows; r++) {
+            assert_true(isfinite(zh[r * FEATURES + f]));
+            sum += zh[r * FEATURES + f];
+            squares += (long double)zh[r * FEATURES + f] * zh[r * FEATURES + f];
+        }
+        long double mean = sum / rows, std = sqrtl(squares / rows - mean * mean);
+        assert_true(fabsl(mean) <= 1e-5L && fabsl(std - 1) <= 1e-5L);
+    }
+    oclinit_normalizer_free(fitted_host);
+    oclinit_normalizer_free(fitted_device);
+    oclinit_table_free(on_host);
+    oclinit_table_free(on_device);
+    oclinit_runtime_free(rt);
+    free(x);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(uniform),
         cmocka_unit_test(normal),
         cmocka_unit_test(truncated_normal),
         cmocka_unit_test(truncated_normal_one_sided),
+        cmocka_unit_test(normalizer_statistics_at_extreme_magnitudes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

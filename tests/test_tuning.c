@@ -8,9 +8,12 @@
 
 static char cache_dir[256];
 
-static const char *const tuned_line =
-    "Xgemm GEMMK=0 KREG=1 KWG=32 KWI=2 MDIMA=8 MDIMC=8 MWG=64 NDIMB=8 NDIMC=8 NWG=64 SA=1 SB=1 STRM=0 STRN=0 "
-    "VWM=4 VWN=4\n";
+/* Xgemm's parameters as `oclinit tune` writes them, each from its search's list, with MWG, VWM and what follows
+ * left for a test to fill in (the kernel is 64 x 64 tiles of 4-wide vectors). */
+#define XGEMM_BUT(mwg_vwm_vwn) "Xgemm GEMMK=0 KREG=1 KWG=32 KWI=2 MDIMA=8 MDIMC=8 NDIMB=8 NDIMC=8 NWG=64 SA=1 SB=1 " \
+                               "STRM=0 STRN=0 " mwg_vwm_vwn "\n"
+#define TUNED_LINE XGEMM_BUT("MWG=64 VWM=4 VWN=4")
+static const char *const tuned_line = TUNED_LINE;
 
 static int make_cache_dir(void **state) {
     (void)state;
@@ -77,10 +80,18 @@ static void test_check_reads_good_and_rejects_corrupt_files(void **state) {
     assert_int_equal(oclinit_tuning_check(&info, message, sizeof message), OCLINIT_TUNING_NONE);
     assert_string_equal(message, "");
 
-    char good[512];
-    snprintf(good, sizeof good, "# a comment\n\n%soclinit GEMM_PANEL=2097152\n", tuned_line);
-    write_text(path, good, strlen(good));
-    assert_int_equal(oclinit_tuning_check(&info, message, sizeof message), OCLINIT_TUNING_APPLIED);
+    /* What `oclinit tune` writes, and panel budgets in the range that tests use to split small products. */
+    static const char *const good[] = {
+        "# a comment\n\n" TUNED_LINE "GemmRoutine XGEMM_MIN_INDIRECT_SIZE=64\noclinit GEMM_PANEL=2097152\n",
+        TUNED_LINE "GemmRoutine XGEMM_MIN_INDIRECT_SIZE=1024\noclinit GEMM_PANEL=0\n",
+        "oclinit GEMM_PANEL=5000\r\n" TUNED_LINE,
+        XGEMM_BUT("MWG=128 VWN=1 VWM=16"),
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        write_text(path, good[i], strlen(good[i]));
+        if (oclinit_tuning_check(&info, message, sizeof message) != OCLINIT_TUNING_APPLIED)
+            fail_msg("file %zu was ignored: %s", i, message);
+    }
 
     static const struct {
         const char *text, *why;
@@ -88,18 +99,35 @@ static void test_check_reads_good_and_rejects_corrupt_files(void **state) {
         {"", "no kernel parameters"},
         {"# only a comment\n", "no kernel parameters"},
         {"Xgemm\n", "line 1: Xgemm has no parameters"},
-        {"Xgemm MWG=64\nXgemm KWG=abc\n", "line 2: expected NAME=number"},
+        {TUNED_LINE "GemmRoutine KWG=abc\n", "line 2: expected NAME=number"},
         {"Xgemm MWG=64x\n", "line 1: bad value for MWG"},
         {"Xgemm MWG=99999999999\n", "line 1: bad value for MWG"},
         {"= MWG=64\n", "line 1: no kernel name"},
-        {"Xgemm MWG=64\n\xff\xfe garbage\n", "line 2: no kernel name"},
-        {"Xgemm MWG=64\noclinit GEMM_K_CHUNK=512\n", "line 2: unknown parameter GEMM_K_CHUNK"},
+        {TUNED_LINE "\xff\xfe garbage\n", "line 2: no kernel name"},
+        /* Values outside what the search can choose: a hand edit's huge tiles made training crawl for minutes. */
+        {XGEMM_BUT("MWG=4096 VWM=4 VWN=4"), "line 1: MWG=4096 is not a value `oclinit tune` chooses (MWG: 16, 32, "
+                                            "64, 128)"},
+        {XGEMM_BUT("MWG=64 VWM=3 VWN=4"), "line 1: VWM=3 is not a value `oclinit tune` chooses (VWM: 1, 2, 4, 8, 16)"},
+        {TUNED_LINE "GemmRoutine XGEMM_MIN_INDIRECT_SIZE=100000\n",
+         "line 2: XGEMM_MIN_INDIRECT_SIZE=100000 is not a value `oclinit tune` chooses (XGEMM_MIN_INDIRECT_SIZE: 64, "
+         "128, 192, 256, 384, 512, 768, 1024)"},
+        {TUNED_LINE "oclinit GEMM_PANEL=7\n",
+         "line 2: GEMM_PANEL=7 is not a value `oclinit tune` chooses (GEMM_PANEL: 0, or 1024 to 16777216)"},
+        {"oclinit GEMM_PANEL=1073741824\n", "line 1: GEMM_PANEL=1073741824 is not a value"},
+        /* Kernels and parameters it does not write, twice, missing, or not fitting together. */
+        {TUNED_LINE "oclinit GEMM_K_CHUNK=512\n", "line 2: unknown parameter GEMM_K_CHUNK of oclinit"},
+        {XGEMM_BUT("MWG=64 VWM=4 VWN=4 WGD=8"), "line 1: unknown parameter WGD of Xgemm"},
+        {"XgemmDirect WGD=8\n", "line 1: kernel XgemmDirect is not one that `oclinit tune` writes"},
+        {TUNED_LINE TUNED_LINE, "line 2: a second Xgemm line"},
+        {XGEMM_BUT("MWG=64 VWM=4 MWG=64"), "line 1: MWG is given twice"},
+        {"Xgemm MWG=64 NWG=64\n", "line 1: Xgemm lacks GEMMK"},
+        {XGEMM_BUT("MWG=64 VWM=16 VWN=4"), "line 1: the Xgemm parameters do not fit together"},
     };
     for (size_t i = 0; i < sizeof corrupt / sizeof corrupt[0]; i++) {
         write_text(path, corrupt[i].text, strlen(corrupt[i].text));
         assert_int_equal(oclinit_tuning_check(&info, message, sizeof message), OCLINIT_TUNING_IGNORED);
-        if (!strstr(message, corrupt[i].why) || !strstr(message, path))
-            fail_msg("file %zu: expected \"%s\" and the path in \"%s\"", i, corrupt[i].why, message);
+        if (!strstr(message, corrupt[i].why) || !strstr(message, path) || !strstr(message, "run `oclinit tune`"))
+            fail_msg("file %zu: expected \"%s\", the path and the advice in \"%s\"", i, corrupt[i].why, message);
     }
     write_text(path, "Xgemm MWG=64\0 KWG=32\n", 21); /* a NUL byte: not a text file */
     assert_int_equal(oclinit_tuning_check(&info, message, sizeof message), OCLINIT_TUNING_IGNORED);
@@ -136,10 +164,12 @@ static void test_runtime_applies_or_ignores_the_file(void **state) {
     assert_ok(oclinit_tuning_get_path(oclinit_runtime_get_device(rt), path, sizeof path));
     oclinit_runtime_free(rt);
 
-    write_text(path, "Xgemm MWG=64 NWG=64\n", 20); /* CLBlast needs every parameter of the kernel */
+    /* Tiles far beyond the search: CLBlast keeps its own parameters, and its products stay right. */
+    static const char huge[] = XGEMM_BUT("MWG=8192 VWM=4 VWN=4");
+    write_text(path, huge, strlen(huge));
     rt = test_device(0);
     assert_int_equal(state_after_first_product(rt, &message), OCLINIT_TUNING_IGNORED);
-    assert_non_null(strstr(message, "CLBlast refused the parameters of kernel Xgemm"));
+    assert_non_null(strstr(message, "MWG=8192 is not a value `oclinit tune` chooses"));
     oclinit_runtime_free(rt);
 
     write_text(path, "not a cache file at all", 23);

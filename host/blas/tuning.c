@@ -49,6 +49,13 @@ static const struct {
 #undef SEARCHED
 };
 
+/* What `oclinit tune` writes besides Xgemm's parameters: the cube side from which CLBlast uses the tuned kernel
+ * (choose_indirect_size; the last when it never wins), and the panel budget by which host/gemm.c splits K
+ * (choose_panel; 0: never). A cache file may hold any budget in a range, which tests use to split small products. */
+static const size_t indirect_sides[] = {64, 128, 192, 256, 384, 512, 768, 1024},
+                    panels[] = {0, 1 << 22, 1 << 21, 1 << 20};
+enum { PANEL_LOWEST = 1 << 10, PANEL_HIGHEST = 1 << 24 };
+
 /* Where the climb starts besides the parameters in use. CPUs: a few work-items, each holding a 16 x 16 tile of C
  * in 16-wide vectors, and no local memory, whose barriers would make PoCL store every accumulator at each step
  * (about twice as fast as the 8 x 8 work-items with local memory that CLBlast's own tuner tries; bench/README.md).
@@ -120,6 +127,93 @@ static bool take_name(const char **text, char name[NAME_SIZE]) {
     return true;
 }
 
+static bool find_parameter(const tuned_kernel *k, const char *name, size_t *value) {
+    for (size_t i = 0; i < k->count; i++)
+        if (strcmp(k->parameter[i], name) == 0) return *value = k->value[i], true;
+    return false;
+}
+
+/* The values `oclinit tune` may write for a parameter of a kernel: one of values, or any in [lowest, highest] when
+ * highest is not 0. */
+typedef struct tuned_values {
+    const size_t *values;
+    size_t count, lowest, highest;
+} tuned_values;
+
+/* False when `oclinit tune` writes no such parameter for that kernel (or no such kernel). */
+static bool values_for(const char *kernel, const char *parameter, tuned_values *allowed) {
+    static const size_t no_split[] = {0};
+    *allowed = (tuned_values){0};
+    if (strcmp(kernel, "Xgemm") == 0) {
+        for (int p = 0; p < P_COUNT; p++)
+            if (strcmp(parameter, parameter_names[p]) == 0)
+                return *allowed = (tuned_values){searched[p].values, searched[p].count, 0, 0}, true;
+    } else if (strcmp(kernel, "GemmRoutine") == 0 && strcmp(parameter, "XGEMM_MIN_INDIRECT_SIZE") == 0) {
+        return *allowed = (tuned_values){indirect_sides, OI_COUNT(indirect_sides), 0, 0}, true;
+    } else if (strcmp(kernel, OWN_LINE) == 0 && strcmp(parameter, PANEL) == 0) {
+        return *allowed = (tuned_values){no_split, 1, PANEL_LOWEST, PANEL_HIGHEST}, true;
+    }
+    return false;
+}
+
+static bool value_allowed(const tuned_values *allowed, size_t value) {
+    for (size_t i = 0; i < allowed->count; i++)
+        if (allowed->values[i] == value) return true;
+    return allowed->highest && value >= allowed->lowest && value <= allowed->highest;
+}
+
+static void allowed_text(const tuned_values *allowed, char *text, size_t size) {
+    size_t used = 0;
+    text[0] = '\0';
+    for (size_t i = 0; i < allowed->count && used < size; i++)
+        used += (size_t)snprintf(text + used, size - used, "%s%zu", i ? ", " : "", allowed->values[i]);
+    if (allowed->highest && used < size)
+        snprintf(text + used, size - used, ", or %zu to %zu", allowed->lowest, allowed->highest);
+}
+
+/* Whether the line just parsed, kernels[count], is one that `oclinit tune` writes: a kernel it tunes, once, with
+ * each of its parameters once and a value its search can choose, and for Xgemm all of them, fitting together.
+ * Anything else (a hand edit with tiles far beyond the search, say) could have CLBlast build a kernel that is
+ * very slow or wrong. */
+static bool kernel_allowed(const tuned_kernel *kernels, size_t count, size_t line, char *why, size_t why_size) {
+    const tuned_kernel *k = &kernels[count];
+    tuned_values allowed;
+    char values[160];
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(kernels[i].name, k->name) == 0)
+            return snprintf(why, why_size, "line %zu: a second %s line", line, k->name), false;
+    if (strcmp(k->name, "Xgemm") != 0 && strcmp(k->name, "GemmRoutine") != 0 && strcmp(k->name, OWN_LINE) != 0)
+        return snprintf(why, why_size, "line %zu: kernel %s is not one that `oclinit tune` writes (Xgemm, GemmRoutine, "
+                                       OWN_LINE ")", line, k->name),
+               false;
+    for (size_t i = 0; i < k->count; i++) {
+        if (!values_for(k->name, k->parameter[i], &allowed))
+            return snprintf(why, why_size, "line %zu: unknown parameter %s of %s", line, k->parameter[i], k->name),
+                   false;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(k->parameter[j], k->parameter[i]) == 0)
+                return snprintf(why, why_size, "line %zu: %s is given twice", line, k->parameter[i]), false;
+        if (!value_allowed(&allowed, k->value[i])) {
+            allowed_text(&allowed, values, sizeof values);
+            return snprintf(why, why_size, "line %zu: %s=%zu is not a value `oclinit tune` chooses (%s: %s)", line,
+                            k->parameter[i], k->value[i], k->parameter[i], values),
+                   false;
+        }
+    }
+    if (strcmp(k->name, "Xgemm") != 0) return true;
+    xgemm_config c;
+    for (int p = 0; p < P_COUNT; p++)
+        if (!find_parameter(k, parameter_names[p], &c.v[p]))
+            return snprintf(why, why_size, "line %zu: Xgemm lacks %s", line, parameter_names[p]), false;
+    if (!config_valid(&c, SIZE_MAX, SIZE_MAX))
+        return snprintf(why, why_size,
+                        "line %zu: the Xgemm parameters do not fit together (each tile must split evenly over its "
+                        "work-items and vector widths)",
+                        line),
+               false;
+    return true;
+}
+
 static bool parse_cache(const char *text, tuned_kernel *kernels, size_t *count, char *why, size_t why_size) {
     *count = 0;
     for (size_t line = 1; *text; line++) {
@@ -148,21 +242,13 @@ static bool parse_cache(const char *text, tuned_kernel *kernels, size_t *count, 
                 text = after;
             }
             if (k->count == 0) return snprintf(why, why_size, "line %zu: %s has no parameters", line, k->name), false;
-            for (size_t i = 0; i < k->count && strcmp(k->name, OWN_LINE) == 0; i++)
-                if (strcmp(k->parameter[i], PANEL) != 0)
-                    return snprintf(why, why_size, "line %zu: unknown parameter %s", line, k->parameter[i]), false;
+            if (!kernel_allowed(kernels, *count, line, why, why_size)) return false;
             (*count)++;
         }
         text = *end ? end + 1 : end;
     }
     if (*count == 0) return snprintf(why, why_size, "no kernel parameters in it"), false;
     return true;
-}
-
-static bool find_parameter(const tuned_kernel *k, const char *name, size_t *value) {
-    for (size_t i = 0; i < k->count; i++)
-        if (strcmp(k->parameter[i], name) == 0) return *value = k->value[i], true;
-    return false;
 }
 
 static uint64_t fnv1a(uint64_t hash, const char *text) {
@@ -187,7 +273,9 @@ static oclinit_status cache_directory(char *path, size_t size) {
 }
 
 oclinit_status oclinit_tuning_get_path(const oclinit_device_info *device, char *path, size_t size) {
-    if (!device || !path || size == 0) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "device or path is NULL");
+    OI_REQUIRE(device, "device");
+    OI_REQUIRE(path, "path");
+    if (size == 0) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: size is 0", __func__);
     if (device->type == OCLINIT_DEVICE_HOST)
         return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "the host C path runs OpenBLAS, which needs no tuning");
     oclinit_status status = cache_directory(path, size);
@@ -244,6 +332,8 @@ oclinit_tuning_state oclinit_tuning_check(const oclinit_device_info *device, cha
     tuned_kernel kernels[MAX_KERNELS];
     char why[1536] = "";
     size_t count;
+    if (message && size) message[0] = '\0';
+    OI_REQUIRE_OR(device, "device", OCLINIT_TUNING_NONE);
     oclinit_tuning_state state = read_cache(device, kernels, &count, why, sizeof why);
     if (message && size) snprintf(message, size, "%s", state == OCLINIT_TUNING_IGNORED ? why : "");
     return state;
@@ -296,6 +386,8 @@ oclinit_status oi_blas_state_get(oclinit_runtime_t runtime, oi_blas_state **stat
 }
 
 oclinit_tuning_state oclinit_tuning_get_state(oclinit_runtime_t runtime, const char **message) {
+    if (message) *message = "";
+    OI_REQUIRE_OR(runtime, "runtime", OCLINIT_TUNING_NONE);
     const oi_blas_state *state = oi_runtime_find_state(runtime, &state_key);
     if (message) *message = state ? state->tuning_message : "";
     return state ? state->tuning : OCLINIT_TUNING_NONE;
@@ -463,8 +555,7 @@ cleanup:
 
 /* Below a size CLBlast multiplies with its direct kernel (not tuned here) instead of the tuned one, which
  * needs its operands padded and transposed first; it compares m n k with the size cubed. The size chosen: the
- * smallest cube side at which the tuned kernel is at least as fast. */
-static const size_t indirect_sides[] = {64, 128, 192, 256, 384, 512, 768};
+ * smallest cube side at which the tuned kernel is at least as fast, else the largest of indirect_sides. */
 
 static oclinit_status set_indirect_size(tuner *t, size_t side) {
     tuned_kernel k = {.name = "GemmRoutine", .count = 1, .parameter = {"XGEMM_MIN_INDIRECT_SIZE"}, .value = {side}};
@@ -489,8 +580,8 @@ cleanup:
 static oclinit_status choose_indirect_size(tuner *t, size_t *side) {
     oclinit_status status = OCLINIT_SUCCESS;
     double direct, indirect;
-    *side = 1024;
-    for (size_t i = 0; i < OI_COUNT(indirect_sides); i++) {
+    *side = indirect_sides[OI_COUNT(indirect_sides) - 1];
+    for (size_t i = 0; i + 1 < OI_COUNT(indirect_sides); i++) {
         OI_CHECK(set_indirect_size(t, SIZE_MAX / 4));
         OI_CHECK(time_cube(t, indirect_sides[i], &direct));
         OI_CHECK(set_indirect_size(t, 0));
@@ -510,7 +601,6 @@ cleanup:
  * smaller budgets, each taken only if at least 2 % faster, so that a tie keeps the fewer CLBlast calls. */
 enum { PANEL_CUBE = 2048 };
 static oclinit_status choose_panel(tuner *t, size_t *chosen) {
-    static const size_t panels[] = {0, 1 << 22, 1 << 21, 1 << 20};
     oclinit_status status = OCLINIT_SUCCESS;
     double seconds[OCLINIT_TUNING_SHAPES], total, cube, best = INFINITY;
     *chosen = 0;
@@ -630,7 +720,8 @@ oclinit_status oclinit_tuning_run(oclinit_runtime_t runtime, const oclinit_tunin
     size_t kernel_count;
     char why[1536];
 
-    if (!runtime || !report) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "runtime or report is NULL");
+    OI_REQUIRE(runtime, "runtime");
+    OI_REQUIRE(report, "report");
     if (oi_runtime_on_host(runtime))
         return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "the host C path runs OpenBLAS, which needs no tuning");
     if (!options) options = &defaults;

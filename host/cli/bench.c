@@ -278,26 +278,34 @@ static bool write_plot(FILE *out, void *user) {
     return write_svg_plot(out, title, job->x_label, y_label, PLOT_LOG_X | PLOT_LOG_Y, series, backend_count);
 }
 
-static bool write_plots(const bench_results *r, const char *dir) {
+/* The CSV and one SVG per benchmark measured at two sizes or more, all or none. */
+static bool write_files(bench_results *r, const char *csv, const char *dir) {
     static const struct {
         const char *benchmark, *x_label;
     } plots[] = {{"init-uniform", "elements (float32)"},       {"init-he-normal", "elements (float32)"},
                  {"init-trunc-normal", "elements (float32)"},  {"normalize-fit", "elements (rows x 16 float32)"},
                  {"normalize-apply", "elements (rows x 16 float32)"}, {"gemm", "n (n x n times n x n)"},
                  {"train", "h: a [512, h, h, 1] network on 2048 samples"}};
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    enum { PLOTS = sizeof plots / sizeof plots[0] };
+    if (dir && mkdir(dir, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "oclinit bench: cannot create %s: %s\n", dir, strerror(errno));
         return false;
     }
-    for (size_t p = 0; p < sizeof plots / sizeof plots[0]; p++) {
+    char paths[PLOTS][1024];
+    plot_job jobs[PLOTS];
+    printed_text texts[PLOTS + 1] = {{write_csv, r}};
+    output_file files[PLOTS + 1] = {{csv, write_printed, &texts[0]}};
+    size_t count = 1;
+    for (size_t p = 0; dir && p < PLOTS; p++) {
         const bench_row *points[32];
         if (points_of(r, plots[p].benchmark, points, 32) < 2) continue;
-        char path[1024];
-        plot_job job = {r, plots[p].benchmark, plots[p].x_label};
-        snprintf(path, sizeof path, "%s/%s.svg", dir, plots[p].benchmark);
-        if (!write_file_atomically(command, path, write_plot, &job)) return false;
+        jobs[p] = (plot_job){r, plots[p].benchmark, plots[p].x_label};
+        snprintf(paths[p], sizeof paths[p], "%s/%s.svg", dir, plots[p].benchmark);
+        texts[count] = (printed_text){write_plot, &jobs[p]};
+        files[count] = (output_file){paths[p], write_printed, &texts[count]};
+        count++;
     }
-    return true;
+    return write_outputs(command, files, count);
 }
 
 /* ---- The command ---- */
@@ -342,6 +350,14 @@ int command_bench(int argc, char **argv) {
         }
         if (!ok) return EXIT_USAGE;
     }
+    file_arg output = {"--csv", csv, false};
+    struct stat plot_stat;
+    int code = check_files(command, NULL, 0, &output, 1);
+    if (code >= 0) return code;
+    if (plot_dir && stat(plot_dir, &plot_stat) == 0 && !S_ISDIR(plot_stat.st_mode)) {
+        fprintf(stderr, "oclinit bench: error: --plot %s is not a directory\n", plot_dir);
+        return EXIT_USAGE;
+    }
 
     char self[4096];
     ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -380,7 +396,7 @@ int command_bench(int argc, char **argv) {
         status = stages[s].run(&cfg, &results);
     }
     progress_finish(&p.bar);
-    int code = EXIT_SUCCESS;
+    code = EXIT_SUCCESS;
     if (status != OCLINIT_SUCCESS) {
         report_failure(command, status);
         code = status == OCLINIT_ERROR_CANCELLED ? EXIT_INTERRUPTED : EXIT_FAILURE;
@@ -389,8 +405,7 @@ int command_bench(int argc, char **argv) {
     if (results.notes[0]) printf("notes:\n%s\n", results.notes);
     if (code == EXIT_SUCCESS) print_targets(&results, &cfg);
     printf("\n%.0f s in all\n", oi_clock_seconds() - start);
-    if (csv && !write_file_atomically(command, csv, write_csv, &results)) code = EXIT_FAILURE;
-    if (plot_dir && !write_plots(&results, plot_dir)) code = EXIT_FAILURE;
+    if (!write_files(&results, csv, plot_dir)) code = EXIT_FAILURE;
     bench_results_free(&results);
     oclinit_runtime_free(cfg.runtime);
     return code;

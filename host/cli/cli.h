@@ -30,6 +30,9 @@ bool parse_separator(const char *command, const char *text, char *separator);
 bool parse_count(const char *command, const char *option, const char *text, int64_t minimum, int64_t *value);
 bool parse_uint64(const char *command, const char *option, const char *text, uint64_t *value);
 bool parse_double(const char *command, const char *option, const char *text, double *value);
+/* A number that becomes a float32 (a distribution's parameter, a range, the noise): one out of float32's range is
+ * refused quoting the text given, and with keep_nonzero so is one that would round to 0. */
+bool parse_float32(const char *command, const char *option, const char *text, bool keep_nonzero, double *value);
 
 /* getopt_long for a command, after options_reset(): the next option's id (or 'h'), -1 at the end, or
  * OPTION_INVALID after printing why (a missing value, an unknown option, a stray argument). */
@@ -45,6 +48,12 @@ void report_failure(const char *command, oclinit_status status);
  * CLBlast's parameters to count) when there is none. */
 void report_tuning(const char *command, oclinit_runtime_t runtime, bool gemm_matters);
 
+/* Signal handlers, installed once (check_files and progress_start call this): SIGINT while a progress display
+ * is live cancels the work through its callback; any signal that ends the process (SIGINT otherwise, SIGTERM,
+ * SIGHUP, SIGQUIT, SIGPIPE, SIGUSR1/2, ...) first removes the temporary files of the outputs being written.
+ * Signals ignored when the process started stay ignored. */
+void catch_signals(void);
+
 /* A progress bar on stderr when it is a terminal; its callback also cancels on SIGINT. */
 typedef struct progress {
     bool enabled;
@@ -59,7 +68,6 @@ int progress_iterations(progress *p, size_t done, size_t total, double cost, dou
 /* For work measured otherwise: a bar at fraction, the elapsed time and a detail; non-zero after SIGINT. */
 int progress_status(progress *p, double fraction, const char *detail);
 void progress_finish(progress *p);
-bool interrupted(void);
 
 /* Scheme options, shared by init and train. Each command puts SCHEME_LONG_OPTIONS in its getopt_long table. */
 enum {
@@ -98,9 +106,40 @@ int scheme_option(const char *command, int id, const char *arg, scheme_args *arg
 /* The scheme called name with args on top of its defaults; false after printing why. */
 bool scheme_build(const char *command, const char *name, const scheme_args *args, oclinit_scheme *scheme);
 
-/* Writes a file through write(out, user) under a temporary name and renames it when complete; on failure
- * prints why and leaves nothing. */
-bool write_file_atomically(const char *command, const char *path, bool (*write)(FILE *out, void *user), void *user);
+/* ---- Files (files.c): the output policy ---- */
+
+/* A file a command reads or writes, named by its option in messages. */
+typedef struct file_arg {
+    const char *option; /* "--output" */
+    const char *path;   /* NULL: not given */
+    bool streams;       /* an output that may be "-": standard output */
+} file_arg;
+
+/* Before any work: every output is "-" only where it streams, else a regular file with one link or a new name
+ * (oi_output_check), and none is the same file as an input or another output (existing files compared by
+ * device and inode, new ones by their directory's real path and their name). Returns -1 to go on, else the exit
+ * code after printing why: EXIT_USAGE for what the policy refuses, EXIT_FAILURE for a missing directory.
+ * Installs the signal handlers too. */
+int check_files(const char *command, const file_arg *inputs, size_t input_count, const file_arg *outputs,
+                size_t output_count);
+
+/* One output of a command: write(object, out) fills it. */
+typedef struct output_file {
+    const char *path; /* NULL: not wanted; "-": standard output */
+    oi_writer write;
+    const void *object;
+} output_file;
+
+/* All or none: opens every file, writes and finishes each (standard output last), and only then publishes them;
+ * on failure prints why, naming the path, and leaves every file as it was. */
+bool write_outputs(const char *command, const output_file *files, size_t count);
+
+/* Text printed by print(out, user), as the object of an output_file whose writer is write_printed. */
+typedef struct printed_text {
+    bool (*print)(FILE *out, void *user);
+    void *user;
+} printed_text;
+oclinit_status write_printed(const void *text, oi_output *out);
 
 typedef struct plot_series {
     const char *name;
@@ -132,8 +171,18 @@ typedef struct dataset_request {
     uint64_t seed, stream;
 } dataset_request;
 
-bool load_dataset(const char *command, const dataset_request *request, bool need_labels, dataset *out);
+/* --noise: a float32 number >= 0. */
+bool parse_noise(const char *command, const char *text, double *noise);
+/* 0, or the exit code after printing why: EXIT_USAGE when the command line is incomplete (a file without --label
+ * where labels are needed), else EXIT_FAILURE. */
+int load_dataset(const char *command, const dataset_request *request, bool need_labels, dataset *out);
 void free_dataset(dataset *d);
+
+/* "column 3" or "column 3 (\"name\")": feature f's column in the table and its name in the statistics. */
+void describe_feature(oclinit_normalizer_t n, size_t f, oclinit_table_t table, char *text, size_t size);
+/* Warnings on stderr, from normalize and train alike: each feature that was constant in the training data (it maps
+ * to one value) or extreme in magnitude (its squares leave float32's range). */
+void warn_about_features(const char *command, oclinit_normalizer_t n, oclinit_table_t table);
 
 /* Prints the per-layer diagnostics table and any gradient warning. */
 void print_diagnostics(FILE *out, const char *indent, const oclinit_train_report *report);

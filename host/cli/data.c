@@ -1,71 +1,133 @@
-/* Data for train and predict: a built-in set or a table with an optional label column; and the diagnostics
- * table both commands print. */
+/* Data for train and predict: a built-in set or a table with an optional label column; the warnings about
+ * fitted features that normalize and train print; and train's diagnostics table. */
+#include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
 
-bool load_dataset(const char *command, const dataset_request *request, bool need_labels, dataset *out) {
+/* A built-in set holds 12 bytes a sample (points and label); making it, the table it becomes, the device's copy and
+ * training's shuffled copy hold about this many times that at once. */
+#define BUILT_IN_COPIES 5
+
+bool parse_noise(const char *command, const char *text, double *noise) {
+    if (!parse_float32(command, "noise", text, false, noise)) return false;
+    if (*noise >= 0) return true;
+    fprintf(stderr, "oclinit %s: --noise must be >= 0, got \"%s\"\n", command, text);
+    return false;
+}
+
+static int make_built_in(const char *command, const dataset_request *request, oclinit_dataset kind, dataset *out) {
+    size_t bytes = 0, needed = 0, samples = request->samples;
+    float *points = NULL;
+    double memory = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGE_SIZE);
+    out->built_in = true;
+    oclinit_status status = oi_size_bytes("the data set's points", samples, 2, sizeof(float), &bytes);
+    if (status == OCLINIT_SUCCESS)
+        status = oi_size_bytes("the data set and its copies", samples, 3 * BUILT_IN_COPIES, sizeof(float), &needed);
+    if (status == OCLINIT_SUCCESS && memory > 0 && (double)needed > memory)
+        status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY,
+                         "--samples %zu is too large: the data set and the copies the command makes of it need "
+                         "about %.1f GiB, more than the %.1f GiB of memory here",
+                         samples, (double)needed / 1073741824.0, memory / 1073741824.0);
+    if (status == OCLINIT_SUCCESS) {
+        points = malloc(bytes);
+        out->y = malloc(bytes / 2);
+        status = points && out->y ? oclinit_dataset_make(kind, samples, request->noise, request->seed, request->stream,
+                                                         points, out->y)
+                                  : oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY,
+                                            "--samples %zu: %.1f MiB for the data set do not fit in memory", samples,
+                                            1.5 * (double)bytes / 1048576.0);
+    }
+    if (status == OCLINIT_SUCCESS) status = oclinit_table_create(samples, 2, points, &out->table);
+    free(points);
+    if (status != OCLINIT_SUCCESS) {
+        report_failure(command, status);
+        free_dataset(out);
+        return EXIT_FAILURE;
+    }
+    out->rows = samples;
+    out->features = 2;
+    out->x = oclinit_table_get_data(out->table);
+    return 0;
+}
+
+int load_dataset(const char *command, const dataset_request *request, bool need_labels, dataset *out) {
     memset(out, 0, sizeof *out);
     oclinit_dataset kind;
     /* A built-in name, unless a file of that name exists. */
-    if (access(request->spec, F_OK) != 0 && oclinit_dataset_parse(request->spec, &kind) == OCLINIT_SUCCESS) {
-        float *points = malloc(2 * request->samples * sizeof(float));
-        out->built_in = true;
-        out->y = malloc(request->samples * sizeof(float));
-        oclinit_status status = points && out->y ? oclinit_dataset_make(kind, request->samples, request->noise,
-                                                                        request->seed, request->stream, points, out->y)
-                                                 : OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
-        if (status == OCLINIT_SUCCESS) status = oclinit_table_create(request->samples, 2, points, &out->table);
-        free(points);
-        if (status != OCLINIT_SUCCESS) {
-            report_failure(command, status);
-            free_dataset(out);
-            return false;
-        }
-        out->rows = request->samples;
-        out->features = 2;
-        out->x = oclinit_table_get_data(out->table);
-        return true;
+    if (access(request->spec, F_OK) != 0 && oclinit_dataset_parse(request->spec, &kind) == OCLINIT_SUCCESS)
+        return make_built_in(command, request, kind, out);
+    if (need_labels && !request->label) {
+        fprintf(stderr, "oclinit %s: %s needs --label: which column holds the 0/1 labels? (see oclinit %s --help)\n",
+                command, request->spec, command);
+        return EXIT_USAGE;
     }
     oclinit_read_options read = request->read;
     read.label = request->label;
     oclinit_status status = oclinit_table_read(request->spec, &read, &out->table);
     if (status != OCLINIT_SUCCESS) {
         report_failure(command, status);
-        return false;
+        return EXIT_FAILURE;
     }
-    const char *problem = NULL;
-    if (need_labels && !request->label)
-        problem = "needs --label: which column holds the 0/1 labels?";
-    else if (oclinit_table_get_rows(out->table) == 0)
-        problem = "has no data rows";
-    if (problem) {
-        fprintf(stderr, "oclinit %s: error: %s %s\n", command, request->spec, problem);
+    if (oclinit_table_get_rows(out->table) == 0) {
+        fprintf(stderr, "oclinit %s: error: %s has no data rows\n", command, request->spec);
         free_dataset(out);
-        return false;
+        return EXIT_FAILURE;
     }
     out->rows = oclinit_table_get_rows(out->table);
     out->features = oclinit_table_get_features(out->table);
     out->x = oclinit_table_get_data(out->table);
     if (request->label) {
-        out->y = malloc(out->rows * sizeof(float));
+        out->y = calloc(out->rows, sizeof(float));
         status = out->y ? oclinit_table_get_labels(out->table, out->y) : OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
         if (status != OCLINIT_SUCCESS) {
             fprintf(stderr, "oclinit %s: error: %s: %s\n", command, request->spec,
                     out->y ? oclinit_error_get_detail() : "out of memory for the labels");
             free_dataset(out);
-            return false;
+            return EXIT_FAILURE;
         }
     }
-    return true;
+    return 0;
 }
 
 void free_dataset(dataset *d) {
     oclinit_table_free(d->table);
     free(d->y);
     memset(d, 0, sizeof *d);
+}
+
+void describe_feature(oclinit_normalizer_t n, size_t f, oclinit_table_t table, char *text, size_t size) {
+    const char *name = oclinit_normalizer_get_feature_name(n, f);
+    size_t column = oclinit_table_get_feature_column(table, f);
+    if (name)
+        snprintf(text, size, "column %zu (\"%s\")", column, name);
+    else
+        snprintf(text, size, "column %zu", column);
+}
+
+void warn_about_features(const char *command, oclinit_normalizer_t n, oclinit_table_t table) {
+    /* Extreme: the largest magnitude squared leaves float32's normal range, so arithmetic on the raw values (as
+     * unnormalized training does) overflows or loses precision. */
+    const double large = sqrt(FLT_MAX), small = sqrt(FLT_MIN);
+    double lo, hi;
+    oclinit_normalizer_get_range(n, &lo, &hi);
+    for (size_t f = 0; f < oclinit_normalizer_get_features(n); f++) {
+        oclinit_stats s = oclinit_normalizer_get_stats(n, f);
+        double largest = fmax(fabs(s.min), fabs(s.max));
+        char text[64];
+        describe_feature(n, f, table, text, sizeof text);
+        if (oclinit_normalizer_is_constant(n, f))
+            fprintf(stderr, "oclinit %s: warning: %s is constant (%g) in the training data; it becomes %g\n", command,
+                    text, s.min, oclinit_normalizer_get_method(n) == OCLINIT_NORMALIZE_MINMAX ? lo : 0.0);
+        else if (largest > large || largest < small)
+            fprintf(stderr,
+                    "oclinit %s: warning: %s is extreme: its values reach %g in magnitude, where float32 squares %s; "
+                    "it is normalized correctly, but check its units\n",
+                    command, text, largest, largest > large ? "overflow" : "underflow");
+    }
 }
 
 void print_diagnostics(FILE *out, const char *indent, const oclinit_train_report *report) {

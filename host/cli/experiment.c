@@ -141,6 +141,9 @@ int command_experiment(int argc, char **argv) {
         return EXIT_USAGE;
     }
     e.iterations = (size_t)iterations;
+    file_arg outputs[] = {{"--results", results, false}, {"--plot", plot, false}};
+    int code = check_files("experiment", NULL, 0, outputs, 2);
+    if (code >= 0) return code;
 
     float train_x[600], train_y[300], test_x[200], test_y[100];
     oclinit_runtime_t runtime = NULL;
@@ -157,7 +160,7 @@ int command_experiment(int argc, char **argv) {
            "iterations,\ncircles (300 train / 100 test, noise 0.05, factor 0.8), seed %llu, on %s\n\n",
            e.learning_rate, e.iterations, (unsigned long long)e.seed, oclinit_runtime_get_device(runtime)->name);
 
-    int code = EXIT_SUCCESS;
+    code = EXIT_SUCCESS;
     for (int k = 0; k < INITS && code == EXIT_SUCCESS; k++) {
         run *r = &e.runs[k];
         size_t capacity = e.iterations / REPORT_EVERY + 2;
@@ -218,14 +221,14 @@ int command_experiment(int argc, char **argv) {
                "  He reaches >= 0.95 train and >= 0.90 test: %s\n"
                "  too large ends clearly worse than He:      %s\n",
                stuck ? "yes" : "NO", he_learns ? "yes" : "NO", large_worse ? "yes" : "NO");
-        if (results && !write_file_atomically("experiment", results, write_results, &e))
+        printed_text table = {write_results, &e}, curves = {write_plot, &e};
+        output_file files[] = {{results, write_printed, &table}, {plot, write_printed, &curves}};
+        if (!write_outputs("experiment", files, 2)) {
             code = EXIT_FAILURE;
-        else if (results)
-            printf("results written to %s\n", results);
-        if (plot && !write_file_atomically("experiment", plot, write_plot, &e))
-            code = EXIT_FAILURE;
-        else if (plot)
-            printf("cost curves drawn in %s\n", plot);
+        } else {
+            if (results) printf("results written to %s\n", results);
+            if (plot) printf("cost curves drawn in %s\n", plot);
+        }
     }
     for (int k = 0; k < INITS; k++) {
         free(e.runs[k].iterations);

@@ -124,7 +124,14 @@ static int parse_arguments(int argc, char **argv, init_args *args) {
         case OPT_DEVICE: args->device = optarg; break;
         case OPT_STATS: args->stats = true; break;
         case OPT_QUIET: args->quiet = true; break;
-        case OPT_CHUNK_MIB: ok = parse_count(command, "chunk-mib", optarg, 1, &args->chunk_mib); break;
+        case OPT_CHUNK_MIB:
+            ok = parse_count(command, "chunk-mib", optarg, 1, &args->chunk_mib);
+            if (ok && (uint64_t)args->chunk_mib > SIZE_MAX >> 20) {
+                fprintf(stderr, "oclinit init: --chunk-mib is too large (at most %zu), got %s\n", SIZE_MAX >> 20,
+                        optarg);
+                ok = false;
+            }
+            break;
         }
         if (!ok) return EXIT_USAGE;
     }
@@ -143,6 +150,9 @@ static int parse_arguments(int argc, char **argv, init_args *args) {
 int command_init(int argc, char **argv) {
     init_args args;
     int code = parse_arguments(argc, argv, &args);
+    if (code >= 0) return code;
+    file_arg output = {"--output", args.output, false};
+    code = check_files(command, NULL, 0, &output, 1);
     if (code >= 0) return code;
     if (!scheme_build(command, args.scheme_name, &args.scheme_options, &args.scheme)) return EXIT_USAGE;
 

@@ -1,8 +1,82 @@
 /* oclinit: command dispatch and top-level help. */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "cli.h"
+
+/* OpenBLAS (0.3.21 in Debian 12) gives every thread a 128 MiB buffer, which each worker thread takes as OpenBLAS's
+ * constructor starts it and the main thread on its first product, and it retries a failed allocation forever at
+ * 100 % CPU. Under a memory limit (ulimit -v or -d) that is a spin instead of an error, even for --version; so
+ * there OpenBLAS gets one thread per GiB of the limit (at least one), and the main thread's buffer is taken before
+ * any command, once it is known to fit. */
+#define OPENBLAS_BUFFER ((size_t)130 << 20) /* the 128 MiB, OpenBLAS's header and malloc's */
+#define OPENBLAS_THREADS "OPENBLAS_NUM_THREADS="
+
+/* Runs before any library's constructor (the executable's preinit array), where OpenBLAS reads its thread count
+ * from the environment. The environment cannot be changed for it there (libc sets environ again after this
+ * runs), so when the count must change, oclinit runs itself again with the count set. */
+static void limit_openblas_threads(int argc, char **argv, char **envp) {
+    (void)argc;
+    size_t limit = oi_memory_limit(), n = 0;
+    if (!limit) return;
+    long fit = limit >> 30 ? (long)(limit >> 30) : 1, asked = 0;
+    for (; envp[n]; n++)
+        if (strncmp(envp[n], OPENBLAS_THREADS, strlen(OPENBLAS_THREADS)) == 0)
+            asked = strtol(envp[n] + strlen(OPENBLAS_THREADS), NULL, 10);
+    if (asked >= 1 && asked <= fit) return;
+    char **env = malloc((n + 2) * sizeof *env), count[48];
+    if (!env) return;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(envp[i], OPENBLAS_THREADS, strlen(OPENBLAS_THREADS)) != 0) env[k++] = envp[i];
+    snprintf(count, sizeof count, OPENBLAS_THREADS "%ld", fit);
+    env[k++] = count;
+    env[k] = NULL;
+    execve("/proc/self/exe", argv, env);
+    free(env); /* not run again (no /proc): OpenBLAS may spin, as before */
+}
+__attribute__((section(".preinit_array"), used)) static void (*const preinit)(int, char **, char **) =
+    limit_openblas_threads;
+
+/* Drivers crash rather than fail when they run out of address space part way (PoCL segfaults in CLBlast's kernel
+ * build, or aborts when it cannot start its threads): under a memory limit, such a crash first says so. */
+static char crash_hint[256];
+
+static void on_crash(int signal_number) {
+    ssize_t written = write(STDERR_FILENO, crash_hint, strlen(crash_hint));
+    (void)written;
+    signal(signal_number, SIG_DFL);
+    raise(signal_number);
+}
+
+static void explain_crashes(const char *command) {
+    size_t limit = oi_memory_limit();
+    if (!limit) return;
+    snprintf(crash_hint, sizeof crash_hint,
+             "oclinit %s: crashed while this process may use only %zu MiB (ulimit -v or -d): too little memory for "
+             "the OpenCL driver? Raise the limit, or use --device cpu\n",
+             command, limit >> 20);
+    static const int crashes[] = {SIGSEGV, SIGBUS, SIGABRT};
+    for (size_t i = 0; i < OI_COUNT(crashes); i++) signal(crashes[i], on_crash);
+}
+
+/* Under a memory limit, has OpenBLAS take the main thread's buffer now; false when it would not fit. */
+static bool reserve_openblas_buffer(void) {
+    if (!oi_memory_limit()) return true;
+    void *room =
+        mmap(NULL, OPENBLAS_BUFFER, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (room == MAP_FAILED) return false;
+    munmap(room, OPENBLAS_BUFFER);
+    /* Large enough for OpenBLAS's blocked product, which takes the buffer (its small-matrix kernels do not). */
+    enum { N = 128 };
+    static float a[N * N], c[N * N];
+    oi_gemm_host(&(oi_gemm_shape){N, N, N, true, false}, a, N, a, N, c, N);
+    return true;
+}
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -39,6 +113,15 @@ int main(int argc, char **argv) {
     if (strcmp(command, "--version") == 0) {
         printf("oclinit %d.%d.%d\n", OCLINIT_VERSION_MAJOR, OCLINIT_VERSION_MINOR, OCLINIT_VERSION_PATCH);
         return 0;
+    }
+    explain_crashes(command);
+    if (!reserve_openblas_buffer()) {
+        fprintf(stderr,
+                "oclinit %s: error: out of host memory: this process may use only %zu MiB (ulimit -v or -d), too "
+                "little for OpenBLAS's 128 MiB buffer beside oclinit (the host C path needs about 256 MiB, an OpenCL "
+                "driver such as PoCL about 1 GiB)\n",
+                command, oi_memory_limit() >> 20);
+        return 1;
     }
     if (strcmp(command, "devices") == 0) return command_devices(argc - 1, argv + 1);
     if (strcmp(command, "init") == 0) return command_init(argc - 1, argv + 1);

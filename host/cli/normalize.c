@@ -1,10 +1,8 @@
 /* oclinit normalize: fit min-max or z-score statistics on a table and transform it, or apply saved ones. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -23,7 +21,7 @@ static void usage(FILE *out) {
             "\n"
             "Files: CSV (comma, semicolon or tab, detected; quoted fields; a header row detected) or .npy (2-D\n"
             "float32 or float64). The output has the input's format, header and column order; it appears only\n"
-            "when complete.\n"
+            "when complete. --output - writes it to standard output (and the summary to standard error).\n"
             "\n"
             "Options:\n"
             "  --label COL          a column passed through unchanged and never normalized: header name or\n"
@@ -123,74 +121,47 @@ static int parse_arguments(int argc, char **argv, normalize_args *args) {
 }
 
 static bool parse_range(const char *text, double *lo, double *hi) {
-    char *comma = strchr(text, ',');
-    if (!comma) {
+    const char *comma = strchr(text, ',');
+    char low[64];
+    if (!comma || (size_t)(comma - text) >= sizeof low) {
         fprintf(stderr, "oclinit normalize: --range needs LO,HI, got \"%s\"\n", text);
         return false;
     }
-    char low[64];
     snprintf(low, sizeof low, "%.*s", (int)(comma - text), text);
-    if (!parse_double(command, "range", low, lo) || !parse_double(command, "range", comma + 1, hi)) return false;
+    if (!parse_float32(command, "range", low, false, lo) || !parse_float32(command, "range", comma + 1, false, hi))
+        return false;
     if (!(*lo < *hi)) {
-        fprintf(stderr, "oclinit normalize: --range needs LO < HI, got %g,%g\n", *lo, *hi);
+        fprintf(stderr, "oclinit normalize: --range needs LO < HI, got \"%s\"\n", text);
         return false;
     }
     return true;
 }
 
-/* Both files or neither: the statistics go to a temporary name first (itself written atomically), the data
- * to their place, and the statistics are renamed last. */
-static oclinit_status write_outputs(oclinit_table_t table, const char *output, oclinit_normalizer_t normalizer,
-                                    const char *stats_path) {
-    char pending[4096] = "";
-    oclinit_status status = OCLINIT_SUCCESS;
-    if (normalizer) {
-        snprintf(pending, sizeof pending, "%s.pending-%ld", stats_path, (long)getpid());
-        status = oclinit_normalizer_save(normalizer, pending);
-        if (status != OCLINIT_SUCCESS) return status;
-    }
-    status = oclinit_table_write(table, output);
-    if (normalizer && status == OCLINIT_SUCCESS && rename(pending, stats_path) != 0) {
-        fprintf(stderr, "oclinit normalize: error: %s was written, but renaming %s to %s failed: %s\n", output, pending,
-                stats_path, strerror(errno));
-        status = OCLINIT_ERROR_IO;
-    }
-    if (normalizer && status != OCLINIT_SUCCESS) unlink(pending);
-    return status;
-}
-
-static void describe_feature(oclinit_normalizer_t n, size_t f, oclinit_table_t table, char *text, size_t size) {
-    const char *name = oclinit_normalizer_get_feature_name(n, f);
-    size_t column = oclinit_table_get_feature_column(table, f);
-    if (name)
-        snprintf(text, size, "column %zu (\"%s\")", column, name);
-    else
-        snprintf(text, size, "column %zu", column);
-}
-
 static void print_summary(const normalize_args *args, oclinit_normalizer_t n, oclinit_table_t table,
                           oclinit_runtime_t runtime, double seconds) {
+    FILE *out = strcmp(args->output, "-") == 0 ? stderr : stdout; /* standard output may carry the data */
     double lo, hi;
     oclinit_normalizer_get_range(n, &lo, &hi);
     const char *label = oclinit_normalizer_get_label(n);
-    printf("normalized %s -> %s: %zu rows x %zu features, %s%s", args->input, args->output, oclinit_table_get_rows(table),
-           oclinit_table_get_features(table), oclinit_normalize_method_str(oclinit_normalizer_get_method(n)),
-           args->stats ? " with saved statistics" : "");
-    if (oclinit_normalizer_get_method(n) == OCLINIT_NORMALIZE_MINMAX) printf(" to [%g, %g]", lo, hi);
+    fprintf(out, "normalized %s -> %s: %zu rows x %zu features, %s%s", args->input,
+            out == stderr ? "standard output" : args->output, oclinit_table_get_rows(table),
+            oclinit_table_get_features(table), oclinit_normalize_method_str(oclinit_normalizer_get_method(n)),
+            args->stats ? " with saved statistics" : "");
+    if (oclinit_normalizer_get_method(n) == OCLINIT_NORMALIZE_MINMAX) fprintf(out, " to [%g, %g]", lo, hi);
     if (oclinit_table_get_label_column(table))
-        printf(", label column %zu%s%s%s passed through", oclinit_table_get_label_column(table), label ? " (\"" : "",
-               label ? label : "", label ? "\")" : "");
-    printf(", on %s, %.3f s\n", oclinit_runtime_get_device(runtime)->name, seconds);
-    printf("  %-28s %12s %12s %12s %12s\n", "feature", "mean", "std", "min", "max");
+        fprintf(out, ", label column %zu%s%s%s passed through", oclinit_table_get_label_column(table),
+                label ? " (\"" : "", label ? label : "", label ? "\")" : "");
+    fprintf(out, ", on %s, %.3f s\n", oclinit_runtime_get_device(runtime)->name, seconds);
+    fprintf(out, "  %-28s %12s %12s %12s %12s\n", "feature", "mean", "std", "min", "max");
     size_t features = oclinit_normalizer_get_features(n), shown = features <= 20 ? features : 16;
     for (size_t f = 0; f < shown; f++) {
         oclinit_stats s = oclinit_normalizer_get_stats(n, f);
         char text[64];
         describe_feature(n, f, table, text, sizeof text);
-        printf("  %-28.28s %12.6g %12.6g %12.6g %12.6g\n", text, s.mean, s.std, s.min, s.max);
+        fprintf(out, "  %-28.28s %12.6g %12.6g %12.6g %12.6g\n", text, s.mean, s.std, s.min, s.max);
     }
-    if (shown < features) printf("  ... and %zu more features\n", features - shown);
-    if (args->save_stats) printf("statistics saved to %s\n", args->save_stats);
+    if (shown < features) fprintf(out, "  ... and %zu more features\n", features - shown);
+    if (args->save_stats) fprintf(out, "statistics saved to %s\n", args->save_stats);
 }
 
 int command_normalize(int argc, char **argv) {
@@ -208,6 +179,10 @@ int command_normalize(int argc, char **argv) {
         return EXIT_USAGE;
     }
     if (args.range && !parse_range(args.range, &lo, &hi)) return EXIT_USAGE;
+    file_arg inputs[] = {{"--input", args.input, false}, {"--stats", args.stats, false}};
+    file_arg outputs[] = {{"--output", args.output, true}, {"--save-stats", args.save_stats, false}};
+    code = check_files(command, inputs, 2, outputs, 2);
+    if (code >= 0) return code;
 
     oclinit_normalizer_t normalizer = NULL;
     oclinit_table_t table = NULL;
@@ -229,18 +204,11 @@ int command_normalize(int argc, char **argv) {
         status = oclinit_normalizer_fit(runtime, method, lo, hi, table, &normalizer);
         if (status != OCLINIT_SUCCESS) goto failed;
     }
-    for (size_t f = 0; f < oclinit_normalizer_get_features(normalizer); f++) {
-        if (!oclinit_normalizer_is_constant(normalizer, f)) continue;
-        char text[64];
-        describe_feature(normalizer, f, table, text, sizeof text);
-        fprintf(stderr, "oclinit normalize: warning: %s is constant (%g) in the training data; it becomes %g\n", text,
-                oclinit_normalizer_get_stats(normalizer, f).min,
-                oclinit_normalizer_get_method(normalizer) == OCLINIT_NORMALIZE_MINMAX ? lo : 0.0);
-    }
+    warn_about_features(command, normalizer, table);
     status = oclinit_normalizer_apply(runtime, normalizer, table);
     if (status != OCLINIT_SUCCESS) goto failed;
-    status = write_outputs(table, args.output, args.save_stats ? normalizer : NULL, args.save_stats);
-    if (status != OCLINIT_SUCCESS) goto failed;
+    output_file files[] = {{args.save_stats, oi_normalizer_writer, normalizer}, {args.output, oi_table_writer, table}};
+    if (!write_outputs(command, files, 2)) goto done;
     if (!args.quiet) print_summary(&args, normalizer, table, runtime, oi_clock_seconds() - start);
     code = EXIT_SUCCESS;
     goto done;

@@ -1,6 +1,8 @@
 #include <errno.h>
+#include <float.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +14,12 @@ bool parse_int64(const char *command, const char *option, const char *text, int6
     char *end;
     errno = 0;
     long long parsed = strtoll(text, &end, 10);
-    if (end == text || *end != '\0' || errno == ERANGE) {
+    if (end != text && *end == '\0' && errno == ERANGE) {
+        fprintf(stderr, "oclinit %s: --%s needs a whole number of magnitude at most %lld, got \"%s\"\n", command,
+                option, LLONG_MAX, text);
+        return false;
+    }
+    if (end == text || *end != '\0') {
         fprintf(stderr, "oclinit %s: --%s needs a whole number, got \"%s\"\n", command, option, text);
         return false;
     }
@@ -44,11 +51,32 @@ bool parse_double(const char *command, const char *option, const char *text, dou
     char *end;
     errno = 0;
     double parsed = strtod(text, &end);
+    if (end != text && *end == '\0' && errno == ERANGE && fabs(parsed) <= DBL_MIN) {
+        fprintf(stderr, "oclinit %s: --%s is too small for a double (it would become 0), got \"%s\"\n", command, option,
+                text);
+        return false;
+    }
     if (end == text || *end != '\0' || errno == ERANGE || !isfinite(parsed)) {
         fprintf(stderr, "oclinit %s: --%s needs a finite number, got \"%s\"\n", command, option, text);
         return false;
     }
     *value = parsed;
+    return true;
+}
+
+bool parse_float32(const char *command, const char *option, const char *text, bool keep_nonzero, double *value) {
+    if (!parse_double(command, option, text, value)) return false;
+    if (fabs(*value) > FLT_MAX) {
+        fprintf(stderr, "oclinit %s: --%s must be a float32 number (magnitude at most %g), got \"%s\"\n", command,
+                option, (double)FLT_MAX, text);
+        return false;
+    }
+    if (keep_nonzero && *value != 0 && (float)*value == 0) {
+        fprintf(stderr,
+                "oclinit %s: --%s is too small for float32 (it would become 0; the smallest is %g), got \"%s\"\n",
+                command, option, (double)FLT_TRUE_MIN, text);
+        return false;
+    }
     return true;
 }
 
@@ -86,10 +114,46 @@ void options_reset(void) {
     optind = 1;
 }
 
+/* Why getopt_long refused "--name[=value]": a prefix of several options, a value for one that takes none, or no
+ * such option. Options sharing an id are one option under several names. */
+static void explain_long_option(const char *command, const char *arg, const struct option *options) {
+    const char *name = arg + 2, *equals = strchr(name, '=');
+    size_t length = equals ? (size_t)(equals - name) : strlen(name);
+    const struct option *found = NULL;
+    char candidates[512] = "";
+    size_t used = 0, count = 0;
+    for (const struct option *o = options; length > 0 && o->name; o++) {
+        if (strncmp(o->name, name, length) != 0) continue;
+        if (o->name[length] == '\0') { /* an exact name is never ambiguous */
+            found = o;
+            count = 1;
+            break;
+        }
+        bool alias = false;
+        for (const struct option *p = options; p < o; p++)
+            alias |= p->val == o->val && strncmp(p->name, name, length) == 0;
+        if (alias) continue;
+        found = o;
+        count++;
+        if (used < sizeof candidates)
+            used +=
+                (size_t)snprintf(candidates + used, sizeof candidates - used, "%s--%s", count > 1 ? ", " : "", o->name);
+    }
+    if (count > 1)
+        fprintf(stderr, "oclinit %s: ambiguous option --%.*s: could be %s (see oclinit %s --help)\n", command,
+                (int)length, name, candidates, command);
+    else if (count == 1 && equals && found->has_arg == no_argument)
+        fprintf(stderr, "oclinit %s: --%s takes no value, got \"%s\"\n", command, found->name, arg);
+    else
+        fprintf(stderr, "oclinit %s: unknown option %s (see oclinit %s --help)\n", command, arg, command);
+}
+
 int next_option(const char *command, int argc, char **argv, const struct option *options) {
     int id = getopt_long(argc, argv, ":h", options, NULL);
     if (id == ':')
         fprintf(stderr, "oclinit %s: %s needs a value\n", command, argv[optind - 1]);
+    else if (id == '?' && strncmp(argv[optind - 1], "--", 2) == 0)
+        explain_long_option(command, argv[optind - 1], options);
     else if (id == '?')
         fprintf(stderr, "oclinit %s: unknown option %s (see oclinit %s --help)\n", command, argv[optind - 1], command);
     else if (id == -1 && optind < argc)

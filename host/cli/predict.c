@@ -9,7 +9,8 @@ static void usage(FILE *out) {
     fprintf(out, "Usage: oclinit predict --model MODEL --data FILE|circles|moons|spirals --output FILE.csv [options]\n"
                  "\n"
                  "Applies the model's normalization to the data, runs the network, and writes a CSV with a header and\n"
-                 "one row per input row: probability,class (class 1 when the probability is above 0.5).\n"
+                 "one row per input row: probability,class (class 1 when the probability is above 0.5); --output -\n"
+                 "writes it to standard output.\n"
                  "\n"
                  "Options:\n"
                  "  --label COL          a label column: not used as input; the accuracy is printed\n"
@@ -65,7 +66,7 @@ int command_predict(int argc, char **argv) {
             ok = parse_count("predict", "samples", optarg, 2, &samples);
             request.samples = (size_t)samples;
             break;
-        case 'N': ok = parse_double("predict", "noise", optarg, &request.noise); break;
+        case 'N': ok = parse_noise("predict", optarg, &request.noise); break;
         case 'e': ok = parse_uint64("predict", "seed", optarg, &request.seed); break;
         case 'h': usage(stdout); return EXIT_SUCCESS;
         }
@@ -79,18 +80,23 @@ int command_predict(int argc, char **argv) {
         fprintf(stderr, "oclinit predict: %s (see oclinit predict --help)\n", problem);
         return EXIT_USAGE;
     }
+    file_arg files_read[] = {{"--model", model, false}, {"--data", request.spec, false}};
+    file_arg file_written = {"--output", output, true};
+    int code = check_files("predict", files_read, 2, &file_written, 1);
+    if (code >= 0) return code;
+    FILE *report = strcmp(output, "-") == 0 ? stderr : stdout; /* standard output may carry the predictions */
 
     oclinit_runtime_t runtime = NULL;
     oclinit_network_t net = NULL;
     oclinit_normalizer_t normalizer = NULL;
     dataset data = {0};
     float *probabilities = NULL;
-    int code = EXIT_FAILURE;
+    code = EXIT_FAILURE;
     oclinit_status status = oclinit_runtime_create(device, &runtime);
     if (status == OCLINIT_SUCCESS) status = oclinit_network_load(runtime, model, &net, &normalizer);
     if (status != OCLINIT_SUCCESS) goto failed;
     report_tuning("predict", runtime, false);
-    if (!load_dataset("predict", &request, false, &data)) goto done;
+    if (load_dataset("predict", &request, false, &data) != 0) goto done;
     size_t inputs = oclinit_network_get_shape(net).inputs;
     if (data.features != inputs) {
         fprintf(stderr, "oclinit predict: error: %s has %zu feature columns%s; the model takes %zu\n", request.spec,
@@ -103,15 +109,17 @@ int command_predict(int argc, char **argv) {
     if (status == OCLINIT_SUCCESS) status = oclinit_network_predict(net, data.x, data.rows, probabilities);
     if (status != OCLINIT_SUCCESS) goto failed;
     predictions p = {probabilities, data.rows};
-    if (!write_file_atomically("predict", output, write_predictions, &p)) goto done;
-    printf("%zu predictions written to %s", data.rows, output);
+    printed_text text = {write_predictions, &p};
+    output_file file = {output, write_printed, &text};
+    if (!write_outputs("predict", &file, 1)) goto done;
+    fprintf(report, "%zu predictions written to %s", data.rows, report == stderr ? "standard output" : output);
     if (data.y) {
         double cost, accuracy;
         status = oclinit_network_evaluate(net, data.x, data.y, data.rows, &cost, &accuracy);
         if (status != OCLINIT_SUCCESS) goto failed;
-        printf("; accuracy %.3f, cost %.4g", accuracy, cost);
+        fprintf(report, "; accuracy %.3f, cost %.4g", accuracy, cost);
     }
-    printf("\n");
+    fprintf(report, "\n");
     code = EXIT_SUCCESS;
     goto done;
 failed:

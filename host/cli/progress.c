@@ -6,23 +6,43 @@
 
 #include "cli.h"
 
-static volatile sig_atomic_t interrupt_seen = 0;
+/* SIGINT while a progress display is live (the work polls it through the callbacks) cancels the work, which
+ * then removes its files and exits 130. Any other signal that ends the process, and SIGINT when nothing polls
+ * or a second time, first removes the temporary files of outputs being written. */
+static volatile sig_atomic_t interrupt_seen = 0, polling = 0;
 
-static void on_interrupt(int signal_number) {
-    (void)signal_number;
-    interrupt_seen = 1;
+static void on_signal(int signal_number) {
+    if (signal_number == SIGINT && polling && !interrupt_seen) {
+        interrupt_seen = 1;
+        return;
+    }
+    oi_output_remove_temporaries();
+    struct sigaction action = {0};
+    action.sa_handler = SIG_DFL;
+    sigemptyset(&action.sa_mask);
+    sigaction(signal_number, &action, NULL);
+    raise(signal_number); /* blocked until the handler returns, then fatal as it would have been */
 }
 
-bool interrupted(void) {
-    return interrupt_seen != 0;
+void catch_signals(void) {
+    static const int fatal[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGUSR1, SIGUSR2, SIGALRM, SIGXCPU, SIGXFSZ};
+    static bool installed = false;
+    if (installed) return;
+    installed = true;
+    struct sigaction action = {0};
+    action.sa_handler = on_signal;
+    sigemptyset(&action.sa_mask);
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
+        struct sigaction previous;
+        /* A signal ignored by whoever started us (nohup, a shell's background job) stays ignored. */
+        if (sigaction(fatal[i], NULL, &previous) == 0 && previous.sa_handler != SIG_IGN)
+            sigaction(fatal[i], &action, NULL);
+    }
 }
 
 void progress_start(progress *p, const char *label, bool quiet) {
-    struct sigaction action = {0};
-    action.sa_handler = on_interrupt;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, NULL);
-    sigaction(SIGTERM, &action, NULL);
+    catch_signals();
+    polling = 1;
     p->enabled = !quiet && isatty(STDERR_FILENO);
     p->label = label;
     p->start = p->last_draw = oi_clock_seconds();
@@ -89,5 +109,6 @@ int progress_status(progress *p, double fraction, const char *detail) {
 }
 
 void progress_finish(progress *p) {
+    polling = 0;
     if (p->enabled) fputc('\n', stderr);
 }

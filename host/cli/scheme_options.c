@@ -32,12 +32,13 @@ int scheme_option(const char *command, int id, const char *arg, scheme_args *arg
     if (id < OPT_VALUE || id >= OPT_VALUE + SCHEME_OPTION_COUNT) return 0;
     const char *name = applies[id - OPT_VALUE].name;
     bool ok = true;
+    /* A std or a bound that rounds to 0 would change the distribution, or make it invalid. */
     switch (id) {
-    case OPT_VALUE: ok = parse_double(command, name, arg, &args->value); break;
-    case OPT_MEAN: ok = parse_double(command, name, arg, &args->mean); break;
-    case OPT_STD: ok = parse_double(command, name, arg, &args->std); break;
-    case OPT_A: ok = parse_double(command, name, arg, &args->a); break;
-    case OPT_B: ok = parse_double(command, name, arg, &args->b); break;
+    case OPT_VALUE: ok = parse_float32(command, name, arg, false, &args->value); break;
+    case OPT_MEAN: ok = parse_float32(command, name, arg, false, &args->mean); break;
+    case OPT_STD: ok = parse_float32(command, name, arg, true, &args->std); break;
+    case OPT_A: ok = parse_float32(command, name, arg, true, &args->a); break;
+    case OPT_B: ok = parse_float32(command, name, arg, true, &args->b); break;
     case OPT_SCALE: ok = parse_double(command, name, arg, &args->scale); break;
     case OPT_GAIN: ok = parse_double(command, name, arg, &args->gain); break;
     case OPT_NEGATIVE_SLOPE: ok = parse_double(command, name, arg, &args->negative_slope); break;

@@ -148,7 +148,7 @@ static int parse_arguments(int argc, char **argv, train_args *a) {
             ok = parse_count(command, "samples", optarg, 2, &number);
             a->data.samples = (size_t)number;
             break;
-        case OPT_NOISE: ok = parse_double(command, "noise", optarg, &a->data.noise); break;
+        case OPT_NOISE: ok = parse_noise(command, optarg, &a->data.noise); break;
         case OPT_NO_HEADER: a->data.read.header = OCLINIT_HEADER_NO; break;
         case OPT_SEPARATOR: ok = parse_separator(command, optarg, &a->data.read.separator); break;
         case OPT_NORMALIZE: a->normalize = optarg; break;
@@ -246,6 +246,10 @@ int command_train(int argc, char **argv) {
     train_args a;
     int code = parse_arguments(argc, argv, &a);
     if (code >= 0) return code;
+    file_arg inputs[] = {{"--data", a.data.spec, false}, {"--test", a.test.spec, false}};
+    file_arg output = {"--save", a.save, false};
+    code = check_files(command, inputs, 2, &output, 1);
+    if (code >= 0) return code;
     oclinit_scheme scheme;
     bool normalize = strcmp(a.normalize, "none") != 0;
     oclinit_normalize_method method = OCLINIT_NORMALIZE_ZSCORE;
@@ -260,15 +264,18 @@ int command_train(int argc, char **argv) {
     oclinit_normalizer_t normalizer = NULL;
     oclinit_network_t net = NULL;
     oclinit_status status = OCLINIT_SUCCESS;
-    code = EXIT_FAILURE;
-    if (!load_dataset(command, &a.data, true, &train)) goto done;
-    if (a.have_test || train.built_in) {
+    code = load_dataset(command, &a.data, true, &train);
+    if (code == 0 && (a.have_test || train.built_in)) {
         if (!a.have_test) a.test.spec = a.data.spec;
-        if (!load_dataset(command, &a.test, true, &test) || !same_features(&train, &test, a.test.spec)) goto done;
+        code = load_dataset(command, &a.test, true, &test);
+        if (code == 0 && !same_features(&train, &test, a.test.spec)) code = EXIT_FAILURE;
     }
+    if (code != 0) goto done;
+    code = EXIT_FAILURE;
     status = oclinit_runtime_create(a.device, &runtime);
     if (status == OCLINIT_SUCCESS && normalize) {
         status = oclinit_normalizer_fit(runtime, method, 0, 1, train.table, &normalizer);
+        if (status == OCLINIT_SUCCESS) warn_about_features(command, normalizer, train.table);
         if (status == OCLINIT_SUCCESS) status = oclinit_normalizer_apply(runtime, normalizer, train.table);
         if (status == OCLINIT_SUCCESS && test.table) status = oclinit_normalizer_apply(runtime, normalizer, test.table);
     }

@@ -17,6 +17,26 @@ void oi_clear_error(void);
 /* Copies text for a message: control bytes become '?', and a long text ends in "...". */
 void oi_printable(const char *text, size_t length, char *out, size_t size);
 
+/* A public function's pointer argument: when it is NULL, records "<function>: <name> is NULL" and returns
+ * OCLINIT_ERROR_INVALID_ARGUMENT (OI_REQUIRE) or empty, the documented value of a getter (OI_REQUIRE_OR). */
+#define OI_REQUIRE(pointer, name) OI_REQUIRE_OR(pointer, name, OCLINIT_ERROR_INVALID_ARGUMENT)
+#define OI_REQUIRE_OR(pointer, name, empty)                                                                            \
+    do {                                                                                                               \
+        if (!(pointer)) {                                                                                              \
+            oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", __func__, name);                                 \
+            return empty;                                                                                              \
+        }                                                                                                              \
+    } while (0)
+
+/* ---- Sizes (core/status.c): every size computed from what a caller or a file gives is multiplied here ---- */
+
+/* *product = a * b; false when it does not fit a size_t. */
+bool oi_size_mul(size_t a, size_t b, size_t *product);
+/* *bytes = rows x columns values of item bytes each, or OCLINIT_ERROR_SIZE_OVERFLOW ("size too large", detail
+ * "<what>: rows x columns values of item bytes are more than this machine can address") when that does not fit a
+ * size_t; what names the quantity, e.g. "the data set's points". */
+oclinit_status oi_size_bytes(const char *what, size_t rows, size_t columns, size_t item, size_t *bytes);
+
 /* One check, one cleanup label: a failing call sets `status` and jumps to `cleanup`. */
 #define OI_CHECK(expr)                                                                                                 \
     do {                                                                                                               \
@@ -52,6 +72,8 @@ const char *oi_name_of(const name_entry *table, size_t count, int value);
 #define OI_NAMED_ENUM(type, table, what)                                                                               \
     oclinit_status type##_parse(const char *name, type *value) {                                                       \
         int parsed;                                                                                                    \
+        OI_REQUIRE(name, "name");                                                                                      \
+        OI_REQUIRE(value, what " (the result)");                                                                       \
         oclinit_status status = oi_parse_name(table, OI_COUNT(table), what, name, &parsed);                            \
         if (status == OCLINIT_SUCCESS) *value = (type)parsed;                                                          \
         return status;                                                                                                 \
@@ -66,6 +88,10 @@ const char *oi_name_of(const name_entry *table, size_t count, int value);
 double oi_clock_seconds(void);
 
 /* ---- The runtime (core/runtime.c) ---- */
+
+/* The smaller of the address-space and data limits (ulimit -v, ulimit -d) in bytes, or 0 when there is none:
+ * OpenCL drivers and OpenBLAS fail in their own ways when it is low, and messages name it. */
+size_t oi_memory_limit(void);
 
 /* A program of kernels/, embedded at build time (kernels/embed.cmake). The runtime builds it on first use, for
  * each vector width it is asked for, and keeps it: features own their programs, the runtime only caches them. */
@@ -135,24 +161,37 @@ oclinit_status oi_runtime_enqueue(oclinit_runtime_t runtime, cl_kernel kernel, s
 
 typedef struct oi_output {
     const char *path;
-    char *temporary;
+    char *temporary; /* NULL for a stream (oi_output_attach) */
     int fd;
     size_t buffered;
     char buffer[1 << 16];
 } oi_output;
 
-/* Creates the temporary file beside path (a directory as path is refused). */
+/* The output policy: OCLINIT_ERROR_INVALID_ARGUMENT, naming path and what it is, unless path is a regular file
+ * with one link or does not exist. A directory, device, FIFO, socket, symbolic link (even to a regular file) or
+ * hard-linked file is never replaced: renaming over it would replace the link, not what it points to. */
+oclinit_status oi_output_check(const char *path);
+/* Checks path (oi_output_check), removes the temporary files of processes that no longer exist from its
+ * directory, and creates the temporary file beside it, with the permissions (and, for root, the owner) of the
+ * file it will replace. */
 oclinit_status oi_output_open(const char *path, oi_output *out);
+/* An output onto fd, already open (standard output): buffered like a file, but finish only flushes, publish
+ * does nothing and fd stays open. name is for messages. */
+void oi_output_attach(int fd, const char *name, oi_output *out);
 /* OCLINIT_ERROR_NO_SPACE now, rather than after writing, when the file system has less than bytes free. */
 oclinit_status oi_output_reserve(oi_output *out, uint64_t bytes);
 oclinit_status oi_output_write(oi_output *out, const void *data, size_t size);
-/* finish: flush, fsync, close; publish: rename into place. Two steps so that several files can be finished
- * first and published together. commit does both. On failure each removes the temporary file. */
+/* finish: flush, fsync, close; publish: check the path again and rename into place. Two steps so that several
+ * files can be finished first and published together. commit does both. On failure each removes the temporary
+ * file. */
 oclinit_status oi_output_finish(oi_output *out);
 oclinit_status oi_output_publish(oi_output *out);
 oclinit_status oi_output_commit(oi_output *out);
-/* Removes the temporary file; safe after a failed or successful step, and twice. */
+/* Removes the temporary file; safe after a failed or successful step, twice, and on a zeroed oi_output. */
 void oi_output_abort(oi_output *out);
+/* Removes every temporary file this process has open: async-signal-safe (it only calls unlink), for signal
+ * handlers that then let the signal end the process. */
+void oi_output_remove_temporaries(void);
 
 /* The whole cycle for one file: open, write(object, out), commit, or nothing on failure. */
 typedef oclinit_status (*oi_writer)(const void *object, oi_output *out);

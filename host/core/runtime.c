@@ -1,9 +1,14 @@
 /* The OpenCL runtime: finding platforms and devices, choosing one, building kernels, allocating buffers. */
 #include <ctype.h>
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "core/core.h"
 
@@ -43,6 +48,90 @@ static void trim_copy(char *dst, size_t size, const char *src) {
     dst[n] = '\0';
 }
 
+size_t oi_memory_limit(void) {
+    static const int resources[] = {RLIMIT_AS, RLIMIT_DATA};
+    size_t limit = 0;
+    for (size_t i = 0; i < OI_COUNT(resources); i++) {
+        struct rlimit r;
+        if (getrlimit(resources[i], &r) == 0 && r.rlim_cur != RLIM_INFINITY && (!limit || r.rlim_cur < limit))
+            limit = r.rlim_cur > SIZE_MAX ? SIZE_MAX : (size_t)r.rlim_cur;
+    }
+    return limit;
+}
+
+/* "; too little memory? ..." when the process runs under a memory limit, else "": drivers that cannot map their
+ * libraries or allocate fail in many ways, none of which says that the limit is why. */
+static void memory_hint(char *text, size_t size) {
+    size_t limit = oi_memory_limit();
+    if (limit)
+        snprintf(text, size, "; too little memory? This process may use only %zu MiB (ulimit -v or -d)", limit >> 20);
+    else
+        text[0] = '\0';
+}
+
+/* An OpenCL call that lists or describes platforms and devices failed with error. */
+static oclinit_status listing_failed(cl_int error, const char *what) {
+    char hint[128];
+    memory_hint(hint, sizeof hint);
+    return oi_fail((oclinit_status)error, "%s failed: %s%s", what, oclinit_status_str((oclinit_status)error), hint);
+}
+
+/* Copies the first line of path, without surrounding blanks; false when it cannot be read. */
+static bool read_first_line(const char *path, char *line, size_t size) {
+    FILE *f = fopen(path, "r");
+    char text[PATH_MAX];
+    bool read = f && fgets(text, sizeof text, f);
+    if (f) fclose(f);
+    if (read) trim_copy(line, size, text);
+    return read && line[0];
+}
+
+/* The first OpenCL driver registered with the ICD loader (ocl-icd's and Khronos's rules): the first library of
+ * OCL_ICD_FILENAMES, else the library that the first *.icd file of OCL_ICD_VENDORS (a directory or one file) or of
+ * /etc/OpenCL/vendors names. *where says where it was found; false when no driver is registered. */
+static bool registered_driver(char *where, size_t where_size, char *library, size_t library_size) {
+    const char *filenames = getenv("OCL_ICD_FILENAMES");
+    if (filenames && *filenames) {
+        snprintf(where, where_size, "OCL_ICD_FILENAMES");
+        snprintf(library, library_size, "%.*s", (int)strcspn(filenames, ":"), filenames);
+        return true;
+    }
+    const char *vendors = getenv("OCL_ICD_VENDORS");
+    if (!vendors || !*vendors) vendors = "/etc/OpenCL/vendors";
+    DIR *dir = opendir(vendors);
+    if (!dir) {
+        snprintf(where, where_size, "%s", vendors);
+        return read_first_line(vendors, library, library_size);
+    }
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(dir)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n <= 4 || strcmp(e->d_name + n - 4, ".icd") != 0) continue;
+        snprintf(where, where_size, "%s/%s", vendors, e->d_name);
+        found = read_first_line(where, library, library_size);
+    }
+    closedir(dir);
+    return found;
+}
+
+/* The ICD loader skips a registered driver that fails to load without a word, and then reports no platform: so
+ * that means no driver only when none is registered. Otherwise this loads the registered driver itself, for the
+ * reason (a library missing, or too little memory to map it under ulimit -v). */
+static oclinit_status no_platform(void) {
+    char where[PATH_MAX + 16], library[PATH_MAX], hint[128];
+    if (!registered_driver(where, sizeof where, library, sizeof library))
+        return oi_fail(OCLINIT_ERROR_NO_PLATFORM, NO_PLATFORM_ADVICE);
+    memory_hint(hint, sizeof hint);
+    void *driver = dlopen(library, RTLD_NOW | RTLD_LOCAL);
+    if (!driver)
+        return oi_fail(OCLINIT_ERROR_NO_PLATFORM, "the OpenCL driver %s (registered in %s) cannot be loaded: %s%s",
+                       library, where, dlerror(), hint);
+    dlclose(driver);
+    return oi_fail(OCLINIT_ERROR_NO_PLATFORM, "the OpenCL driver %s (registered in %s) offers no platform%s", library,
+                   where, hint);
+}
+
 static oclinit_status describe_device(cl_platform_id platform, cl_device_id device, oclinit_device_info *info) {
     oclinit_status status = OCLINIT_SUCCESS;
     char text[256];
@@ -72,7 +161,7 @@ static oclinit_status describe_device(cl_platform_id platform, cl_device_id devi
     info->fp64 = double_config != 0;
     info->correctly_rounded_divide_sqrt = (single_config & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
 cleanup:
-    return status;
+    return status == OCLINIT_SUCCESS ? status : listing_failed((cl_int)status, "describing an OpenCL device");
 }
 
 /* All devices of all platforms; the caller frees *entries. */
@@ -86,19 +175,27 @@ static oclinit_status enumerate_devices(device_entry **entries, size_t *count) {
     *entries = NULL;
     *count = 0;
 
-    cl_int error = clGetPlatformIDs(0, NULL, &platform_count);
+    cl_int error = clGetPlatformIDs(0, NULL, &platform_count), skipped = CL_SUCCESS;
     if (error == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ || (error == CL_SUCCESS && platform_count == 0))
-        return oi_fail(OCLINIT_ERROR_NO_PLATFORM, NO_PLATFORM_ADVICE);
-    OI_CL_CHECK(error);
+        return no_platform();
+    if (error != CL_SUCCESS) return listing_failed(error, "OpenCL's platform list");
     platforms = malloc(platform_count * sizeof *platforms);
     if (!platforms) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "listing OpenCL platforms");
-    OI_CL_CHECK(clGetPlatformIDs(platform_count, platforms, NULL));
+    error = clGetPlatformIDs(platform_count, platforms, NULL);
+    if (error != CL_SUCCESS) {
+        status = listing_failed(error, "OpenCL's platform list");
+        goto cleanup;
+    }
 
     for (cl_uint p = 0; p < platform_count; p++) {
         cl_uint device_count = 0;
         error = clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 0, NULL, &device_count);
-        if (error == CL_DEVICE_NOT_FOUND || device_count == 0) continue;
-        OI_CL_CHECK(error);
+        if (error == CL_DEVICE_NOT_FOUND || (error == CL_SUCCESS && device_count == 0)) continue;
+        /* A platform whose devices cannot be listed leaves the others usable; it is reported when none is. */
+        if (error != CL_SUCCESS) {
+            if (skipped == CL_SUCCESS) skipped = error;
+            continue;
+        }
         free(devices);
         devices = malloc(device_count * sizeof *devices);
         device_entry *grown = realloc(list, (total + device_count) * sizeof *list);
@@ -107,7 +204,11 @@ static oclinit_status enumerate_devices(device_entry **entries, size_t *count) {
             goto cleanup;
         }
         list = grown;
-        OI_CL_CHECK(clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, device_count, devices, NULL));
+        error = clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, device_count, devices, NULL);
+        if (error != CL_SUCCESS) {
+            if (skipped == CL_SUCCESS) skipped = error;
+            continue;
+        }
         for (cl_uint d = 0; d < device_count; d++) {
             device_entry *entry = &list[total++];
             entry->id = devices[d];
@@ -117,7 +218,10 @@ static oclinit_status enumerate_devices(device_entry **entries, size_t *count) {
         }
     }
     if (total == 0) {
-        status = oi_fail(OCLINIT_ERROR_NO_PLATFORM, NO_PLATFORM_ADVICE);
+        status = skipped != CL_SUCCESS ? listing_failed(skipped, "OpenCL's device list")
+                                       : oi_fail(OCLINIT_ERROR_DEVICE_NOT_FOUND,
+                                                 "the OpenCL platforms here have no device; --device cpu runs the "
+                                                 "host C path");
         goto cleanup;
     }
     *entries = list;
@@ -133,8 +237,8 @@ cleanup:
 oclinit_status oclinit_device_list(oclinit_device_info *devices, size_t capacity, size_t *count) {
     device_entry *entries = NULL;
     size_t total = 0;
-    if (!count || (capacity > 0 && !devices))
-        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "devices or count is NULL");
+    OI_REQUIRE(count, "count");
+    OI_REQUIRE(devices || capacity == 0, "devices");
     *count = 0;
     oclinit_status status = enumerate_devices(&entries, &total);
     if (status != OCLINIT_SUCCESS) return status;
@@ -154,14 +258,32 @@ static bool contains_ignoring_case(const char *haystack, const char *needle) {
     return n == 0;
 }
 
-static bool parse_index_pair(const char *spec, unsigned *platform, unsigned *device) {
-    char tail;
-    return sscanf(spec, "%u:%u%c", platform, device, &tail) == 2;
+/* "P:D", two whole numbers with an optional sign. *in_range is false when one is negative or too large for an index:
+ * such a pair names no device (rather than the index it would wrap to). */
+static bool parse_index_pair(const char *spec, unsigned *platform, unsigned *device, bool *in_range) {
+    unsigned long long values[2];
+    const char *p = spec;
+    *in_range = true;
+    for (int k = 0; k < 2; k++) {
+        bool negative = *p == '-';
+        if (*p == '-' || *p == '+') p++;
+        if (!isdigit((unsigned char)*p)) return false;
+        char *end;
+        errno = 0;
+        values[k] = strtoull(p, &end, 10);
+        if (negative || errno == ERANGE || values[k] > UINT_MAX) *in_range = false;
+        if (*end != (k == 0 ? ':' : '\0')) return false;
+        p = end + 1;
+    }
+    *platform = (unsigned)values[0];
+    *device = (unsigned)values[1];
+    return true;
 }
 
 /* The entry that spec names, or the default (first GPU, else first CPU, else first device). */
 static oclinit_status choose_device(const device_entry *entries, size_t count, const char *spec, size_t *chosen) {
     unsigned platform, device;
+    bool in_range;
     if (!spec || !*spec) {
         for (size_t i = 0; i < count; i++)
             if (entries[i].info.type == OCLINIT_DEVICE_GPU) return *chosen = i, OCLINIT_SUCCESS;
@@ -169,12 +291,11 @@ static oclinit_status choose_device(const device_entry *entries, size_t count, c
             if (entries[i].info.type == OCLINIT_DEVICE_CPU) return *chosen = i, OCLINIT_SUCCESS;
         return *chosen = 0, OCLINIT_SUCCESS;
     }
-    if (parse_index_pair(spec, &platform, &device)) {
-        for (size_t i = 0; i < count; i++)
+    if (parse_index_pair(spec, &platform, &device, &in_range)) {
+        for (size_t i = 0; in_range && i < count; i++)
             if (entries[i].info.platform_index == platform && entries[i].info.device_index == device)
                 return *chosen = i, OCLINIT_SUCCESS;
-        return oi_fail(OCLINIT_ERROR_DEVICE_NOT_FOUND, "no device %u:%u; `oclinit devices` lists what there is",
-                       platform, device);
+        return oi_fail(OCLINIT_ERROR_DEVICE_NOT_FOUND, "no device %s; `oclinit devices` lists what there is", spec);
     }
     for (size_t i = 0; i < count; i++)
         if (contains_ignoring_case(entries[i].info.name, spec)) return *chosen = i, OCLINIT_SUCCESS;
@@ -213,7 +334,7 @@ static oclinit_status find_device(const char *spec, cl_device_id *id, oclinit_de
 
 oclinit_status oclinit_device_find(const char *device, oclinit_device_info *info) {
     cl_device_id id;
-    if (!info) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "info is NULL");
+    OI_REQUIRE(info, "info");
     return find_device(device, &id, info);
 }
 
@@ -227,7 +348,7 @@ oclinit_status oclinit_runtime_create(const char *device, oclinit_runtime_t *run
     oclinit_runtime_t rt = NULL;
     cl_int error;
 
-    if (!runtime) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "runtime is NULL");
+    OI_REQUIRE(runtime, "runtime");
     *runtime = NULL;
     rt = calloc(1, sizeof *rt);
     if (!rt) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating the runtime");
@@ -253,7 +374,8 @@ oclinit_status oclinit_runtime_create_from_queue(cl_command_queue queue, oclinit
     device_entry *entries = NULL;
     size_t count = 0;
 
-    if (!queue || !runtime) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "queue or runtime is NULL");
+    OI_REQUIRE(queue, "queue");
+    OI_REQUIRE(runtime, "runtime");
     *runtime = NULL;
     rt = calloc(1, sizeof *rt);
     if (!rt) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating the runtime");
@@ -298,19 +420,23 @@ bool oi_runtime_on_host(oclinit_runtime_t runtime) {
 }
 
 const oclinit_device_info *oclinit_runtime_get_device(oclinit_runtime_t runtime) {
-    return runtime ? &runtime->info : NULL;
+    OI_REQUIRE_OR(runtime, "runtime", NULL);
+    return &runtime->info;
 }
 
 cl_context oclinit_runtime_get_context(oclinit_runtime_t runtime) {
-    return runtime ? runtime->context : NULL;
+    OI_REQUIRE_OR(runtime, "runtime", NULL);
+    return runtime->context;
 }
 
 cl_command_queue oclinit_runtime_get_queue(oclinit_runtime_t runtime) {
-    return runtime ? runtime->queue : NULL;
+    OI_REQUIRE_OR(runtime, "runtime", NULL);
+    return runtime->queue;
 }
 
 const char *oclinit_runtime_get_build_log(oclinit_runtime_t runtime) {
-    return runtime && runtime->build_log ? runtime->build_log : "";
+    OI_REQUIRE_OR(runtime, "runtime", "");
+    return runtime->build_log ? runtime->build_log : "";
 }
 
 static void keep_build_log(oclinit_runtime_t runtime, cl_program program) {

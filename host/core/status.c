@@ -1,16 +1,19 @@
 /* Status codes, their names, and the per-thread detail of the last failure. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "core/core.h"
 
 static _Thread_local char detail[1024];
 
 oclinit_status oi_fail(oclinit_status status, const char *format, ...) {
+    char message[sizeof detail]; /* the arguments may quote the previous detail: never format into it */
     va_list args;
     va_start(args, format);
-    vsnprintf(detail, sizeof detail, format, args);
+    vsnprintf(message, sizeof message, format, args);
     va_end(args);
+    memcpy(detail, message, sizeof detail);
     return status;
 }
 
@@ -73,6 +76,18 @@ const char *oclinit_status_str(oclinit_status status) {
     const char *name = opencl_status_str((int)status);
     if (name) return name;
     return (int)status < 0 && (int)status > -2000 ? "OpenCL error" : "unknown status";
+}
+
+bool oi_size_mul(size_t a, size_t b, size_t *product) {
+    return !__builtin_mul_overflow(a, b, product);
+}
+
+oclinit_status oi_size_bytes(const char *what, size_t rows, size_t columns, size_t item, size_t *bytes) {
+    size_t count;
+    if (oi_size_mul(rows, columns, &count) && oi_size_mul(count, item, bytes)) return OCLINIT_SUCCESS;
+    return oi_fail(OCLINIT_ERROR_SIZE_OVERFLOW,
+                   "%s: %zu x %zu values of %zu bytes are more than this machine can address", what, rows, columns,
+                   item);
 }
 
 void oi_printable(const char *text, size_t length, char *out, size_t size) {

@@ -45,10 +45,17 @@ size_t oi_normalize_twin_fit(const float *x, size_t rows, size_t features, float
 
 /* A statistics file from memory (data holds size + 1 bytes, data[size] == 0, and may be modified). */
 oclinit_status oi_normalizer_parse(const char *name, char *data, size_t size, oclinit_normalizer_t *normalizer);
+/* The statistics file of a normalizer (the object) written to out: an oi_writer. */
+oclinit_status oi_normalizer_writer(const void *normalizer, oi_output *out);
 /* The statistics file's text, malloc'ed (also the part of a model file that holds its normalization). */
 oclinit_status oi_normalizer_text(oclinit_normalizer_t normalizer, char **text, size_t *length);
 
 /* ---- The network (features/nn) ---- */
+
+/* A model file from memory (what oclinit_network_load reads from path; path names it in messages), its network
+ * made on runtime. */
+oclinit_status oi_model_parse(const char *path, const char *data, size_t size, oclinit_runtime_t runtime,
+                              oclinit_network_t *network, oclinit_normalizer_t *normalizer);
 
 /* A network buffer: device memory, or host memory on the host C path. */
 typedef struct oi_net_buffer {

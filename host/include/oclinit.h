@@ -4,6 +4,12 @@
  * oclinit_status; oclinit_status_str() names it and oclinit_error_get_detail() says what went wrong in the
  * calling thread's last failed call. The library never prints and never exits.
  *
+ * A NULL pointer argument (handle, output pointer, array, string) that is not stated to be optional is refused with
+ * OCLINIT_ERROR_INVALID_ARGUMENT and the detail "<function>: <argument> is NULL". Functions that return a value
+ * rather than a status return the empty value noted beside them ("on NULL: ...") for a NULL handle or an index out of
+ * range, and record the same detail; the *_free functions accept NULL. Sizes computed from the arguments (rows x
+ * features, samples x inputs, ...) that do not fit in memory's address space give OCLINIT_ERROR_SIZE_OVERFLOW.
+ *
  * Weights are float32, laid out (fan_out, fan_in) row-major as in PyTorch. Element i of a tensor made with
  * (seed, stream) is the same number on every device and on the host C path, whether the tensor is made
  * whole or in slices (README.md, "Reproducibility"). */
@@ -49,7 +55,7 @@ typedef enum oclinit_status {
     OCLINIT_ERROR_NO_SPACE = -2009,
     OCLINIT_ERROR_CANCELLED = -2010,
     OCLINIT_ERROR_NOT_SUPPORTED = -2011,
-    OCLINIT_ERROR_DIVERGED = -2012, /* training met a NaN or infinite cost */
+    OCLINIT_ERROR_DIVERGED = -2012, /* the training cost became NaN or infinite, or grew tenfold and stayed */
     OCLINIT_ERROR_BLAS = -2013,     /* CLBlast failed; the detail has its code */
     OCLINIT_ERROR_BAD_MODEL = -2014,
 } oclinit_status;
@@ -127,11 +133,13 @@ OCLINIT_API oclinit_status oclinit_runtime_create(const char *device, oclinit_ru
  * device), retains the queue while the runtime lives, and never finishes work it did not enqueue. */
 OCLINIT_API oclinit_status oclinit_runtime_create_from_queue(cl_command_queue queue, oclinit_runtime_t *runtime);
 OCLINIT_API void oclinit_runtime_free(oclinit_runtime_t runtime);
+/* On NULL: NULL. */
 OCLINIT_API const oclinit_device_info *oclinit_runtime_get_device(oclinit_runtime_t runtime);
-/* NULL for the host C path. */
+/* NULL for the host C path. On NULL: NULL. */
 OCLINIT_API cl_context oclinit_runtime_get_context(oclinit_runtime_t runtime);
 OCLINIT_API cl_command_queue oclinit_runtime_get_queue(oclinit_runtime_t runtime);
-/* The compiler's log of the last kernel build, "" if none; after OCLINIT_ERROR_KERNEL_BUILD it says why. */
+/* The compiler's log of the last kernel build, "" if none; after OCLINIT_ERROR_KERNEL_BUILD it says why. On NULL:
+ * "". */
 OCLINIT_API const char *oclinit_runtime_get_build_log(oclinit_runtime_t runtime);
 
 /* ---- CLBlast tuned for the device ---------------------------------------------------------------------- */
@@ -149,10 +157,11 @@ typedef enum oclinit_tuning_state {
 /* The device's cache file: $OCLINIT_CACHE_DIR, else $XDG_CACHE_HOME/oclinit, else ~/.cache/oclinit, then
  * clblast-<device name>-<hash of platform, name and driver version>.txt. */
 OCLINIT_API oclinit_status oclinit_tuning_get_path(const oclinit_device_info *device, char *path, size_t size);
-/* Reads and checks the device's cache file without applying it; message (may be NULL) says why IGNORED. */
+/* Reads and checks the device's cache file without applying it; message (may be NULL) says why IGNORED. On NULL
+ * device: OCLINIT_TUNING_NONE. */
 OCLINIT_API oclinit_tuning_state oclinit_tuning_check(const oclinit_device_info *device, char *message, size_t size);
 /* What the runtime's first matrix product did with the cache file (NONE before any); *message (may be NULL) is
- * "" or why it was ignored. */
+ * "" or why it was ignored. On NULL runtime: OCLINIT_TUNING_NONE. */
 OCLINIT_API oclinit_tuning_state oclinit_tuning_get_state(oclinit_runtime_t runtime, const char **message);
 
 /* The shapes tuning times: 1024^3 and the large products of a [512, 1024, 1024, 1] network on 2048 samples. */
@@ -269,10 +278,11 @@ typedef struct oclinit_distribution {
 OCLINIT_API oclinit_status oclinit_scheme_resolve(const oclinit_scheme *scheme, int64_t fan_in, int64_t fan_out,
                                                   oclinit_distribution *distribution);
 
-/* The exact mean and standard deviation of what the distribution draws (for eye: of the whole matrix). */
+/* The exact mean and standard deviation of what the distribution draws (for eye: of the whole matrix). On NULL:
+ * NaN into those of mean and std that are not NULL. */
 OCLINIT_API void oclinit_distribution_get_moments(const oclinit_distribution *distribution, double *mean, double *std);
 
-/* Writes e.g. "normal(mean=0, std=0.0441942)" into text. */
+/* Writes e.g. "normal(mean=0, std=0.0441942)" into text. On NULL distribution: "". */
 OCLINIT_API void oclinit_distribution_describe(const oclinit_distribution *distribution, char *text, size_t size);
 
 /* ---- Filling --------------------------------------------------------------------------------------------
@@ -334,14 +344,16 @@ OCLINIT_API oclinit_status oclinit_table_read(const char *path, const oclinit_re
 /* Writes the table (with its current data) in the format it was read in; the file appears only when complete. */
 OCLINIT_API oclinit_status oclinit_table_write(oclinit_table_t table, const char *path);
 OCLINIT_API void oclinit_table_free(oclinit_table_t table);
+/* On NULL: 0. */
 OCLINIT_API size_t oclinit_table_get_rows(oclinit_table_t table);
 OCLINIT_API size_t oclinit_table_get_features(oclinit_table_t table);
-/* The (rows, features) row-major matrix, to read or change in place. */
+/* The (rows, features) row-major matrix, to read or change in place. On NULL: NULL. */
 OCLINIT_API float *oclinit_table_get_data(oclinit_table_t table);
-/* The feature's 1-based column in the file, and its header name (NULL without a header). */
+/* The feature's 1-based column in the file, and its header name (NULL without a header). On NULL or a feature out
+ * of range: 0 and NULL. */
 OCLINIT_API size_t oclinit_table_get_feature_column(oclinit_table_t table, size_t feature);
 OCLINIT_API const char *oclinit_table_get_feature_name(oclinit_table_t table, size_t feature);
-/* The label's 1-based column in the file (0 for none), and its header name (NULL without one). */
+/* The label's 1-based column in the file (0 for none), and its header name (NULL without one). On NULL: 0, NULL. */
 OCLINIT_API size_t oclinit_table_get_label_column(oclinit_table_t table);
 OCLINIT_API const char *oclinit_table_get_label_name(oclinit_table_t table);
 
@@ -350,7 +362,9 @@ OCLINIT_API const char *oclinit_table_get_label_name(oclinit_table_t table);
  *   minmax: lo + (x - min) (hi - lo) / (max - min); both ends of the training range map exactly to lo, hi.
  *   zscore: (x - mean) / std, std the population one (ddof 0).
  * A constant feature (max == min) becomes lo (minmax) or 0 (zscore). Statistics are computed per chunk of
- * rows on the device (or the host twin, bit for bit the same) and merged in double. */
+ * rows on the device (or the host twin, bit for bit the same) and merged in double; each chunk is scaled by a
+ * power of two first, so any finite float32 data (1e-45 to 3.4e38 in magnitude) have their statistics and a
+ * finite transform. Data with a NaN or an infinity are refused, naming the feature. */
 
 typedef enum oclinit_normalize_method { OCLINIT_NORMALIZE_MINMAX, OCLINIT_NORMALIZE_ZSCORE } oclinit_normalize_method;
 
@@ -367,16 +381,22 @@ OCLINIT_API oclinit_status oclinit_normalizer_fit_buffer(oclinit_runtime_t runti
                                                          double lo, double hi, cl_mem data, size_t rows,
                                                          size_t features, oclinit_normalizer_t *normalizer);
 /* Transforms a table's features in place; they must match the fitted ones in number (and names, when both
- * have names). */
+ * have names). Data so far outside the fitted range that a result would pass float32's range (3e38 with a
+ * training std of 0.1) give OCLINIT_ERROR_INVALID_ARGUMENT naming the row and feature, as do statistics
+ * (from a file) that float32 cannot apply; the table's data are then not to be used. */
 OCLINIT_API oclinit_status oclinit_normalizer_apply(oclinit_runtime_t runtime, oclinit_normalizer_t normalizer,
                                                     oclinit_table_t table);
-/* Transforms rows x features floats from in to out on the device (in == out is allowed). */
+/* Transforms rows x features floats from in to out on the device (in == out is allowed). Unlike
+ * oclinit_normalizer_apply it does not read the results back to check them: a result beyond float32's range
+ * is written as an infinity. */
 OCLINIT_API oclinit_status oclinit_normalizer_apply_buffer(oclinit_runtime_t runtime, oclinit_normalizer_t normalizer,
                                                            cl_mem in, cl_mem out, size_t rows);
 /* A small text file (README.md, "Normalization statistics"); the file appears only when complete. */
 OCLINIT_API oclinit_status oclinit_normalizer_save(oclinit_normalizer_t normalizer, const char *path);
 OCLINIT_API oclinit_status oclinit_normalizer_load(const char *path, oclinit_normalizer_t *normalizer);
 OCLINIT_API void oclinit_normalizer_free(oclinit_normalizer_t normalizer);
+/* Accessors. On NULL or a feature out of range: OCLINIT_NORMALIZE_MINMAX, NaN into lo and hi (those not NULL), 0,
+ * statistics of count 0 and NaN values, NULL, NULL, false. */
 OCLINIT_API oclinit_normalize_method oclinit_normalizer_get_method(oclinit_normalizer_t normalizer);
 OCLINIT_API void oclinit_normalizer_get_range(oclinit_normalizer_t normalizer, double *lo, double *hi);
 OCLINIT_API size_t oclinit_normalizer_get_features(oclinit_normalizer_t normalizer);
@@ -385,7 +405,7 @@ OCLINIT_API oclinit_stats oclinit_normalizer_get_stats(oclinit_normalizer_t norm
 OCLINIT_API const char *oclinit_normalizer_get_feature_name(oclinit_normalizer_t normalizer, size_t feature);
 /* The label column recorded at fitting: its header name, else its 1-based index as text; NULL for none. */
 OCLINIT_API const char *oclinit_normalizer_get_label(oclinit_normalizer_t normalizer);
-/* True when the feature was constant in the training data (it maps to a single value). */
+/* True when the feature was constant in the training data, max == min (it maps to a single value). */
 OCLINIT_API bool oclinit_normalizer_is_constant(oclinit_normalizer_t normalizer, size_t feature);
 
 /* ---- The three-layer network -------------------------------------------------------------------------------
@@ -424,6 +444,7 @@ typedef struct oclinit_network_shape {
 OCLINIT_API oclinit_status oclinit_network_create(oclinit_runtime_t runtime, const oclinit_network_shape *shape,
                                                   oclinit_network_t *network);
 OCLINIT_API void oclinit_network_free(oclinit_network_t network);
+/* On NULL: a shape of zeros, and 0. */
 OCLINIT_API oclinit_network_shape oclinit_network_get_shape(oclinit_network_t network);
 OCLINIT_API size_t oclinit_network_get_parameter_count(oclinit_network_t network);
 /* Layer l's weights from the scheme with (seed, stream l), l = 1, 2, 3, so the same seed gives the same network
@@ -448,7 +469,7 @@ struct oclinit_train_report {
 
 /* Writes a warning into text and returns true when the first layer's gradient norm is over 1000 times the last
  * layer's (exploding) or under 1/1000 of it (vanishing, including exactly 0), or when the last layer's is under
- * 1e-4 (tiny everywhere: weights too small). */
+ * 1e-4 (tiny everywhere: weights too small). On NULL layers: false and "". */
 OCLINIT_API bool oclinit_network_diagnose(const oclinit_layer_report layers[3], char *text, size_t size);
 
 typedef struct oclinit_train_options {
@@ -475,20 +496,25 @@ typedef struct oclinit_train_result {
     double seconds;
 } oclinit_train_result;
 
-/* Trains on (samples, inputs) x and labels y. OCLINIT_ERROR_DIVERGED names the iteration where the cost
- * stopped being finite and the likely cause. result may be NULL. */
+/* Trains on (samples, inputs) x and labels y. A NaN or infinity in x is refused before any work with
+ * OCLINIT_ERROR_INVALID_ARGUMENT naming its row and column (so are evaluate and predict). OCLINIT_ERROR_DIVERGED,
+ * with the likely cause and what to change: the cost stopped being finite (naming the iteration), or the final
+ * cost on the whole training set is over 10 times the starting one and over it by more than 1 (naming both).
+ * result may be NULL. */
 OCLINIT_API oclinit_status oclinit_network_train(oclinit_network_t network, const float *x, const float *y,
                                                  size_t samples, const oclinit_train_options *options,
                                                  oclinit_train_result *result);
-/* Mean cross-entropy and accuracy (at probability 0.5); y may be NULL for neither. */
+/* Mean cross-entropy and accuracy (at probability 0.5) on labelled data. */
 OCLINIT_API oclinit_status oclinit_network_evaluate(oclinit_network_t network, const float *x, const float *y,
                                                     size_t samples, double *cost, double *accuracy);
 OCLINIT_API oclinit_status oclinit_network_predict(oclinit_network_t network, const float *x, size_t samples,
                                                    float *probabilities);
 
 /* A model file (README.md, "Model files"): the network and, optionally, the normalization fitted on its
- * training data. Written under a temporary name and renamed. Loading refuses truncated, corrupted, foreign and
- * newer-version files with OCLINIT_ERROR_BAD_MODEL. *normalizer is NULL when the model has none. */
+ * training data. Written under a temporary name and renamed; a network with a NaN or infinite parameter is not
+ * saved (OCLINIT_ERROR_INVALID_ARGUMENT). Loading refuses truncated, corrupted, foreign and newer-version files,
+ * and files with a NaN or infinite parameter even when their checksum is valid, with OCLINIT_ERROR_BAD_MODEL
+ * naming the first bad parameter. *normalizer is NULL when the model has none. */
 OCLINIT_API oclinit_status oclinit_network_save(oclinit_network_t network, oclinit_normalizer_t normalizer,
                                                 const char *path);
 OCLINIT_API oclinit_status oclinit_network_load(oclinit_runtime_t runtime, const char *path, oclinit_network_t *network,

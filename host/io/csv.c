@@ -246,9 +246,11 @@ oclinit_status oi_csv_parse(const char *name, char *data, size_t size, const ocl
             goto cleanup;
         }
         if (t->rows == row_capacity) {
-            size_t capacity = row_capacity ? 2 * row_capacity : 1024;
-            float *data_grown = realloc(t->data, capacity * (t->features ? t->features : 1) * sizeof(float));
+            size_t capacity = row_capacity ? 2 * row_capacity : 1024, bytes;
+            OI_CHECK(oi_size_bytes(name, capacity, t->features ? t->features : 1, sizeof(float), &bytes));
+            float *data_grown = realloc(t->data, bytes);
             if (data_grown) t->data = data_grown;
+            /* at most twice the rows read, each at least a byte of the file: the products below fit */
             char **labels_grown =
                 t->label_column == OI_NO_LABEL ? NULL : realloc(t->label_text, capacity * sizeof(char *));
             if (labels_grown) t->label_text = labels_grown;

@@ -32,8 +32,8 @@ oclinit_status oi_npy_parse(const char *name, const unsigned char *data, size_t 
 
 oclinit_status oi_csv_write(oclinit_table_t table, oi_output *out);
 oclinit_status oi_npy_write(oclinit_table_t table, oi_output *out);
-/* A table written to out in the format it was read in. */
-oclinit_status oi_table_write_to(oclinit_table_t table, oi_output *out);
+/* A table (the object) written to out in the format it was read in: an oi_writer. */
+oclinit_status oi_table_writer(const void *table, oi_output *out);
 
 /* .npy (format version 1.0): the header for a C-order 2-D array of the given shape and numpy descr ("<f4",
  * "<f8"). header must hold OI_NPY_HEADER_MAX bytes; returns the header length, a multiple of 64. */

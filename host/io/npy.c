@@ -176,8 +176,11 @@ oclinit_status oi_npy_parse(const char *name, const unsigned char *data, size_t 
         t->label_column = (size_t)index - 1;
     }
     t->features = t->columns - (t->label_column != OI_NO_LABEL);
-    t->data = malloc((t->rows * t->features != 0 ? t->rows * t->features : 1) * sizeof(float));
-    if (t->label_column != OI_NO_LABEL) t->label_values = malloc((t->rows != 0 ? t->rows : 1) * sizeof(double));
+    size_t data_bytes;
+    oclinit_status status = oi_size_bytes(name, t->rows, t->features, sizeof(float), &data_bytes);
+    if (status != OCLINIT_SUCCESS) return status;
+    t->data = malloc(data_bytes ? data_bytes : 1);
+    if (t->label_column != OI_NO_LABEL) t->label_values = calloc(t->rows ? t->rows : 1, sizeof(double));
     if (!t->data || (t->label_column != OI_NO_LABEL && !t->label_values))
         return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "%s: %zu x %zu values do not fit in memory", name, t->rows,
                        t->columns);

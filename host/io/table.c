@@ -31,17 +31,19 @@ oclinit_status oi_table_parse(const char *name, char *data, size_t size, const o
 }
 
 oclinit_status oclinit_table_create(size_t rows, size_t features, const float *data, oclinit_table_t *table) {
-    if (!table || (!data && rows > 0)) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "data or table is NULL");
-    if (features == 0 || rows > SIZE_MAX / sizeof(float) / features)
-        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
-                       "a table needs at least one column, and a size that fits memory");
+    size_t bytes;
+    OI_REQUIRE(table, "table");
+    OI_REQUIRE(data || rows == 0, "data");
+    if (features == 0) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "a table needs at least one feature column");
+    oclinit_status status = oi_size_bytes("a table", rows, features, sizeof(float), &bytes);
+    if (status != OCLINIT_SUCCESS) return status;
     oclinit_table_t t = calloc(1, sizeof *t);
-    if (t) t->data = malloc((rows ? rows : 1) * features * sizeof(float));
+    if (t) t->data = malloc(bytes ? bytes : 1);
     if (!t || !t->data) {
         free(t);
         return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating a %zu x %zu table", rows, features);
     }
-    memcpy(t->data, data, rows * features * sizeof(float));
+    if (bytes) memcpy(t->data, data, bytes);
     t->rows = rows;
     t->features = t->columns = features;
     t->label_column = OI_NO_LABEL;
@@ -89,7 +91,8 @@ cleanup:
 oclinit_status oclinit_table_read(const char *path, const oclinit_read_options *options, oclinit_table_t *table) {
     char *data;
     size_t size;
-    if (!path || !table) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "path or table is NULL");
+    OI_REQUIRE(path, "path");
+    OI_REQUIRE(table, "table");
     *table = NULL;
     oclinit_status status = oi_read_file(path, &data, &size);
     if (status != OCLINIT_SUCCESS) return status;
@@ -98,17 +101,15 @@ oclinit_status oclinit_table_read(const char *path, const oclinit_read_options *
     return status;
 }
 
-oclinit_status oi_table_write_to(oclinit_table_t table, oi_output *out) {
+oclinit_status oi_table_writer(const void *object, oi_output *out) {
+    oclinit_table_t table = (oclinit_table_t)object;
     return table->is_npy ? oi_npy_write(table, out) : oi_csv_write(table, out);
 }
 
-static oclinit_status write_table(const void *table, oi_output *out) {
-    return oi_table_write_to((oclinit_table_t)table, out);
-}
-
 oclinit_status oclinit_table_write(oclinit_table_t table, const char *path) {
-    if (!table) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "table is NULL");
-    return oi_output_write_file(path, write_table, table);
+    OI_REQUIRE(table, "table");
+    OI_REQUIRE(path, "path");
+    return oi_output_write_file(path, oi_table_writer, table);
 }
 
 void oclinit_table_free(oclinit_table_t table) {
@@ -124,14 +125,17 @@ void oclinit_table_free(oclinit_table_t table) {
 }
 
 size_t oclinit_table_get_rows(oclinit_table_t table) {
+    OI_REQUIRE_OR(table, "table", 0);
     return table->rows;
 }
 
 size_t oclinit_table_get_features(oclinit_table_t table) {
+    OI_REQUIRE_OR(table, "table", 0);
     return table->features;
 }
 
 float *oclinit_table_get_data(oclinit_table_t table) {
+    OI_REQUIRE_OR(table, "table", NULL);
     return table->data;
 }
 
@@ -140,24 +144,38 @@ static size_t column_of(oclinit_table_t table, size_t feature) {
     return feature < table->label_column ? feature : feature + 1;
 }
 
+/* A feature index given to an accessor: false, with the detail recorded, when there is no such feature. */
+static bool has_feature(const char *function, oclinit_table_t table, size_t feature) {
+    if (table && feature < table->features) return true;
+    if (!table)
+        oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: table is NULL", function);
+    else
+        oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: feature %zu does not exist; the table has %zu", function, feature,
+                table->features);
+    return false;
+}
+
 size_t oclinit_table_get_feature_column(oclinit_table_t table, size_t feature) {
-    return column_of(table, feature) + 1;
+    return has_feature(__func__, table, feature) ? column_of(table, feature) + 1 : 0;
 }
 
 const char *oclinit_table_get_feature_name(oclinit_table_t table, size_t feature) {
-    return table->names ? table->names[column_of(table, feature)] : NULL;
+    return has_feature(__func__, table, feature) && table->names ? table->names[column_of(table, feature)] : NULL;
 }
 
 size_t oclinit_table_get_label_column(oclinit_table_t table) {
+    OI_REQUIRE_OR(table, "table", 0);
     return table->label_column == OI_NO_LABEL ? 0 : table->label_column + 1;
 }
 
 const char *oclinit_table_get_label_name(oclinit_table_t table) {
+    OI_REQUIRE_OR(table, "table", NULL);
     return table->names && table->label_column != OI_NO_LABEL ? table->names[table->label_column] : NULL;
 }
 
 oclinit_status oclinit_table_get_labels(oclinit_table_t table, float *labels) {
-    if (!table || !labels) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "table or labels is NULL");
+    OI_REQUIRE(table, "table");
+    OI_REQUIRE(labels, "labels");
     if (table->label_column == OI_NO_LABEL)
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "the table has no label column");
     for (size_t r = 0; r < table->rows; r++) {

@@ -56,7 +56,8 @@ oclinit_status oi_distribution_check(const oclinit_distribution *d) {
                        (long long)d->rows, (long long)d->columns);
     switch (d->kind) {
     case OCLINIT_DISTRIBUTION_CONSTANT:
-        if (!isfinite(d->value)) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "the constant must be finite");
+        if (!isfinite(d->value))
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "the constant must be finite, got %g", d->value);
         return OCLINIT_SUCCESS;
     case OCLINIT_DISTRIBUTION_EYE: return OCLINIT_SUCCESS;
     case OCLINIT_DISTRIBUTION_UNIFORM:
@@ -66,7 +67,9 @@ oclinit_status oi_distribution_check(const oclinit_distribution *d) {
         return OCLINIT_SUCCESS;
     case OCLINIT_DISTRIBUTION_NORMAL:
     case OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL:
-        if (!(d->std > 0) || !isfinite(d->std) || !isfinite(d->mean))
+        if (!isfinite(d->mean))
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "mean must be a finite float32 number, got %g", d->mean);
+        if (!(d->std > 0) || !isfinite(d->std))
             return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "std must be a finite number > 0 (in float32), got %g",
                            d->std);
         if (d->kind == OCLINIT_DISTRIBUTION_NORMAL) return OCLINIT_SUCCESS;
@@ -194,6 +197,8 @@ oclinit_status oclinit_init_fill_buffer(oclinit_runtime_t runtime, const oclinit
     size_t buffer_size;
     if (oi_runtime_on_host(runtime))
         return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "filling a cl_mem needs an OpenCL device, not the host C path");
+    OI_REQUIRE(distribution, "distribution");
+    OI_REQUIRE(buffer, "buffer");
     OI_CHECK(check_range(distribution, first, count));
     OI_CL_CHECK(clGetMemObjectInfo(buffer, CL_MEM_SIZE, sizeof buffer_size, &buffer_size, NULL));
     if (buffer_offset > buffer_size / sizeof(float) || count > buffer_size / sizeof(float) - buffer_offset)
@@ -209,7 +214,8 @@ oclinit_status oclinit_init_fill_host(oclinit_runtime_t runtime, const oclinit_d
                                       uint64_t seed, uint64_t stream, uint64_t first, uint64_t count, float *out) {
     oclinit_status status = OCLINIT_SUCCESS;
     cl_mem buffer = NULL;
-    if (!out && count > 0) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "out is NULL");
+    OI_REQUIRE(distribution, "distribution");
+    OI_REQUIRE(out || count == 0, "out");
     OI_CHECK(check_range(distribution, first, count));
     if (oi_runtime_on_host(runtime)) {
         oi_init_fill_host_twin(distribution, seed, stream, first, count, out);

@@ -43,6 +43,8 @@ oclinit_status oclinit_init_write_npy(oclinit_runtime_t runtime, const oclinit_d
     running_stats stats = {0, 0, 0, INFINITY, -INFINITY};
     bool on_device = !oi_runtime_on_host(runtime);
 
+    OI_REQUIRE(distribution, "distribution");
+    OI_REQUIRE(path, "path");
     if (options) opts = *options;
     OI_CHECK(oi_distribution_check(distribution));
     uint64_t total = (uint64_t)distribution->rows * (uint64_t)distribution->columns;

@@ -1,4 +1,5 @@
 /* Initialization schemes: their names, PyTorch's and Keras's conventions, and what each draws for a layer. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -83,29 +84,64 @@ double oclinit_nonlinearity_gain(oclinit_nonlinearity nonlinearity, double negat
     return 1.0;
 }
 
-static void set_constant(oclinit_distribution *d, double value) {
+/* What a scheme resolves to, in double until narrow() checks it fits the float32 parameters the kernels take. */
+typedef struct wide_distribution {
+    oclinit_distribution_kind kind;
+    double value, mean, std, a, b;
+} wide_distribution;
+
+static void set_constant(wide_distribution *d, double value) {
     d->kind = OCLINIT_DISTRIBUTION_CONSTANT;
-    d->value = (float)value;
+    d->value = value;
 }
 
-static void set_uniform(oclinit_distribution *d, double a, double b) {
+static void set_uniform(wide_distribution *d, double a, double b) {
     d->kind = OCLINIT_DISTRIBUTION_UNIFORM;
-    d->a = (float)a;
-    d->b = (float)b;
+    d->a = a;
+    d->b = b;
 }
 
-static void set_normal(oclinit_distribution *d, double mean, double std) {
+static void set_normal(wide_distribution *d, double mean, double std) {
     d->kind = OCLINIT_DISTRIBUTION_NORMAL;
-    d->mean = (float)mean;
-    d->std = (float)std;
+    d->mean = mean;
+    d->std = std;
 }
 
-static void set_truncated_normal(oclinit_distribution *d, double mean, double std, double a, double b) {
+static void set_truncated_normal(wide_distribution *d, double mean, double std, double a, double b) {
     d->kind = OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL;
-    d->mean = (float)mean;
-    d->std = (float)std;
-    d->a = (float)a;
-    d->b = (float)b;
+    d->mean = mean;
+    d->std = std;
+    d->a = a;
+    d->b = b;
+}
+
+/* One parameter into float32: out of range is refused with the value as computed in double (for schemes with
+ * direct parameters, the value given); so is a non-zero std or bound that would become 0. */
+static oclinit_status narrow_one(oclinit_scheme_kind scheme, const char *name, double value, bool keep_nonzero,
+                                 float *out) {
+    if (!(fabs(value) <= FLT_MAX))
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: %s = %g is not a float32 number (magnitude at most %g)",
+                       oclinit_scheme_kind_str(scheme), name, value, (double)FLT_MAX);
+    if (keep_nonzero && value != 0 && (float)value == 0)
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                       "%s: %s = %g is too small for float32 (it would become 0; the smallest is %g)",
+                       oclinit_scheme_kind_str(scheme), name, value, (double)FLT_TRUE_MIN);
+    *out = (float)value;
+    return OCLINIT_SUCCESS;
+}
+
+static oclinit_status narrow(oclinit_scheme_kind scheme, const wide_distribution *w, oclinit_distribution *d) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    bool normal = w->kind == OCLINIT_DISTRIBUTION_NORMAL || w->kind == OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL;
+    bool bounded = w->kind == OCLINIT_DISTRIBUTION_UNIFORM || w->kind == OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL;
+    d->kind = w->kind;
+    if (w->kind == OCLINIT_DISTRIBUTION_CONSTANT) OI_CHECK(narrow_one(scheme, "value", w->value, false, &d->value));
+    if (normal) OI_CHECK(narrow_one(scheme, "mean", w->mean, false, &d->mean));
+    if (normal) OI_CHECK(narrow_one(scheme, "std", w->std, true, &d->std));
+    if (bounded) OI_CHECK(narrow_one(scheme, "a", w->a, true, &d->a));
+    if (bounded) OI_CHECK(narrow_one(scheme, "b", w->b, true, &d->b));
+cleanup:
+    return status;
 }
 
 static oclinit_status fan_of(oclinit_fan_mode mode, int64_t fan_in, int64_t fan_out, bool allow_average, double *fan) {
@@ -127,7 +163,7 @@ static oclinit_status positive(const char *what, double value) {
     return OCLINIT_SUCCESS;
 }
 
-static oclinit_status variance_scaling(oclinit_distribution *d, double scale, oclinit_fan_mode mode,
+static oclinit_status variance_scaling(wide_distribution *d, double scale, oclinit_fan_mode mode,
                                        oclinit_distribution_kind distribution, int64_t fan_in, int64_t fan_out) {
     oclinit_status status = OCLINIT_SUCCESS;
     double fan = 0;
@@ -153,59 +189,64 @@ oclinit_status oclinit_scheme_resolve(const oclinit_scheme *scheme, int64_t fan_
                                       oclinit_distribution *distribution) {
     oclinit_status status = OCLINIT_SUCCESS;
     oclinit_distribution d;
+    wide_distribution w;
     double fan = 0, std;
 
-    if (!scheme || !distribution) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "scheme or distribution is NULL");
+    OI_REQUIRE(scheme, "scheme");
+    OI_REQUIRE(distribution, "distribution");
     if (fan_in <= 0 || fan_out <= 0)
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "fan_in and fan_out must be >= 1, got %lld and %lld",
                        (long long)fan_in, (long long)fan_out);
     memset(&d, 0, sizeof d);
+    memset(&w, 0, sizeof w);
     d.rows = fan_out;
     d.columns = fan_in;
 
     switch (scheme->kind) {
-    case OCLINIT_SCHEME_ZEROS: set_constant(&d, 0.0); break;
-    case OCLINIT_SCHEME_ONES: set_constant(&d, 1.0); break;
-    case OCLINIT_SCHEME_CONSTANT: set_constant(&d, scheme->value); break;
-    case OCLINIT_SCHEME_EYE: d.kind = OCLINIT_DISTRIBUTION_EYE; break;
-    case OCLINIT_SCHEME_UNIFORM: set_uniform(&d, scheme->a, scheme->b); break;
-    case OCLINIT_SCHEME_NORMAL: set_normal(&d, scheme->mean, scheme->std); break;
-    case OCLINIT_SCHEME_TRUNC_NORMAL: set_truncated_normal(&d, scheme->mean, scheme->std, scheme->a, scheme->b); break;
+    case OCLINIT_SCHEME_ZEROS: set_constant(&w, 0.0); break;
+    case OCLINIT_SCHEME_ONES: set_constant(&w, 1.0); break;
+    case OCLINIT_SCHEME_CONSTANT: set_constant(&w, scheme->value); break;
+    case OCLINIT_SCHEME_EYE: w.kind = OCLINIT_DISTRIBUTION_EYE; break;
+    case OCLINIT_SCHEME_UNIFORM: set_uniform(&w, scheme->a, scheme->b); break;
+    case OCLINIT_SCHEME_NORMAL: set_normal(&w, scheme->mean, scheme->std); break;
+    case OCLINIT_SCHEME_TRUNC_NORMAL: set_truncated_normal(&w, scheme->mean, scheme->std, scheme->a, scheme->b); break;
     case OCLINIT_SCHEME_SCALED_NORMAL:
         OI_CHECK(positive("scale", scheme->scale));
-        set_normal(&d, 0.0, scheme->scale);
+        set_normal(&w, 0.0, scheme->scale);
         break;
     case OCLINIT_SCHEME_XAVIER_NORMAL:
     case OCLINIT_SCHEME_XAVIER_UNIFORM:
         OI_CHECK(positive("gain", scheme->gain));
         std = scheme->gain * sqrt(2.0 / ((double)fan_in + (double)fan_out));
         if (scheme->kind == OCLINIT_SCHEME_XAVIER_NORMAL)
-            set_normal(&d, 0.0, std);
+            set_normal(&w, 0.0, std);
         else
-            set_uniform(&d, -sqrt(3.0) * std, sqrt(3.0) * std);
+            set_uniform(&w, -sqrt(3.0) * std, sqrt(3.0) * std);
         break;
     case OCLINIT_SCHEME_KAIMING_NORMAL:
     case OCLINIT_SCHEME_KAIMING_UNIFORM:
         OI_CHECK(fan_of(scheme->mode, fan_in, fan_out, false, &fan));
         if (!isfinite(scheme->negative_slope))
-            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "negative slope must be finite");
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "negative slope must be finite, got %g",
+                           scheme->negative_slope);
         std = oclinit_nonlinearity_gain(scheme->nonlinearity, scheme->negative_slope) / sqrt(fan);
         if (scheme->kind == OCLINIT_SCHEME_KAIMING_NORMAL)
-            set_normal(&d, 0.0, std);
+            set_normal(&w, 0.0, std);
         else
-            set_uniform(&d, -sqrt(3.0) * std, sqrt(3.0) * std);
+            set_uniform(&w, -sqrt(3.0) * std, sqrt(3.0) * std);
         break;
     case OCLINIT_SCHEME_LECUN_NORMAL:
-        OI_CHECK(variance_scaling(&d, 1.0, OCLINIT_FAN_IN, OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL, fan_in, fan_out));
+        OI_CHECK(variance_scaling(&w, 1.0, OCLINIT_FAN_IN, OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL, fan_in, fan_out));
         break;
     case OCLINIT_SCHEME_LECUN_UNIFORM:
-        OI_CHECK(variance_scaling(&d, 1.0, OCLINIT_FAN_IN, OCLINIT_DISTRIBUTION_UNIFORM, fan_in, fan_out));
+        OI_CHECK(variance_scaling(&w, 1.0, OCLINIT_FAN_IN, OCLINIT_DISTRIBUTION_UNIFORM, fan_in, fan_out));
         break;
     case OCLINIT_SCHEME_VARIANCE_SCALING:
-        OI_CHECK(variance_scaling(&d, scheme->scale, scheme->mode, scheme->distribution, fan_in, fan_out));
+        OI_CHECK(variance_scaling(&w, scheme->scale, scheme->mode, scheme->distribution, fan_in, fan_out));
         break;
     default: return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "unknown scheme %d", (int)scheme->kind);
     }
+    OI_CHECK(narrow(scheme->kind, &w, &d));
     OI_CHECK(oi_distribution_check(&d)); /* also the shape's byte size */
     *distribution = d;
 cleanup:
@@ -213,6 +254,14 @@ cleanup:
 }
 
 void oclinit_distribution_get_moments(const oclinit_distribution *d, double *mean, double *std) {
+    double unused;
+    if (!mean || !std) {
+        oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: %s is NULL", __func__, !mean ? "mean" : "std");
+        mean = mean ? mean : &unused;
+        std = std ? std : &unused;
+    }
+    *mean = NAN, *std = NAN;
+    OI_REQUIRE_OR(d, "distribution", );
     switch (d->kind) {
     case OCLINIT_DISTRIBUTION_CONSTANT: *mean = d->value, *std = 0; return;
     case OCLINIT_DISTRIBUTION_EYE: {
@@ -238,10 +287,12 @@ void oclinit_distribution_get_moments(const oclinit_distribution *d, double *mea
         return;
     }
     }
-    *mean = NAN, *std = NAN;
 }
 
 void oclinit_distribution_describe(const oclinit_distribution *d, char *text, size_t size) {
+    OI_REQUIRE_OR(text || size == 0, "text", );
+    if (size > 0) text[0] = '\0';
+    OI_REQUIRE_OR(d, "distribution", );
     switch (d->kind) {
     case OCLINIT_DISTRIBUTION_CONSTANT: snprintf(text, size, "constant(%g)", d->value); return;
     case OCLINIT_DISTRIBUTION_EYE: snprintf(text, size, "eye"); return;

@@ -1,5 +1,6 @@
 /* Built-in data sets of two classes in the plane, made with Philox so the same seed gives the same points
  * everywhere: scikit-learn's make_circles (factor 0.8) and make_moons, and two interleaved spirals. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@ static const name_entry dataset_names[] = {
 OI_NAMED_ENUM(oclinit_dataset, dataset_names, "data set")
 
 #define CIRCLES_FACTOR 0.8
+#define NOISE_SLICE ((size_t)1 << 20) /* floats of noise made at a time */
 
 /* Point i of class c (0 or 1) among count points of that class. */
 static void point(oclinit_dataset dataset, size_t i, size_t count, int c, double *px, double *py) {
@@ -43,9 +45,18 @@ static void point(oclinit_dataset dataset, size_t i, size_t count, int c, double
 
 oclinit_status oclinit_dataset_make(oclinit_dataset dataset, size_t samples, double noise, uint64_t seed,
                                     uint64_t stream, float *x, float *y) {
-    if ((unsigned)dataset > OCLINIT_DATASET_SPIRALS) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "unknown data set");
-    if (samples < 2 || !x || !y) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "a data set needs at least 2 samples");
-    if (!(noise >= 0) || !isfinite(noise)) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "noise must be >= 0");
+    size_t bytes;
+    OI_REQUIRE(x, "x");
+    OI_REQUIRE(y, "y");
+    if ((unsigned)dataset > OCLINIT_DATASET_SPIRALS)
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "unknown data set %d", (int)dataset);
+    if (samples < 2)
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "a data set needs at least 2 samples, got %zu", samples);
+    if (!(noise >= 0 && noise <= FLT_MAX))
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "noise must be a float32 number >= 0, got %g", noise);
+    /* x holds 2 floats per sample: a count whose bytes do not fit cannot be a buffer the caller has. */
+    oclinit_status status = oi_size_bytes("the data set's points", samples, 2, sizeof(float), &bytes);
+    if (status != OCLINIT_SUCCESS) return status;
     size_t first_class = samples / 2, second_class = samples - first_class;
     for (size_t i = 0; i < samples; i++) {
         int c = i >= first_class;
@@ -66,17 +77,21 @@ oclinit_status oclinit_dataset_make(oclinit_dataset dataset, size_t samples, dou
         x[2 * j] = px, x[2 * j + 1] = py, y[j] = label;
     }
     if (noise > 0) {
-        float *offsets = malloc(2 * samples * sizeof(float));
-        if (!offsets) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating noise");
+        /* In slices: any slice of the noise tensor equals the same slice of the whole (oclinit_init_fill_host). */
+        size_t total = 2 * samples, slice = total < NOISE_SLICE ? total : NOISE_SLICE;
+        float *offsets = malloc(slice * sizeof(float));
+        if (!offsets) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating the noise");
         oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_NORMAL,
                                   .mean = 0,
                                   .std = (float)noise,
                                   .rows = (int64_t)samples,
                                   .columns = 2};
-        oclinit_status status = oclinit_init_fill_host(NULL, &d, seed, stream + 1, 0, 2 * samples, offsets);
-        for (size_t i = 0; status == OCLINIT_SUCCESS && i < 2 * samples; i++) x[i] += offsets[i];
+        for (size_t first = 0; status == OCLINIT_SUCCESS && first < total; first += slice) {
+            size_t n = total - first < slice ? total - first : slice;
+            status = oclinit_init_fill_host(NULL, &d, seed, stream + 1, first, n, offsets);
+            for (size_t i = 0; status == OCLINIT_SUCCESS && i < n; i++) x[first + i] += offsets[i];
+        }
         free(offsets);
-        if (status != OCLINIT_SUCCESS) return status;
     }
-    return OCLINIT_SUCCESS;
+    return status;
 }

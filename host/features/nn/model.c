@@ -10,6 +10,7 @@
  *   60+L  4P  the parameters (float32): W1, b1, W2, b2, W3, b3, each W (fan_out, fan_in) row-major
  *   end-4  4  CRC-32 (zlib) of everything before it */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -42,13 +43,34 @@ static float bits_float(uint32_t u) {
     return x;
 }
 
+/* The first parameter that is NaN or infinite, as "parameter 17 of 61 (W1 row 3, column 2) is nan", or false. */
+static bool non_finite_parameter(oclinit_network_t net, const float *params, char *text, size_t size) {
+    static const char *const names[OI_NET_PARTS] = {"W1", "b1", "W2", "b2", "W3", "b3"};
+    const size_t fan_in[OI_NET_PARTS] = {net->shape.inputs, 1, net->shape.hidden1, 1, net->shape.hidden2, 1};
+    for (size_t k = 0; k < net->parameter_count; k++) {
+        if (isfinite(params[k])) continue;
+        int part = OI_NET_PARTS - 1;
+        while (k < net->offsets[part]) part--;
+        size_t i = k - net->offsets[part];
+        if (part % 2 == 0)
+            snprintf(text, size, "parameter %zu of %zu (%s row %zu, column %zu) is %g", k + 1, net->parameter_count,
+                     names[part], i / fan_in[part] + 1, i % fan_in[part] + 1, params[k]);
+        else
+            snprintf(text, size, "parameter %zu of %zu (%s entry %zu) is %g", k + 1, net->parameter_count, names[part],
+                     i + 1, params[k]);
+        return true;
+    }
+    return false;
+}
+
 oclinit_status oclinit_network_save(oclinit_network_t net, oclinit_normalizer_t normalizer, const char *path) {
     oclinit_status status = OCLINIT_SUCCESS;
     char *text = NULL;
     size_t text_length = 0;
     unsigned char *data = NULL;
     float *params = NULL;
-    if (!net || !path) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "network or path is NULL");
+    OI_REQUIRE(net, "network");
+    OI_REQUIRE(path, "path");
     if (normalizer) {
         if (oclinit_normalizer_get_features(normalizer) != net->shape.inputs)
             return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "the normalization has %zu features, the network %zu inputs",
@@ -63,6 +85,11 @@ oclinit_status oclinit_network_save(oclinit_network_t net, oclinit_normalizer_t 
         goto cleanup;
     }
     OI_CHECK(oclinit_network_get_parameters(net, params));
+    char bad[128];
+    if (non_finite_parameter(net, params, bad, sizeof bad)) { /* loading would refuse it */
+        status = oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "the network's %s; it is not saved", bad);
+        goto cleanup;
+    }
     memcpy(data, MODEL_MAGIC, 8);
     put(data + 8, MODEL_VERSION, 4);
     put(data + 12, net->shape.inputs, 8);
@@ -88,20 +115,49 @@ static oclinit_status bad_model(const char *path, const char *why) {
     return oi_fail(OCLINIT_ERROR_BAD_MODEL, "%s: %s", path, why);
 }
 
+/* Whether a network of shape has at most count parameters, found without making it: a short file's header could
+ * otherwise have buffers of terabytes allocated before its count is compared. */
+static bool shape_fits(const oclinit_network_shape *s, uint64_t count) {
+    size_t w1, w2, total = 1; /* b3 */
+    const size_t *parts[] = {&w1, &s->hidden1, &w2, &s->hidden2, &s->hidden2};
+    if (!oi_size_mul(s->hidden1, s->inputs, &w1) || !oi_size_mul(s->hidden2, s->hidden1, &w2)) return false;
+    for (size_t i = 0; i < OI_COUNT(parts); i++)
+        if (__builtin_add_overflow(total, *parts[i], &total)) return false;
+    return total <= count;
+}
+
+/* OCLINIT_ERROR_BAD_MODEL, "<path>: <what>: <the detail of the call that failed>". The detail is copied first:
+ * formatting the detail buffer into itself repeats it. */
+static oclinit_status bad_model_because(const char *path, const char *what) {
+    char cause[1024];
+    snprintf(cause, sizeof cause, "%s", oclinit_error_get_detail());
+    return oi_fail(OCLINIT_ERROR_BAD_MODEL, "%s: %s: %s", path, what, cause);
+}
+
 oclinit_status oclinit_network_load(oclinit_runtime_t runtime, const char *path, oclinit_network_t *network,
                                     oclinit_normalizer_t *normalizer) {
-    oclinit_status status = OCLINIT_SUCCESS;
     char *data = NULL;
     size_t size = 0;
+    OI_REQUIRE(path, "path");
+    OI_REQUIRE(network, "network");
+    OI_REQUIRE(normalizer, "normalizer");
+    *network = NULL;
+    *normalizer = NULL;
+    oclinit_status status = oi_read_file(path, &data, &size);
+    if (status == OCLINIT_SUCCESS) status = oi_model_parse(path, data, size, runtime, network, normalizer);
+    free(data);
+    return status;
+}
+
+oclinit_status oi_model_parse(const char *path, const char *data, size_t size, oclinit_runtime_t runtime,
+                              oclinit_network_t *network, oclinit_normalizer_t *normalizer) {
+    oclinit_status status = OCLINIT_SUCCESS;
     oclinit_network_t net = NULL;
     oclinit_normalizer_t norm = NULL;
     float *params = NULL;
-    if (!path || !network || !normalizer)
-        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "path, network or normalizer is NULL");
+    const unsigned char *b = (const unsigned char *)data;
     *network = NULL;
     *normalizer = NULL;
-    OI_CHECK(oi_read_file(path, &data, &size));
-    const unsigned char *b = (const unsigned char *)data;
     if (size < 12 || memcmp(b, MODEL_MAGIC, 8) != 0) {
         status = bad_model(path, "not an oclinit model (it does not start with OCLINITM)");
         goto cleanup;
@@ -133,12 +189,17 @@ oclinit_status oclinit_network_load(oclinit_runtime_t runtime, const char *path,
         status = bad_model(path, "the checksum does not match: the file is corrupted");
         goto cleanup;
     }
-    status = oclinit_network_create(runtime, &shape, &net);
-    if (status != OCLINIT_SUCCESS) {
-        status = oi_fail(OCLINIT_ERROR_BAD_MODEL, "%s: its network cannot be made: %s", path, oclinit_error_get_detail());
+    if (!shape_fits(&shape, count) || !isfinite(shape.negative_slope)) {
+        status = bad_model(path, isfinite(shape.negative_slope) ? "the parameter count does not match the shapes"
+                                                                : "its negative slope is not a finite number");
         goto cleanup;
     }
-    if (net->parameter_count != count || !isfinite(shape.negative_slope)) {
+    status = oclinit_network_create(runtime, &shape, &net);
+    if (status != OCLINIT_SUCCESS) {
+        status = bad_model_because(path, "its network cannot be made");
+        goto cleanup;
+    }
+    if (net->parameter_count != count) {
         status = bad_model(path, "the parameter count does not match the shapes");
         goto cleanup;
     }
@@ -153,8 +214,7 @@ oclinit_status oclinit_network_load(oclinit_runtime_t runtime, const char *path,
         status = oi_normalizer_parse(path, text, text_length, &norm);
         free(text);
         if (status != OCLINIT_SUCCESS) {
-            status = oi_fail(OCLINIT_ERROR_BAD_MODEL, "%s: its normalization statistics are invalid: %s", path,
-                             oclinit_error_get_detail());
+            status = bad_model_because(path, "its normalization statistics are invalid");
             goto cleanup;
         }
         if (oclinit_normalizer_get_features(norm) != shape.inputs) {
@@ -169,6 +229,11 @@ oclinit_status oclinit_network_load(oclinit_runtime_t runtime, const char *path,
     }
     const unsigned char *p = b + MODEL_HEADER + text_length;
     for (size_t k = 0; k < count; k++) params[k] = bits_float((uint32_t)get(p + 4 * k, 4));
+    char bad[128];
+    if (non_finite_parameter(net, params, bad, sizeof bad)) {
+        status = oi_fail(OCLINIT_ERROR_BAD_MODEL, "%s: its %s; the model cannot be used", path, bad);
+        goto cleanup;
+    }
     OI_CHECK(oclinit_network_set_parameters(net, params));
     *network = net;
     *normalizer = norm;
@@ -178,6 +243,5 @@ cleanup:
     free(params);
     oclinit_normalizer_free(norm);
     oclinit_network_free(net);
-    free(data);
     return status;
 }

@@ -47,14 +47,18 @@ oclinit_status oclinit_network_create(oclinit_runtime_t runtime, const oclinit_n
                                       oclinit_network_t *network) {
     oclinit_status status = OCLINIT_SUCCESS;
     oclinit_network_t net = NULL;
-    if (!shape || !network) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "shape or network is NULL");
+    OI_REQUIRE(shape, "shape");
+    OI_REQUIRE(network, "network");
     *network = NULL;
     if (shape->inputs == 0 || shape->hidden1 == 0 || shape->hidden2 == 0)
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
                        "every layer needs at least one unit, got %zu inputs, hidden %zu,%zu", shape->inputs,
                        shape->hidden1, shape->hidden2);
+    /* So that every product of two layer sizes below fits in 2^48 and its bytes in a size_t. */
     if (shape->inputs > (1u << 24) || shape->hidden1 > (1u << 24) || shape->hidden2 > (1u << 24))
-        return oi_fail(OCLINIT_ERROR_SIZE_OVERFLOW, "layers of more than 2^24 units are not supported");
+        return oi_fail(OCLINIT_ERROR_SIZE_OVERFLOW,
+                       "layers of more than 2^24 units are not supported, got %zu, %zu, %zu", shape->inputs,
+                       shape->hidden1, shape->hidden2);
     if ((unsigned)shape->activation > OCLINIT_ACTIVATION_SIGMOID)
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "unknown activation %d", (int)shape->activation);
     net = calloc(1, sizeof *net);
@@ -104,18 +108,25 @@ void oclinit_network_free(oclinit_network_t net) {
 }
 
 oclinit_network_shape oclinit_network_get_shape(oclinit_network_t net) {
+    const oclinit_network_shape none = {0};
+    OI_REQUIRE_OR(net, "network", none);
     return net->shape;
 }
 
 size_t oclinit_network_get_parameter_count(oclinit_network_t net) {
+    OI_REQUIRE_OR(net, "network", 0);
     return net->parameter_count;
 }
 
 oclinit_status oclinit_network_get_parameters(oclinit_network_t net, float *parameters) {
+    OI_REQUIRE(net, "network");
+    OI_REQUIRE(parameters, "parameters");
     return oi_net_read(net, &net->params, 0, parameters, net->parameter_count);
 }
 
 oclinit_status oclinit_network_set_parameters(oclinit_network_t net, const float *parameters) {
+    OI_REQUIRE(net, "network");
+    OI_REQUIRE(parameters, "parameters");
     net->steps = 0;
     oclinit_status status = oi_net_write(net, &net->params, 0, parameters, net->parameter_count);
     if (status == OCLINIT_SUCCESS) status = net->backend->zero(net, &net->state1, net->parameter_count);
@@ -125,6 +136,8 @@ oclinit_status oclinit_network_set_parameters(oclinit_network_t net, const float
 
 oclinit_status oclinit_network_init(oclinit_network_t net, const oclinit_scheme *scheme, uint64_t seed) {
     oclinit_status status = OCLINIT_SUCCESS;
+    OI_REQUIRE(net, "network");
+    OI_REQUIRE(scheme, "scheme");
     float *params = calloc(net->parameter_count, sizeof(float));
     if (!params) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating %zu parameters", net->parameter_count);
     const size_t fans[3][2] = {
@@ -145,10 +158,18 @@ cleanup:
     return status;
 }
 
-/* Room for a data set of samples rows and batches of batch rows. */
+/* Room for a data set of samples rows and batches of batch rows. Checks that every buffer's bytes fit a size_t, so that
+ * the callers' products of samples or batch rows with a layer's size (and sizeof(float)) do not overflow either. */
 oclinit_status oi_net_reserve(oclinit_network_t net, size_t samples, size_t batch) {
     oclinit_status status = OCLINIT_SUCCESS;
+    size_t widest = net->shape.inputs, bytes;
+    if (net->shape.hidden1 > widest) widest = net->shape.hidden1;
+    if (net->shape.hidden2 > widest) widest = net->shape.hidden2;
     if (samples <= net->data_capacity && batch <= net->batch_capacity) return OCLINIT_SUCCESS;
+    status = oi_size_bytes("the samples' inputs", samples, net->shape.inputs, sizeof(float), &bytes);
+    if (status == OCLINIT_SUCCESS)
+        status = oi_size_bytes("a batch's activations", batch, widest, sizeof(float), &bytes);
+    if (status != OCLINIT_SUCCESS) return status;
     free_work(net);
     OI_CHECK(net->backend->alloc(net, &net->x, samples * net->shape.inputs));
     OI_CHECK(net->backend->alloc(net, &net->y, samples));

@@ -30,6 +30,9 @@ oclinit_train_options oclinit_train_options_default(void) {
 }
 
 bool oclinit_network_diagnose(const oclinit_layer_report layers[3], char *text, size_t size) {
+    OI_REQUIRE_OR(text || size == 0, "text", false);
+    if (size) text[0] = '\0';
+    OI_REQUIRE_OR(layers, "layers", false);
     double first = layers[0].gradient_norm, last = layers[2].gradient_norm;
     if (first == 0 && last == 0) {
         snprintf(text, size,
@@ -123,17 +126,30 @@ static oclinit_status diagnose_gradients(oclinit_network_t net, oclinit_layer_re
 
 /* ---- Training ----------------------------------------------------------------------------------------------- */
 
-static oclinit_status diverged(oclinit_network_t net, size_t iteration, double cost, double learning_rate) {
+/* Training stops with OCLINIT_ERROR_DIVERGED when the cost is no longer finite, or when the final cost on the
+ * whole training set is over DIVERGED_FACTOR times the starting one and over it by more than DIVERGED_MARGIN
+ * (so that tiny costs moving a little do not count): a cost that grew that much and stayed is divergence too. */
+#define DIVERGED_FACTOR 10.0
+#define DIVERGED_MARGIN 1.0
+
+/* what: how the cost went wrong ("the cost became NaN at iteration 12"); then the likely cause. */
+static oclinit_status diverged(oclinit_network_t net, const char *what, double learning_rate) {
     const char *advice = net->init_std[0] > 1 || net->init_std[1] > 1 || net->init_std[2] > 1
                              ? "weights that large saturate the units and make the gradients explode: try he-normal or "
-                               "xavier-normal"
-                         : learning_rate > 0.5 ? "the learning rate overshoots: try a smaller --lr"
-                                               : "try a smaller --lr, or normalized inputs (--normalize zscore)";
+                               "xavier-normal (a smaller init scale), or a smaller --lr"
+                         : learning_rate > 0.5
+                             ? "the learning rate overshoots: try a smaller --lr"
+                             : "try a smaller --lr, a smaller init scale, or normalized inputs (--normalize zscore)";
     return oi_fail(OCLINIT_ERROR_DIVERGED,
-                   "the cost became %s at iteration %zu (learning rate %g). The weights started with std %.3g, %.3g, "
-                   "%.3g (%s); %s",
-                   isnan(cost) ? "NaN" : "infinite", iteration, learning_rate, net->init_std[0], net->init_std[1],
-                   net->init_std[2], oclinit_scheme_kind_str(net->init_scheme), advice);
+                   "%s (learning rate %g). The weights started with std %.3g, %.3g, %.3g (%s); %s", what, learning_rate,
+                   net->init_std[0], net->init_std[1], net->init_std[2], oclinit_scheme_kind_str(net->init_scheme),
+                   advice);
+}
+
+static oclinit_status not_finite(oclinit_network_t net, size_t iteration, double cost, double learning_rate) {
+    char what[96];
+    snprintf(what, sizeof what, "the cost became %s at iteration %zu", isnan(cost) ? "NaN" : "infinite", iteration);
+    return diverged(net, what, learning_rate);
 }
 
 /* Row-wise Fisher-Yates shuffle of (x, y) for one epoch, with Philox words of (seed, SHUFFLE_STREAM + epoch). */
@@ -169,12 +185,22 @@ cleanup:
     return status;
 }
 
-static oclinit_status check_data(oclinit_network_t net, const float *x, const float *y, size_t samples) {
-    if (!net || !x) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "network or data is NULL");
+static oclinit_status check_data(const char *function, oclinit_network_t net, const float *x, const float *y,
+                                 size_t samples) {
+    if (!net) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: network is NULL", function);
+    if (!x) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: x is NULL", function);
     if (samples == 0) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "there are no samples");
     for (size_t i = 0; y && i < samples; i++)
         if (y[i] != 0.0f && y[i] != 1.0f)
             return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "label %zu is %g; labels must be 0 or 1", i + 1, y[i]);
+    size_t inputs = net->shape.inputs, bytes;
+    oclinit_status status = oi_size_bytes("the samples' inputs", samples, inputs, sizeof(float), &bytes);
+    if (status != OCLINIT_SUCCESS) return status;
+    /* One NaN would spread through every parameter in one step, and an infinity soon after. */
+    for (size_t i = 0; i < samples * inputs; i++)
+        if (!isfinite(x[i]))
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "x at row %zu, column %zu is %g; the data must be finite",
+                           i / inputs + 1, i % inputs + 1, x[i]);
     return OCLINIT_SUCCESS;
 }
 
@@ -185,8 +211,8 @@ oclinit_status oclinit_network_train(oclinit_network_t net, const float *x, cons
     oclinit_train_result r;
     memset(&r, 0, sizeof r);
     double start = oi_clock_seconds();
-    OI_CHECK(check_data(net, x, y, samples));
-    if (!y) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "training needs labels");
+    OI_CHECK(check_data(__func__, net, x, y, samples));
+    OI_REQUIRE(y, "y");
     const oclinit_train_options o = options ? *options : oclinit_train_options_default();
     if (!(o.learning_rate > 0) || !isfinite(o.learning_rate))
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "the learning rate must be a finite number > 0, got %g",
@@ -244,7 +270,7 @@ oclinit_status oclinit_network_train(oclinit_network_t net, const float *x, cons
             float values[3];
             OI_CHECK(oi_net_read(net, &net->result, 0, values, 3));
             if (values[2] >= 0) {
-                status = diverged(net, (size_t)values[2], values[0], o.learning_rate);
+                status = not_finite(net, (size_t)values[2], values[0], o.learning_rate);
                 goto cleanup;
             }
             rep.cost = values[0];
@@ -262,12 +288,19 @@ oclinit_status oclinit_network_train(oclinit_network_t net, const float *x, cons
     float values[3];
     OI_CHECK(oi_net_read(net, &net->result, 0, values, 3));
     if (values[2] >= 0) {
-        status = diverged(net, (size_t)values[2], values[0], o.learning_rate);
+        status = not_finite(net, (size_t)values[2], values[0], o.learning_rate);
         goto cleanup;
     }
     OI_CHECK(evaluate_uploaded(net, samples, &r.cost_end, &r.accuracy_end));
     if (!isfinite(r.cost_end)) {
-        status = diverged(net, r.iterations, r.cost_end, o.learning_rate);
+        status = not_finite(net, r.iterations, r.cost_end, o.learning_rate);
+        goto cleanup;
+    }
+    if (r.cost_end > DIVERGED_FACTOR * r.cost_start && r.cost_end > r.cost_start + DIVERGED_MARGIN) {
+        char what[160];
+        snprintf(what, sizeof what, "the cost on the training set grew from %.4g to %.4g in %zu iterations",
+                 r.cost_start, r.cost_end, r.iterations);
+        status = diverged(net, what, o.learning_rate);
         goto cleanup;
     }
     r.seconds = oi_clock_seconds() - start;
@@ -283,9 +316,11 @@ cleanup:
 
 oclinit_status oclinit_network_evaluate(oclinit_network_t net, const float *x, const float *y, size_t samples,
                                         double *cost, double *accuracy) {
-    oclinit_status status = check_data(net, x, y, samples);
+    oclinit_status status = check_data(__func__, net, x, y, samples);
     if (status != OCLINIT_SUCCESS) return status;
-    if (!y) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "evaluating needs labels");
+    OI_REQUIRE(y, "y");
+    OI_REQUIRE(cost, "cost");
+    OI_REQUIRE(accuracy, "accuracy");
     OI_CHECK(oi_net_reserve(net, samples, samples < EVALUATION_BATCH ? samples : EVALUATION_BATCH));
     OI_CHECK(oi_net_write(net, &net->x, 0, x, samples * net->shape.inputs));
     OI_CHECK(oi_net_write(net, &net->y, 0, y, samples));
@@ -295,8 +330,9 @@ cleanup:
 }
 
 oclinit_status oclinit_network_predict(oclinit_network_t net, const float *x, size_t samples, float *probabilities) {
-    oclinit_status status = check_data(net, x, NULL, samples);
+    oclinit_status status = check_data(__func__, net, x, NULL, samples);
     if (status != OCLINIT_SUCCESS) return status;
+    OI_REQUIRE(probabilities, "probabilities");
     OI_CHECK(oi_net_reserve(net, samples, samples < EVALUATION_BATCH ? samples : EVALUATION_BATCH));
     OI_CHECK(oi_net_write(net, &net->x, 0, x, samples * net->shape.inputs));
     for (size_t first = 0; first < samples; first += net->batch_capacity) {

@@ -39,7 +39,8 @@ typedef struct accumulator {
     double count, mean, m2, min, max;
 } accumulator;
 
-/* Chan et al.'s merge of one chunk's statistics, in chunk order (the same order on device and host). */
+/* Chan et al.'s merge of one chunk's statistics, in chunk order (the same order on device and host). The
+ * chunk's shift, mean and m2 are in units of its scale, a power of two: dividing it out in double is exact. */
 static void merge_partials(accumulator *acc, const float *partials, size_t chunks, size_t features, size_t rows) {
     for (size_t c = 0; c < chunks; c++) {
         double n = (double)(rows - c * OI_FIT_CHUNK_ROWS < OI_FIT_CHUNK_ROWS ? rows - c * OI_FIT_CHUNK_ROWS
@@ -47,8 +48,9 @@ static void merge_partials(accumulator *acc, const float *partials, size_t chunk
         for (size_t f = 0; f < features; f++) {
             const float *p = partials + (c * features + f) * OI_CHUNK_STATS_FIELDS;
             accumulator *a = &acc[f];
-            double mean = (double)p[0] + (double)p[1], total = a->count + n, delta = mean - a->mean;
-            a->m2 += (double)p[2] + delta * delta * a->count * n / total;
+            double unit = 1.0 / (double)p[5];
+            double mean = ((double)p[0] + (double)p[1]) * unit, total = a->count + n, delta = mean - a->mean;
+            a->m2 += (double)p[2] * unit * unit + delta * delta * a->count * n / total;
             a->mean += delta * n / total;
             a->count = total;
             a->min = p[3] < a->min ? p[3] : a->min;
@@ -73,7 +75,7 @@ static void fit_chunks_host(const float *x, size_t rows, size_t features, float 
         for (size_t f = done; f < features; f++) {
             oi_chunk_stats s = oi_fit_chunk(x + first * features, features, f, n, inverse(n));
             float *out = partials + ((size_t)c * features + f) * OI_CHUNK_STATS_FIELDS;
-            out[0] = s.shift, out[1] = s.mean, out[2] = s.m2, out[3] = s.min, out[4] = s.max;
+            out[0] = s.shift, out[1] = s.mean, out[2] = s.m2, out[3] = s.min, out[4] = s.max, out[5] = s.scale;
         }
     }
 }
@@ -134,14 +136,26 @@ static oclinit_status normalizer_new(oclinit_normalize_method method, double lo,
     return OCLINIT_SUCCESS;
 }
 
-static void finish_stats(oclinit_normalizer_t n, const accumulator *acc) {
+/* Finite data have finite statistics (the chunks' scales keep every partial in range), so a non-finite one
+ * means a NaN or an infinity in the data. */
+static oclinit_status finish_stats(oclinit_normalizer_t n, const accumulator *acc) {
     for (size_t f = 0; f < n->features; f++) {
-        n->stats[f].count = (uint64_t)acc[f].count;
-        n->stats[f].mean = acc[f].mean;
-        n->stats[f].std = sqrt(acc[f].m2 / acc[f].count);
-        n->stats[f].min = acc[f].min;
-        n->stats[f].max = acc[f].max;
+        oclinit_stats *s = &n->stats[f];
+        s->count = (uint64_t)acc[f].count;
+        s->mean = acc[f].mean;
+        s->std = sqrt(acc[f].m2 / acc[f].count);
+        s->min = acc[f].min;
+        s->max = acc[f].max;
+        if (!isfinite(s->mean) || !isfinite(s->std) || !isfinite(s->min) || !isfinite(s->max))
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                           "feature %zu holds a NaN or an infinity (its statistics came out as mean %g, std %g, "
+                           "min %g, max %g); fitting needs finite data",
+                           f + 1, s->mean, s->std, s->min, s->max);
+        /* Rounding may leave the mean of a nearly constant feature a hair outside [min, max], where no mean can
+         * be (and where the statistics file's reader refuses it). */
+        s->mean = fmin(fmax(s->mean, s->min), s->max);
     }
+    return OCLINIT_SUCCESS;
 }
 
 static accumulator *new_accumulators(size_t features) {
@@ -197,7 +211,8 @@ oclinit_status oclinit_normalizer_fit(oclinit_runtime_t runtime, oclinit_normali
     oclinit_status status = OCLINIT_SUCCESS;
     oclinit_normalizer_t n = NULL;
     accumulator *acc = NULL;
-    if (!table || !normalizer) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "table or normalizer is NULL");
+    OI_REQUIRE(table, "table");
+    OI_REQUIRE(normalizer, "normalizer");
     OI_CHECK(check_range(method, lo, hi));
     OI_CHECK(check_fit_shape(table->rows, table->features));
     OI_CHECK(normalizer_new(method, lo, hi, table->features, &n));
@@ -207,7 +222,7 @@ oclinit_status oclinit_normalizer_fit(oclinit_runtime_t runtime, oclinit_normali
         goto cleanup;
     }
     OI_CHECK(fit_host_data(runtime, table->data, table->rows, table->features, acc));
-    finish_stats(n, acc);
+    OI_CHECK(finish_stats(n, acc));
     if (table->names) {
         n->names = calloc(n->features, sizeof *n->names);
         for (size_t f = 0; n->names && f < n->features; f++)
@@ -233,8 +248,10 @@ oclinit_status oclinit_normalizer_fit_buffer(oclinit_runtime_t runtime, oclinit_
     oclinit_normalizer_t n = NULL;
     accumulator *acc = NULL;
     float *partials = NULL;
-    if (oi_runtime_on_host(runtime) || !normalizer)
-        return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "fitting a cl_mem needs an OpenCL device and a normalizer");
+    if (oi_runtime_on_host(runtime))
+        return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "fitting a cl_mem needs an OpenCL device");
+    OI_REQUIRE(data, "data");
+    OI_REQUIRE(normalizer, "normalizer");
     OI_CHECK(check_range(method, lo, hi));
     OI_CHECK(check_fit_shape(rows, features));
     OI_CHECK(normalizer_new(method, lo, hi, features, &n));
@@ -247,7 +264,7 @@ oclinit_status oclinit_normalizer_fit_buffer(oclinit_runtime_t runtime, oclinit_
     }
     OI_CHECK(fit_chunks_device(runtime, data, rows, features, partials));
     merge_partials(acc, partials, chunks, features, rows);
-    finish_stats(n, acc);
+    OI_CHECK(finish_stats(n, acc));
     *normalizer = n;
     n = NULL;
 cleanup:
@@ -259,41 +276,62 @@ cleanup:
 
 /* ---- Applying ----------------------------------------------------------------------------------------------- */
 
-bool oclinit_normalizer_is_constant(oclinit_normalizer_t n, size_t f) {
-    const oclinit_stats *s = &n->stats[f];
-    if (!(s->max > s->min)) return true;
-    if (n->method == OCLINIT_NORMALIZE_ZSCORE) return !(s->std > 0) || !isfinite((float)(1.0 / s->std));
-    return !isfinite((float)((n->hi - n->lo) / (s->max - s->min)));
+/* A feature index given to an accessor: false, with the detail recorded, when there is no such feature. */
+static bool has_feature(const char *function, oclinit_normalizer_t n, size_t feature) {
+    if (n && feature < n->features) return true;
+    if (!n)
+        oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: normalizer is NULL", function);
+    else
+        oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: feature %zu does not exist; the normalizer has %zu", function,
+                feature, n->features);
+    return false;
 }
 
-/* The parameters of OI_NORMALIZE for each feature, params[k * stride + f], from the statistics in double. */
-static void transform_params(oclinit_normalizer_t n, float *params, size_t stride) {
+bool oclinit_normalizer_is_constant(oclinit_normalizer_t n, size_t f) {
+    if (!has_feature(__func__, n, f)) return false;
+    return !(n->stats[f].max > n->stats[f].min);
+}
+
+/* The parameters of OI_NORMALIZE for each feature, params[k * stride + f], from the statistics in double.
+ * Fitted statistics always give finite ones; statistics from a file may not fit float32. */
+static oclinit_status transform_params(oclinit_normalizer_t n, float *params, size_t stride) {
     for (size_t f = 0; f < n->features; f++) {
         const oclinit_stats *s = &n->stats[f];
-        float threshold = INFINITY, low_anchor, low_offset, high_anchor, high_offset, scale;
-        if (n->method == OCLINIT_NORMALIZE_MINMAX) {
-            /* Anchored at (min, lo) below the middle and at (max, hi) above: both ends map exactly. */
-            low_anchor = (float)s->min, low_offset = (float)n->lo;
-            high_anchor = (float)s->max, high_offset = (float)n->hi;
-            scale = (float)((n->hi - n->lo) / (s->max - s->min));
-            threshold = (float)((s->min + s->max) / 2);
-        } else {
-            /* (x - c) / std + (c - mean) / std with c the float nearest the mean: x - c loses nothing. */
-            low_anchor = high_anchor = (float)s->mean;
-            scale = (float)(1.0 / s->std);
-            low_offset = high_offset = (float)(((double)low_anchor - s->mean) / s->std);
-        }
-        if (oclinit_normalizer_is_constant(n, f)) { /* lo for min-max, 0 for z-score, as scikit-learn */
-            scale = 0;
-            threshold = INFINITY;
-            low_anchor = high_anchor = (float)s->min;
-            low_offset = high_offset = n->method == OCLINIT_NORMALIZE_MINMAX ? (float)n->lo : 0.0f;
+        bool minmax = n->method == OCLINIT_NORMALIZE_MINMAX;
+        /* A constant feature: lo for min-max, 0 for z-score, as scikit-learn, whatever x is (prescale 0). */
+        float threshold = INFINITY, low_anchor = 0, low_offset = minmax ? (float)n->lo : 0.0f, high_anchor = 0,
+              high_offset = low_offset, scale = 0, prescale = 0;
+        if (!oclinit_normalizer_is_constant(n, f)) {
+            /* The range times prescale in [1, 2), prescale kept to float's normal powers of two (the range is at
+             * least 2^-149 and under 2^129, so the scaled range stays within [2^-22, 8)). */
+            int exponent = ilogb(s->max - s->min);
+            prescale = ldexpf(1.0f, exponent > 126 ? -126 : exponent < -127 ? 127 : -exponent);
+            if (minmax) {
+                /* Anchored at (min, lo) below the middle and at (max, hi) above: both ends map exactly. */
+                low_anchor = (float)s->min * prescale, low_offset = (float)n->lo;
+                high_anchor = (float)s->max * prescale, high_offset = (float)n->hi;
+                scale = (float)((n->hi - n->lo) / ((s->max - s->min) * prescale));
+                threshold = (float)((s->min + s->max) / 2);
+            } else {
+                /* (x - c) / std + (c - mean) / std with c the float nearest the mean: x - c loses nothing. */
+                low_anchor = high_anchor = (float)s->mean * prescale;
+                scale = (float)(1.0 / (s->std * prescale));
+                low_offset = high_offset = (float)(((double)low_anchor / prescale - s->mean) / s->std);
+            }
         }
         float values[OI_PARAM_COUNT] = {[OI_PARAM_THRESHOLD] = threshold,     [OI_PARAM_LOW_ANCHOR] = low_anchor,
                                         [OI_PARAM_LOW_OFFSET] = low_offset,   [OI_PARAM_HIGH_ANCHOR] = high_anchor,
-                                        [OI_PARAM_HIGH_OFFSET] = high_offset, [OI_PARAM_SCALE] = scale};
+                                        [OI_PARAM_HIGH_OFFSET] = high_offset, [OI_PARAM_SCALE] = scale,
+                                        [OI_PARAM_PRESCALE] = prescale};
+        for (int k = OI_PARAM_THRESHOLD + 1; k < OI_PARAM_COUNT; k++)
+            if (!isfinite(values[k]))
+                return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                               "feature %zu: its statistics (mean %g, std %g, min %g, max %g) cannot be applied in "
+                               "float32",
+                               f + 1, s->mean, s->std, s->min, s->max);
         for (int k = 0; k < OI_PARAM_COUNT; k++) params[k * stride + f] = values[k];
     }
+    return OCLINIT_SUCCESS;
 }
 
 /* The host twin of oi_normalize_apply. */
@@ -304,10 +342,34 @@ static void apply_host(const float *params, size_t features, float *x, size_t ro
     for (int64_t r = 0; r < (int64_t)rows; r++) {
         float *row = x + (size_t)r * features;
         for (size_t f = 0; f < features; f++)
-            row[f] =
-                OI_NORMALIZE(row[f], p[OI_PARAM_THRESHOLD][f], p[OI_PARAM_LOW_ANCHOR][f], p[OI_PARAM_LOW_OFFSET][f],
-                             p[OI_PARAM_HIGH_ANCHOR][f], p[OI_PARAM_HIGH_OFFSET][f], p[OI_PARAM_SCALE][f]);
+            row[f] = OI_NORMALIZE(row[f], p[OI_PARAM_THRESHOLD][f], p[OI_PARAM_LOW_ANCHOR][f],
+                                  p[OI_PARAM_LOW_OFFSET][f], p[OI_PARAM_HIGH_ANCHOR][f], p[OI_PARAM_HIGH_OFFSET][f],
+                                  p[OI_PARAM_SCALE][f], p[OI_PARAM_PRESCALE][f]);
     }
+}
+
+/* The first row of normalized data with a value beyond float32's range, or rows. */
+static size_t first_overflow(const float *x, size_t rows, size_t features) {
+    size_t first = rows;
+#pragma omp parallel for schedule(static) reduction(min : first)
+    for (int64_t r = 0; r < (int64_t)rows; r++) {
+        bool finite = true;
+        for (size_t f = 0; f < features; f++) finite &= fabsf(x[(size_t)r * features + f]) <= FLT_MAX;
+        if (!finite && (size_t)r < first) first = (size_t)r;
+    }
+    return first;
+}
+
+/* Data far enough outside the fitted range normalize beyond float32's range (e.g. 1e38 with a training std of
+ * 0.1): refused, never written as infinity. row is 0-based in the table. */
+static oclinit_status overflowed(oclinit_normalizer_t n, oclinit_table_t t, size_t row) {
+    size_t f = 0;
+    while (f + 1 < t->features && fabsf(t->data[row * t->features + f]) <= FLT_MAX) f++;
+    const oclinit_stats *s = &n->stats[f];
+    return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                   "row %zu, feature %zu (column %zu): the value lies so far outside the fitted statistics (mean %g, "
+                   "std %g, min %g, max %g) that its normalized value is beyond float32's range",
+                   row + 1, f + 1, oclinit_table_get_feature_column(t, f), s->mean, s->std, s->min, s->max);
 }
 
 /* The device's parameter buffer: each array extended to features + lanes - 1 entries, entry m holding
@@ -316,10 +378,10 @@ static oclinit_status device_params(oclinit_runtime_t rt, oclinit_normalizer_t n
     *stride = n->features + rt->lanes - 1;
     float *params = malloc(OI_PARAM_COUNT * *stride * sizeof(float));
     if (!params) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating normalization parameters");
-    transform_params(n, params, *stride);
+    oclinit_status status = transform_params(n, params, *stride);
     for (int k = 0; k < OI_PARAM_COUNT; k++)
         for (size_t m = n->features; m < *stride; m++) params[k * *stride + m] = params[k * *stride + m % n->features];
-    oclinit_status status = oi_buffer_create(rt, OI_PARAM_COUNT * *stride * sizeof(float), buffer);
+    if (status == OCLINIT_SUCCESS) status = oi_buffer_create(rt, OI_PARAM_COUNT * *stride * sizeof(float), buffer);
     if (status == OCLINIT_SUCCESS) {
         cl_int error = clEnqueueWriteBuffer(rt->queue, *buffer, CL_TRUE, 0, OI_PARAM_COUNT * *stride * sizeof(float),
                                             params, 0, NULL, NULL);
@@ -371,27 +433,30 @@ oclinit_status oclinit_normalizer_apply(oclinit_runtime_t runtime, oclinit_norma
     cl_mem params = NULL, buffer = NULL;
     float *host_params = NULL;
     size_t stride;
-    if (!normalizer || !table) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "normalizer or table is NULL");
+    OI_REQUIRE(normalizer, "normalizer");
+    OI_REQUIRE(table, "table");
     OI_CHECK(check_table_matches(normalizer, table));
     size_t rows = table->rows, features = table->features;
     if (rows == 0) return OCLINIT_SUCCESS;
     if (oi_runtime_on_host(runtime)) {
         host_params = malloc(OI_PARAM_COUNT * features * sizeof(float));
         if (!host_params) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating normalization parameters");
-        transform_params(normalizer, host_params, features);
+        OI_CHECK(transform_params(normalizer, host_params, features));
         apply_host(host_params, features, table->data, rows);
-        goto cleanup;
+    } else {
+        OI_CHECK(device_params(runtime, normalizer, &params, &stride));
+        size_t step = device_chunk_rows(runtime, rows, features);
+        OI_CHECK(oi_buffer_create(runtime, step * features * sizeof(float), &buffer));
+        for (size_t first = 0; first < rows; first += step) {
+            size_t n = rows - first < step ? rows - first : step, bytes = n * features * sizeof(float);
+            float *part = table->data + first * features;
+            OI_CL_CHECK(clEnqueueWriteBuffer(runtime->queue, buffer, CL_FALSE, 0, bytes, part, 0, NULL, NULL));
+            OI_CHECK(apply_device(runtime, buffer, buffer, n * features, features, params, stride));
+            OI_CL_CHECK(clEnqueueReadBuffer(runtime->queue, buffer, CL_TRUE, 0, bytes, part, 0, NULL, NULL));
+        }
     }
-    OI_CHECK(device_params(runtime, normalizer, &params, &stride));
-    size_t step = device_chunk_rows(runtime, rows, features);
-    OI_CHECK(oi_buffer_create(runtime, step * features * sizeof(float), &buffer));
-    for (size_t first = 0; first < rows; first += step) {
-        size_t n = rows - first < step ? rows - first : step, bytes = n * features * sizeof(float);
-        float *part = table->data + first * features;
-        OI_CL_CHECK(clEnqueueWriteBuffer(runtime->queue, buffer, CL_FALSE, 0, bytes, part, 0, NULL, NULL));
-        OI_CHECK(apply_device(runtime, buffer, buffer, n * features, features, params, stride));
-        OI_CL_CHECK(clEnqueueReadBuffer(runtime->queue, buffer, CL_TRUE, 0, bytes, part, 0, NULL, NULL));
-    }
+    size_t overflow = first_overflow(table->data, rows, features);
+    if (overflow < rows) status = overflowed(normalizer, table, overflow);
 cleanup:
     if (buffer) clReleaseMemObject(buffer);
     if (params) clReleaseMemObject(params);
@@ -404,8 +469,11 @@ oclinit_status oclinit_normalizer_apply_buffer(oclinit_runtime_t runtime, oclini
     oclinit_status status = OCLINIT_SUCCESS;
     cl_mem params = NULL;
     size_t stride;
-    if (oi_runtime_on_host(runtime) || !normalizer)
-        return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "applying to a cl_mem needs an OpenCL device and a normalizer");
+    if (oi_runtime_on_host(runtime))
+        return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "applying to a cl_mem needs an OpenCL device");
+    OI_REQUIRE(normalizer, "normalizer");
+    OI_REQUIRE(in, "in");
+    OI_REQUIRE(out, "out");
     OI_CHECK(device_params(runtime, normalizer, &params, &stride));
     OI_CHECK(apply_device(runtime, in, out, rows * normalizer->features, normalizer->features, params, stride));
     OI_CL_CHECK(clFinish(runtime->queue));
@@ -426,27 +494,36 @@ void oclinit_normalizer_free(oclinit_normalizer_t n) {
 }
 
 oclinit_normalize_method oclinit_normalizer_get_method(oclinit_normalizer_t n) {
+    OI_REQUIRE_OR(n, "normalizer", OCLINIT_NORMALIZE_MINMAX);
     return n->method;
 }
 
 void oclinit_normalizer_get_range(oclinit_normalizer_t n, double *lo, double *hi) {
+    if (lo) *lo = NAN;
+    if (hi) *hi = NAN;
+    OI_REQUIRE_OR(n, "normalizer", );
+    OI_REQUIRE_OR(lo, "lo", );
+    OI_REQUIRE_OR(hi, "hi", );
     *lo = n->lo;
     *hi = n->hi;
 }
 
 size_t oclinit_normalizer_get_features(oclinit_normalizer_t n) {
+    OI_REQUIRE_OR(n, "normalizer", 0);
     return n->features;
 }
 
 oclinit_stats oclinit_normalizer_get_stats(oclinit_normalizer_t n, size_t feature) {
-    return n->stats[feature];
+    const oclinit_stats none = {0, NAN, NAN, NAN, NAN};
+    return has_feature(__func__, n, feature) ? n->stats[feature] : none;
 }
 
 const char *oclinit_normalizer_get_feature_name(oclinit_normalizer_t n, size_t feature) {
-    return n->names ? n->names[feature] : NULL;
+    return has_feature(__func__, n, feature) && n->names ? n->names[feature] : NULL;
 }
 
 const char *oclinit_normalizer_get_label(oclinit_normalizer_t n) {
+    OI_REQUIRE_OR(n, "normalizer", NULL);
     return n->label;
 }
 
@@ -507,6 +584,15 @@ static void append_quoted(text *t, const char *value) {
 
 oclinit_status oi_normalizer_text(oclinit_normalizer_t n, char **result, size_t *length) {
     text t = {NULL, 0, 0, true};
+    /* What is written must read back: the reader takes finite numbers only. */
+    for (size_t f = 0; f < n->features; f++) {
+        const oclinit_stats *s = &n->stats[f];
+        if (!isfinite(s->mean) || !isfinite(s->std) || !isfinite(s->min) || !isfinite(s->max))
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                           "feature %zu's statistics are not finite (mean %g, std %g, min %g, max %g); they are not "
+                           "written",
+                           f + 1, s->mean, s->std, s->min, s->max);
+    }
     locale_t c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
     if (!c_locale) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "creating the C locale");
     locale_t previous = uselocale(c_locale);
@@ -540,7 +626,7 @@ oclinit_status oi_normalizer_text(oclinit_normalizer_t n, char **result, size_t 
     return OCLINIT_SUCCESS;
 }
 
-static oclinit_status write_statistics(const void *normalizer, oi_output *out) {
+oclinit_status oi_normalizer_writer(const void *normalizer, oi_output *out) {
     char *data;
     size_t length;
     oclinit_status status = oi_normalizer_text((oclinit_normalizer_t)normalizer, &data, &length);
@@ -551,8 +637,9 @@ static oclinit_status write_statistics(const void *normalizer, oi_output *out) {
 }
 
 oclinit_status oclinit_normalizer_save(oclinit_normalizer_t normalizer, const char *path) {
-    if (!normalizer) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "normalizer is NULL");
-    return oi_output_write_file(path, write_statistics, normalizer);
+    OI_REQUIRE(normalizer, "normalizer");
+    OI_REQUIRE(path, "path");
+    return oi_output_write_file(path, oi_normalizer_writer, normalizer);
 }
 
 /* Splits a line into at most max tokens: bare words, or "quoted" text with \ escapes (unescaped in place). */
@@ -707,7 +794,8 @@ cleanup:
 oclinit_status oclinit_normalizer_load(const char *path, oclinit_normalizer_t *normalizer) {
     char *data;
     size_t size;
-    if (!path || !normalizer) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "path or normalizer is NULL");
+    OI_REQUIRE(path, "path");
+    OI_REQUIRE(normalizer, "normalizer");
     *normalizer = NULL;
     oclinit_status status = oi_read_file(path, &data, &size);
     if (status != OCLINIT_SUCCESS) return status;

@@ -9,7 +9,7 @@ __attribute__((target_clones("avx512f", "avx2", "default"), flatten)) static voi
 fit_groups(const float *x, size_t features, size_t groups, oi_u32 rows, float inverse_rows, float *partials) {
     for (size_t g = 0; g < groups; g++) {
         oi_chunk_stats s = oi_fit_chunk(x, features, g * OI_HOST_LANES, rows, inverse_rows);
-        const oi_fvec fields[OI_CHUNK_STATS_FIELDS] = {s.shift, s.mean, s.m2, s.min, s.max};
+        const oi_fvec fields[OI_CHUNK_STATS_FIELDS] = {s.shift, s.mean, s.m2, s.min, s.max, s.scale};
         for (int k = 0; k < OI_CHUNK_STATS_FIELDS; k++) {
             float lanes[OI_HOST_LANES];
             memcpy(lanes, &fields[k], sizeof lanes);
