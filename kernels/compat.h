@@ -89,6 +89,13 @@ typedef uint64_t oi_u64;
 #define OI_UNROLLED /* PoCL's concern only (above) */
 #define OI_CONST static const
 #define OI_GLOBAL
+/* The host twins' vector loops, compiled for AVX-512, AVX2 and plain x86-64 and picked at load time; flatten
+ * inlines the lane helpers into each clone. Clang (the fuzz build) cannot combine the two, and gets plain code. */
+#if defined(__clang__)
+#define OI_HOST_CLONES
+#else
+#define OI_HOST_CLONES __attribute__((target_clones("avx512f", "avx2", "default"), flatten))
+#endif
 
 /* A host file may set OI_HOST_LANES before including this header to run the lanes as GCC vectors (the host
  * twin of init does, host/init_twin.c); the default is scalars. C has no ?: on vectors, hence oi_select. */

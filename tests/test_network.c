@@ -516,6 +516,31 @@ static void write_with_checksum(const char *path, unsigned char *data, size_t si
 
 /* Non-finite parameters are never saved, and a file that has them is refused even with a valid checksum, naming
  * the first one; the messages of a model whose parts cannot be made say their cause once. */
+/* Finite but huge weights overflow to inf - inf on ordinary data: predict and evaluate refuse rather than hand out
+ * NaN, on the host and on the device. */
+static void huge_weights_give_no_nan(void **state) {
+    (void)state;
+    oclinit_network_shape shape = {2, 4, 4, OCLINIT_ACTIVATION_RELU, 0};
+    float x[4] = {0.5f, 0.25f, 1.0f, 2.0f}, y[2] = {0, 1}, p[2];
+    for (int on_device = 0; on_device < 2; on_device++) {
+        oclinit_runtime_t rt = on_device ? test_device(0) : NULL;
+        oclinit_network_t net;
+        assert_ok(oclinit_network_create(rt, &shape, &net));
+        size_t count = oclinit_network_get_parameter_count(net);
+        float *params = malloc(count * sizeof *params);
+        assert_non_null(params);
+        for (size_t k = 0; k < count; k++) params[k] = k % 2 ? 1e35f : -1e35f;
+        assert_ok(oclinit_network_set_parameters(net, params));
+        assert_int_equal(oclinit_network_predict(net, x, 2, p), OCLINIT_ERROR_BAD_MODEL);
+        assert_non_null(strstr(oclinit_error_get_detail(), "too large for float32"));
+        double cost, accuracy;
+        assert_int_equal(oclinit_network_evaluate(net, x, y, 2, &cost, &accuracy), OCLINIT_ERROR_BAD_MODEL);
+        free(params);
+        oclinit_network_free(net);
+        oclinit_runtime_free(rt);
+    }
+}
+
 static void models_with_non_finite_parameters(void **state) {
     (void)state;
     oclinit_network_t net = make_network(NULL, 3, 4, 2, OCLINIT_ACTIVATION_RELU, OCLINIT_SCHEME_KAIMING_NORMAL, 2);
@@ -612,6 +637,7 @@ int main(void) {
         cmocka_unit_test(datasets_are_balanced_and_reproducible),
         cmocka_unit_test(model_round_trip_and_bad_files),
         cmocka_unit_test(models_with_non_finite_parameters),
+        cmocka_unit_test(huge_weights_give_no_nan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,13 @@
  * range, and record the same detail; the *_free functions accept NULL. Sizes computed from the arguments (rows x
  * features, samples x inputs, ...) that do not fit in memory's address space give OCLINIT_ERROR_SIZE_OVERFLOW.
  *
+ * Every function that writes a file (oclinit_init_write_npy, oclinit_table_write, oclinit_normalizer_save,
+ * oclinit_network_save) writes "<path>.tmp-<pid>-<n>" beside path and renames it into place when complete. path
+ * must be a regular file with one link, or not exist: a directory, FIFO, device, socket, symbolic link or
+ * hard-linked file is refused (OCLINIT_ERROR_INVALID_ARGUMENT) and left untouched. A replaced file keeps its
+ * permissions (and owner, for root). Temporary files of processes that no longer exist are removed from path's
+ * directory. Nothing non-finite is ever written.
+ *
  * Weights are float32, laid out (fan_out, fan_in) row-major as in PyTorch. Element i of a tensor made with
  * (seed, stream) is the same number on every device and on the host C path, whether the tensor is made
  * whole or in slices (README.md, "Reproducibility"). */

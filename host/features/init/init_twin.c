@@ -21,7 +21,7 @@ static oi_block sample(const oi_sampler *s, oi_philox_words w) {
 }
 
 /* Blocks [begin, end) of the tensor's stream; elements outside [first, first + count) are not written. */
-__attribute__((target_clones("avx512f", "avx2", "default"), flatten)) static void
+OI_HOST_CLONES static void
 fill_blocks(const oi_sampler *s, uint64_t seed, uint64_t stream, uint64_t first, uint64_t count, uint64_t begin,
             uint64_t end, float *out) {
     static const oi_wide lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};

@@ -325,6 +325,11 @@ oclinit_status oclinit_network_evaluate(oclinit_network_t net, const float *x, c
     OI_CHECK(oi_net_write(net, &net->x, 0, x, samples * net->shape.inputs));
     OI_CHECK(oi_net_write(net, &net->y, 0, y, samples));
     OI_CHECK(evaluate_uploaded(net, samples, cost, accuracy));
+    if (isnan(*cost))
+        status = oi_fail(OCLINIT_ERROR_BAD_MODEL,
+                         "the network's cost on these %zu rows is not a number: its weights are too large for float32 "
+                         "on this input",
+                         samples);
 cleanup:
     return status;
 }
@@ -340,6 +345,15 @@ oclinit_status oclinit_network_predict(oclinit_network_t net, const float *x, si
         OI_CHECK(oi_net_forward(net, first, m));
         OI_CHECK(oi_net_probabilities(net, m, probabilities + first));
     }
+    /* Finite data through finite but huge weights can still overflow to inf - inf: never hand out a NaN. */
+    for (size_t i = 0; i < samples; i++)
+        if (isnan(probabilities[i])) {
+            status = oi_fail(OCLINIT_ERROR_BAD_MODEL,
+                             "the network's output for row %zu is not a number: its weights are too large for "
+                             "float32 on this input",
+                             i + 1);
+            goto cleanup;
+        }
 cleanup:
     return status;
 }

@@ -5,7 +5,7 @@
 #include "features/features.h"
 #include "normalize.h"
 
-__attribute__((target_clones("avx512f", "avx2", "default"), flatten)) static void
+OI_HOST_CLONES static void
 fit_groups(const float *x, size_t features, size_t groups, oi_u32 rows, float inverse_rows, float *partials) {
     for (size_t g = 0; g < groups; g++) {
         oi_chunk_stats s = oi_fit_chunk(x, features, g * OI_HOST_LANES, rows, inverse_rows);
