@@ -21,7 +21,9 @@ typedef struct run_result {
 typedef struct run_options {
     const char *env_name, *env_value;  /* one variable to set in the child */
     rlim_t file_size_limit;            /* bytes, 0 for none */
-    const char *interrupt_when_exists; /* send SIGINT once a path with this prefix exists in dir */
+    const char *interrupt_when_exists; /* send SIGINT once a file with this prefix in dir holds data: the device's
+                                          kernels are built by then (PoCL compiles with clang in-process, whose
+                                          own signal handlers take a SIGINT that arrives during the build) */
     const char *dir;
 } run_options;
 
@@ -34,15 +36,27 @@ static void read_into(int fd, char *text, size_t size) {
     close(fd);
 }
 
-static size_t count_entries(const char *dir, const char *prefix) {
+/* How many entries of dir start with prefix (all when NULL); *bytes, when not NULL, the size of the largest. */
+static size_t entries_with_size(const char *dir, const char *prefix, off_t *bytes) {
     DIR *d = opendir(dir);
     assert_non_null(d);
     size_t n = 0;
     struct dirent *e;
+    if (bytes) *bytes = 0;
     while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.' && (!prefix || strncmp(e->d_name, prefix, strlen(prefix)) == 0)) n++;
+        if (e->d_name[0] != '.' && (!prefix || strncmp(e->d_name, prefix, strlen(prefix)) == 0)) {
+            struct stat st;
+            char path[512];
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            if (bytes && stat(path, &st) == 0 && st.st_size > *bytes) *bytes = st.st_size;
+            n++;
+        }
     closedir(d);
     return n;
+}
+
+static size_t count_entries(const char *dir, const char *prefix) {
+    return entries_with_size(dir, prefix, NULL);
 }
 
 static run_result *run(const char *const *args, const run_options *options) {
@@ -73,7 +87,10 @@ static run_result *run(const char *const *args, const run_options *options) {
     }
     int status;
     if (options && options->interrupt_when_exists) {
-        for (int i = 0; i < 6000 && count_entries(options->dir, options->interrupt_when_exists) == 0; i++) {
+        off_t bytes = 0;
+        for (int i = 0; i < 6000 && (entries_with_size(options->dir, options->interrupt_when_exists, &bytes) == 0 ||
+                                     bytes < (1 << 20));
+             i++) {
             struct timespec pause = {0, 5000000};
             nanosleep(&pause, NULL);
         }

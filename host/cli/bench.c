@@ -399,7 +399,7 @@ int command_bench(int argc, char **argv) {
     code = EXIT_SUCCESS;
     if (status != OCLINIT_SUCCESS) {
         report_failure(command, status);
-        code = status == OCLINIT_ERROR_CANCELLED ? EXIT_INTERRUPTED : EXIT_FAILURE;
+        code = failure_exit_code(status);
     }
     print_tables(&results, cfg.repeat);
     if (results.notes[0]) printf("notes:\n%s\n", results.notes);

@@ -68,6 +68,11 @@ int progress_iterations(progress *p, size_t done, size_t total, double cost, dou
 /* For work measured otherwise: a bar at fraction, the elapsed time and a detail; non-zero after SIGINT. */
 int progress_status(progress *p, double fraction, const char *detail);
 void progress_finish(progress *p);
+/* Whether Ctrl-C was seen while work polled for it. */
+bool interrupted(void);
+/* The exit code of work that failed: 130 when it was cancelled, or failed after Ctrl-C (a driver's compiler may
+ * fail on the signal before the work polls it), else 1. */
+int failure_exit_code(oclinit_status status);
 
 /* Scheme options, shared by init and train. Each command puts SCHEME_LONG_OPTIONS in its getopt_long table. */
 enum {

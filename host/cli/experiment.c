@@ -194,7 +194,7 @@ int command_experiment(int argc, char **argv) {
             oclinit_network_diagnose(r->result.start, r->warning, sizeof r->warning);
         } else {
             report_failure("experiment", status);
-            code = status == OCLINIT_ERROR_CANCELLED ? EXIT_INTERRUPTED : EXIT_FAILURE;
+            code = failure_exit_code(status);
         }
         oclinit_network_free(net);
     }

@@ -187,7 +187,7 @@ int command_init(int argc, char **argv) {
         report_failure(command, status);
         if (status == OCLINIT_ERROR_KERNEL_BUILD) fprintf(stderr, "%s\n", oclinit_runtime_get_build_log(runtime));
         oclinit_runtime_free(runtime);
-        return status == OCLINIT_ERROR_CANCELLED ? EXIT_INTERRUPTED : EXIT_FAILURE;
+        return failure_exit_code(status);
     }
 
     char described[160];

@@ -94,6 +94,11 @@ bool parse_separator(const char *command, const char *text, char *separator) {
 
 void report_failure(const char *command, oclinit_status status) {
     const char *detail = oclinit_error_get_detail();
+    if (interrupted() && status != OCLINIT_ERROR_CANCELLED) {
+        fprintf(stderr, "oclinit %s: cancelled (interrupted; then %s%s%s)\n", command, oclinit_status_str(status),
+                *detail ? ": " : "", detail);
+        return;
+    }
     fprintf(stderr, "oclinit %s: error: %s%s%s\n", command, oclinit_status_str(status), *detail ? ": " : "", detail);
 }
 

@@ -31,6 +31,7 @@ void catch_signals(void) {
     installed = true;
     struct sigaction action = {0};
     action.sa_handler = on_signal;
+    action.sa_flags = SA_RESTART; /* the drivers' and compilers' system calls must not fail with EINTR */
     sigemptyset(&action.sa_mask);
     for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++) {
         struct sigaction previous;
@@ -38,6 +39,14 @@ void catch_signals(void) {
         if (sigaction(fatal[i], NULL, &previous) == 0 && previous.sa_handler != SIG_IGN)
             sigaction(fatal[i], &action, NULL);
     }
+}
+
+bool interrupted(void) {
+    return interrupt_seen;
+}
+
+int failure_exit_code(oclinit_status status) {
+    return status == OCLINIT_ERROR_CANCELLED || interrupt_seen ? EXIT_INTERRUPTED : EXIT_FAILURE;
 }
 
 void progress_start(progress *p, const char *label, bool quiet) {

@@ -317,10 +317,7 @@ int command_train(int argc, char **argv) {
 failed:
     report_failure(command, status);
     if (status == OCLINIT_ERROR_KERNEL_BUILD) fprintf(stderr, "%s\n", oclinit_runtime_get_build_log(runtime));
-    if (status == OCLINIT_ERROR_CANCELLED)
-        code = EXIT_INTERRUPTED;
-    else if (status == OCLINIT_ERROR_INVALID_ARGUMENT)
-        code = EXIT_USAGE;
+    code = status == OCLINIT_ERROR_INVALID_ARGUMENT && !interrupted() ? EXIT_USAGE : failure_exit_code(status);
 done:
     oclinit_network_free(net);
     oclinit_normalizer_free(normalizer);

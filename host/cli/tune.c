@@ -118,7 +118,7 @@ int command_tune(int argc, char **argv) {
     if (status != OCLINIT_SUCCESS) {
         report_failure(command, status);
         oclinit_runtime_free(runtime);
-        return status == OCLINIT_ERROR_CANCELLED ? EXIT_INTERRUPTED : EXIT_FAILURE;
+        return failure_exit_code(status);
     }
 
     printf("%zu candidates in %.0f s (%zu refused or wrong), %s\n\n", report.candidates, report.seconds,

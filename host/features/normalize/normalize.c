@@ -348,16 +348,24 @@ static void apply_host(const float *params, size_t features, float *x, size_t ro
     }
 }
 
-/* The first row of normalized data with a value beyond float32's range, or rows. */
+/* The first row of normalized data with a value beyond float32's range, or rows: a vectorized scan of blocks, then
+ * the exact place in a block that has one. */
 static size_t first_overflow(const float *x, size_t rows, size_t features) {
-    size_t first = rows;
+    const size_t count = rows * features, block = 1 << 14;
+    size_t first = count;
 #pragma omp parallel for schedule(static) reduction(min : first)
-    for (int64_t r = 0; r < (int64_t)rows; r++) {
-        bool finite = true;
-        for (size_t f = 0; f < features; f++) finite &= fabsf(x[(size_t)r * features + f]) <= FLT_MAX;
-        if (!finite && (size_t)r < first) first = (size_t)r;
+    for (int64_t b = 0; b < (int64_t)((count + block - 1) / block); b++) {
+        size_t begin = (size_t)b * block, end = begin + block < count ? begin + block : count;
+        int beyond = 0;
+#pragma omp simd reduction(| : beyond)
+        for (size_t i = begin; i < end; i++) beyond |= !(fabsf(x[i]) <= FLT_MAX);
+        for (size_t i = begin; beyond && i < end; i++)
+            if (!(fabsf(x[i]) <= FLT_MAX)) {
+                if (i < first) first = i;
+                break;
+            }
     }
-    return first;
+    return first == count ? rows : first / features;
 }
 
 /* Data far enough outside the fitted range normalize beyond float32's range (e.g. 1e38 with a training std of
