@@ -54,8 +54,12 @@ static void read_model(const char *data, size_t size) {
     oclinit_network_t net = NULL;
     oclinit_normalizer_t n = NULL;
     if (oi_model_parse("fuzz", data, size, NULL, &net, &n) == OCLINIT_SUCCESS) {
+        /* A model that loads predicts a probability, or refuses weights too large for float32: never a NaN. */
         float probability, *row = calloc(oclinit_network_get_shape(net).inputs, sizeof *row);
-        if (!row || oclinit_network_predict(net, row, 1, &probability) != OCLINIT_SUCCESS) abort();
+        oclinit_status status =
+            row ? oclinit_network_predict(net, row, 1, &probability) : OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
+        if (status == OCLINIT_SUCCESS ? !(probability >= 0 && probability <= 1) : status != OCLINIT_ERROR_BAD_MODEL)
+            abort();
         free(row);
         oclinit_network_free(net);
         oclinit_normalizer_free(n);
