@@ -88,8 +88,8 @@ typedef struct oi_net_backend {
      * (cost, accuracy), and result[2] the first iteration whose cost was not finite. */
     oclinit_status (*output_loss)(oclinit_network_t net, size_t first, size_t m, size_t iteration);
     /* delta (m, units) = dA becomes dZ, and the bias gradient its column sums. */
-    oclinit_status (*activation_backward)(oclinit_network_t net, oi_net_buffer *delta, const oi_net_buffer *a,
-                                          size_t m, size_t units, size_t bias_offset);
+    oclinit_status (*activation_backward)(oclinit_network_t net, oi_net_buffer *delta, const oi_net_buffer *a, size_t m,
+                                          size_t units, size_t bias_offset);
     oclinit_status (*update)(oclinit_network_t net, int optimizer, const oi_step_params *params);
     /* sigmoid(z3 + b3) of m rows into out. */
     oclinit_status (*probabilities)(oclinit_network_t net, size_t m, float *out);

@@ -138,7 +138,7 @@ static oclinit_status device_finish(oclinit_network_t net) {
                                          oclinit_status_str((oclinit_status)error));
 }
 
-const oi_net_backend oi_net_device = {device_alloc,        device_write,       device_read,
-                                      device_zero,         device_gemm,        device_bias_activation,
-                                      device_output_loss,  device_activation_backward, device_update,
-                                      device_probabilities, device_finish};
+const oi_net_backend oi_net_device = {
+    device_alloc,  device_write,           device_read,        device_zero,
+    device_gemm,   device_bias_activation, device_output_loss, device_activation_backward,
+    device_update, device_probabilities,   device_finish};

@@ -102,7 +102,6 @@ static oclinit_status host_finish(oclinit_network_t net) {
     return OCLINIT_SUCCESS;
 }
 
-const oi_net_backend oi_net_host = {host_alloc,       host_write,      host_read,
-                                    host_zero,        host_gemm,       host_bias_activation,
-                                    host_output_loss, host_activation_backward, host_update,
-                                    host_probabilities, host_finish};
+const oi_net_backend oi_net_host = {host_alloc,  host_write,           host_read,        host_zero,
+                                    host_gemm,   host_bias_activation, host_output_loss, host_activation_backward,
+                                    host_update, host_probabilities,   host_finish};
