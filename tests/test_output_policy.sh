@@ -230,17 +230,26 @@ rm pipe
 set +m
 
 # ---- 7. Stale temporary files of processes that no longer exist are removed ----
+# Only the output's own (w.npy.tmp-PID-N), only a dead PID's, and never one whose writer holds its lock (a PID
+# from another namespace or host looks dead from here).
 sleep 300 &
 live=$!
 dead=999999
 while kill -0 "$dead" 2>/dev/null; do dead=$((dead + 1)); done
-touch "x.npy.tmp-$dead-0" "y.npy.tmp-$live-0" "z.npy.tmp-$dead-0x" "notes.tmp-$dead"
-mkdir "d.npy.tmp-$dead-0"
+touch "w.npy.tmp-$dead-0" "w.npy.tmp-$live-0" "x.npy.tmp-$dead-0" "w.npy.tmp-$dead-0x" "notes.tmp-$dead"
+mkdir "w.npy.tmp-$dead-2"
+(exec 9>"w.npy.tmp-$dead-1" && flock -x 9 && exec sleep 300) >/dev/null 2>&1 &
+locker=$!
+locked() { for _ in $(seq 1 200); do flock -n "$1" true || return 0; sleep 0.05; done; return 1; }
+check "a writer elsewhere holds its temporary file's lock" locked "w.npy.tmp-$dead-1"
 "${init[@]}" --output w.npy >/dev/null
-check "a dead process's temporary file is removed" test ! -e "x.npy.tmp-$dead-0"
-check "a live process's temporary file stays" test -e "y.npy.tmp-$live-0"
-check "other names stay" test -e "z.npy.tmp-$dead-0x" -a -e "notes.tmp-$dead"
-check "a directory of that name stays" test -d "d.npy.tmp-$dead-0"
+check "a dead process's temporary file of the same output is removed" test ! -e "w.npy.tmp-$dead-0"
+check "a live process's temporary file stays" test -e "w.npy.tmp-$live-0"
+check "a locked temporary file stays" test -e "w.npy.tmp-$dead-1"
+check "another output's and other names stay" test -e "x.npy.tmp-$dead-0" -a -e "w.npy.tmp-$dead-0x" -a -e "notes.tmp-$dead"
+check "a directory of that name stays" test -d "w.npy.tmp-$dead-2"
+kill "$locker"
+wait "$locker" 2>/dev/null || true
 kill "$live"
 wait "$live" 2>/dev/null || true
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -89,11 +90,10 @@ oclinit_status oi_output_check(const char *path) {
 }
 
 /* "<name>.tmp-<pid>-<n>", what oi_output_open creates: the pid, or 0 for any other name. */
-static pid_t temporary_owner(const char *name) {
-    const char *tag = NULL;
-    for (const char *p = strstr(name, ".tmp-"); p; p = strstr(p + 1, ".tmp-")) tag = p;
-    if (!tag || tag == name) return 0;
-    const char *p = tag + 5;
+static pid_t temporary_owner(const char *name, const char *base) {
+    size_t length = strlen(base);
+    if (strncmp(name, base, length) != 0 || strncmp(name + length, ".tmp-", 5) != 0) return 0;
+    const char *p = name + length + 5;
     if (!isdigit((unsigned char)*p)) return 0;
     char *end;
     errno = 0;
@@ -103,8 +103,10 @@ static pid_t temporary_owner(const char *name) {
     return *p ? 0 : (pid_t)pid;
 }
 
-/* Removes the temporary files in path's directory that a process which no longer exists left (killed with
- * SIGKILL, or the machine stopped): nothing else would, and a large layer leaves hundreds of MB. */
+/* Removes the temporary files of path ("<path>.tmp-<pid>-<n>", no other name) that a process which no longer
+ * exists left (killed with SIGKILL, or the machine stopped): nothing else would, and a large layer leaves hundreds
+ * of MB. A writer holds a lock on its temporary file, so one whose pid only looks dead from here (another pid
+ * namespace, another host on a shared file system) keeps it. */
 static void remove_stale_temporaries(const char *path) {
     const char *slash = strrchr(path, '/');
     char *directory = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
@@ -113,11 +115,15 @@ static void remove_stale_temporaries(const char *path) {
     if (!dir) return;
     struct dirent *entry;
     while ((entry = readdir(dir)) != NULL) {
-        pid_t owner = temporary_owner(entry->d_name);
+        pid_t owner = temporary_owner(entry->d_name, slash ? slash + 1 : path);
         struct stat st;
-        if (owner && kill(owner, 0) != 0 && errno == ESRCH &&
-            fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
-            unlinkat(dirfd(dir), entry->d_name, 0);
+        if (!owner || kill(owner, 0) == 0 || errno != ESRCH ||
+            fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        int fd = openat(dirfd(dir), entry->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) continue;
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) unlinkat(dirfd(dir), entry->d_name, 0);
+        close(fd);
     }
     closedir(dir);
 }
@@ -172,6 +178,7 @@ oclinit_status oi_output_open(const char *path, oi_output *out) {
         return status;
     }
     out->temporary = name;
+    flock(out->fd, LOCK_EX | LOCK_NB); /* marks it as being written (remove_stale_temporaries) */
     if (replaces) status = keep_attributes(out, &existing);
     if (status != OCLINIT_SUCCESS) oi_output_abort(out);
     return status;

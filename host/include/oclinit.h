@@ -14,8 +14,8 @@
  * oclinit_network_save) writes "<path>.tmp-<pid>-<n>" beside path and renames it into place when complete. path
  * must be a regular file with one link, or not exist: a directory, FIFO, device, socket, symbolic link or
  * hard-linked file is refused (OCLINIT_ERROR_INVALID_ARGUMENT) and left untouched. A replaced file keeps its
- * permissions (and owner, for root). Temporary files of processes that no longer exist are removed from path's
- * directory. Nothing non-finite is ever written.
+ * permissions (and owner, for root). path's own temporary files left by processes that no longer exist (and hold
+ * no lock on them) are removed.
  *
  * Weights are float32, laid out (fan_out, fan_in) row-major as in PyTorch. Element i of a tensor made with
  * (seed, stream) is the same number on every device and on the host C path, whether the tensor is made
