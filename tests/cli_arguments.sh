@@ -46,6 +46,9 @@ expect "1 2" "too large" predict --model model.bin --data circles --samples 4611
 expect "1 2" "too large" train --data circles --samples 1000000000000 --device cpu --save new.bin
 expect "1 2" "too large" predict --model model.bin --data circles --samples 1000000000000 --device cpu --output p.csv
 expect "2" "too large" init --scheme normal --fan-in 3 --fan-out 3 --output w.npy --chunk-mib 99999999999999999
+# A normal whose samples would round to infinity is refused, not written with infinities.
+expect "2" "beyond float32's range" init --scheme normal --mean 3e38 --std 3e38 --fan-in 4 --fan-out 4 --output w.npy
+expect "2" "beyond float32's range" init --scheme scaled-normal --scale 1e38 --fan-in 4 --fan-out 4 --output w.npy
 
 # Device indices as given, with the exit code of any other missing device.
 "$cli" init --scheme normal --fan-in 3 --fan-out 3 --output w.npy --device 9:9 >/dev/null 2>&1

@@ -1,4 +1,5 @@
 /* Filling tensors: the kernels of kernels/init.cl and their host C twin, both through kernels/distributions.h. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,13 @@ oclinit_status oi_distribution_check(const oclinit_distribution *d) {
         if (!(d->std > 0) || !isfinite(d->std))
             return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "std must be a finite number > 0 (in float32), got %g",
                            d->std);
+        /* Box-Muller's radius is at most sqrt(-2 ln 2^-24) < 5.8 (kernels/distributions.h): beyond that, samples
+         * would round to infinity. */
+        if (d->kind == OCLINIT_DISTRIBUTION_NORMAL && fabs((double)d->mean) + 5.8 * (double)d->std > FLT_MAX)
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                           "normal(mean=%g, std=%g) would draw values beyond float32's range (|mean| + 5.8 std must "
+                           "stay within %g)",
+                           d->mean, d->std, FLT_MAX);
         if (d->kind == OCLINIT_DISTRIBUTION_NORMAL) return OCLINIT_SUCCESS;
         if (!(d->a < d->b))
             return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "truncation needs a < b, got a=%g b=%g", d->a, d->b);
