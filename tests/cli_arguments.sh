@@ -92,6 +92,27 @@ expect 2 "--iterations must be >= 1" experiment --iterations 0
 expect 2 "needs a finite number" tune --budget x
 expect 2 "--repeat must be >= 1" bench --repeat 0
 
+# A FIFO where a file is read (an input, the CLBlast cache file) is refused or ignored at once: opening it for
+# reading would wait for a writer forever.
+mkfifo fifo.csv
+expect 1 "not a regular file" normalize --method zscore --input fifo.csv --output out.csv --device cpu
+mkdir cache
+# tune names the device's cache file, whether or not it saved one.
+cache_file=$(OCLINIT_CACHE_DIR=$PWD/cache timeout 120 "$cli" tune --budget 1 --quiet 2>/dev/null |
+    grep -o "$PWD/cache/clblast-[^ ]*\.txt" | head -n 1)
+if [[ -z "$cache_file" ]]; then
+    fail "oclinit tune did not name the device's CLBlast cache file"
+else
+    rm -f "$cache_file" && mkfifo "$cache_file"
+    OCLINIT_CACHE_DIR=$PWD/cache timeout 60 "$cli" train --data circles --iterations 2 --quiet --save fifo.bin \
+        >/dev/null 2>err.txt
+    code=$?
+    [[ $code == 0 && "$(cat err.txt)" == *"not a regular file"* ]] ||
+        fail "a FIFO as the CLBlast cache file: exit $code ($(head -c 300 err.txt))"
+    rm -f err.txt fifo.bin
+fi
+rm -rf cache fifo.csv
+
 if ((failures)); then
     echo "$failures check(s) failed" >&2
     exit 1

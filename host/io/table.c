@@ -56,7 +56,8 @@ oclinit_status oi_read_file(const char *path, char **data, size_t *size) {
     oclinit_status status = OCLINIT_SUCCESS;
     struct stat st;
     *data = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer; regular files ignore the flag. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return oi_fail(OCLINIT_ERROR_IO, "cannot open %s: %s", path, strerror(errno));
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         status = oi_fail(OCLINIT_ERROR_IO, "%s is not a regular file", path);
