@@ -143,6 +143,11 @@ refused "predict --output equal to --model" model.bin \
 refused "predict --output - onto its --data" in.csv \
     bash -c '"$0" predict --model model.bin --data in.csv --label y --device cpu --output - >>in.csv' "$cli"
 refused "experiment --results equal to --plot" x "$cli" experiment --iterations 1 --quiet --results x --plot x
+mkdir -p plots
+refused "bench --csv equal to one of its plots" plots/gemm.svg "$cli" bench --quick --only gemm --plot plots --csv plots/gemm.svg
+ln -s ../data.csv plots/train.svg
+refused "bench --plot holding a symbolic link where a plot goes" plots/train.svg "$cli" bench --quick --only gemm --plot plots
+rm -rf plots
 
 # ---- 4. A replaced file keeps its permissions (and owner, when root replaces it) ----
 "${init[@]}" --output w.npy >/dev/null

@@ -278,15 +278,17 @@ static bool write_plot(FILE *out, void *user) {
     return write_svg_plot(out, title, job->x_label, y_label, PLOT_LOG_X | PLOT_LOG_Y, series, backend_count);
 }
 
+/* The plots --plot may write: DIR/<benchmark>.svg. */
+static const struct {
+    const char *benchmark, *x_label;
+} plots[] = {{"init-uniform", "elements (float32)"},       {"init-he-normal", "elements (float32)"},
+             {"init-trunc-normal", "elements (float32)"},  {"normalize-fit", "elements (rows x 16 float32)"},
+             {"normalize-apply", "elements (rows x 16 float32)"}, {"gemm", "n (n x n times n x n)"},
+             {"train", "h: a [512, h, h, 1] network on 2048 samples"}};
+enum { PLOTS = sizeof plots / sizeof plots[0] };
+
 /* The CSV and one SVG per benchmark measured at two sizes or more, all or none. */
 static bool write_files(bench_results *r, const char *csv, const char *dir) {
-    static const struct {
-        const char *benchmark, *x_label;
-    } plots[] = {{"init-uniform", "elements (float32)"},       {"init-he-normal", "elements (float32)"},
-                 {"init-trunc-normal", "elements (float32)"},  {"normalize-fit", "elements (rows x 16 float32)"},
-                 {"normalize-apply", "elements (rows x 16 float32)"}, {"gemm", "n (n x n times n x n)"},
-                 {"train", "h: a [512, h, h, 1] network on 2048 samples"}};
-    enum { PLOTS = sizeof plots / sizeof plots[0] };
     if (dir && mkdir(dir, 0755) != 0 && errno != EEXIST) {
         fprintf(stderr, "oclinit bench: cannot create %s: %s\n", dir, strerror(errno));
         return false;
@@ -350,9 +352,17 @@ int command_bench(int argc, char **argv) {
         }
         if (!ok) return EXIT_USAGE;
     }
-    file_arg output = {"--csv", csv, false};
+    /* Every file the run may write, checked before the run: the CSV and each plot, which must not be one another. */
+    file_arg outputs[1 + PLOTS] = {{"--csv", csv, false}};
+    char plot_paths[PLOTS][1024];
     struct stat plot_stat;
-    int code = check_files(command, NULL, 0, &output, 1);
+    bool plot_dir_exists = plot_dir && stat(plot_dir, &plot_stat) == 0 && S_ISDIR(plot_stat.st_mode);
+    for (size_t p = 0; p < PLOTS; p++) { /* a directory still to be made holds none of them yet */
+        snprintf(plot_paths[p], sizeof plot_paths[p], "%s/%s.svg", plot_dir_exists ? plot_dir : ".",
+                 plots[p].benchmark);
+        outputs[1 + p] = (file_arg){"--plot", plot_dir_exists ? plot_paths[p] : NULL, false};
+    }
+    int code = check_files(command, NULL, 0, outputs, 1 + PLOTS);
     if (code >= 0) return code;
     if (plot_dir && stat(plot_dir, &plot_stat) == 0 && !S_ISDIR(plot_stat.st_mode)) {
         fprintf(stderr, "oclinit bench: error: --plot %s is not a directory\n", plot_dir);
