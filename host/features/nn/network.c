@@ -127,6 +127,10 @@ oclinit_status oclinit_network_get_parameters(oclinit_network_t net, float *para
 oclinit_status oclinit_network_set_parameters(oclinit_network_t net, const float *parameters) {
     OI_REQUIRE(net, "network");
     OI_REQUIRE(parameters, "parameters");
+    for (size_t k = 0; k < net->parameter_count; k++)
+        if (!isfinite(parameters[k]))
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "parameter %zu of %zu is %g; parameters must be finite",
+                           k + 1, net->parameter_count, parameters[k]);
     net->steps = 0;
     oclinit_status status = oi_net_write(net, &net->params, 0, parameters, net->parameter_count);
     if (status == OCLINIT_SUCCESS) status = net->backend->zero(net, &net->state1, net->parameter_count);
