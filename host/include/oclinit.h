@@ -458,6 +458,7 @@ OCLINIT_API size_t oclinit_network_get_parameter_count(oclinit_network_t network
  * on every device; biases 0; optimizer state reset. */
 OCLINIT_API oclinit_status oclinit_network_init(oclinit_network_t network, const oclinit_scheme *scheme, uint64_t seed);
 OCLINIT_API oclinit_status oclinit_network_get_parameters(oclinit_network_t network, float *parameters);
+/* Replaces every parameter (oclinit_network_get_parameter_count floats, all finite) and resets the optimizer. */
 OCLINIT_API oclinit_status oclinit_network_set_parameters(oclinit_network_t network, const float *parameters);
 
 /* What one layer looks like at a diagnostic point. Layer 3's activation fields are those of the output
