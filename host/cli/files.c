@@ -55,10 +55,8 @@ static int identify_output(const char *command, const file_arg *f, identity *id)
         identify_existing(id, &st);
         return -1;
     }
-    const char *slash = strrchr(f->path, '/');
     char directory[PATH_MAX], real[PATH_MAX];
-    snprintf(directory, sizeof directory, "%.*s", slash ? (int)(slash - f->path) + (slash == f->path) : 1,
-             slash ? f->path : ".");
+    const char *name = oi_path_split(f->path, directory, sizeof directory);
     const char *problem = NULL;
     if (!realpath(directory, real))
         problem = strerror(errno);
@@ -75,7 +73,7 @@ static int identify_output(const char *command, const file_arg *f, identity *id)
         fprintf(stderr, "oclinit %s: error: out of memory checking %s\n", command, f->path);
         return EXIT_FAILURE;
     }
-    snprintf(id->name, size, "%s/%s", real, slash ? slash + 1 : f->path);
+    snprintf(id->name, size, "%s/%s", real, name);
     return -1;
 }
 

@@ -167,6 +167,9 @@ typedef struct oi_output {
     char buffer[1 << 16];
 } oi_output;
 
+/* path's directory into directory ("." when path has none, "/" for a file at the root); returns its last part. */
+const char *oi_path_split(const char *path, char *directory, size_t size);
+
 /* The output policy: OCLINIT_ERROR_INVALID_ARGUMENT, naming path and what it is, unless path is a regular file
  * with one link or does not exist. A directory, device, FIFO, socket, symbolic link (even to a regular file) or
  * hard-linked file is never replaced: renaming over it would replace the link, not what it points to. */

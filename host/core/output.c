@@ -108,14 +108,13 @@ static pid_t temporary_owner(const char *name, const char *base) {
  * of MB. A writer holds a lock on its temporary file, so one whose pid only looks dead from here (another pid
  * namespace, another host on a shared file system) keeps it. */
 static void remove_stale_temporaries(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char *directory = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-    DIR *dir = directory ? opendir(directory) : NULL;
-    free(directory);
+    char directory[PATH_MAX];
+    const char *name = oi_path_split(path, directory, sizeof directory);
+    DIR *dir = opendir(directory);
     if (!dir) return;
     struct dirent *entry;
     while ((entry = readdir(dir)) != NULL) {
-        pid_t owner = temporary_owner(entry->d_name, slash ? slash + 1 : path);
+        pid_t owner = temporary_owner(entry->d_name, name);
         struct stat st;
         if (!owner || kill(owner, 0) == 0 || errno != ESRCH ||
             fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
@@ -126,6 +125,12 @@ static void remove_stale_temporaries(const char *path) {
         close(fd);
     }
     closedir(dir);
+}
+
+const char *oi_path_split(const char *path, char *directory, size_t size) {
+    const char *slash = strrchr(path, '/');
+    snprintf(directory, size, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1, slash ? path : ".");
+    return slash ? slash + 1 : path;
 }
 
 static oclinit_status write_error(const char *path, int error) {
