@@ -57,7 +57,8 @@ void bench_results_free(bench_results *results);
 oclinit_status bench_say(const bench_config *cfg, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
 /* init-uniform, init-he-normal, init-trunc-normal: G samples/s into a buffer, 2^16 to 2^28 elements; backends
- * device, host and fill-limit (a store-only kernel: the device's write bandwidth). */
+ * device, host and fill-limit (a store-only kernel: the device's write bandwidth). Then init-orthogonal: M samples/s
+ * of an n x n orthogonal tensor made in host memory (QR included). */
 oclinit_status bench_init(const bench_config *cfg, bench_results *results);
 /* init-npy: `oclinit init` writing an 8192 x 8192 he-normal .npy, process start included. */
 oclinit_status bench_init_npy(const bench_config *cfg, bench_results *results);
@@ -68,6 +69,11 @@ oclinit_status bench_gemm(const bench_config *cfg, bench_results *results);
 /* train-article, train-large and train (a [512, h, h, 1] network on 2048 samples): ms per gradient-descent
  * iteration, device against the host twin. */
 oclinit_status bench_train(const bench_config *cfg, bench_results *results);
+/* model: `oclinit model` writing TinyLlama-1.1B (2 of its 22 layers with --quick) in bf16, on the device and the host
+ * C path, against a plain write of the same bytes (write-limit); PyTorch's route is bench/reference.py's. GB/s. */
+oclinit_status bench_model(const bench_config *cfg, bench_results *results);
+int bench_model_layers(const bench_config *cfg);
+double bench_model_parameters(int layers);
 /* numpy and PyTorch on the CPU at the same sizes, through python3 and bench/reference.py; skipped with a note
  * when they cannot be imported. */
 oclinit_status bench_python(const bench_config *cfg, bench_results *results);
@@ -76,5 +82,7 @@ oclinit_status bench_python(const bench_config *cfg, bench_results *results);
 size_t bench_init_sizes(const bench_config *cfg, double *sizes);
 size_t bench_normalize_sizes(const bench_config *cfg, double *sizes);
 size_t bench_train_widths(const bench_config *cfg, double *widths);
+/* init-orthogonal's n x n (bench_init runs it after the samplers). */
+size_t bench_orthogonal_size(const bench_config *cfg);
 
 #endif

@@ -54,7 +54,7 @@ oclinit_status bench_gemm(const bench_config *cfg, bench_results *results) {
     j.host_a = malloc(most * sizeof(float));
     j.host_b = malloc(most * sizeof(float));
     j.host_c = malloc(most * sizeof(float));
-    oclinit_distribution normal = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .rows = (int64_t)most, .columns = 1};
+    oclinit_distribution normal = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .shape = {2, {(int64_t)most, 1}}};
     if (!j.host_a || !j.host_b || !j.host_c) status = OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
     if (status == OCLINIT_SUCCESS) status = oclinit_init_fill_host(NULL, &normal, 1, 0, 0, most, j.host_a);
     if (status == OCLINIT_SUCCESS) status = oclinit_init_fill_host(NULL, &normal, 1, 1, 0, most, j.host_b);

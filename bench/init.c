@@ -1,8 +1,10 @@
 /* Init throughput: the samplers writing into a device buffer and into host memory (the C twin on all cores),
- * beside the device's write limit: a kernel that only stores (bench/fill.cl). */
+ * beside the device's write limit: a kernel that only stores (bench/fill.cl); and orthogonal's QR on the host. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include <cblas.h>
 
 #include "bench.h"
 
@@ -38,6 +40,55 @@ static oclinit_status store_only(void *context) {
         clFinish(queue) != CL_SUCCESS)
         return OCLINIT_ERROR_IO;
     return OCLINIT_SUCCESS;
+}
+
+/* orthogonal of an n x n tensor through the public fill, normal draw on the host C path and QR included. */
+typedef struct orthogonal_job {
+    oclinit_distribution distribution;
+    uint64_t elements;
+    float *out;
+} orthogonal_job;
+
+static oclinit_status orthogonal_fill(void *context) {
+    orthogonal_job *j = context;
+    return oclinit_init_fill_host(NULL, &j->distribution, 1, 0, 0, j->elements, j->out);
+}
+
+size_t bench_orthogonal_size(const bench_config *cfg) {
+    return cfg->quick ? 1024 : 4096;
+}
+
+/* init-orthogonal, and max |Q^T Q - I| of its result in double (OpenBLAS's dsyrk) as a note. */
+static oclinit_status bench_orthogonal(const bench_config *cfg, bench_results *results) {
+    size_t n = bench_orthogonal_size(cfg);
+    char detail[48];
+    orthogonal_job j = {.elements = (uint64_t)n * n};
+    oclinit_scheme scheme = oclinit_scheme_default(OCLINIT_SCHEME_ORTHOGONAL);
+    oclinit_status status = oclinit_scheme_resolve(&scheme, (int64_t)n, (int64_t)n, &j.distribution);
+    if (status == OCLINIT_SUCCESS) status = bench_say(cfg, "init-orthogonal on the host, %zu x %zu", n, n);
+    if (status != OCLINIT_SUCCESS) return status;
+    j.out = malloc(n * n * sizeof(float));
+    double *q = malloc(n * n * sizeof(double)), *gram = malloc(n * n * sizeof(double));
+    if (!j.out || !q || !gram) status = OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
+    if (status == OCLINIT_SUCCESS) {
+        snprintf(detail, sizeof detail, "%zu x %zu", n, n);
+        timing t = bench_measure(orthogonal_fill, &j, cfg->repeat);
+        bench_add(results, "init-orthogonal", "host", (double)(n * n), t, (double)(n * n) / 1e6, "M samples/s", detail);
+        if (!isnan(t.median)) { /* the fill worked: check its result */
+            for (size_t i = 0; i < n * n; i++) q[i] = j.out[i];
+            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (blasint)n, (blasint)n, 1.0, q, (blasint)n, 0.0, gram,
+                        (blasint)n);
+            double worst = 0;
+            for (size_t r = 0; r < n; r++)
+                for (size_t c = r; c < n; c++) worst = fmax(worst, fabs(gram[r * n + c] - (r == c)));
+            bench_note(results, "init-orthogonal %s: max |Q^T Q - I| = %.3g (oclinit, float32 result)", detail,
+                       worst);
+        }
+    }
+    free(gram);
+    free(q);
+    free(j.out);
+    return status;
 }
 
 size_t bench_init_sizes(const bench_config *cfg, double *sizes) {
@@ -88,7 +139,7 @@ oclinit_status bench_init(const bench_config *cfg, bench_results *results) {
             /* A (4096, n / 4096) layer, drawn as one long row-major run of samples. */
             status = oclinit_scheme_resolve(&scheme, 4096, (int64_t)(j.elements / 4096), &j.distribution);
             if (status != OCLINIT_SUCCESS) break;
-            j.distribution.rows = (int64_t)j.elements, j.distribution.columns = 1;
+            j.distribution.shape = oclinit_shape_matrix((int64_t)j.elements, 1);
             bench_add(results, schemes[s].benchmark, "fill-limit", sizes[i], limit, sizes[i] / 1e9, "G samples/s", NULL);
             if ((status = bench_say(cfg, "%s on the device, %.0f elements", schemes[s].benchmark, sizes[i])))
                 break;
@@ -102,5 +153,5 @@ oclinit_status bench_init(const bench_config *cfg, bench_results *results) {
     if (j.buffer) clReleaseMemObject(j.buffer);
     if (j.store) clReleaseKernel(j.store);
     free(j.host);
-    return status;
+    return status == OCLINIT_SUCCESS ? bench_orthogonal(cfg, results) : status;
 }

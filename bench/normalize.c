@@ -88,7 +88,7 @@ oclinit_status bench_normalize(const bench_config *cfg, bench_results *results) 
     float *data = malloc(most * sizeof(float));
     if (!data) return OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
     /* Data far from zero on very different scales: feature f is 4^(f mod 5) (3 + N(0, 1)). */
-    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 3, .std = 1, .rows = (int64_t)most, .columns = 1};
+    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 3, .std = 1, .shape = {2, {(int64_t)most, 1}}};
     oclinit_status status = oclinit_init_fill_host(NULL, &d, 1, 0, 0, most, data);
     for (size_t i = 0; i < most; i++) data[i] *= (float)(1 << (2 * (i % FEATURES % 5)));
     for (size_t i = 0; i < count && status == OCLINIT_SUCCESS; i++)

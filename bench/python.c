@@ -43,18 +43,21 @@ static void take_line(char *line, bench_results *results) {
 
 oclinit_status bench_python(const bench_config *cfg, bench_results *results) {
     double init[16], normalize[16], widths[8];
-    char init_text[256], normalize_text[256], width_text[128], repeat[16];
+    char init_text[256], normalize_text[256], width_text[128], repeat[16], orthogonal[24], layers[16];
     join(init, bench_init_sizes(cfg, init), init_text, sizeof init_text);
     join(normalize, bench_normalize_sizes(cfg, normalize), normalize_text, sizeof normalize_text);
     join(widths, bench_train_widths(cfg, widths), width_text, sizeof width_text);
     snprintf(repeat, sizeof repeat, "%d", cfg->repeat);
+    snprintf(orthogonal, sizeof orthogonal, "%zu", bench_orthogonal_size(cfg));
+    snprintf(layers, sizeof layers, "%d", bench_model_layers(cfg));
     /* OCLINIT_PYTHON picks the interpreter, where python3 on the PATH is another (pyenv, a venv) than Debian's. */
     const char *python = getenv("OCLINIT_PYTHON") && *getenv("OCLINIT_PYTHON") ? getenv("OCLINIT_PYTHON") : "python3";
     char *argv[] = {(char *)python,      "-c",           (char *)bench_reference_py,
                     "--init-sizes",      init_text,      "--normalize-sizes",
                     normalize_text,      "--train-widths", width_text,
                     "--npy-dir",         (char *)cfg->work_dir, "--repeat",
-                    repeat,              NULL};
+                    repeat,              "--orthogonal-size", orthogonal,
+                    "--model-layers",    layers,         NULL};
     oclinit_status status = bench_say(cfg, "numpy and PyTorch (python3 bench/reference.py)");
     if (status != OCLINIT_SUCCESS) return status;
 

@@ -72,6 +72,14 @@ def bench_torch(torch, args):
             "G samples/s")
         row("init-trunc-normal", "torch", n, measure(lambda: torch.nn.init.trunc_normal_(w), args.repeat), n / 1e9,
             "G samples/s")
+    n = args.orthogonal_size
+    if n:
+        w = torch.empty(n, n)
+        row("init-orthogonal", "torch", n * n, measure(lambda: torch.nn.init.orthogonal_(w), args.repeat), n * n / 1e6,
+            "M samples/s", f"{n} x {n}")
+        q = w.double()
+        error = (q.T @ q - torch.eye(n, dtype=torch.float64)).abs().max().item()
+        print(f"# init-orthogonal {n} x {n}: max |Q^T Q - I| = {error:.3g} (PyTorch orthogonal_, float32)")
     networks = [("train-article", 300, 2, 10, 300)] + [("train", h, 512, h, 2048) for h in sizes(args.train_widths)]
     for benchmark, size, inputs, hidden, samples in networks:
         h2 = 5 if benchmark == "train-article" else hidden
@@ -116,6 +124,46 @@ def bench_npy(args, have_torch):
             os.unlink(path)
 
 
+MODEL_ROUTE = """
+import os, shutil, sys, torch
+from transformers import LlamaConfig, LlamaForCausalLM
+from transformers.modeling_utils import no_init_weights
+config = LlamaConfig(vocab_size=32000, hidden_size=2048, intermediate_size=5632, num_hidden_layers=int(sys.argv[1]),
+                     num_attention_heads=32, num_key_value_heads=4, max_position_embeddings=2048,
+                     tie_word_embeddings=False, torch_dtype="bfloat16")
+torch.set_default_dtype(torch.bfloat16)
+with no_init_weights():  # no init in the constructors: on torch >= 2, the meta device and to_empty() do the same
+    model = LlamaForCausalLM(config)
+model.apply(model._init_weights)  # the family's init, as from_config() would run it
+model.save_pretrained(sys.argv[2], safe_serialization=True)
+shutil.rmtree(sys.argv[2])
+"""
+
+
+def bench_model(args):
+    """TinyLlama's checkpoint the way a PyTorch user makes it: empty bf16 tensors, transformers' _init_weights,
+    save_pretrained (safetensors), from a fresh python3; its peak RSS as a note."""
+    import resource
+    try:
+        import transformers  # noqa: F401
+        import safetensors  # noqa: F401
+    except ImportError as error:
+        print(f"# model: transformers and safetensors from PyPI are needed ({error}); bash .ci/install-deps puts them "
+              "in .venv: OCLINIT_PYTHON=.venv/bin/python")
+        return
+    directory = os.path.join(args.npy_dir, f"reference-model-{os.getpid()}")
+    layers = args.model_layers
+    hidden, kv, inner, vocab = 2048, 256, 5632, 32000
+    parameters = 2 * vocab * hidden + layers * (2 * hidden * hidden + 2 * kv * hidden + 3 * inner * hidden + 2 * hidden)
+    parameters += hidden
+    t = measure(lambda: subprocess.run([sys.executable, "-c", MODEL_ROUTE, str(layers), directory], check=True),
+                min(args.repeat, 3))
+    row("model", "torch", parameters, t, 2 * parameters / 1e9, "GB/s", f"TinyLlama-1.1B, {layers} layers, bf16")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    print(f"# model with PyTorch {__import__('torch').__version__} and transformers {transformers.__version__}: "
+          f"{parameters / t[0] / 1e9:.2f} G parameters/s, peak RSS of the largest child so far {peak} MiB")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--init-sizes", default="")
@@ -123,6 +171,8 @@ def main():
     parser.add_argument("--train-widths", default="")
     parser.add_argument("--npy-dir", default="")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--orthogonal-size", type=int, default=0)
+    parser.add_argument("--model-layers", type=int, default=0)
     args = parser.parse_args()
     try:
         import numpy as np
@@ -141,6 +191,8 @@ def main():
         bench_torch(torch, args)
     if args.npy_dir:
         bench_npy(args, torch is not None)
+    if args.npy_dir and args.model_layers and torch is not None:
+        bench_model(args)
 
 
 if __name__ == "__main__":

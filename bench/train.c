@@ -36,15 +36,39 @@ size_t bench_train_widths(const bench_config *cfg, double *widths) {
     return n;
 }
 
-/* Seconds per iteration of a [inputs, h1, h2, 1] ReLU network on the first samples rows of x. */
+/* The longest a figure may take: a device whose launches or untuned products are slow (Mesa's rusticl on a CPU)
+ * measures fewer iterations, or gets a note instead of a figure. */
+static double time_limit(const bench_config *cfg) {
+    return cfg->quick ? 60 : 300;
+}
+
+/* Seconds per iteration of a [inputs, h1, h2, 1] ReLU network on the first samples rows of x, with fewer iterations
+ * where a slow device needs it to stay within time_limit; *skipped (the seconds one call of one iteration took)
+ * when even one is too many. */
 static oclinit_status per_iteration(const bench_config *cfg, oclinit_runtime_t runtime, size_t inputs, size_t h1,
-                                    size_t h2, size_t samples, const float *x, const float *y, timing *t) {
+                                    size_t h2, size_t samples, const float *x, const float *y, timing *t,
+                                    double *skipped) {
     oclinit_network_shape shape = {inputs, h1, h2, OCLINIT_ACTIVATION_RELU, 0};
     double flops = 6.0 * (double)samples * ((double)inputs * h1 + (double)h1 * h2 + (double)h2);
     size_t n = (size_t)fmax(2, fmin(100, 4e9 / flops));
-    job j = {.x = x, .y = y, .samples = samples, .iterations = n};
+    job j = {.x = x, .y = y, .samples = samples, .iterations = 1};
     oclinit_status status = oclinit_network_create(runtime, &shape, &j.net);
     timing once = {NAN, NAN, NAN}, thrice = once;
+    *skipped = 0;
+    /* One call of one iteration (after the one that compiles the kernels) bounds from above the cost of each of
+     * the 4n iterations that each of the repeat + 1 runs of n and 3n below makes. */
+    if (status == OCLINIT_SUCCESS) status = train(&j);
+    double start = oi_clock_seconds();
+    if (status == OCLINIT_SUCCESS) status = train(&j);
+    double probe = oi_clock_seconds() - start, fit = time_limit(cfg) / (probe * 4 * (cfg->repeat + 1));
+    if (status == OCLINIT_SUCCESS && fit < 1) {
+        *skipped = probe;
+        oclinit_network_free(j.net);
+        *t = once;
+        return OCLINIT_SUCCESS;
+    }
+    if (fit < n) n = (size_t)fit;
+    j.iterations = n;
     if (status == OCLINIT_SUCCESS) once = bench_measure(train, &j, cfg->repeat);
     j.iterations = 3 * n;
     if (status == OCLINIT_SUCCESS) thrice = bench_measure(train, &j, cfg->repeat);
@@ -66,10 +90,16 @@ static oclinit_status measure(const bench_config *cfg, bench_results *results, c
     const char *backends[2] = {"device", "host"};
     for (int b = 0; b < 2; b++) {
         timing t;
+        double skipped;
         oclinit_status status = bench_say(cfg, "%s %s on the %s", benchmark, detail, backends[b]);
-        if (status == OCLINIT_SUCCESS) status = per_iteration(cfg, runtimes[b], inputs, h1, h2, samples, x, y, &t);
+        if (status == OCLINIT_SUCCESS)
+            status = per_iteration(cfg, runtimes[b], inputs, h1, h2, samples, x, y, &t, &skipped);
         if (status != OCLINIT_SUCCESS) return status;
-        bench_add(results, benchmark, backends[b], size, t, gflop, "GFLOP/s", detail);
+        if (skipped)
+            bench_note(results, "%s %s on the %s: not measured, one iteration took %.2f s (over %.0f s in all)",
+                       benchmark, detail, backends[b], skipped, time_limit(cfg));
+        else
+            bench_add(results, benchmark, backends[b], size, t, gflop, "GFLOP/s", detail);
     }
     return OCLINIT_SUCCESS;
 }
@@ -78,7 +108,7 @@ oclinit_status bench_train(const bench_config *cfg, bench_results *results) {
     const size_t inputs = 512;
     float *x = malloc((size_t)SAMPLES * inputs * sizeof(float)), *y = malloc(SAMPLES * sizeof(float));
     oclinit_status status = x && y ? OCLINIT_SUCCESS : OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
-    oclinit_distribution normal = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .rows = SAMPLES, .columns = (int64_t)inputs};
+    oclinit_distribution normal = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .shape = {2, {SAMPLES, (int64_t)inputs}}};
     if (status == OCLINIT_SUCCESS) status = oclinit_init_fill_host(NULL, &normal, 2, 0, 0, (uint64_t)SAMPLES * inputs, x);
     for (size_t i = 0; y && i < SAMPLES; i++) y[i] = (float)(i % 2);
     /* The article's network on its 300 samples (the first 2 columns of x, as a 300 x 2 table would be read). */

@@ -76,10 +76,11 @@ __kernel void oi_init_trunc_normal(__global float *out, ulong out_offset, ulong 
     store_blocks(out, out_offset, first, count, block, oi_trunc_normal_block(w, p));
 }
 
-/* eye: the caller fills the range with zeros first; work-item g sets diagonal element d = diag_first + g,
- * at flat index d (columns + 1), when it falls inside the range. */
-__kernel void oi_init_eye_diagonal(__global float *out, ulong out_offset, ulong first, ulong count, ulong columns,
-                                   ulong diag_first) {
-    ulong i = (diag_first + get_global_id(0)) * (columns + 1);
-    if (i >= first && i < first + count) out[out_offset + (i - first)] = 1.0f;
+/* eye and dirac: the caller fills the range with zeros first; work-item g sets the one n = begin + g, at flat index
+ * (n / per_group) group_stride + (n % per_group) diagonal_stride + centre, which the caller found inside the range. */
+__kernel void oi_init_eye(__global float *out, ulong out_offset, ulong first, ulong begin, ulong per_group,
+                          ulong group_stride, ulong diagonal_stride, ulong centre, float value) {
+    ulong n = begin + get_global_id(0);
+    ulong i = n / per_group * group_stride + n % per_group * diagonal_stride + centre;
+    out[out_offset + (i - first)] = value;
 }

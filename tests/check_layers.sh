@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # No layer reaches up. The layers, lowest first; each may use itself and those before it:
 #   core (host/core) < io (host/io) < blas (host/blas) < features (host/features) < bench (bench/) < cli (host/cli)
-# with features ordered inside as init < normalize < nn, and bench below cli (`oclinit bench` runs it).
+# with features ordered inside as init < normalize < nn < model, and bench below cli (`oclinit bench` runs it).
 # host/include/oclinit.h and kernels/*.h are shared: anyone may include them.
 # Two checks: (a) every `#include "..."` in host/ and bench/, (b) every symbol an object file takes from another
 # (nm), so that a call through a stray prototype is caught as well as an include.
@@ -9,9 +9,9 @@
 #   tests/check_layers.sh --self-test      proves that both checks can fail
 set -euo pipefail
 
-# Files directly in host/features/ (a features.h for all of it) rank below its subfolders, so all three may use them.
+# Files directly in host/features/ (a features.h for all of it) rank below its subfolders, so all of them may use them.
 declare -A rank=([public]=0 [core]=1 [io]=2 [blas]=3 [features]=4 [features/init]=5 [features/normalize]=6
-                 [features/nn]=7 [bench]=8 [cli]=9)
+                 [features/nn]=7 [features/model]=8 [bench]=9 [cli]=10)
 
 # Sets $layer from a path relative to the source tree (or an object's path mapped onto it): a name in rank,
 # "shared" for what anyone may use, or "" for a file outside every layer folder.
@@ -24,6 +24,7 @@ layer_of() {
     host/features/init/*) layer=features/init ;;
     host/features/normalize/*) layer=features/normalize ;;
     host/features/nn/*) layer=features/nn ;;
+    host/features/model/*) layer=features/model ;;
     host/features/*) layer=features ;;
     host/cli/*) layer=cli ;;
     bench/*) layer=bench ;;

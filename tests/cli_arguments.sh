@@ -69,7 +69,7 @@ expect 2 '"2,1"' normalize --input data.csv --output n.csv --method minmax --ran
 expect 2 '"1e39"' predict --model model.bin --data circles --noise 1e39 --output p.csv
 
 # Ambiguous prefixes name every option they could mean.
-expect 2 "ambiguous option --s: could be --scheme, --seed, --stream, --stats, --std, --scale" init --s 1
+expect 2 "ambiguous option --s: could be --scheme, --shape, --seed, --stream, --stats, --std, --scale, --sparsity" init --s 1
 expect 2 "ambiguous option --fan: could be --fan-in, --fan-out" init --scheme normal --fan 3 --output w.npy
 expect 2 "ambiguous option --d: could be --data, --diagnose-every, --device, --distribution" train --d circles
 expect 2 "ambiguous option --s: could be --separator, --samples, --seed" predict --s=3

@@ -1,7 +1,9 @@
 /* libFuzzer target for the file readers: CSV and .npy tables (oi_table_parse), statistics files
- * (oi_normalizer_parse) and model files (oi_model_parse). Every input goes through all three, so that a seed of
- * any kind feeds its own reader as it is. The table's read options come from the input's last byte; a model is
- * read a second time with its checksum made right, since nearly every mutation would otherwise stop there.
+ * (oi_normalizer_parse), model files (oi_model_parse), safetensors headers (oi_safetensors_parse), and specs and
+ * Hugging Face configs (oi_model_parse_json). Every input goes through all of them, so that a seed of any kind feeds
+ * its own reader as it is. The table's read options come
+ * from the input's last byte; a model is read a second time with its checksum made right, since nearly every
+ * mutation would otherwise stop there, and a safetensors header with its length made the rest of the input.
  * Build and run (README.md, "Tests"):
  *   CC=clang cmake -S . -B build-fuzz -DOCLINIT_FUZZ=ON && cmake --build build-fuzz --target fuzz_readers
  *   build-fuzz/tests/fuzz_readers -max_total_time=600 tests/corpus */
@@ -11,6 +13,7 @@
 #include <zlib.h>
 
 #include "features/features.h"
+#include "features/model/model.h"
 
 enum { FUZZ_READ_OPTIONS = 48 };
 void fuzz_readers(const uint8_t *data, size_t size, unsigned options);
@@ -66,6 +69,35 @@ static void read_model(const char *data, size_t size) {
     }
 }
 
+static void read_safetensors(const uint8_t *data, size_t size) {
+    oclinit_safetensors_t file = NULL;
+    if (oi_safetensors_parse("fuzz", data, size, size, &file) == OCLINIT_SUCCESS) {
+        /* What a header that parses promises: tensors in order, tiling the data after the header exactly. */
+        uint64_t data_start = size, end = size;
+        for (size_t i = 0; i < oclinit_safetensors_get_count(file); i++) {
+            const oclinit_tensor_info *t = oclinit_safetensors_get_info(file, i);
+            if (i == 0) data_start = end = t->offset;
+            if (t->offset != end || t->bytes != t->elements * oclinit_dtype_size(t->dtype)) abort();
+            end = t->offset + t->bytes;
+        }
+        if (end != size || data_start > size) abort();
+        (void)oclinit_safetensors_get_metadata(file, "format");
+        oclinit_safetensors_free(file);
+    }
+}
+
+/* Specs and Hugging Face configs: a model that loads has every tensor resolvable for its shape. */
+static void read_model_json(const uint8_t *data, size_t size, bool is_spec) {
+    oclinit_model_t model = NULL;
+    if (oi_model_parse_json("fuzz", (const char *)data, size, is_spec, &model) != OCLINIT_SUCCESS) return;
+    for (size_t i = 0; i < oclinit_model_get_count(model); i++) {
+        const oclinit_model_tensor *t = oclinit_model_get_tensor(model, i);
+        oclinit_distribution d;
+        if (oclinit_scheme_resolve_shape(&t->scheme, &t->shape, &d) != OCLINIT_SUCCESS) abort();
+    }
+    oclinit_model_free(model);
+}
+
 void fuzz_readers(const uint8_t *data, size_t size, unsigned options) {
     read_table(data, size, options % FUZZ_READ_OPTIONS);
     read_statistics(data, size);
@@ -77,6 +109,17 @@ void fuzz_readers(const uint8_t *data, size_t size, unsigned options) {
         read_model(model, size);
     }
     free(model);
+    read_safetensors(data, size);
+    read_model_json(data, size, true);
+    read_model_json(data, size, false);
+    if (size >= 8) { /* the header length made the rest of the input, so that mutations reach the JSON checks */
+        uint8_t *copy = malloc(size);
+        if (!copy) abort();
+        memcpy(copy, data, size);
+        for (int i = 0; i < 8; i++) copy[i] = (uint8_t)((uint64_t)(size - 8) >> (8 * i));
+        read_safetensors(copy, size);
+        free(copy);
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -1,4 +1,5 @@
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -6,14 +7,29 @@
 
 const unsigned test_one_lane = 1, test_sixteen_lanes = 16;
 
+/* OCLINIT_TEST_FILTER runs only the tests whose names match it (cmocka's * and ? patterns), set before main
+ * runs cmocka_run_group_tests: the second implementation's runs pick their tests by name that way. */
+__attribute__((constructor)) static void apply_test_filter(void) {
+    const char *filter = getenv("OCLINIT_TEST_FILTER");
+    if (filter && *filter) cmocka_set_test_filter(filter);
+}
+
 oclinit_runtime_t test_device(unsigned lanes) {
+    static bool named;
     oclinit_runtime_t runtime = NULL;
-    oclinit_status status = oclinit_runtime_create(NULL, &runtime);
+    const char *spec = getenv("OCLINIT_TEST_DEVICE");
+    oclinit_status status = oclinit_runtime_create(spec, &runtime);
     if (status != OCLINIT_SUCCESS || oclinit_runtime_get_context(runtime) == NULL) {
-        print_error("device tests need an OpenCL device (CI installs pocl-opencl-icd) and OCLINIT_DEVICE must not "
-                    "be cpu: %s %s\n",
-                    oclinit_status_str(status), oclinit_error_get_detail());
+        print_error("device tests need an OpenCL device (CI installs pocl-opencl-icd and mesa-opencl-icd), "
+                    "OCLINIT_TEST_DEVICE=\"%s\" must name one and OCLINIT_DEVICE must not be cpu: %s %s\n",
+                    spec ? spec : "", oclinit_status_str(status), oclinit_error_get_detail());
         fail();
+    }
+    if (!named) {
+        const oclinit_device_info *d = oclinit_runtime_get_device(runtime);
+        print_message("device tests run on %u:%u %s, implementation %s %s\n", d->platform_index, d->device_index,
+                      d->name, d->implementation, d->driver_version);
+        named = true;
     }
     if (lanes) assert_ok(oi_runtime_set_lanes(runtime, lanes));
     return runtime;

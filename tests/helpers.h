@@ -13,8 +13,9 @@
 
 #include "features/features.h"
 
-/* The default device (OCLINIT_DEVICE, else first GPU, else first CPU: PoCL in CI), built with the given
- * vector width (0 keeps the device's own). Fails the test, never skips it, when there is no device. */
+/* The device that OCLINIT_TEST_DEVICE names (as --device would), else the default device (OCLINIT_DEVICE, else
+ * first GPU, else first CPU: PoCL in CI), built with the given vector width (0 keeps the device's own). Fails the
+ * test, never skips it, when there is no such device. The first call in a process prints the device's name. */
 oclinit_runtime_t test_device(unsigned lanes);
 
 /* A device test run twice, with the kernels built for 1 lane (as on GPUs) and for 16 (as on CPUs); the test

@@ -13,10 +13,10 @@ import tempfile
 import numpy as np
 
 
-def readme_block(readme):
+def readme_blocks(readme):
     text = open(readme, encoding="utf-8").read()
-    section = text.split("## Reproducibility", 1)[1]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    section = text.split("## Reproducibility", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
 
 
 def cli_tensor(cli, directory, *args):
@@ -28,7 +28,8 @@ def cli_tensor(cli, directory, *args):
 def main():
     readme, cli = sys.argv[1], sys.argv[2]
     contract = {}
-    exec(readme_block(readme), contract)
+    for block in readme_blocks(readme):
+        exec(block, contract)
     cases = 0
     with tempfile.TemporaryDirectory() as directory:
         for seed, stream, rows, cols, a, b in [(7, 0, 3, 5, -1, 1), (2**64 - 1, 2**63 + 5, 37, 101, 0.25, 3.0),
@@ -51,6 +52,13 @@ def main():
                 error = np.abs(got - want) / (np.maximum(1.0, np.abs(z)) * std)
                 assert error.max() <= 1e-6, f"normal seed {seed}: error {error.max():.3g}"
                 cases += 1
+        # A named tensor's stream: README's FNV-1a against `oclinit init --name`.
+        for name in ("model.embed_tokens.weight", "h.0.attn.c_proj.weight", "\u00e9t\u00e9"):
+            named = cli_tensor(cli, directory, "--scheme", "uniform", "--shape", "3,5", "--name", name)
+            numbered = cli_tensor(cli, directory, "--scheme", "uniform", "--shape", "3,5", "--stream",
+                                  str(contract["stream"](name)))
+            assert np.array_equal(named, numbered), f"the stream of {name!r} differs from README's"
+            cases += 1
     print(f"README's numpy contract matches the CLI in {cases} cases (host C path and default device)")
 
 

@@ -33,6 +33,10 @@ static oclinit_normalize_method method;
 static oclinit_activation activation;
 static oclinit_optimizer optimizer;
 static oclinit_dataset dataset;
+static oclinit_convention convention;
+static oclinit_shape tensor_shape = {2, {4, 2}};
+static int64_t fan;
+static uint64_t elements;
 
 static int setup(void **state) {
     (void)state;
@@ -93,6 +97,16 @@ static int teardown(void **state) {
     X("oclinit_dataset_parse: data set (the result) is NULL", oclinit_dataset_parse("moons", NULL))                    \
     X("oclinit_scheme_resolve: scheme is NULL", oclinit_scheme_resolve(NULL, 4, 2, &distribution))                     \
     X("oclinit_scheme_resolve: distribution is NULL", oclinit_scheme_resolve(&scheme, 4, 2, NULL))                     \
+    X("oclinit_scheme_resolve_shape: shape is NULL", oclinit_scheme_resolve_shape(&scheme, NULL, &distribution))       \
+    X("oclinit_scheme_resolve_shape: distribution is NULL", oclinit_scheme_resolve_shape(&scheme, &tensor_shape, NULL)) \
+    X("oclinit_shape_parse: text is NULL", oclinit_shape_parse(NULL, &tensor_shape))                                   \
+    X("oclinit_shape_parse: shape is NULL", oclinit_shape_parse("3,4", NULL))                                          \
+    X("oclinit_shape_get_elements: shape is NULL", oclinit_shape_get_elements(NULL, &elements))                        \
+    X("oclinit_shape_get_elements: elements is NULL", oclinit_shape_get_elements(&tensor_shape, NULL))                 \
+    X("oclinit_shape_get_fans: fan_in is NULL",                                                                        \
+      oclinit_shape_get_fans(&tensor_shape, OCLINIT_CONVENTION_PYTORCH, NULL, &fan))                                   \
+    X("oclinit_shape_get_fans: shape is NULL", oclinit_shape_get_fans(NULL, OCLINIT_CONVENTION_PYTORCH, &fan, &fan))   \
+    X("oclinit_convention_parse: name is NULL", oclinit_convention_parse(NULL, &convention))                           \
     X("oclinit_init_fill_buffer: distribution is NULL", oclinit_init_fill_buffer(device, NULL, 0, 0, 0, 4, buffer, 0)) \
     X("oclinit_init_fill_buffer: buffer is NULL",                                                                      \
       oclinit_init_fill_buffer(device, &distribution, 0, 0, 0, 4, NULL, 0))                                            \
@@ -383,7 +397,7 @@ static void dataset_noise_in_slices(void **state) {
     assert_true(x && y && clean && noise);
     assert_ok(oclinit_dataset_make(OCLINIT_DATASET_SPIRALS, SAMPLES, 0.25, 9, 4, x, y));
     assert_ok(oclinit_dataset_make(OCLINIT_DATASET_SPIRALS, SAMPLES, 0, 9, 4, clean, y));
-    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 0.25f, .rows = SAMPLES, .columns = 2};
+    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 0.25f, .shape = {2, {SAMPLES, 2}}};
     assert_ok(oclinit_init_fill_host(NULL, &d, 9, 5, 0, 2 * SAMPLES, noise));
     for (size_t i = 0; i < 2 * SAMPLES; i++) {
         float expected = clean[i] + noise[i];

@@ -67,8 +67,47 @@ static void model_seeds_load_or_are_refused_with_their_reason(void **state) {
     }
 }
 
+/* The same for the safetensors seeds: written by Python's safetensors (torch) and by hand, each malformed one
+ * refused by safetensors itself too, except the unknown dtype ("X9"). */
+static void safetensors_seeds_load_or_are_refused_with_their_reason(void **state) {
+    (void)state;
+    static const struct {
+        const char *file, *why; /* why: NULL when it loads */
+    } seeds[] = {
+        {"safetensors_valid_torch.safetensors", NULL},
+        {"safetensors_valid_empty.safetensors", NULL},
+        {"safetensors_truncated_length.safetensors", "fewer than the 8"},
+        {"safetensors_lying_header_length.safetensors", "but only"},
+        {"safetensors_duplicate_key.safetensors", "duplicate object key"},
+        {"safetensors_overlap.safetensors", "tensor \"b\" overlaps tensor \"a\""},
+        {"safetensors_hole.safetensors", "tensor \"b\" starts at byte 8 of the data, leaving a hole of 4 bytes"},
+        {"safetensors_unknown_dtype.safetensors", "dtype \"X9\""},
+        {"safetensors_wrong_byte_count.safetensors", "BF16 (3,) needs 6"},
+        {"safetensors_trailing_bytes.safetensors", "2 bytes follow the last tensor"},
+        {"safetensors_metadata_not_string.safetensors", "\"format\" is not a string"},
+        {"safetensors_not_utf8.safetensors", "not valid UTF-8 JSON"},
+        {"safetensors_negative_shape.safetensors", "not an integer >= 0"},
+        {"safetensors_beyond_end.safetensors", "beyond the file's end"},
+    };
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", OCLINIT_CORPUS_DIR, seeds[i].file);
+        oclinit_safetensors_t file = NULL;
+        oclinit_status status = oclinit_safetensors_open(path, &file);
+        if (!seeds[i].why) {
+            assert_ok(status);
+        } else if (status != OCLINIT_ERROR_INVALID_ARGUMENT || !strstr(oclinit_error_get_detail(), seeds[i].why) ||
+                   !strstr(oclinit_error_get_detail(), seeds[i].file)) {
+            fail_msg("%s: status %d, detail \"%s\"; expected \"%s\"", seeds[i].file, (int)status,
+                     oclinit_error_get_detail(), seeds[i].why);
+        }
+        oclinit_safetensors_free(file);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(corpus_is_handled),
-                                       cmocka_unit_test(model_seeds_load_or_are_refused_with_their_reason)};
+                                       cmocka_unit_test(model_seeds_load_or_are_refused_with_their_reason),
+                                       cmocka_unit_test(safetensors_seeds_load_or_are_refused_with_their_reason)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -106,8 +106,7 @@ static void truncated_samples_accuracy(void **state) {
                                   .std = 1,
                                   .a = intervals[c][0],
                                   .b = intervals[c][1],
-                                  .rows = 1,
-                                  .columns = 1 << 20};
+                                  .shape = {2, {1, 1 << 20}}};
         float *out = malloc(sizeof(float) << 20);
         assert_ok(oclinit_init_fill_host(NULL, &d, 77, 0, 0, 1 << 20, out));
         /* Rebuild the kernel's parameters the way host/init.c documents them, then the exact value. */

@@ -26,18 +26,25 @@ static const oclinit_scheme_kind all_schemes[] = {
     OCLINIT_SCHEME_VARIANCE_SCALING,
 };
 
-/* Distributions beyond the schemes' defaults: a mirrored truncation, a far-tail one, a shifted normal. */
+/* Distributions beyond the schemes' defaults: a mirrored truncation, a far-tail one, a shifted normal, dirac,
+ * sparse and orthogonal. */
 static oclinit_distribution extra(int which, int64_t rows, int64_t columns) {
-    oclinit_distribution d = {.rows = rows, .columns = columns};
+    oclinit_distribution d = {.shape = {2, {rows, columns}}};
     switch (which) {
     case 0: d.kind = OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL, d.mean = 1, d.std = 2, d.a = 1.5f, d.b = 9; break;
     case 1: d.kind = OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL, d.mean = 0, d.std = 1, d.a = 5, d.b = 6; break;
-    default: d.kind = OCLINIT_DISTRIBUTION_NORMAL, d.mean = -3, d.std = 0.5f; break;
+    case 2: d.kind = OCLINIT_DISTRIBUTION_NORMAL, d.mean = -3, d.std = 0.5f; break;
+    case 3: /* dirac on a (rows, columns, 3) kernel, gain 2.5 */
+        d.kind = OCLINIT_DISTRIBUTION_EYE, d.value = 2.5f, d.groups = 1;
+        d.shape = (oclinit_shape){3, {rows, columns, 3}};
+        break;
+    case 4: d.kind = OCLINIT_DISTRIBUTION_SPARSE, d.std = 0.5f, d.zeros = rows / 3; break;
+    default: d.kind = OCLINIT_DISTRIBUTION_ORTHOGONAL, d.value = 1.5f, d.rows = rows; break;
     }
     return d;
 }
 
-#define EXTRA_COUNT 3
+#define EXTRA_COUNT 6
 #define CASE_COUNT (sizeof all_schemes / sizeof all_schemes[0] + EXTRA_COUNT)
 
 static oclinit_distribution test_case(size_t c, int64_t rows, int64_t columns) {
@@ -90,7 +97,8 @@ static void device_equals_host(void **state) {
     /* Block counters whose low word wraps: blocks 2^32 - 3 .. 2^32 + 7 of a 2^20 x 2^16 tensor. */
     for (size_t c = 0; c < CASE_COUNT; c++) {
         oclinit_distribution d = test_case(c, 1 << 20, 1 << 16);
-        compare_range(rt, &d, 42, 1, (((uint64_t)1 << 32) - 3) * 4 + 1, 41);
+        if (d.kind != OCLINIT_DISTRIBUTION_ORTHOGONAL) /* one QR of 2^36 elements is not a unit test */
+            compare_range(rt, &d, 42, 1, (((uint64_t)1 << 32) - 3) * 4 + 1, 41);
     }
     oclinit_runtime_free(rt);
 }
@@ -129,10 +137,67 @@ static void eye_is_identity(void **state) {
     }
 }
 
+/* dirac_: zeros, then gain at [g out/groups + k, k, centre...] for k < min(out/groups, in); host and device, whole
+ * and in slices, against that definition written out. */
+static void dirac_entries(void **state) {
+    (void)state;
+    static const char *const shapes[] = {"6,4,3,3", "4,6,5", "8,2,3,3,3", "9,3,2,4", "3,5,1"};
+    static const int64_t groups[] = {2, 1, 4, 3, 1};
+    oclinit_runtime_t rt = test_device(0);
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        oclinit_scheme scheme = oclinit_scheme_default(OCLINIT_SCHEME_DIRAC);
+        scheme.groups = groups[s];
+        scheme.gain = -0.75;
+        oclinit_shape shape;
+        oclinit_distribution d;
+        uint64_t n;
+        assert_ok(oclinit_shape_parse(shapes[s], &shape));
+        assert_ok(oclinit_scheme_resolve_shape(&scheme, &shape, &d));
+        assert_ok(oclinit_shape_get_elements(&shape, &n));
+        float *expected = calloc(n, sizeof(float)), *host = malloc(n * sizeof(float)), *device = malloc(n * sizeof(float));
+        int64_t out = shape.dims[0] / groups[s], in = shape.dims[1], receptive = (int64_t)n / (shape.dims[0] * in);
+        int64_t centre = 0;
+        for (int k = 2; k < shape.rank; k++) centre = centre * shape.dims[k] + shape.dims[k] / 2;
+        for (int64_t g = 0; g < groups[s]; g++)
+            for (int64_t k = 0; k < (out < in ? out : in); k++)
+                expected[((g * out + k) * in + k) * receptive + centre] = -0.75f;
+        assert_ok(oclinit_init_fill_host(NULL, &d, 1, 2, 0, n, host));
+        assert_int_equal(first_difference(host, expected, n, shapes[s]), -1);
+        for (uint64_t cut = 0; cut < n; cut += 7) /* slices of 7 through the device */
+            assert_ok(oclinit_init_fill_host(rt, &d, 1, 2, cut, n - cut < 7 ? n - cut : 7, device + cut));
+        assert_int_equal(first_difference(device, expected, n, shapes[s]), -1);
+        free(device);
+        free(host);
+        free(expected);
+    }
+    oclinit_runtime_free(rt);
+}
+
+/* Element i is the same number whatever the shape: a (6, 5, 7, 3) tensor holds the (6, 105) one's numbers. */
+static void any_rank_is_the_flat_tensor(void **state) {
+    (void)state;
+    oclinit_shape four, two = oclinit_shape_matrix(6, 105);
+    assert_ok(oclinit_shape_parse("6,5,7,3", &four));
+    oclinit_runtime_t rt = test_device(0);
+    for (size_t c = 0; c < CASE_COUNT; c++) {
+        oclinit_distribution d = test_case(c, 6, 105);
+        if (d.kind == OCLINIT_DISTRIBUTION_EYE || d.kind == OCLINIT_DISTRIBUTION_ORTHOGONAL ||
+            d.kind == OCLINIT_DISTRIBUTION_SPARSE)
+            continue; /* their numbers are defined by the shape */
+        float flat[630], shaped[630];
+        d.shape = two;
+        assert_ok(oclinit_init_fill_host(rt, &d, 3, 4, 0, 630, flat));
+        d.shape = four;
+        assert_ok(oclinit_init_fill_host(NULL, &d, 3, 4, 0, 630, shaped));
+        assert_memory_equal(flat, shaped, sizeof flat);
+    }
+    oclinit_runtime_free(rt);
+}
+
 /* The stream separates tensors: the same seed with another stream, or another seed, gives other numbers. */
 static void seed_and_stream_matter(void **state) {
     (void)state;
-    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_UNIFORM, .a = 0, .b = 1, .rows = 1, .columns = 64};
+    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_UNIFORM, .a = 0, .b = 1, .shape = {2, {1, 64}}};
     float a[64], b[64], c[64];
     assert_ok(oclinit_init_fill_host(NULL, &d, 1, 0, 0, 64, a));
     assert_ok(oclinit_init_fill_host(NULL, &d, 1, 1, 0, 64, b));
@@ -162,7 +227,7 @@ static void npy_chunks_equal_whole(void **state) {
     float *whole = malloc(n * sizeof(float));
     assert_ok(oclinit_init_fill_host(NULL, &d, 5, 6, 0, n, whole));
     char header[OI_NPY_HEADER_MAX];
-    size_t header_size = oi_npy_header(header, 301, 97, "<f4");
+    size_t header_size = oi_npy_header(header, 2, d.shape.dims, "<f4");
     static const size_t chunk_bytes[] = {16, 4000, 4096 * 3 + 4, 0};
     for (size_t k = 0; k < 4; k++) {
         for (int on_device = 0; on_device < 2; on_device++) {
@@ -187,7 +252,7 @@ static void npy_chunks_equal_whole(void **state) {
 static void npy_header_is_numpy_format(void **state) {
     (void)state;
     char header[OI_NPY_HEADER_MAX];
-    size_t size = oi_npy_header(header, 65536, 3, "<f4");
+    size_t size = oi_npy_header(header, 2, (const int64_t[]){65536, 3}, "<f4");
     assert_int_equal(size % 64, 0);
     assert_memory_equal(header, "\x93NUMPY\x01\x00", 8);
     assert_int_equal((unsigned char)header[8] | (unsigned char)header[9] << 8, size - 10);
@@ -197,7 +262,7 @@ static void npy_header_is_numpy_format(void **state) {
 
 static void rejects_bad_ranges(void **state) {
     (void)state;
-    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .rows = 10, .columns = 10};
+    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .shape = {2, {10, 10}}};
     float out[8];
     assert_int_equal(oclinit_init_fill_host(NULL, &d, 0, 0, 95, 8, out), OCLINIT_ERROR_INVALID_ARGUMENT);
     assert_non_null(strstr(oclinit_error_get_detail(), "outside"));
@@ -223,7 +288,8 @@ int main(void) {
         DEVICE_LANES_TESTS(device_equals_host),   cmocka_unit_test(slices_equal_whole),
         cmocka_unit_test(eye_is_identity),        cmocka_unit_test(seed_and_stream_matter),
         cmocka_unit_test(npy_chunks_equal_whole), cmocka_unit_test(npy_header_is_numpy_format),
-        cmocka_unit_test(rejects_bad_ranges),
+        cmocka_unit_test(rejects_bad_ranges),     cmocka_unit_test(dirac_entries),
+        cmocka_unit_test(any_rank_is_the_flat_tensor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

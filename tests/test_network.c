@@ -44,7 +44,7 @@ static oclinit_network_t make_network(oclinit_runtime_t rt, size_t inputs, size_
 /* Data: inputs ~ N(0, 1), labels from a fixed rule. */
 static void make_data(size_t samples, size_t inputs, uint64_t seed, float *x, float *y) {
     oclinit_distribution d = {
-        .kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 0, .std = 1, .rows = (int64_t)samples, .columns = (int64_t)inputs};
+        .kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 0, .std = 1, .shape = {2, {(int64_t)samples, (int64_t)inputs}}};
     assert_ok(oclinit_init_fill_host(NULL, &d, seed, 9, 0, samples * inputs, x));
     for (size_t i = 0; i < samples; i++) y[i] = x[i * inputs] * x[i * inputs + 1] > 0 ? 1.0f : 0.0f;
 }

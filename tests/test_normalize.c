@@ -26,7 +26,7 @@ static oclinit_table_t copy_table(oclinit_table_t from) {
 static oclinit_table_t random_table(size_t rows, size_t features, uint64_t seed) {
     oclinit_table_t t = make_table(rows, features);
     oclinit_distribution d = {
-        .kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 0, .std = 1, .rows = (int64_t)rows, .columns = (int64_t)features};
+        .kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 0, .std = 1, .shape = {2, {(int64_t)rows, (int64_t)features}}};
     assert_ok(oclinit_init_fill_host(NULL, &d, seed, 0, 0, rows * features, t->data));
     for (size_t r = 0; r < rows; r++)
         for (size_t f = 0; f < features; f++)
@@ -189,7 +189,7 @@ static void far_from_zero(void **state) {
     const size_t rows = 1000003;
     oclinit_table_t t = make_table(rows, 2);
     oclinit_distribution d = {
-        .kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 0, .std = 0.1f, .rows = (int64_t)rows, .columns = 2};
+        .kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 0, .std = 0.1f, .shape = {2, {(int64_t)rows, 2}}};
     assert_ok(oclinit_init_fill_host(NULL, &d, 3, 0, 0, rows * 2, t->data));
     for (size_t r = 0; r < rows; r++) t->data[2 * r] += 1e6f, t->data[2 * r + 1] = (float)(t->data[2 * r + 1] - 5e5);
     oclinit_normalizer_t n = NULL;
@@ -268,7 +268,7 @@ static oclinit_table_t extreme_table(size_t rows, uint64_t seed) {
     oclinit_table_t t = make_table(rows, EXTREME_FEATURES);
     float *z = malloc(rows * EXTREME_FEATURES * sizeof(float));
     oclinit_distribution d = {
-        .kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 0, .std = 1, .rows = (int64_t)rows, .columns = EXTREME_FEATURES};
+        .kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 0, .std = 1, .shape = {2, {(int64_t)rows, EXTREME_FEATURES}}};
     assert_ok(oclinit_init_fill_host(NULL, &d, seed, 0, 0, rows * EXTREME_FEATURES, z));
     for (size_t r = 0; r < rows; r++) {
         const float *n = z + r * EXTREME_FEATURES;

@@ -1,5 +1,9 @@
 /* Devices: listing, choosing by index, name, "cpu" and OCLINIT_DEVICE; build failures hand back the log;
  * allocations beyond the device's limits fail with a message that names the device. */
+#define _GNU_SOURCE /* strcasestr */
+#include <ctype.h>
+#include <string.h>
+
 #include "helpers.h"
 
 static void lists_devices(void **state) {
@@ -35,6 +39,36 @@ static void chooses_devices(void **state) {
     assert_non_null(strstr(oclinit_error_get_detail(), "oclinit devices"));
     assert_int_equal(oclinit_device_find("9:9", &info), OCLINIT_ERROR_DEVICE_NOT_FOUND);
     assert_non_null(strstr(oclinit_error_get_detail(), "no device 9:9"));
+}
+
+/* --device pocl, rusticl or nvidia: a device's implementation or platform name chooses it too, in any case; every
+ * device says which implementation and driver it is. */
+static void chooses_by_implementation_and_platform(void **state) {
+    (void)state;
+    size_t count = 0;
+    assert_ok(oclinit_device_list(NULL, 0, &count));
+    oclinit_device_info *devices = calloc(count, sizeof *devices), found;
+    assert_ok(oclinit_device_list(devices, count, &count));
+    for (size_t i = 0; i < count; i++) {
+        const oclinit_device_info *d = &devices[i];
+        print_message("%u:%u %s: implementation %s, driver %s, platform %s\n", d->platform_index, d->device_index,
+                      d->name, d->implementation, d->driver_version, d->platform_name);
+        assert_true(strlen(d->implementation) > 0 && strlen(d->driver_version) > 0);
+        char lower[sizeof d->implementation];
+        for (size_t c = 0; c < sizeof lower; c++) lower[c] = (char)tolower((unsigned char)d->implementation[c]);
+        assert_ok(oclinit_device_find(lower, &found));
+        /* A device whose own name contains it comes first, else the implementation's first device. */
+        assert_true(strcasestr(found.name, lower) || strcmp(found.implementation, d->implementation) == 0);
+        assert_ok(oclinit_device_find(d->platform_name, &found));
+        assert_true(strcasestr(found.name, d->platform_name) || strcasestr(found.platform_name, d->platform_name));
+        if (strcmp(d->platform_name, "Portable Computing Language") == 0) assert_string_equal(d->implementation, "PoCL");
+        if (strcmp(d->platform_name, "rusticl") == 0) assert_string_equal(d->implementation, "rusticl");
+    }
+    free(devices);
+    assert_ok(oclinit_device_find("cpu", &found));
+    assert_string_equal(found.implementation, "host");
+    assert_int_equal(oclinit_device_find("no such implementation", &found), OCLINIT_ERROR_DEVICE_NOT_FOUND);
+    assert_non_null(strstr(oclinit_error_get_detail(), "nor any platform or implementation"));
 }
 
 static void environment_sets_the_default(void **state) {
@@ -96,7 +130,7 @@ static void runtime_from_the_callers_queue(void **state) {
     assert_string_equal(a->name, b->name);
     assert_int_equal(a->platform_index, b->platform_index);
     assert_int_equal(a->device_index, b->device_index);
-    oclinit_distribution uniform = {.kind = OCLINIT_DISTRIBUTION_UNIFORM, .a = -1, .b = 1, .rows = 1, .columns = 1000};
+    oclinit_distribution uniform = {.kind = OCLINIT_DISTRIBUTION_UNIFORM, .a = -1, .b = 1, .shape = {2, {1, 1000}}};
     float from_queue[1000], from_owner[1000];
     assert_ok(oclinit_init_fill_host(on_queue, &uniform, 9, 2, 0, 1000, from_queue));
     oclinit_runtime_free(on_queue);
@@ -110,6 +144,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lists_devices),
         cmocka_unit_test(chooses_devices),
+        cmocka_unit_test(chooses_by_implementation_and_platform),
         cmocka_unit_test(environment_sets_the_default),
         cmocka_unit_test(build_failure_returns_the_log),
         cmocka_unit_test(allocation_beyond_the_device_fails_clearly),

@@ -6,8 +6,8 @@
 static oclinit_distribution resolve(oclinit_scheme s, int64_t fan_in, int64_t fan_out) {
     oclinit_distribution d;
     assert_ok(oclinit_scheme_resolve(&s, fan_in, fan_out, &d));
-    assert_int_equal(d.rows, fan_out);
-    assert_int_equal(d.columns, fan_in);
+    assert_int_equal(d.shape.dims[0], fan_out);
+    assert_int_equal(d.shape.dims[1], fan_in);
     return d;
 }
 
@@ -24,6 +24,13 @@ static void gains_match_calculate_gain(void **state) {
     assert_close(oclinit_nonlinearity_gain(OCLINIT_NONLINEARITY_RELU, 0), sqrt(2.0));
     assert_close(oclinit_nonlinearity_gain(OCLINIT_NONLINEARITY_LEAKY_RELU, 0.01), sqrt(2.0 / (1 + 0.0001)));
     assert_close(oclinit_nonlinearity_gain(OCLINIT_NONLINEARITY_SELU, 0), 0.75);
+    static const char *const linear_names[] = {"linear",           "conv1d",           "conv2d",          "conv3d",
+                                               "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"};
+    for (size_t i = 0; i < sizeof linear_names / sizeof *linear_names; i++) {
+        oclinit_nonlinearity n = OCLINIT_NONLINEARITY_RELU;
+        assert_ok(oclinit_nonlinearity_parse(linear_names[i], &n));
+        assert_int_equal(n, OCLINIT_NONLINEARITY_LINEAR);
+    }
 }
 
 static void pytorch_conventions(void **state) {
@@ -128,8 +135,8 @@ static void bad_options_are_refused(void **state) {
     oclinit_scheme normal = oclinit_scheme_default(OCLINIT_SCHEME_NORMAL);
     expect_refused(normal, 0, 10, OCLINIT_ERROR_INVALID_ARGUMENT, "fan_in and fan_out must be >= 1");
     expect_refused(normal, 10, -3, OCLINIT_ERROR_INVALID_ARGUMENT, "fan_in and fan_out must be >= 1");
-    expect_refused(normal, INT64_C(1) << 40, INT64_C(1) << 40, OCLINIT_ERROR_SIZE_OVERFLOW, "does not fit");
-    expect_refused(normal, INT64_C(1) << 31, INT64_C(1) << 31, OCLINIT_ERROR_SIZE_OVERFLOW, "does not fit");
+    expect_refused(normal, INT64_C(1) << 40, INT64_C(1) << 40, OCLINIT_ERROR_SIZE_OVERFLOW, "more than 2^61 elements");
+    expect_refused(normal, INT64_C(1) << 31, INT64_C(1) << 31, OCLINIT_ERROR_SIZE_OVERFLOW, "more than 2^61 elements");
     normal.std = 0;
     expect_refused(normal, 10, 10, OCLINIT_ERROR_INVALID_ARGUMENT, "std must be");
     normal.std = -1;
@@ -159,6 +166,172 @@ static void bad_options_are_refused(void **state) {
     expect_refused(vs, 10, 10, OCLINIT_ERROR_INVALID_ARGUMENT, "normal, truncated_normal or uniform");
 }
 
+static oclinit_shape shape_of(const char *text) {
+    oclinit_shape shape;
+    assert_ok(oclinit_shape_parse(text, &shape));
+    return shape;
+}
+
+static void shapes_parse_and_print(void **state) {
+    (void)state;
+    char text[64];
+    oclinit_shape s = shape_of("64,3,3,3");
+    assert_int_equal(s.rank, 4);
+    assert_true(s.dims[0] == 64 && s.dims[1] == 3 && s.dims[3] == 3);
+    oclinit_shape_format(&s, text, sizeof text);
+    assert_string_equal(text, "(64, 3, 3, 3)");
+    s = shape_of("5x7");
+    assert_true(s.rank == 2 && s.dims[1] == 7);
+    s = shape_of("9");
+    oclinit_shape_format(&s, text, sizeof text);
+    assert_string_equal(text, "(9,)");
+    uint64_t n;
+    s = shape_of("2,3,4,5,6");
+    assert_ok(oclinit_shape_get_elements(&s, &n));
+    assert_int_equal(n, 720);
+    const char *bad[] = {"", "0,3", "3,", ",3", "3,-1", "a", "1,2,3,4,5,6,7,8,9", "3 4", "3,,4"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(oclinit_shape_parse(bad[i], &s), OCLINIT_ERROR_INVALID_ARGUMENT);
+        assert_non_null(strstr(oclinit_error_get_detail(), "shape"));
+    }
+    assert_int_equal(oclinit_shape_parse("4294967296,4294967296", &s), OCLINIT_ERROR_SIZE_OVERFLOW);
+    assert_int_equal(oclinit_shape_parse("99999999999999999999", &s), OCLINIT_ERROR_INVALID_ARGUMENT);
+}
+
+/* torch.nn.init._calculate_fan_in_and_fan_out and keras.src.initializers.random_initializers.compute_fans. */
+static void fans_of_both_families(void **state) {
+    (void)state;
+    static const struct {
+        const char *shape;
+        int64_t torch_in, torch_out, keras_in, keras_out;
+    } cases[] = {
+        {"100,300", 300, 100, 100, 300},
+        {"16,8,5", 40, 80, 128, 80},
+        {"64,3,7,7", 147, 3136, 1344, 1344},
+        {"32,16,3,3,3", 432, 864, 4608, 4608},
+        {"3,3,3,16,32", 4608, 4608, 432, 864},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int64_t fan_in, fan_out;
+        oclinit_shape s = shape_of(cases[i].shape);
+        assert_ok(oclinit_shape_get_fans(&s, OCLINIT_CONVENTION_PYTORCH, &fan_in, &fan_out));
+        assert_int_equal(fan_in, cases[i].torch_in);
+        assert_int_equal(fan_out, cases[i].torch_out);
+        assert_ok(oclinit_shape_get_fans(&s, OCLINIT_CONVENTION_KERAS, &fan_in, &fan_out));
+        assert_int_equal(fan_in, cases[i].keras_in);
+        assert_int_equal(fan_out, cases[i].keras_out);
+    }
+    int64_t fan_in, fan_out;
+    oclinit_shape bias = shape_of("256");
+    assert_int_equal(oclinit_shape_get_fans(&bias, OCLINIT_CONVENTION_PYTORCH, &fan_in, &fan_out),
+                     OCLINIT_ERROR_INVALID_ARGUMENT);
+    assert_non_null(strstr(oclinit_error_get_detail(), "fewer than 2 dimensions"));
+    assert_ok(oclinit_shape_get_fans(&bias, OCLINIT_CONVENTION_KERAS, &fan_in, &fan_out));
+    assert_true(fan_in == 256 && fan_out == 256);
+    /* A conv weight's kaiming std uses in x kh x kw, as PyTorch's. */
+    oclinit_distribution d;
+    oclinit_scheme he = oclinit_scheme_default(OCLINIT_SCHEME_KAIMING_NORMAL);
+    oclinit_shape conv = shape_of("64,3,7,7");
+    assert_ok(oclinit_scheme_resolve_shape(&he, &conv, &d));
+    assert_close(d.std, sqrt(2.0 / 147));
+    he.convention = OCLINIT_CONVENTION_KERAS;
+    assert_ok(oclinit_scheme_resolve_shape(&he, &conv, &d));
+    assert_close(d.std, sqrt(2.0 / 1344));
+    /* Dense layers given by fans are laid out as each family lays them out. */
+    assert_ok(oclinit_scheme_resolve(&he, 300, 100, &d));
+    assert_true(d.shape.dims[0] == 300 && d.shape.dims[1] == 100);
+}
+
+static void structured_schemes(void **state) {
+    (void)state;
+    oclinit_distribution d;
+    oclinit_scheme s = oclinit_scheme_default(OCLINIT_SCHEME_ORTHOGONAL);
+    s.gain = 2;
+    oclinit_shape conv = shape_of("8,3,5,5");
+    assert_ok(oclinit_scheme_resolve_shape(&s, &conv, &d));
+    assert_true(d.kind == OCLINIT_DISTRIBUTION_ORTHOGONAL && d.value == 2 && d.rows == 8);
+    s.convention = OCLINIT_CONVENTION_KERAS;
+    assert_ok(oclinit_scheme_resolve_shape(&s, &conv, &d));
+    assert_int_equal(d.rows, 8 * 3 * 5);
+    double mean, std;
+    oclinit_distribution_get_moments(&d, &mean, &std);
+    assert_close(std, 2 / sqrt(120.0));
+
+    s = oclinit_scheme_default(OCLINIT_SCHEME_SPARSE);
+    assert_close(s.std, 0.01);
+    s.sparsity = 0.3;
+    oclinit_shape matrix = shape_of("10,4");
+    assert_ok(oclinit_scheme_resolve_shape(&s, &matrix, &d));
+    assert_int_equal(d.zeros, 3); /* ceil(0.3 x 10) */
+    assert_close(d.std, 0.01);
+
+    s = oclinit_scheme_default(OCLINIT_SCHEME_DIRAC);
+    s.groups = 2;
+    oclinit_shape kernel = shape_of("6,4,3");
+    assert_ok(oclinit_scheme_resolve_shape(&s, &kernel, &d));
+    assert_true(d.kind == OCLINIT_DISTRIBUTION_EYE && d.groups == 2 && d.value == 1);
+    oclinit_distribution_get_moments(&d, &mean, &std);
+    assert_close(mean, 6.0 / 72); /* 2 groups x min(3, 4) ones */
+
+    s = oclinit_scheme_default(OCLINIT_SCHEME_EYE);
+    s.gain = 0.5;
+    assert_ok(oclinit_scheme_resolve_shape(&s, &matrix, &d));
+    assert_true(d.kind == OCLINIT_DISTRIBUTION_EYE && d.value == 0.5f && d.groups == 1);
+
+    /* nn.Linear(784, 256) and nn.Conv2d(3, 64, 7): weight and bias bounds 1 / sqrt(fan_in), computed as PyTorch. */
+    s = oclinit_scheme_default(OCLINIT_SCHEME_PYTORCH_LINEAR);
+    oclinit_shape linear = shape_of("256,784");
+    assert_ok(oclinit_scheme_resolve_shape(&s, &linear, &d));
+    double gain = sqrt(2.0 / (1 + sqrt(5.0) * sqrt(5.0)));
+    assert_true(d.kind == OCLINIT_DISTRIBUTION_UNIFORM && d.b == (float)(sqrt(3.0) * (gain / sqrt(784.0))));
+    assert_close(d.b, 1 / 28.0);
+    oclinit_shape bias = shape_of("256");
+    s.fan_in = 784;
+    assert_ok(oclinit_scheme_resolve_shape(&s, &bias, &d));
+    assert_true(d.b == (float)(1 / sqrt(784.0)) && d.a == -d.b);
+    s = oclinit_scheme_default(OCLINIT_SCHEME_PYTORCH_CONV);
+    assert_ok(oclinit_scheme_resolve_shape(&s, &conv, &d));
+    assert_close(d.b, 1 / sqrt(75.0));
+}
+
+static void expect_shape_refused(oclinit_scheme s, const char *shape, oclinit_status expected, const char *text) {
+    oclinit_distribution d;
+    oclinit_shape parsed = shape_of(shape);
+    assert_int_equal(oclinit_scheme_resolve_shape(&s, &parsed, &d), expected);
+    if (!strstr(oclinit_error_get_detail(), text))
+        print_error("detail \"%s\" lacks \"%s\"\n", oclinit_error_get_detail(), text);
+    assert_non_null(strstr(oclinit_error_get_detail(), text));
+}
+
+static void ranks_a_scheme_cannot_take(void **state) {
+    (void)state;
+    oclinit_scheme dirac = oclinit_scheme_default(OCLINIT_SCHEME_DIRAC);
+    expect_shape_refused(dirac, "4,4", OCLINIT_ERROR_INVALID_ARGUMENT, "dirac takes a 3-D to 5-D tensor");
+    expect_shape_refused(dirac, "2,2,2,2,2,2", OCLINIT_ERROR_INVALID_ARGUMENT, "not shape (2, 2, 2, 2, 2, 2)");
+    dirac.groups = 4;
+    expect_shape_refused(dirac, "6,3,3", OCLINIT_ERROR_INVALID_ARGUMENT, "divide the output channels");
+    oclinit_scheme sparse = oclinit_scheme_default(OCLINIT_SCHEME_SPARSE);
+    sparse.sparsity = 0.5;
+    expect_shape_refused(sparse, "4,4,4", OCLINIT_ERROR_INVALID_ARGUMENT, "sparse takes a 2-D tensor");
+    const double sparsities[] = {-0.1, 1, 1.5, NAN};
+    for (size_t i = 0; i < 4; i++) {
+        sparse.sparsity = sparsities[i];
+        expect_shape_refused(sparse, "4,4", OCLINIT_ERROR_INVALID_ARGUMENT, "sparsity must be in [0, 1)");
+    }
+    oclinit_scheme orthogonal = oclinit_scheme_default(OCLINIT_SCHEME_ORTHOGONAL);
+    expect_shape_refused(orthogonal, "16", OCLINIT_ERROR_INVALID_ARGUMENT, "orthogonal takes a tensor of 2 or more");
+    oclinit_scheme eye = oclinit_scheme_default(OCLINIT_SCHEME_EYE);
+    expect_shape_refused(eye, "3,3,3", OCLINIT_ERROR_INVALID_ARGUMENT, "eye takes a 2-D tensor");
+    expect_shape_refused(oclinit_scheme_default(OCLINIT_SCHEME_XAVIER_UNIFORM), "16", OCLINIT_ERROR_INVALID_ARGUMENT,
+                         "fewer than 2 dimensions");
+    expect_shape_refused(oclinit_scheme_default(OCLINIT_SCHEME_PYTORCH_LINEAR), "16", OCLINIT_ERROR_INVALID_ARGUMENT,
+                         "needs its weight's fan_in");
+    expect_shape_refused(oclinit_scheme_default(OCLINIT_SCHEME_PYTORCH_LINEAR), "4,4,4", OCLINIT_ERROR_INVALID_ARGUMENT,
+                         "a 2-D weight or a 1-D bias");
+    expect_shape_refused(oclinit_scheme_default(OCLINIT_SCHEME_PYTORCH_CONV), "4,4", OCLINIT_ERROR_INVALID_ARGUMENT,
+                         "a 3-D to 5-D weight");
+}
+
 static void status_strings(void **state) {
     (void)state;
     assert_string_equal(oclinit_status_str(OCLINIT_SUCCESS), "success");
@@ -172,6 +345,8 @@ int main(void) {
         cmocka_unit_test(gains_match_calculate_gain), cmocka_unit_test(pytorch_conventions),
         cmocka_unit_test(keras_conventions),          cmocka_unit_test(names_and_aliases),
         cmocka_unit_test(bad_options_are_refused),    cmocka_unit_test(status_strings),
+        cmocka_unit_test(shapes_parse_and_print),     cmocka_unit_test(fans_of_both_families),
+        cmocka_unit_test(structured_schemes),         cmocka_unit_test(ranks_a_scheme_cannot_take),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,13 +70,13 @@ static void check_sample(const oclinit_distribution *d, const char *name) {
 
 static void uniform(void **state) {
     (void)state;
-    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_UNIFORM, .a = -1, .b = 3, .rows = SAMPLES, .columns = 1};
+    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_UNIFORM, .a = -1, .b = 3, .shape = {2, {SAMPLES, 1}}};
     check_sample(&d, "uniform(-1, 3)");
 }
 
 static void normal(void **state) {
     (void)state;
-    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 1, .std = 2, .rows = SAMPLES, .columns = 1};
+    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 1, .std = 2, .shape = {2, {SAMPLES, 1}}};
     check_sample(&d, "normal(1, 2)");
 }
 
@@ -87,8 +87,7 @@ static void truncated_normal(void **state) {
                               .std = 1,
                               .a = -2,
                               .b = 2,
-                              .rows = SAMPLES,
-                              .columns = 1};
+                              .shape = {2, {SAMPLES, 1}}};
     check_sample(&d, "truncated normal(0, 1, -2, 2)");
 }
 
@@ -99,8 +98,7 @@ static void truncated_normal_one_sided(void **state) {
                               .std = 2,
                               .a = 1,
                               .b = 9,
-                              .rows = SAMPLES,
-                              .columns = 1};
+                              .shape = {2, {SAMPLES, 1}}};
     check_sample(&d, "truncated normal(0.5, 2, 1, 9)");
 }
 
@@ -113,7 +111,7 @@ static void normalizer_statistics_at_extreme_magnitudes(void **state) {
     const size_t rows = SAMPLES / FEATURES;
     static const double scales[FEATURES] = {1e19, 1e-25, 3e38, 1e-40};
     oclinit_distribution d = {
-        .kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .rows = (int64_t)rows, .columns = FEATURES};
+        .kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .shape = {2, {(int64_t)rows, FEATURES}}};
     oclinit_table_t on_device = NULL, on_host = NULL;
     float *x = malloc(SAMPLES * sizeof(float));
     assert_non_null(x);

@@ -135,6 +135,103 @@ static void test_check_reads_good_and_rejects_corrupt_files(void **state) {
     unlink(path);
 }
 
+/* The seeds' text, one line per seed, for messages. */
+static void seeds_text(const oi_xgemm_config *seeds, size_t count, char *text, size_t size) {
+    text[0] = '\0';
+    for (size_t i = 0; i < count; i++) {
+        size_t used = strlen(text);
+        oi_xgemm_config_text(&seeds[i], text + used, size - used);
+        used = strlen(text);
+        snprintf(text + used, size - used, "\n");
+    }
+}
+
+/* Seed i holds every "NAME=value" of expected (a space-separated list). */
+static void assert_seed(const oi_xgemm_config *seeds, size_t count, size_t i, const char *expected) {
+    char all[2048], line[512], copy[256];
+    seeds_text(seeds, count, all, sizeof all);
+    if (i >= count) fail_msg("no seed %zu among\n%s", i, all);
+    oi_xgemm_config_text(&seeds[i], line, sizeof line);
+    strcat(line, " ");
+    snprintf(copy, sizeof copy, "%s", expected);
+    for (char *item = strtok(copy, " "); item; item = strtok(NULL, " ")) {
+        char needle[64];
+        snprintf(needle, sizeof needle, " %s ", item);
+        if (!strstr(line, needle)) fail_msg("seed %zu lacks %s:\n%s", i, item, all);
+    }
+}
+
+/* Starting points come from what the device reports, not from one machine: the register tile and the vectors
+ * follow the CPU's vector width (AVX2's 8 floats, AVX-512's 16), local memory stays off where it is emulated,
+ * GPUs get 16 x 16 or 8 x 8 work-groups on large tiles with local memory, and nothing the device cannot run. */
+static void test_seeds_follow_the_device(void **state) {
+    (void)state;
+    oi_xgemm_config seeds[OI_TUNING_MAX_SEEDS];
+    /* PoCL on an AVX2 CPU (pthread-haswell): 8-wide floats, local memory in global memory. */
+    oi_tuning_device avx2 = {.preferred_width = 8, .native_width = 8, .local_memory = 1 << 21,
+                             .compute_units = 2, .max_group = 4096};
+    size_t count = oi_tuning_seeds(&avx2, seeds);
+    assert_int_equal(count, 2);
+    assert_seed(seeds, count, 0, "VWM=8 VWN=8 MWG=16 NWG=16 MDIMC=2 NDIMC=2 SA=0 SB=0");
+    assert_seed(seeds, count, 1, "VWM=8 VWN=8 MWG=32 NWG=32 MDIMC=4 NDIMC=4 SA=0 SB=0");
+    /* On AVX-512 (pthread-skylake-avx512): 16-wide, a 16 x 16 tile of C per work-item. */
+    oi_tuning_device avx512 = avx2;
+    avx512.preferred_width = avx512.native_width = 16;
+    count = oi_tuning_seeds(&avx512, seeds);
+    assert_int_equal(count, 2);
+    assert_seed(seeds, count, 0, "VWM=16 VWN=16 MWG=32 NWG=32 MDIMC=2 NDIMC=2 KWG=32 KWI=8 SA=0 SB=0");
+    assert_seed(seeds, count, 1, "VWM=16 VWN=16 MWG=64 NWG=64 MDIMC=4 NDIMC=4 SA=0 SB=0");
+    /* The hardware's width counts when the preferred one differs; a CPU with real local memory tries it too. */
+    oi_tuning_device sse = avx2;
+    sse.preferred_width = 8, sse.native_width = 4, sse.local_memory_dedicated = true;
+    count = oi_tuning_seeds(&sse, seeds);
+    assert_int_equal(count, 3);
+    assert_seed(seeds, count, 0, "VWM=4 VWN=4 MWG=16 NWG=16 MDIMC=4 NDIMC=2 SA=0");
+    assert_seed(seeds, count, 2, "VWM=4 SA=1 SB=1");
+
+    /* A GPU: scalar lanes (width 1), 48 KiB of local memory, 1024 work-items per group, 20 compute units. */
+    oi_tuning_device gpu = {.gpu = true, .preferred_width = 1, .native_width = 1, .local_memory = 48 << 10,
+                            .local_memory_dedicated = true, .compute_units = 20, .max_group = 1024};
+    count = oi_tuning_seeds(&gpu, seeds);
+    assert_int_equal(count, 3);
+    assert_seed(seeds, count, 0, "MDIMC=16 NDIMC=16 MDIMA=16 NDIMB=16 MWG=128 NWG=128 SA=1 SB=1 VWM=4 VWN=4");
+    assert_seed(seeds, count, 1, "MDIMC=8 NDIMC=8 MWG=64 NWG=64 SA=1 SB=1");
+    /* Many compute units: the 128 x 128 tiles leave too few work-groups at 1024 x 512 and go last. */
+    gpu.compute_units = 100;
+    count = oi_tuning_seeds(&gpu, seeds);
+    assert_seed(seeds, count, 0, "MDIMC=8 NDIMC=8 MWG=64 NWG=64");
+    assert_seed(seeds, count, count - 1, "MDIMC=16 NDIMC=16 MWG=128 NWG=128");
+    /* Work-groups of at most 128: only the 8 x 8 one; of 8: a small one that still runs; no local memory type. */
+    gpu.compute_units = 20, gpu.max_group = 128;
+    count = oi_tuning_seeds(&gpu, seeds);
+    assert_int_equal(count, 1);
+    assert_seed(seeds, count, 0, "MDIMC=8 NDIMC=8");
+    gpu.max_group = 8, gpu.local_memory_dedicated = false;
+    count = oi_tuning_seeds(&gpu, seeds);
+    assert_int_equal(count, 1);
+    assert_seed(seeds, count, 0, "MDIMC=1 NDIMC=1 SA=0 SB=0");
+    gpu.max_group = 1024;
+    count = oi_tuning_seeds(&gpu, seeds);
+    assert_seed(seeds, count, 0, "MDIMC=16 NDIMC=16 SA=0 SB=0");
+
+    /* Every seed is a line a cache file may hold. */
+    const oi_tuning_device devices[] = {avx2, avx512, sse, gpu};
+    oclinit_device_info info = some_device();
+    char path[1024], text[600], message[2048];
+    assert_ok(oclinit_tuning_get_path(&info, path, sizeof path));
+    for (size_t d = 0; d < sizeof devices / sizeof devices[0]; d++) {
+        count = oi_tuning_seeds(&devices[d], seeds);
+        for (size_t i = 0; i < count; i++) {
+            oi_xgemm_config_text(&seeds[i], text, sizeof text);
+            strcat(text, "\n");
+            write_text(path, text, strlen(text));
+            if (oclinit_tuning_check(&info, message, sizeof message) != OCLINIT_TUNING_APPLIED)
+                fail_msg("device %zu, seed %zu: %s", d, i, message);
+        }
+    }
+    unlink(path);
+}
+
 /* Creating a runtime leaves CLBlast alone; its first matrix product reads the device's cache file and says what
  * it did with it. */
 static oclinit_tuning_state state_after_first_product(oclinit_runtime_t rt, const char **message) {
@@ -192,7 +289,7 @@ static void test_runtime_applies_or_ignores_the_file(void **state) {
     oclinit_network_t on_device, on_host;
     enum { SAMPLES = 1024, INPUTS = 256 };
     static float x[SAMPLES * INPUTS], device_p[SAMPLES], host_p[SAMPLES];
-    oclinit_distribution normal = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .rows = SAMPLES, .columns = INPUTS};
+    oclinit_distribution normal = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .shape = {2, {SAMPLES, INPUTS}}};
     assert_ok(oclinit_init_fill_host(NULL, &normal, 3, 0, 0, SAMPLES * INPUTS, x));
     assert_ok(oclinit_network_create(rt, &shape, &on_device));
     assert_ok(oclinit_network_create(NULL, &shape, &on_host));
@@ -213,7 +310,7 @@ static void test_sgemm_in_chunks_equals_whole(void **state) {
     (void)state;
     enum { M = 70, N = 50, K = 250 };
     static float a[M * K], b[K * N], c[M * N];
-    oclinit_distribution normal = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .rows = M * K, .columns = 1};
+    oclinit_distribution normal = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .shape = {2, {M * K, 1}}};
     assert_ok(oclinit_init_fill_host(NULL, &normal, 7, 0, 0, M * K, a));
     assert_ok(oclinit_init_fill_host(NULL, &normal, 7, 1, 0, K * N, b));
     char path[1024], tuned[512];
@@ -316,6 +413,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_path_names_the_device_and_its_driver),
         cmocka_unit_test(test_check_reads_good_and_rejects_corrupt_files),
+        cmocka_unit_test(test_seeds_follow_the_device),
         cmocka_unit_test(test_runtime_applies_or_ignores_the_file),
         cmocka_unit_test(test_sgemm_in_chunks_equals_whole),
         cmocka_unit_test(test_tune_measures_checks_and_cancels),

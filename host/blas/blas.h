@@ -33,6 +33,29 @@ oclinit_status oi_gemm_device_packed(oclinit_runtime_t runtime, const oi_gemm_sh
 /* The shapes tuning times (OCLINIT_TUNING_SHAPES of them). */
 const oi_gemm_shape *oi_tuning_shapes(void);
 
+/* What tuning derives its starting points from: the device's own report (clGetDeviceInfo). */
+typedef struct oi_tuning_device {
+    bool gpu;                    /* CL_DEVICE_TYPE_GPU or _ACCELERATOR: many work-items in lock step */
+    size_t preferred_width;      /* CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT */
+    size_t native_width;         /* CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT: the hardware's, 0 when not reported */
+    size_t local_memory;         /* CL_DEVICE_LOCAL_MEM_SIZE, bytes */
+    bool local_memory_dedicated; /* CL_DEVICE_LOCAL_MEM_TYPE is CL_LOCAL (not emulated in global memory) */
+    size_t compute_units, max_group;
+} oi_tuning_device;
+
+/* Parameters of CLBlast's Xgemm kernel, in the order GEMMK, KREG, KWG, KWI, MDIMA, MDIMC, MWG, NDIMB, NDIMC, NWG,
+ * SA, SB, STRM, STRN, VWM, VWN. */
+enum { OI_XGEMM_PARAMETERS = 16, OI_TUNING_MAX_SEEDS = 4 };
+typedef struct oi_xgemm_config {
+    size_t v[OI_XGEMM_PARAMETERS];
+} oi_xgemm_config;
+
+/* The starting points of the search for a device, best guess first, each valid on it; returns how many (>= 1). */
+size_t oi_tuning_seeds(const oi_tuning_device *device, oi_xgemm_config seeds[OI_TUNING_MAX_SEEDS]);
+
+/* "Xgemm GEMMK=0 KREG=1 ...", as the cache file holds it. */
+void oi_xgemm_config_text(const oi_xgemm_config *config, char *text, size_t size);
+
 /* What blas keeps per runtime (core's oi_runtime_state): the tuning applied before the first product. */
 typedef struct oi_blas_state {
     bool loaded;                 /* the cache file was read (once, before the first product) */

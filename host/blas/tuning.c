@@ -6,8 +6,8 @@
  * main GEMM kernel, Xgemm, through CLBlastOverrideParameters: each candidate is timed at the shapes oclinit
  * multiplies and its products are checked against OpenBLAS. The best goes into a per-device cache file, applied
  * before the first product on that device. CLBlast's own tuners (clblast-utils) time one square shape over
- * hundreds of candidates, each a fresh kernel compilation of seconds on PoCL; a hill climb from known-good
- * starting points needs a few dozen. */
+ * hundreds of candidates, each a fresh kernel compilation of seconds on PoCL; a hill climb from starting points
+ * derived from what the device reports (oi_tuning_seeds) needs a few dozen, within a budget it keeps. */
 #include <clblast_c.h>
 #include <ctype.h>
 #include <errno.h>
@@ -28,9 +28,7 @@ enum { P_GEMMK, P_KREG, P_KWG, P_KWI, P_MDIMA, P_MDIMC, P_MWG, P_NDIMB, P_NDIMC,
 static const char *parameter_names[P_COUNT] = {"GEMMK", "KREG", "KWG",  "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB",
                                                "NDIMC", "NWG",  "SA",   "SB",  "STRM",  "STRN",  "VWM", "VWN"};
 
-typedef struct xgemm_config {
-    size_t v[P_COUNT];
-} xgemm_config;
+_Static_assert((int)P_COUNT == (int)OI_XGEMM_PARAMETERS, "blas.h lists Xgemm's parameters");
 
 /* CLBlast's tuner's values for GEMMK=0, plus work-groups of 1 to 4 and 16-wide vectors, which suit CPUs. */
 static const size_t zero[] = {0}, one[] = {1}, flags[] = {0, 1}, tiles[] = {16, 32, 64, 128}, k_tiles[] = {16, 32},
@@ -56,17 +54,6 @@ static const size_t indirect_sides[] = {64, 128, 192, 256, 384, 512, 768, 1024},
                     panels[] = {0, 1 << 22, 1 << 21, 1 << 20};
 enum { PANEL_LOWEST = 1 << 10, PANEL_HIGHEST = 1 << 24 };
 
-/* Where the climb starts besides the parameters in use. CPUs: a few work-items, each holding a 16 x 16 tile of C
- * in 16-wide vectors, and no local memory, whose barriers would make PoCL store every accumulator at each step
- * (about twice as fast as the 8 x 8 work-items with local memory that CLBlast's own tuner tries; bench/README.md).
- * GPUs: 16 x 16 work-groups on 128 x 128 tiles. */
-static const xgemm_config seeds[] = {
-    {{[P_KREG] = 1, [P_KWG] = 32, [P_KWI] = 8, [P_MDIMA] = 2, [P_MDIMC] = 2, [P_MWG] = 32, [P_NDIMB] = 2,
-      [P_NDIMC] = 2, [P_NWG] = 32, [P_VWM] = 16, [P_VWN] = 16}},
-    {{[P_KREG] = 1, [P_KWG] = 16, [P_KWI] = 2, [P_MDIMA] = 16, [P_MDIMC] = 16, [P_MWG] = 128, [P_NDIMB] = 16,
-      [P_NDIMC] = 16, [P_NWG] = 128, [P_SA] = 1, [P_SB] = 1, [P_VWM] = 4, [P_VWN] = 4}},
-};
-
 /* Neighbours of a configuration: one parameter, or two that go together, one step up or down its list. */
 static const int moves[][2] = {{P_MWG, P_NWG}, {P_VWM, P_VWN}, {P_SA, P_SB}, {P_MDIMC, P_NDIMC}, {P_MWG, -1},
                                {P_NWG, -1},    {P_VWM, -1},    {P_VWN, -1},  {P_KWG, -1},       {P_MDIMC, -1},
@@ -77,7 +64,7 @@ static const int moves[][2] = {{P_MWG, P_NWG}, {P_VWM, P_VWN}, {P_SA, P_SB}, {P_
  * local-memory tiles fit. Without local memory for A (SA=0) MDIMA is unused; it is tied to MDIMC so that the
  * same kernel is not tried twice, likewise NDIMB; with one work-item along M, strided and contiguous access
  * (STRM) are the same, likewise STRN. */
-static bool config_valid(xgemm_config *c, size_t local_memory, size_t max_group) {
+static bool config_valid(oi_xgemm_config *c, size_t local_memory, size_t max_group) {
     size_t *v = c->v;
     if (!v[P_SA]) v[P_MDIMA] = v[P_MDIMC];
     if (!v[P_SB]) v[P_NDIMB] = v[P_NDIMC];
@@ -91,10 +78,86 @@ static bool config_valid(xgemm_config *c, size_t local_memory, size_t max_group)
            (v[P_SA] * v[P_KWG] * v[P_MWG] + v[P_SB] * v[P_KWG] * v[P_NWG]) * sizeof(float) <= local_memory;
 }
 
-static void config_text(const xgemm_config *c, char *text, size_t size) {
+void oi_xgemm_config_text(const oi_xgemm_config *c, char *text, size_t size) {
     size_t used = (size_t)snprintf(text, size, "Xgemm");
     for (int p = 0; p < P_COUNT && used < size; p++)
         used += (size_t)snprintf(text + used, size - used, " %s=%zu", parameter_names[p], c->v[p]);
+}
+
+/* ---- Where the search starts: derived from what the device reports ---- */
+
+/* The largest of values at most x (values ascending), or the first. */
+static size_t at_most(size_t x, const size_t *values, size_t count) {
+    size_t chosen = values[0];
+    for (size_t i = 0; i < count; i++)
+        if (values[i] <= x) chosen = values[i];
+    return chosen;
+}
+
+static oi_xgemm_config xgemm(size_t mdimc, size_t ndimc, size_t mwg, size_t nwg, size_t kwg, size_t kwi, size_t local,
+                             size_t vwm, size_t vwn) {
+    return (oi_xgemm_config){{[P_KREG] = 1, [P_KWG] = kwg, [P_KWI] = kwi, [P_MDIMA] = mdimc, [P_MDIMC] = mdimc,
+                              [P_MWG] = mwg, [P_NDIMB] = ndimc, [P_NDIMC] = ndimc, [P_NWG] = nwg, [P_SA] = local,
+                              [P_SB] = local, [P_VWM] = vwm, [P_VWN] = vwn}};
+}
+
+/* Whether every value is one the search may choose (and a cache file may hold). */
+static bool in_search(const oi_xgemm_config *c) {
+    for (int p = 0; p < P_COUNT; p++) {
+        size_t i = 0;
+        while (i < searched[p].count && searched[p].values[i] != c->v[p]) i++;
+        if (i == searched[p].count) return false;
+    }
+    return true;
+}
+
+/* Work-groups of a configuration over C of the smallest tuned shape, 1024 x 512. */
+static size_t groups_at_smallest(const oi_xgemm_config *c) {
+    return (1024 / c->v[P_MWG]) * (512 / c->v[P_NWG]);
+}
+
+/* CPUs (PoCL runs a work-group as a loop on one core, a work-item's lanes as SIMD): each work-item holds a tile of C
+ * in vector registers, MWI = one vector of the hardware's width down M by NWI across N, NWI accumulators (16 with
+ * AVX-512's 32 registers, 8 with 16 registers: AVX2, SSE, NEON), leaving the rest for A and B; a few work-items
+ * per group, 2 x 2 and 4 x 4. Local memory only where the device has its own: PoCL emulates it in global memory,
+ * and its barriers make every accumulator go to memory at each step (twice as slow; bench/README.md).
+ * GPUs: 16 x 16 work-groups on 128 x 128 tiles and 8 x 8 on 64 x 64 (16 x 16 on 64 x 64 too), 4-wide vectors
+ * (their lanes are scalar: vectors only widen loads, and 16 bytes is what every GPU loads at once), local memory
+ * when the device has it. Tiles that leave fewer work-groups than compute units at the smallest shape go last;
+ * seeds that the device's work-group size or local memory cannot hold are left out. */
+size_t oi_tuning_seeds(const oi_tuning_device *d, oi_xgemm_config seeds[OI_TUNING_MAX_SEEDS]) {
+    oi_xgemm_config candidates[OI_TUNING_MAX_SEEDS];
+    size_t count = 0, kept = 0, local = d->local_memory_dedicated ? 1 : 0;
+    if (d->gpu) {
+        size_t width = at_most(d->native_width > 4 ? d->native_width : 4, vectors, OI_COUNT(vectors));
+        candidates[count++] = xgemm(16, 16, 128, 128, 16, 2, local, width, width);
+        candidates[count++] = xgemm(8, 8, 64, 64, 16, 2, local, width, width);
+        candidates[count++] = xgemm(16, 16, 64, 64, 16, 2, local, width, width);
+    } else {
+        size_t width = at_most(d->native_width ? d->native_width : d->preferred_width, vectors, OI_COUNT(vectors));
+        size_t mwi = width, nwi = width >= 16 ? 16 : 8;
+        for (size_t items = 2; items <= 4; items *= 2) {
+            size_t mdimc = mwi * items >= 16 ? items : 16 / mwi, ndimc = nwi * items >= 16 ? items : 16 / nwi;
+            candidates[count++] = xgemm(mdimc, ndimc, mdimc * mwi, ndimc * nwi, 32, 8, 0, width, width);
+        }
+        if (local) {
+            candidates[count] = candidates[0];
+            candidates[count].v[P_SA] = candidates[count].v[P_SB] = 1;
+            count++;
+        }
+    }
+    /* Those with enough work-groups first (a stable partition), then the rest; only those that fit the device. */
+    for (int enough = 1; enough >= 0; enough--)
+        for (size_t i = 0; i < count; i++) {
+            oi_xgemm_config c = candidates[i];
+            if ((groups_at_smallest(&c) >= d->compute_units) == (enough == 1) &&
+                config_valid(&c, d->local_memory, d->max_group) && in_search(&c))
+                seeds[kept++] = c;
+        }
+    /* A device with small work-groups or no local memory to speak of: 4 x 4 work-items, else one. */
+    oi_xgemm_config small = xgemm(4, 4, 32, 32, 16, 2, 0, 4, 4), one_item = xgemm(1, 1, 16, 16, 16, 2, 0, 1, 1);
+    if (kept == 0) seeds[kept++] = config_valid(&small, d->local_memory, d->max_group) ? small : one_item;
+    return kept;
 }
 
 /* ---- The cache file: one line per kernel, "Xgemm GEMMK=0 KREG=1 ...", '#' starts a comment ---- */
@@ -201,7 +264,7 @@ static bool kernel_allowed(const tuned_kernel *kernels, size_t count, size_t lin
         }
     }
     if (strcmp(k->name, "Xgemm") != 0) return true;
-    xgemm_config c;
+    oi_xgemm_config c;
     for (int p = 0; p < P_COUNT; p++)
         if (!find_parameter(k, parameter_names[p], &c.v[p]))
             return snprintf(why, why_size, "line %zu: Xgemm lacks %s", line, parameter_names[p]), false;
@@ -413,11 +476,15 @@ typedef struct tuner {
     oi_blas_state *state;
     cl_mem a, b, c;
     float *host_a, *host_b, *reference[OCLINIT_TUNING_SHAPES], *result;
-    size_t local_memory, max_group;
-    xgemm_config *visited;
+    oi_tuning_device device;
+    oi_xgemm_config *visited;
     size_t visited_count, visited_capacity;
     oclinit_tuning_report *report;
-    double start;
+    double start, deadline; /* the run's: it ends by the deadline, the final choices and measurement included */
+    double pass;            /* wall seconds of the latest whole time_shapes */
+    double start_pass;      /* ... of the first, with the parameters in use */
+    double best_pass;       /* ... of the latest with the best parameters */
+    double longest;         /* wall seconds of the longest candidate so far (compilation, check, timing) */
 } tuner;
 
 static double shape_flops(const oi_gemm_shape *s) {
@@ -436,6 +503,7 @@ static oclinit_status run_gemm(tuner *t, const oi_gemm_shape *s) {
  * passes limit. Fails when CLBlast fails (OCLINIT_ERROR_BLAS or OpenCL's code) or a product is wrong. */
 static oclinit_status time_shapes(tuner *t, double limit, double seconds[OCLINIT_TUNING_SHAPES], double *total) {
     oclinit_status status = OCLINIT_SUCCESS;
+    double pass_start = oi_clock_seconds();
     *total = 0;
     for (size_t i = 0; i < OCLINIT_TUNING_SHAPES; i++) seconds[i] = INFINITY;
     for (size_t i = 0; i < OCLINIT_TUNING_SHAPES; i++) {
@@ -459,6 +527,7 @@ static oclinit_status time_shapes(tuner *t, double limit, double seconds[OCLINIT
         *total += seconds[i];
         if (*total > limit) return *total = INFINITY, OCLINIT_SUCCESS;
     }
+    t->pass = oi_clock_seconds() - pass_start;
 cleanup:
     return status;
 }
@@ -479,7 +548,7 @@ static double gflops(const double seconds[OCLINIT_TUNING_SHAPES], double out[OCL
     return all_flops() / total / 1e9;
 }
 
-static oclinit_status apply_config(tuner *t, const xgemm_config *c) {
+static oclinit_status apply_config(tuner *t, const oi_xgemm_config *c) {
     tuned_kernel k = {.name = "Xgemm", .count = P_COUNT};
     for (int p = 0; p < P_COUNT; p++) {
         snprintf(k.parameter[p], NAME_SIZE, "%s", parameter_names[p]);
@@ -491,16 +560,16 @@ static oclinit_status apply_config(tuner *t, const xgemm_config *c) {
     return status;
 }
 
-static bool visited(tuner *t, const xgemm_config *c) {
+static bool visited(tuner *t, const oi_xgemm_config *c) {
     for (size_t i = 0; i < t->visited_count; i++)
         if (memcmp(&t->visited[i], c, sizeof *c) == 0) return true;
     return false;
 }
 
-static oclinit_status remember(tuner *t, const xgemm_config *c) {
+static oclinit_status remember(tuner *t, const oi_xgemm_config *c) {
     if (t->visited_count == t->visited_capacity) {
         size_t capacity = t->visited_capacity ? 2 * t->visited_capacity : 64;
-        xgemm_config *grown = realloc(t->visited, capacity * sizeof *grown);
+        oi_xgemm_config *grown = realloc(t->visited, capacity * sizeof *grown);
         if (!grown) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "tuning");
         t->visited = grown;
         t->visited_capacity = capacity;
@@ -511,8 +580,8 @@ static oclinit_status remember(tuner *t, const xgemm_config *c) {
 
 /* *total: the seconds of one candidate over the shapes, +inf when it is slower than limit, CLBlast refused it
  * or its products were wrong. Fails only when out of memory or cancelled. */
-static oclinit_status try_config(tuner *t, const xgemm_config *c, double limit, const oclinit_tuning_options *options,
-                                 double *total) {
+static oclinit_status try_config(tuner *t, const oi_xgemm_config *c, double limit,
+                                 const oclinit_tuning_options *options, double *total) {
     double seconds[OCLINIT_TUNING_SHAPES];
     oclinit_status status = remember(t, c);
     if (status != OCLINIT_SUCCESS) return status;
@@ -536,8 +605,8 @@ static oclinit_status try_config(tuner *t, const xgemm_config *c, double limit, 
  * be at least 2 % faster, and stay so when both are timed again one right after the other, because on a busy
  * machine one slow phase during the best's timing flatters every candidate after it, and the climb would end on a
  * slower configuration. Updates *best_total. */
-static oclinit_status take_if_faster(tuner *t, xgemm_config *best, double *best_total, const xgemm_config *candidate,
-                                     double total, bool *taken) {
+static oclinit_status take_if_faster(tuner *t, oi_xgemm_config *best, double *best_total,
+                                     const oi_xgemm_config *candidate, double total, bool *taken) {
     oclinit_status status = OCLINIT_SUCCESS;
     double seconds[OCLINIT_TUNING_SHAPES], again = total;
     *taken = false;
@@ -548,9 +617,26 @@ static oclinit_status take_if_faster(tuner *t, xgemm_config *best, double *best_
         OI_CHECK(apply_config(t, candidate));
         OI_CHECK(time_shapes(t, INFINITY, seconds, &again));
     }
-    if (again < 0.98 * *best_total) *best = *candidate, *best_total = again, *taken = true;
+    if (again < 0.98 * *best_total) *best = *candidate, *best_total = again, *taken = true, t->best_pass = t->pass;
 cleanup:
     return status;
+}
+
+/* The budget. The final choices take a dozen passes over the shapes with the best parameters at most (the direct
+ * kernel's build and cubes up to 768, then per panel budget a pass and 2048^3, at worst 2.5 passes, then the last
+ * measurement), and each of their steps starts only while it and the last measurement fit. A candidate starts only
+ * while it (as long as the longest so far, or a pass with the parameters in use before the first), the final
+ * choices and one more build fit; before there is a best, the last measurement alone. */
+enum { FINAL_PASSES = 13, FINAL_STEP_PASSES = 4 };
+
+static bool time_for_candidate(const tuner *t, bool have_best) {
+    double candidate = t->longest > 0 ? t->longest : t->start_pass;
+    double final = have_best ? FINAL_PASSES * t->best_pass + candidate : FINAL_STEP_PASSES * t->start_pass;
+    return oi_clock_seconds() + candidate + final <= t->deadline;
+}
+
+static bool time_for_final_step(const tuner *t) {
+    return oi_clock_seconds() + FINAL_STEP_PASSES * t->best_pass <= t->deadline;
 }
 
 /* Below a size CLBlast multiplies with its direct kernel (not tuned here) instead of the tuned one, which
@@ -581,7 +667,7 @@ static oclinit_status choose_indirect_size(tuner *t, size_t *side) {
     oclinit_status status = OCLINIT_SUCCESS;
     double direct, indirect;
     *side = indirect_sides[OI_COUNT(indirect_sides) - 1];
-    for (size_t i = 0; i + 1 < OI_COUNT(indirect_sides); i++) {
+    for (size_t i = 0; i + 1 < OI_COUNT(indirect_sides) && time_for_final_step(t); i++) {
         OI_CHECK(set_indirect_size(t, SIZE_MAX / 4));
         OI_CHECK(time_cube(t, indirect_sides[i], &direct));
         OI_CHECK(set_indirect_size(t, 0));
@@ -604,7 +690,7 @@ static oclinit_status choose_panel(tuner *t, size_t *chosen) {
     oclinit_status status = OCLINIT_SUCCESS;
     double seconds[OCLINIT_TUNING_SHAPES], total, cube, best = INFINITY;
     *chosen = 0;
-    for (size_t i = 0; i < OI_COUNT(panels); i++) {
+    for (size_t i = 0; i < OI_COUNT(panels) && time_for_final_step(t); i++) {
         t->state->gemm_panel = panels[i];
         OI_CHECK(time_shapes(t, INFINITY, seconds, &total));
         OI_CHECK(time_cube(t, PANEL_CUBE, &cube));
@@ -624,19 +710,38 @@ static void fill_test_matrix(float *x, size_t count, uint64_t stream) {
     }
 }
 
+static oclinit_status query_device(cl_device_id id, oi_tuning_device *d) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    cl_device_type type;
+    cl_device_local_mem_type local_type;
+    cl_ulong local_memory;
+    cl_uint preferred, native, units;
+    OI_CL_CHECK(clGetDeviceInfo(id, CL_DEVICE_TYPE, sizeof type, &type, NULL));
+    OI_CL_CHECK(clGetDeviceInfo(id, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, sizeof preferred, &preferred, NULL));
+    OI_CL_CHECK(clGetDeviceInfo(id, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, sizeof native, &native, NULL));
+    OI_CL_CHECK(clGetDeviceInfo(id, CL_DEVICE_LOCAL_MEM_TYPE, sizeof local_type, &local_type, NULL));
+    OI_CL_CHECK(clGetDeviceInfo(id, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local_memory, &local_memory, NULL));
+    OI_CL_CHECK(clGetDeviceInfo(id, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof units, &units, NULL));
+    OI_CL_CHECK(clGetDeviceInfo(id, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof d->max_group, &d->max_group, NULL));
+    d->gpu = (type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR)) != 0;
+    d->preferred_width = preferred;
+    d->native_width = native;
+    d->local_memory = (size_t)local_memory;
+    d->local_memory_dedicated = local_type == CL_LOCAL;
+    d->compute_units = units;
+cleanup:
+    return status;
+}
+
 static oclinit_status tuner_prepare(tuner *t) {
     oclinit_status status = OCLINIT_SUCCESS;
     size_t most = PANEL_CUBE * PANEL_CUBE; /* floats in the largest operand, choose_panel's cube's at least */
-    cl_ulong local_memory;
     for (size_t i = 0; i < OCLINIT_TUNING_SHAPES; i++) {
         const oi_gemm_shape *s = &shapes[i];
         size_t sizes[3] = {s->m * s->k, s->k * s->n, s->m * s->n};
         for (int j = 0; j < 3; j++) most = sizes[j] > most ? sizes[j] : most;
     }
-    OI_CL_CHECK(clGetDeviceInfo(t->rt->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local_memory, &local_memory, NULL));
-    OI_CL_CHECK(clGetDeviceInfo(t->rt->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof t->max_group, &t->max_group,
-                                NULL));
-    t->local_memory = (size_t)local_memory;
+    OI_CHECK(query_device(t->rt->device, &t->device));
     t->host_a = malloc(most * sizeof(float));
     t->host_b = malloc(most * sizeof(float));
     t->result = malloc(most * sizeof(float));
@@ -713,8 +818,9 @@ oclinit_status oclinit_tuning_run(oclinit_runtime_t runtime, const oclinit_tunin
     oclinit_status status = OCLINIT_SUCCESS;
     oclinit_tuning_options defaults = {0};
     tuner t = {.rt = runtime, .report = report, .start = oi_clock_seconds()};
+    double began;
     double seconds[OCLINIT_TUNING_SHAPES], start_total, best_total, total;
-    xgemm_config best = {{0}}, candidate;
+    oi_xgemm_config best = {{0}}, candidate;
     bool have_best = false, improved = true, taken;
     tuned_kernel kernels[MAX_KERNELS];
     size_t kernel_count;
@@ -726,7 +832,7 @@ oclinit_status oclinit_tuning_run(oclinit_runtime_t runtime, const oclinit_tunin
         return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "the host C path runs OpenBLAS, which needs no tuning");
     if (!options) options = &defaults;
     OI_CHECK(oi_blas_state_get(runtime, &t.state));
-    double budget = options->budget_seconds > 0 ? options->budget_seconds : 600;
+    t.deadline = t.start + (options->budget_seconds > 0 ? options->budget_seconds : 600);
     memset(report, 0, sizeof *report);
     OI_CHECK(oclinit_tuning_get_path(&runtime->info, report->path, sizeof report->path));
     OI_CHECK(tuner_prepare(&t));
@@ -735,6 +841,7 @@ oclinit_status oclinit_tuning_run(oclinit_runtime_t runtime, const oclinit_tunin
     OI_CHECK(time_shapes(&t, INFINITY, seconds, &start_total));
     report->before = report->best = gflops(seconds, report->shape_before);
     best_total = start_total;
+    t.start_pass = t.best_pass = t.pass;
     if (read_cache(&runtime->info, kernels, &kernel_count, why, sizeof why) == OCLINIT_TUNING_APPLIED) {
         for (size_t i = 0; i < kernel_count && !have_best; i++) {
             if (strcmp(kernels[i].name, "Xgemm") != 0) continue;
@@ -746,21 +853,26 @@ oclinit_status oclinit_tuning_run(oclinit_runtime_t runtime, const oclinit_tunin
     }
     bool started_saved = have_best;
     double climb_total = have_best ? start_total : INFINITY;
-    for (size_t s = 0; s < OI_COUNT(seeds) && oi_clock_seconds() - t.start < budget; s++) {
+    oi_xgemm_config seeds[OI_TUNING_MAX_SEEDS];
+    size_t seed_count = oi_tuning_seeds(&t.device, seeds);
+    for (size_t s = 0; s < seed_count && time_for_candidate(&t, have_best); s++) {
         candidate = seeds[s];
-        if (!config_valid(&candidate, t.local_memory, t.max_group) || visited(&t, &candidate)) continue;
+        if (visited(&t, &candidate)) continue;
+        began = oi_clock_seconds();
         OI_CHECK(try_config(&t, &candidate, 2 * fmin(climb_total, start_total), options, &total));
         OI_CHECK(take_if_faster(&t, &best, &climb_total, &candidate, total, &taken));
+        t.longest = fmax(t.longest, oi_clock_seconds() - began);
         have_best = have_best || taken;
         if (total < best_total) best_total = total;
         report->best = all_flops() / best_total / 1e9;
     }
     /* First-improvement hill climb: move to the first neighbour at least 2 % faster, until none is. */
-    while (have_best && improved && oi_clock_seconds() - t.start < budget) {
+    bool out_of_time = !time_for_candidate(&t, have_best);
+    while (have_best && improved && !out_of_time) {
         size_t m = 0;
         improved = false;
-        for (; m < OI_COUNT(moves) && !improved && oi_clock_seconds() - t.start < budget; m++) {
-            for (int direction = -1; direction <= 1 && !improved; direction += 2) {
+        for (; m < OI_COUNT(moves) && !improved && !out_of_time; m++) {
+            for (int direction = -1; direction <= 1 && !improved && !out_of_time; direction += 2) {
                 bool possible = true;
                 candidate = best;
                 for (int j = 0; j < 2 && moves[m][j] >= 0; j++) {
@@ -771,15 +883,19 @@ oclinit_status oclinit_tuning_run(oclinit_runtime_t runtime, const oclinit_tunin
                     if (at == searched[p].count || next < 0 || next >= (long)searched[p].count) possible = false;
                     else candidate.v[p] = searched[p].values[next];
                 }
-                if (!possible || !config_valid(&candidate, t.local_memory, t.max_group) || visited(&t, &candidate))
+                if (!possible || !config_valid(&candidate, t.device.local_memory, t.device.max_group) ||
+                    visited(&t, &candidate))
                     continue;
+                if ((out_of_time = !time_for_candidate(&t, have_best))) break;
+                began = oi_clock_seconds();
                 OI_CHECK(try_config(&t, &candidate, 1.5 * climb_total, options, &total));
                 OI_CHECK(take_if_faster(&t, &best, &climb_total, &candidate, total, &improved));
+                t.longest = fmax(t.longest, oi_clock_seconds() - began);
                 if (total < best_total) best_total = total;
                 report->best = all_flops() / best_total / 1e9;
             }
         }
-        report->converged = !improved && m == OI_COUNT(moves);
+        report->converged = !improved && !out_of_time && m == OI_COUNT(moves);
     }
 
     /* Leave CLBlast with the best found, measured once more for the report, and the size from which it runs;
@@ -793,10 +909,11 @@ oclinit_status oclinit_tuning_run(oclinit_runtime_t runtime, const oclinit_tunin
         report->best = gflops(seconds, report->shape_after);
         if (total < 0.98 * start_total || started_saved) {
             size_t used;
-            config_text(&best, report->parameters, sizeof report->parameters);
+            oi_xgemm_config_text(&best, report->parameters, sizeof report->parameters);
             used = strlen(report->parameters);
             snprintf(report->parameters + used, sizeof report->parameters - used,
                      "\nGemmRoutine XGEMM_MIN_INDIRECT_SIZE=%zu\n" OWN_LINE " " PANEL "=%zu", indirect_size, panel);
+            report->seconds = oi_clock_seconds() - t.start; /* the file says how long the whole search took */
             OI_CHECK(save_cache(&t, report->parameters));
             report->saved = true;
             t.state->tuning = OCLINIT_TUNING_APPLIED;

@@ -16,23 +16,24 @@ static void usage(FILE *out) {
     fprintf(out, "Usage: oclinit bench [--quick] [--device D] [--csv FILE] [--plot DIR] [--only LIST]\n"
                  "\n"
                  "Measures, in one run on this machine: initialization (uniform, he-normal, trunc-normal; 2^16 to\n"
-                 "2^28 elements), writing an 8192 x 8192 .npy end to end, z-score normalization, SGEMM (CLBlast\n"
+                 "2^28 elements; orthogonal), writing an 8192 x 8192 .npy end to end, TinyLlama-1.1B's bf16\n"
+                 "checkpoint end to end (beside a plain write of its bytes), z-score normalization, SGEMM (CLBlast\n"
                  "against OpenBLAS) and training (ms per iteration). Backends: the OpenCL device, the host C path\n"
                  "(vectorised, all cores; OpenBLAS for GEMM), and numpy and PyTorch on the CPU when python3 can\n"
-                 "import them. Each figure is the median of several runs after an untimed warm-up, with the spread.\n"
+                 "import them ($OCLINIT_PYTHON picks it: .venv/bin/python has transformers for the checkpoint). Each figure is the median of several runs after an untimed warm-up, with the spread.\n"
                  "Then the project's performance targets, met or missed, and where the device beats the host in\n"
                  "training.\n"
                  "Run `oclinit tune` first: CLBlast's GEMM is several times faster with tuned parameters.\n"
                  "\n"
                  "Options:\n"
                  "  --quick        fewer sizes and runs (under two minutes on 2 cores)\n"
-                 "  --device D     P:D or part of a device name (default: $OCLINIT_DEVICE, else the first GPU,\n"
-                 "                 else the first CPU device)\n"
+                 "  --device D     P:D, or part of a device's or its implementation's name (pocl, rusticl, nvidia;\n"
+                 "                 default: $OCLINIT_DEVICE, else the first GPU, else the first CPU device)\n"
                  "  --csv FILE     also write every figure: benchmark,backend,size,seconds,min_seconds,\n"
                  "                 max_seconds,throughput,unit,detail\n"
                  "  --plot DIR     also write one SVG per benchmark into DIR: throughput against size, a line\n"
                  "                 per backend\n"
-                 "  --only LIST    some of init,npy,normalize,gemm,train,python (comma-separated)\n"
+                 "  --only LIST    some of init,npy,model,normalize,gemm,train,python (comma-separated)\n"
                  "  --repeat R     runs per figure (default 5, 3 with --quick; 3R for the matrix products)\n"
                  "  --quiet        no progress display\n"
                  "  -h, --help     this text\n");
@@ -54,8 +55,9 @@ typedef oclinit_status (*stage_fn)(const bench_config *cfg, bench_results *resul
 static const struct {
     const char *name;
     stage_fn run;
-} stages[] = {{"init", bench_init},   {"npy", bench_init_npy}, {"normalize", bench_normalize},
-              {"gemm", bench_gemm},   {"train", bench_train},  {"python", bench_python}};
+} stages[] = {{"init", bench_init},   {"npy", bench_init_npy}, {"model", bench_model},
+              {"normalize", bench_normalize}, {"gemm", bench_gemm},  {"train", bench_train},
+              {"python", bench_python}};
 enum { STAGES = sizeof stages / sizeof stages[0] };
 
 typedef struct bench_progress {
@@ -91,7 +93,7 @@ static const bench_row *find_like(const bench_results *r, const bench_row *at, c
 static void size_label(const bench_row *row, char *text, size_t size) {
     double log2_size = log2(row->size);
     if (strcmp(row->benchmark, "gemm-network") == 0 || strcmp(row->benchmark, "init-npy") == 0 ||
-        strcmp(row->benchmark, "train-article") == 0)
+        strcmp(row->benchmark, "train-article") == 0 || strcmp(row->benchmark, "init-orthogonal") == 0)
         snprintf(text, size, "%s", row->detail);
     else if (row->size >= 1024 && log2_size == floor(log2_size))
         snprintf(text, size, "2^%.0f", log2_size);
@@ -184,8 +186,26 @@ static void print_targets(const bench_results *r, const bench_config *cfg) {
     print_target("uniform init: device / the device's fill bandwidth",
                  ratio(find(r, "init-uniform", "device", at), find(r, "init-uniform", "fill-limit", at)), 0.25, false,
                  "");
+    /* The host C path beside the device on the same machine, from 2^24 elements up: the worst sampler and size. */
+    static const char *const samplers[] = {"init-uniform", "init-he-normal", "init-trunc-normal"};
+    double host_worst = NAN;
+    for (size_t s = 0; s < sizeof samplers / sizeof samplers[0]; s++)
+        for (size_t i = 0; i < count; i++) {
+            const bench_row *on_host = find(r, samplers[s], "host", init_sizes[i]);
+            double q = ratio(on_host, find(r, samplers[s], "device", init_sizes[i]));
+            if (init_sizes[i] >= 16777216 && q == q && !(q >= host_worst)) host_worst = q;
+        }
+    print_target("init from 2^24 up: host C path / device, worst sampler", host_worst, 0.8, false, "x");
     print_target("8192^2 he-normal .npy end to end: time of PyTorch + np.save / oclinit",
                  ratio(find(r, "init-npy", "device", 67108864), find(r, "init-npy", "torch", 67108864)), 2, false, "x");
+    double parameters = bench_model_parameters(bench_model_layers(cfg));
+    const bench_row *limit = find(r, "model", "write-limit", parameters);
+    print_target("TinyLlama bf16 checkpoint: device / a plain write of its bytes",
+                 ratio(find(r, "model", "device", parameters), limit), 0.9, false, "");
+    print_target("TinyLlama bf16 checkpoint: host C path / a plain write of its bytes",
+                 ratio(find(r, "model", "host", parameters), limit), 0.9, false, "");
+    print_target("TinyLlama bf16 checkpoint: time of PyTorch + transformers / oclinit",
+                 ratio(find(r, "model", "device", parameters), find(r, "model", "torch", parameters)), 10, false, "x");
     double worst = ratio(find(r, "gemm", "device", 1024), find(r, "gemm", "host", 1024));
     printf("  (CLBlast / OpenBLAS at 1024^3: %.2f)\n", worst);
     for (size_t i = 0; i < r->count; i++) {
@@ -310,6 +330,34 @@ static bool write_files(bench_results *r, const char *csv, const char *dir) {
     return write_outputs(command, files, count);
 }
 
+/* The host CPU's model and the vector extensions that decide its speed here: the host twins run their AVX-512,
+ * AVX2 or plain x86-64 code (target_clones), and PoCL's device builds for the same extensions. */
+static void cpu_text(char *text, size_t size) {
+    char line[512], model[256] = "unknown CPU";
+    FILE *info = fopen("/proc/cpuinfo", "r");
+    while (info && fgets(line, sizeof line, info)) {
+        char *colon = strchr(line, ':');
+        if (strncmp(line, "model name", 10) != 0 || !colon) continue;
+        snprintf(model, sizeof model, "%s", colon + 1 + strspn(colon + 1, " \t"));
+        model[strcspn(model, "\n")] = '\0';
+        break;
+    }
+    if (info) fclose(info);
+    size_t used = (size_t)snprintf(text, size, "%s; vector extensions:", model);
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    static const char *const names[] = {"sse4.2", "avx", "avx2", "fma", "avx512f"};
+    bool has[] = {__builtin_cpu_supports("sse4.2"), __builtin_cpu_supports("avx"), __builtin_cpu_supports("avx2"),
+                  __builtin_cpu_supports("fma"), __builtin_cpu_supports("avx512f")};
+    size_t found = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && used < size; i++)
+        if (has[i]) used += (size_t)snprintf(text + used, size - used, " %s", names[i]), found++;
+    if (!found && used < size) snprintf(text + used, size - used, " none beyond SSE2");
+#else
+    if (used < size) snprintf(text + used, size - used, " not identified on this architecture");
+#endif
+}
+
 /* ---- The command ---- */
 
 static bool parse_only(const char *text, bool selected[STAGES]) {
@@ -320,7 +368,7 @@ static bool parse_only(const char *text, bool selected[STAGES]) {
         size_t s = 0;
         while (s < STAGES && strcmp(stages[s].name, name) != 0) s++;
         if (s == STAGES) {
-            fprintf(stderr, "oclinit bench: --only: unknown benchmark \"%s\" (init, npy, normalize, gemm, train, "
+            fprintf(stderr, "oclinit bench: --only: unknown benchmark \"%s\" (init, npy, model, normalize, gemm, train, "
                             "python)\n", name);
             return false;
         }
@@ -390,10 +438,13 @@ int command_bench(int argc, char **argv) {
     const oclinit_device_info *info = oclinit_runtime_get_device(cfg.runtime);
     char tuning_message[1536];
     oclinit_tuning_state tuning = oclinit_tuning_check(info, tuning_message, sizeof tuning_message);
-    printf("oclinit bench%s on %s (%s), %ld host cores; CLBlast %s\n\n", quick ? " --quick" : "", info->name,
+    printf("oclinit bench%s on %s (%s), %ld host cores; CLBlast %s\n", quick ? " --quick" : "", info->name,
            info->platform_name, sysconf(_SC_NPROCESSORS_ONLN),
            tuning == OCLINIT_TUNING_APPLIED ? "tuned for this device (oclinit tune)"
                                             : "with its own parameters: run `oclinit tune` for faster GEMM");
+    char cpu[512];
+    cpu_text(cpu, sizeof cpu);
+    printf("host CPU: %s\n\n", cpu);
     if (tuning == OCLINIT_TUNING_IGNORED) fprintf(stderr, "oclinit bench: warning: %s\n", tuning_message);
     fflush(stdout);
 

@@ -20,6 +20,8 @@ int command_train(int argc, char **argv);
 int command_predict(int argc, char **argv);
 int command_tune(int argc, char **argv);
 int command_bench(int argc, char **argv);
+int command_inspect(int argc, char **argv);
+int command_model(int argc, char **argv);
 
 /* Strict number parsing: the whole text must be a number in range; on failure prints
  * "oclinit <command>: --<option> ..." and returns false. */
@@ -28,6 +30,8 @@ bool parse_int64(const char *command, const char *option, const char *text, int6
 bool parse_separator(const char *command, const char *text, char *separator);
 /* A whole number of at least minimum. */
 bool parse_count(const char *command, const char *option, const char *text, int64_t minimum, int64_t *value);
+/* --chunk-mib: a count of MiB whose bytes fit a size_t. */
+bool parse_chunk_mib(const char *command, const char *text, int64_t *mib);
 bool parse_uint64(const char *command, const char *option, const char *text, uint64_t *value);
 bool parse_double(const char *command, const char *option, const char *text, double *value);
 /* A number that becomes a float32 (a distribution's parameter, a range, the noise): one out of float32's range is
@@ -87,6 +91,9 @@ enum {
     OPT_MODE,
     OPT_NONLINEARITY,
     OPT_DISTRIBUTION,
+    OPT_SPARSITY,
+    OPT_GROUPS,
+    OPT_CONVENTION,
     OPT_SCHEME_END
 };
 #define SCHEME_OPTION_COUNT (OPT_SCHEME_END - OPT_VALUE)
@@ -95,15 +102,18 @@ enum {
         {"std", required_argument, NULL, OPT_STD}, {"a", required_argument, NULL, OPT_A},                              \
         {"b", required_argument, NULL, OPT_B}, {"scale", required_argument, NULL, OPT_SCALE},                          \
         {"gain", required_argument, NULL, OPT_GAIN}, {"negative-slope", required_argument, NULL, OPT_NEGATIVE_SLOPE},  \
-        {"mode", required_argument, NULL, OPT_MODE}, {"nonlinearity", required_argument, NULL, OPT_NONLINEARITY}, {    \
-        "distribution", required_argument, NULL, OPT_DISTRIBUTION                                                      \
+        {"mode", required_argument, NULL, OPT_MODE}, {"nonlinearity", required_argument, NULL, OPT_NONLINEARITY},      \
+        {"distribution", required_argument, NULL, OPT_DISTRIBUTION},                                                   \
+        {"sparsity", required_argument, NULL, OPT_SPARSITY}, {"groups", required_argument, NULL, OPT_GROUPS}, {        \
+        "convention", required_argument, NULL, OPT_CONVENTION                                                          \
     }
 
 /* Collected first, applied once the scheme (and so its defaults) is known. */
 typedef struct scheme_args {
     bool given[SCHEME_OPTION_COUNT];
-    double value, mean, std, a, b, scale, gain, negative_slope;
-    const char *mode, *nonlinearity, *distribution;
+    double value, mean, std, a, b, scale, gain, negative_slope, sparsity;
+    int64_t groups;
+    const char *mode, *nonlinearity, *distribution, *convention;
 } scheme_args;
 
 /* 1: id was a scheme option and is stored; -1: its value is bad (message printed); 0: not a scheme option. */

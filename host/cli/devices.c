@@ -12,8 +12,10 @@ static void usage(FILE *out) {
                  "largest single buffer, compute units, OpenCL version, fp64 support and whether float divide and\n"
                  "sqrt are correctly rounded. The device marked * is the default: OCLINIT_DEVICE if set, else\n"
                  "the first GPU, else the first CPU device. Choose another with --device P:D, a part of its\n"
-                 "name, or `cpu` for the host C path. \"CLBlast tuned\" says whether `oclinit tune` has saved GEMM\n"
-                 "parameters for the device (a file ignored as unreadable or corrupt is listed below the table).\n");
+                 "name, a part of its implementation's or platform's name (pocl, rusticl, nvidia), or `cpu` for\n"
+                 "the host C path. Below each device: its implementation, driver version and platform.\n"
+                 "\"CLBlast tuned\" says whether `oclinit tune` has saved GEMM parameters for the device (a file\n"
+                 "ignored as unreadable or corrupt is listed below the table).\n");
 }
 
 /* "OpenCL 3.0 PoCL HSTR: pthread-..." -> "OpenCL 3.0 PoCL": the version and the driver's name. */
@@ -80,7 +82,8 @@ int command_devices(int argc, char **argv) {
                tuned == OCLINIT_TUNING_APPLIED ? "yes"
                : tuned == OCLINIT_TUNING_NONE  ? "no (oclinit tune)"
                                                : "file ignored");
-        printf("  %-5s %-6s platform: %s\n", "", "", d->platform_name);
+        printf("  %-5s %-6s implementation: %s %s (platform \"%s\")\n", "", "", d->implementation, d->driver_version,
+               d->platform_name);
     }
     printf("%c %-5s %-6s %-34s (--device cpu)\n",
            default_status == OCLINIT_SUCCESS && chosen.type == OCLINIT_DEVICE_HOST ? '*' : ' ', "cpu", "host",

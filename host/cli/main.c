@@ -86,7 +86,8 @@ static void usage(FILE *out) {
             "\n"
             "Commands:\n"
             "  devices   list OpenCL platforms and devices, and which one is the default\n"
-            "  init      initialize a layer on a device and write it to a .npy file\n"
+            "  init      initialize a tensor of any rank on a device and write it to a .npy file\n"
+            "  model     a whole model's first checkpoint (Hugging Face config or spec) in safetensors\n"
             "  normalize fit min-max or z-score statistics on a CSV or .npy table and transform it,\n"
             "            or apply saved statistics to new data\n"
             "  experiment  the article's experiment: one network, five initializations, what each does\n"
@@ -94,6 +95,8 @@ static void usage(FILE *out) {
             "  predict   probabilities and classes from a trained model\n"
             "  tune      find CLBlast GEMM parameters for a device (faster training on it)\n"
             "  bench     the device against the host C path, numpy and PyTorch, with plots\n"
+            "  inspect   per-tensor statistics of a checkpoint (safetensors, a Hugging Face directory, .npy),\n"
+            "            and which weights are likely to explode or vanish\n"
             "\n"
             "Run `oclinit <command> --help` for a command's options.\n"
             "The environment variable OCLINIT_DEVICE sets the default device (as --device does).\n",
@@ -131,6 +134,8 @@ int main(int argc, char **argv) {
     if (strcmp(command, "predict") == 0) return command_predict(argc - 1, argv + 1);
     if (strcmp(command, "tune") == 0) return command_tune(argc - 1, argv + 1);
     if (strcmp(command, "bench") == 0) return command_bench(argc - 1, argv + 1);
+    if (strcmp(command, "inspect") == 0) return command_inspect(argc - 1, argv + 1);
+    if (strcmp(command, "model") == 0) return command_model(argc - 1, argv + 1);
     fprintf(stderr, "oclinit: unknown command \"%s\"\n\n", command);
     usage(stderr);
     return EXIT_USAGE;

@@ -168,3 +168,10 @@ int next_option(const char *command, int argc, char **argv, const struct option 
         return id;
     return OPTION_INVALID;
 }
+
+bool parse_chunk_mib(const char *command, const char *text, int64_t *mib) {
+    if (!parse_count(command, "chunk-mib", text, 1, mib)) return false;
+    if ((uint64_t)*mib <= SIZE_MAX >> 20) return true;
+    fprintf(stderr, "oclinit %s: --chunk-mib is too large (at most %zu), got %s\n", command, SIZE_MAX >> 20, text);
+    return false;
+}

@@ -7,6 +7,14 @@
 
 #define SCHEME_BIT(kind) (1u << (kind))
 #define KAIMING (SCHEME_BIT(OCLINIT_SCHEME_KAIMING_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_KAIMING_UNIFORM))
+#define XAVIER (SCHEME_BIT(OCLINIT_SCHEME_XAVIER_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_XAVIER_UNIFORM))
+#define GAINED                                                                                                         \
+    (XAVIER | SCHEME_BIT(OCLINIT_SCHEME_ORTHOGONAL) | SCHEME_BIT(OCLINIT_SCHEME_EYE) | SCHEME_BIT(OCLINIT_SCHEME_DIRAC))
+/* Schemes whose numbers depend on fans or on how a tensor is flattened. */
+#define CONVENTIONAL                                                                                                   \
+    (XAVIER | KAIMING | SCHEME_BIT(OCLINIT_SCHEME_LECUN_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_LECUN_UNIFORM) |           \
+     SCHEME_BIT(OCLINIT_SCHEME_VARIANCE_SCALING) | SCHEME_BIT(OCLINIT_SCHEME_ORTHOGONAL) |                             \
+     SCHEME_BIT(OCLINIT_SCHEME_PYTORCH_LINEAR) | SCHEME_BIT(OCLINIT_SCHEME_PYTORCH_CONV))
 
 /* Which schemes each option applies to: giving one to another scheme is an error, not silently ignored. */
 static const struct {
@@ -15,17 +23,20 @@ static const struct {
 } applies[SCHEME_OPTION_COUNT] = {
     [OPT_VALUE - OPT_VALUE] = {"value", SCHEME_BIT(OCLINIT_SCHEME_CONSTANT)},
     [OPT_MEAN - OPT_VALUE] = {"mean", SCHEME_BIT(OCLINIT_SCHEME_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
-    [OPT_STD - OPT_VALUE] = {"std", SCHEME_BIT(OCLINIT_SCHEME_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
+    [OPT_STD - OPT_VALUE] = {"std", SCHEME_BIT(OCLINIT_SCHEME_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_TRUNC_NORMAL) |
+                                        SCHEME_BIT(OCLINIT_SCHEME_SPARSE)},
     [OPT_A - OPT_VALUE] = {"a", SCHEME_BIT(OCLINIT_SCHEME_UNIFORM) | SCHEME_BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
     [OPT_B - OPT_VALUE] = {"b", SCHEME_BIT(OCLINIT_SCHEME_UNIFORM) | SCHEME_BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
     [OPT_SCALE -
         OPT_VALUE] = {"scale", SCHEME_BIT(OCLINIT_SCHEME_SCALED_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
-    [OPT_GAIN -
-        OPT_VALUE] = {"gain", SCHEME_BIT(OCLINIT_SCHEME_XAVIER_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_XAVIER_UNIFORM)},
+    [OPT_GAIN - OPT_VALUE] = {"gain", GAINED},
     [OPT_NEGATIVE_SLOPE - OPT_VALUE] = {"negative-slope", KAIMING},
     [OPT_MODE - OPT_VALUE] = {"mode", KAIMING | SCHEME_BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
     [OPT_NONLINEARITY - OPT_VALUE] = {"nonlinearity", KAIMING},
     [OPT_DISTRIBUTION - OPT_VALUE] = {"distribution", SCHEME_BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
+    [OPT_SPARSITY - OPT_VALUE] = {"sparsity", SCHEME_BIT(OCLINIT_SCHEME_SPARSE)},
+    [OPT_GROUPS - OPT_VALUE] = {"groups", SCHEME_BIT(OCLINIT_SCHEME_DIRAC)},
+    [OPT_CONVENTION - OPT_VALUE] = {"convention", CONVENTIONAL},
 };
 
 int scheme_option(const char *command, int id, const char *arg, scheme_args *args) {
@@ -42,6 +53,9 @@ int scheme_option(const char *command, int id, const char *arg, scheme_args *arg
     case OPT_SCALE: ok = parse_double(command, name, arg, &args->scale); break;
     case OPT_GAIN: ok = parse_double(command, name, arg, &args->gain); break;
     case OPT_NEGATIVE_SLOPE: ok = parse_double(command, name, arg, &args->negative_slope); break;
+    case OPT_SPARSITY: ok = parse_double(command, name, arg, &args->sparsity); break;
+    case OPT_GROUPS: ok = parse_count(command, name, arg, 1, &args->groups); break;
+    case OPT_CONVENTION: args->convention = arg; break;
     case OPT_MODE: args->mode = arg; break;
     case OPT_NONLINEARITY: args->nonlinearity = arg; break;
     default: args->distribution = arg; break;
@@ -67,6 +81,11 @@ bool scheme_build(const char *command, const char *name, const scheme_args *args
         fprintf(stderr, "oclinit %s: scheme constant needs --value\n", command);
         return false;
     }
+    if (kind == OCLINIT_SCHEME_SPARSE && !args->given[OPT_SPARSITY - OPT_VALUE]) {
+        fprintf(stderr, "oclinit %s: scheme sparse needs --sparsity (the fraction of each column set to 0)\n",
+                command);
+        return false;
+    }
     oclinit_scheme s = oclinit_scheme_default(kind);
     const bool *given = args->given;
     if (given[OPT_VALUE - OPT_VALUE]) s.value = args->value;
@@ -77,10 +96,13 @@ bool scheme_build(const char *command, const char *name, const scheme_args *args
     if (given[OPT_SCALE - OPT_VALUE]) s.scale = args->scale;
     if (given[OPT_GAIN - OPT_VALUE]) s.gain = args->gain;
     if (given[OPT_NEGATIVE_SLOPE - OPT_VALUE]) s.negative_slope = args->negative_slope;
+    if (given[OPT_SPARSITY - OPT_VALUE]) s.sparsity = args->sparsity;
+    if (given[OPT_GROUPS - OPT_VALUE]) s.groups = args->groups;
     if ((args->mode && oclinit_fan_mode_parse(args->mode, &s.mode) != OCLINIT_SUCCESS) ||
         (args->nonlinearity && oclinit_nonlinearity_parse(args->nonlinearity, &s.nonlinearity) != OCLINIT_SUCCESS) ||
         (args->distribution &&
-         oclinit_distribution_kind_parse(args->distribution, &s.distribution) != OCLINIT_SUCCESS)) {
+         oclinit_distribution_kind_parse(args->distribution, &s.distribution) != OCLINIT_SUCCESS) ||
+        (args->convention && oclinit_convention_parse(args->convention, &s.convention) != OCLINIT_SUCCESS)) {
         fprintf(stderr, "oclinit %s: %s\n", command, oclinit_error_get_detail());
         return false;
     }

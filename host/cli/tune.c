@@ -13,7 +13,8 @@ static void usage(FILE *out) {
                  "from a database of devices it knows; others (PoCL's CPU device among them) get generic ones.\n"
                  "This searches better ones for the device: candidates for CLBlast's GEMM kernel are timed at\n"
                  "oclinit's shapes (1024^3 and the products of a [512, 1024, 1024, 1] network on 2048 samples),\n"
-                 "each product checked against OpenBLAS, climbing from known-good starting points until no\n"
+                 "each product checked against OpenBLAS, climbing from starting points derived from what the\n"
+                 "device reports (vector widths, local memory, work-group size, compute units) until no\n"
                  "neighbour is faster or the budget is spent; then the size from which CLBlast should use that\n"
                  "kernel rather than its direct one, and how far to split K so that the panels of A and B fit\n"
                  "the caches (on PoCL, 2048^3 runs 3x faster in chunks). The best, if it beats the parameters in\n"
@@ -25,8 +26,10 @@ static void usage(FILE *out) {
                  "Options:\n"
                  "  --device D        P:D, or part of a device name (default: $OCLINIT_DEVICE, else the first\n"
                  "                    GPU, else the first CPU device)\n"
-                 "  --budget SECONDS  start no candidate after this long (default 600; each one compiles a\n"
-                 "                    kernel, several seconds on PoCL)\n"
+                 "  --budget SECONDS  end within this long, the final choices and measurement included\n"
+                 "                    (default 600): a candidate (a kernel build of seconds on PoCL, then\n"
+                 "                    its timing) starts only while it and those still fit. The first\n"
+                 "                    measurement, of the parameters in use, always runs\n"
                  "  --quiet           no progress bar\n"
                  "  -h, --help        this text\n");
 }

@@ -4,6 +4,7 @@
 #define OCLINIT_CORE_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "oclinit.h"
 
@@ -56,6 +57,19 @@ oclinit_status oi_size_bytes(const char *what, size_t rows, size_t columns, size
     } while (0)
 
 #define OI_COUNT(array) (sizeof(array) / sizeof((array)[0]))
+
+/* A float's bits and back, for file formats that store them. */
+static inline uint32_t oi_float_bits(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+static inline float oi_bits_float(uint32_t u) {
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
 
 /* ---- Enum names (core/names.c): the first entry per value is the canonical spelling, the others aliases ---- */
 

@@ -20,7 +20,7 @@
 /* The temporary files that exist now, for oi_output_remove_temporaries() in a signal handler: a slot is set
  * before its file is created and cleared before its name is freed, so the handler only ever sees a complete
  * name, and lock-free atomics are safe to read there. */
-enum { LIVE_TEMPORARIES = 32 };
+enum { LIVE_TEMPORARIES = 4096 }; /* a sharded checkpoint publishes all its files together */
 static _Atomic(char *) live[LIVE_TEMPORARIES];
 
 static int claim_slot(char *name) {

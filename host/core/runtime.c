@@ -132,6 +132,26 @@ static oclinit_status no_platform(void) {
                    where, hint);
 }
 
+/* The implementation's short name, the one users type (`--device pocl`): platform names such as "Portable Computing
+ * Language" or "NVIDIA CUDA" are not. An unknown platform keeps its own name. */
+static void implementation_name(const char *platform, char *name, size_t size) {
+    static const struct {
+        const char *platform, *name;
+    } known[] = {{"Portable Computing Language", "PoCL"},
+                 {"rusticl", "rusticl"},
+                 {"Clover", "Clover"},
+                 {"NVIDIA", "NVIDIA"},
+                 {"AMD Accelerated Parallel Processing", "AMD"},
+                 {"Intel", "Intel"},
+                 {"Apple", "Apple"}};
+    for (size_t i = 0; i < OI_COUNT(known); i++)
+        if (strncmp(platform, known[i].platform, strlen(known[i].platform)) == 0) {
+            snprintf(name, size, "%s", known[i].name);
+            return;
+        }
+    trim_copy(name, size, platform);
+}
+
 static oclinit_status describe_device(cl_platform_id platform, cl_device_id device, oclinit_device_info *info) {
     oclinit_status status = OCLINIT_SUCCESS;
     char text[256];
@@ -142,10 +162,13 @@ static oclinit_status describe_device(cl_platform_id platform, cl_device_id devi
     memset(info, 0, sizeof *info);
     OI_CL_CHECK(clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof text, text, NULL));
     trim_copy(info->platform_name, sizeof info->platform_name, text);
+    implementation_name(info->platform_name, info->implementation, sizeof info->implementation);
     OI_CL_CHECK(clGetDeviceInfo(device, CL_DEVICE_NAME, sizeof text, text, NULL));
     trim_copy(info->name, sizeof info->name, text);
     OI_CL_CHECK(clGetDeviceInfo(device, CL_DEVICE_VERSION, sizeof text, text, NULL));
     trim_copy(info->version, sizeof info->version, text);
+    OI_CL_CHECK(clGetDeviceInfo(device, CL_DRIVER_VERSION, sizeof text, text, NULL));
+    trim_copy(info->driver_version, sizeof info->driver_version, text);
     OI_CL_CHECK(clGetDeviceInfo(device, CL_DEVICE_TYPE, sizeof type, &type, NULL));
     OI_CL_CHECK(clGetDeviceInfo(device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof global_memory, &global_memory, NULL));
     OI_CL_CHECK(clGetDeviceInfo(device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof max_allocation, &max_allocation, NULL));
@@ -297,11 +320,16 @@ static oclinit_status choose_device(const device_entry *entries, size_t count, c
                 return *chosen = i, OCLINIT_SUCCESS;
         return oi_fail(OCLINIT_ERROR_DEVICE_NOT_FOUND, "no device %s; `oclinit devices` lists what there is", spec);
     }
+    /* A device's own name first, so that a platform's name never hides a device named more precisely. */
     for (size_t i = 0; i < count; i++)
         if (contains_ignoring_case(entries[i].info.name, spec)) return *chosen = i, OCLINIT_SUCCESS;
+    for (size_t i = 0; i < count; i++)
+        if (contains_ignoring_case(entries[i].info.platform_name, spec) ||
+            contains_ignoring_case(entries[i].info.implementation, spec))
+            return *chosen = i, OCLINIT_SUCCESS;
     return oi_fail(OCLINIT_ERROR_DEVICE_NOT_FOUND,
-                   "no device whose name contains \"%s\"; `oclinit devices` lists what there is, "
-                   "and --device cpu runs the host C path",
+                   "no device whose name contains \"%s\", nor any platform or implementation; `oclinit devices` "
+                   "lists what there is, and --device cpu runs the host C path",
                    spec);
 }
 
@@ -319,6 +347,7 @@ static oclinit_status find_device(const char *spec, cl_device_id *id, oclinit_de
         info->type = OCLINIT_DEVICE_HOST;
         snprintf(info->name, sizeof info->name, "host C path");
         snprintf(info->platform_name, sizeof info->platform_name, "none");
+        snprintf(info->implementation, sizeof info->implementation, "host");
         *id = NULL;
         return OCLINIT_SUCCESS;
     }

@@ -33,6 +33,42 @@ void oi_init_twin_fill(const oi_sampler *sampler, uint64_t seed, uint64_t stream
 void oi_init_fill_host_twin(const oclinit_distribution *distribution, uint64_t seed, uint64_t stream, uint64_t first,
                             uint64_t count, float *out);
 
+/* orthogonal (features/init/orthogonal.c): the whole tensor into out. The normal(0, 1) tensor of the same shape
+ * and (seed, stream), made on runtime (a device or the host C path: the same bits), is viewed as a (rows, rest)
+ * matrix and factored by Householder QR in double in a fixed order on the host; gain Q with Q's columns signed by
+ * diag(R), as torch.nn.init.orthogonal_. */
+oclinit_status oi_orthogonal_make(oclinit_runtime_t runtime, const oclinit_distribution *distribution, uint64_t seed,
+                                  uint64_t stream, float *out);
+
+/* sparse (features/init/sparse.c, kernels/sparse.cl): zeroes, in elements [first, first + count) of a tensor whose
+ * normal values are already there, those that the contract's per-column choice of distribution->zeros rows selects.
+ * The host twin, and the same on a device buffer (enqueued, not waited for). */
+void oi_sparse_twin_zero(const oclinit_distribution *distribution, uint64_t seed, uint64_t stream, uint64_t first,
+                         uint64_t count, float *out);
+oclinit_status oi_sparse_enqueue_zero(oclinit_runtime_t runtime, const oclinit_distribution *distribution,
+                                      uint64_t seed, uint64_t stream, uint64_t first, uint64_t count, cl_mem buffer,
+                                      size_t offset);
+
+/* Tensors in chunks (features/init/chunks.c), for writers that stream them: on a device chunk k + 1 is made while
+ * consume() runs on chunk k. Created once with room for chunks of chunk_bytes (0: OI_DEFAULT_CHUNK_BYTES), or of
+ * most elements when fewer; the device buffer is made first, so a device too small fails before any file exists. */
+#define OI_DEFAULT_CHUNK_BYTES ((size_t)64 << 20)
+typedef struct oi_chunker oi_chunker;
+typedef oclinit_status (*oi_chunk_fn)(void *user, uint64_t first, const float *data, size_t count);
+oclinit_status oi_chunker_create(oclinit_runtime_t runtime, size_t chunk_bytes, uint64_t most, oi_chunker **chunker);
+/* Every element of the tensor, in order, through consume; its failure stops the run and is returned. */
+oclinit_status oi_chunker_run(oi_chunker *chunker, const oclinit_distribution *distribution, uint64_t seed,
+                              uint64_t stream, oi_chunk_fn consume, void *user);
+void oi_chunker_free(oi_chunker *chunker);
+
+/* Mean, std, min and max of values seen in chunks (Chan et al.'s merge); start from {0}. */
+typedef struct oi_running_stats {
+    uint64_t count;
+    double mean, m2, min, max;
+} oi_running_stats;
+void oi_running_stats_add(oi_running_stats *stats, const float *x, size_t n);
+oclinit_stats oi_running_stats_get(const oi_running_stats *stats);
+
 /* ---- Normalization (features/normalize) ---- */
 
 /* kernels/normalize.cl at the device's vector width, and with one lane for fewer features than lanes. */

@@ -17,7 +17,8 @@
  * permissions (and owner, for root). path's own temporary files left by processes that no longer exist (and hold
  * no lock on them) are removed.
  *
- * Weights are float32, laid out (fan_out, fan_in) row-major as in PyTorch. Element i of a tensor made with
+ * Tensors are float32, of any rank, row-major (a dense layer's weight (fan_out, fan_in) as in PyTorch, or
+ * (fan_in, fan_out) with Keras's convention). Element i (the row-major flat index) of a tensor made with
  * (seed, stream) is the same number on every device and on the host C path, whether the tensor is made
  * whole or in slices (README.md, "Reproducibility"). */
 #ifndef OCLINIT_H
@@ -42,7 +43,7 @@ extern "C" {
 #endif
 
 #define OCLINIT_VERSION_MAJOR 0
-#define OCLINIT_VERSION_MINOR 2
+#define OCLINIT_VERSION_MINOR 3
 #define OCLINIT_VERSION_PATCH 0
 
 /* ---- Status ------------------------------------------------------------------------------------------ */
@@ -108,8 +109,10 @@ typedef enum oclinit_device_type {
 typedef struct oclinit_device_info {
     unsigned platform_index, device_index; /* what --device P:D names */
     char platform_name[128];
+    char implementation[32]; /* the OpenCL implementation, as users call it: "PoCL", "rusticl", "NVIDIA", ... */
     char name[128];
-    char version[128]; /* CL_DEVICE_VERSION, e.g. "OpenCL 3.0 PoCL ..." */
+    char version[128];       /* CL_DEVICE_VERSION, e.g. "OpenCL 3.0 PoCL ..." */
+    char driver_version[64]; /* CL_DRIVER_VERSION, e.g. "22.3.6" for Mesa's rusticl */
     oclinit_device_type type;
     uint64_t global_memory;  /* bytes */
     uint64_t max_allocation; /* bytes in one buffer */
@@ -132,8 +135,8 @@ OCLINIT_API oclinit_status oclinit_device_find(const char *device, oclinit_devic
  * runtime per thread. */
 typedef struct oclinit_runtime *oclinit_runtime_t;
 
-/* device: "P:D" (platform and device index, as `oclinit devices` lists them), part of a device name
- * (case-insensitive), or "cpu" for the host C path. NULL or "" means the OCLINIT_DEVICE environment
+/* device: "P:D" (platform and device index, as `oclinit devices` lists them), part of a device name, else part of
+ * a platform or implementation name ("pocl", "rusticl", "nvidia"; case-insensitive), or "cpu" for the host C path. NULL or "" means the OCLINIT_DEVICE environment
  * variable, and without it the first GPU, else the first CPU device, else the first device. */
 OCLINIT_API oclinit_status oclinit_runtime_create(const char *device, oclinit_runtime_t *runtime);
 /* A runtime on a command queue the caller made: oclinit enqueues its work there (and on the queue's context and
@@ -187,7 +190,8 @@ struct oclinit_tuning_report {
 };
 
 typedef struct oclinit_tuning_options {
-    double budget_seconds; /* stops starting new candidates after this long; 0 means 600 */
+    double budget_seconds; /* ends within this long, final choices and measurement included (the first
+                              measurement, of the parameters in use, always runs); 0 means 600 */
     oclinit_progress_fn progress; /* after each candidate; cancelling saves nothing */
     void *user;
 } oclinit_tuning_options;
@@ -201,29 +205,66 @@ typedef struct oclinit_tuning_options {
 OCLINIT_API oclinit_status oclinit_tuning_run(oclinit_runtime_t runtime, const oclinit_tuning_options *options,
                                               oclinit_tuning_report *report);
 
+/* ---- Tensor shapes ------------------------------------------------------------------------------------ */
+
+#define OCLINIT_MAX_RANK 8
+
+/* A tensor's dimensions, outermost first; its elements are numbered by their row-major flat index. */
+typedef struct oclinit_shape {
+    int rank; /* 1 to OCLINIT_MAX_RANK */
+    int64_t dims[OCLINIT_MAX_RANK];
+} oclinit_shape;
+
+/* The (rows, columns) shape of a matrix: a (fan_out, fan_in) weight as PyTorch lays out nn.Linear. */
+OCLINIT_API oclinit_shape oclinit_shape_matrix(int64_t rows, int64_t columns);
+/* "64,3,3,3" (or "64x3x3x3"); OCLINIT_ERROR_INVALID_ARGUMENT for anything else, a dimension < 1 or more than
+ * OCLINIT_MAX_RANK of them, OCLINIT_ERROR_SIZE_OVERFLOW for more than 2^61 elements. */
+OCLINIT_API oclinit_status oclinit_shape_parse(const char *text, oclinit_shape *shape);
+/* Writes e.g. "(64, 3, 3, 3)" into text. */
+OCLINIT_API void oclinit_shape_format(const oclinit_shape *shape, char *text, size_t size);
+/* The number of elements; OCLINIT_ERROR_SIZE_OVERFLOW beyond 2^61 (a float32 tensor's bytes must fit 2^63). */
+OCLINIT_API oclinit_status oclinit_shape_get_elements(const oclinit_shape *shape, uint64_t *elements);
+
+/* Whose layout a shape follows: it decides fan_in and fan_out, and how orthogonal flattens a tensor.
+ * PYTORCH: weights (out, in, k...): fan_in = in x receptive, fan_out = out x receptive (receptive = prod(k...));
+ *   fewer than 2 dimensions have no fans. orthogonal sees a (shape[0], rest) matrix.
+ * KERAS: kernels (k..., in, out): fan_in = receptive x in, fan_out = receptive x out; 1-D: both shape[0].
+ *   orthogonal sees a (prod(shape[:-1]), shape[-1]) matrix. */
+typedef enum oclinit_convention { OCLINIT_CONVENTION_PYTORCH, OCLINIT_CONVENTION_KERAS } oclinit_convention;
+
+OCLINIT_API oclinit_status oclinit_convention_parse(const char *name, oclinit_convention *convention);
+OCLINIT_API const char *oclinit_convention_str(oclinit_convention convention);
+OCLINIT_API oclinit_status oclinit_shape_get_fans(const oclinit_shape *shape, oclinit_convention convention,
+                                                  int64_t *fan_in, int64_t *fan_out);
+
 /* ---- Initialization schemes --------------------------------------------------------------------------- */
 
 typedef enum oclinit_scheme_kind {
     OCLINIT_SCHEME_ZEROS,
     OCLINIT_SCHEME_ONES,
-    OCLINIT_SCHEME_CONSTANT,        /* value */
-    OCLINIT_SCHEME_EYE,             /* ones on the diagonal, as torch.nn.init.eye_ */
-    OCLINIT_SCHEME_UNIFORM,         /* U(a, b) */
-    OCLINIT_SCHEME_NORMAL,          /* N(mean, std^2) */
-    OCLINIT_SCHEME_TRUNC_NORMAL,    /* N(mean, std^2) cut to [a, b], as torch.nn.init.trunc_normal_ */
-    OCLINIT_SCHEME_SCALED_NORMAL,   /* N(0, 1) * scale: the article's "too large" (10) and "too small" (0.01) */
-    OCLINIT_SCHEME_XAVIER_NORMAL,   /* std = gain sqrt(2 / (fan_in + fan_out)) (PyTorch, Glorot) */
-    OCLINIT_SCHEME_XAVIER_UNIFORM,  /* bound = gain sqrt(6 / (fan_in + fan_out)) */
-    OCLINIT_SCHEME_KAIMING_NORMAL,  /* std = gain(nonlinearity, negative_slope) / sqrt(fan(mode)) (PyTorch) */
-    OCLINIT_SCHEME_KAIMING_UNIFORM, /* bound = sqrt(3) std */
-    OCLINIT_SCHEME_LECUN_NORMAL,    /* Keras: variance scaling 1, fan_in, truncated normal */
-    OCLINIT_SCHEME_LECUN_UNIFORM,   /* Keras: variance scaling 1, fan_in, uniform */
-    OCLINIT_SCHEME_VARIANCE_SCALING /* Keras: variance = scale / fan(mode), distribution */
+    OCLINIT_SCHEME_CONSTANT,         /* value */
+    OCLINIT_SCHEME_EYE,              /* gain on the diagonal of a 2-D tensor (torch eye_, Keras Identity) */
+    OCLINIT_SCHEME_UNIFORM,          /* U(a, b) */
+    OCLINIT_SCHEME_NORMAL,           /* N(mean, std^2) */
+    OCLINIT_SCHEME_TRUNC_NORMAL,     /* N(mean, std^2) cut to [a, b], as torch.nn.init.trunc_normal_ */
+    OCLINIT_SCHEME_SCALED_NORMAL,    /* N(0, 1) * scale: the article's "too large" (10) and "too small" (0.01) */
+    OCLINIT_SCHEME_XAVIER_NORMAL,    /* std = gain sqrt(2 / (fan_in + fan_out)) (PyTorch, Glorot) */
+    OCLINIT_SCHEME_XAVIER_UNIFORM,   /* bound = gain sqrt(6 / (fan_in + fan_out)) */
+    OCLINIT_SCHEME_KAIMING_NORMAL,   /* std = gain(nonlinearity, negative_slope) / sqrt(fan(mode)) (PyTorch) */
+    OCLINIT_SCHEME_KAIMING_UNIFORM,  /* bound = sqrt(3) std */
+    OCLINIT_SCHEME_LECUN_NORMAL,     /* Keras: variance scaling 1, fan_in, truncated normal */
+    OCLINIT_SCHEME_LECUN_UNIFORM,    /* Keras: variance scaling 1, fan_in, uniform */
+    OCLINIT_SCHEME_VARIANCE_SCALING, /* Keras: variance = scale / fan(mode), distribution */
+    OCLINIT_SCHEME_ORTHOGONAL,       /* gain Q, Q orthonormal from the QR of a normal matrix (torch, Keras) */
+    OCLINIT_SCHEME_SPARSE,           /* N(0, std^2) with ceil(sparsity rows) zeros per column (torch sparse_) */
+    OCLINIT_SCHEME_DIRAC,            /* gain at the centre of the kernel of channel d, per group (torch dirac_) */
+    OCLINIT_SCHEME_PYTORCH_LINEAR,   /* nn.Linear's reset_parameters: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) */
+    OCLINIT_SCHEME_PYTORCH_CONV      /* nn.ConvNd's: the same, with the kernel in fan_in */
 } oclinit_scheme_kind;
 
 typedef enum oclinit_fan_mode { OCLINIT_FAN_IN, OCLINIT_FAN_OUT, OCLINIT_FAN_AVG } oclinit_fan_mode;
 
-/* torch.nn.init.calculate_gain's nonlinearities. */
+/* torch.nn.init.calculate_gain's nonlinearities (conv1d ... conv_transpose3d are accepted as names of linear). */
 typedef enum oclinit_nonlinearity {
     OCLINIT_NONLINEARITY_LINEAR,
     OCLINIT_NONLINEARITY_SIGMOID,
@@ -239,6 +280,8 @@ typedef enum oclinit_distribution_kind {
     OCLINIT_DISTRIBUTION_UNIFORM,
     OCLINIT_DISTRIBUTION_NORMAL,
     OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL,
+    OCLINIT_DISTRIBUTION_ORTHOGONAL,
+    OCLINIT_DISTRIBUTION_SPARSE,
 } oclinit_distribution_kind;
 
 /* A scheme and its options; fields a scheme does not use are ignored. Start from oclinit_scheme_default(),
@@ -246,11 +289,15 @@ typedef enum oclinit_distribution_kind {
 typedef struct oclinit_scheme {
     oclinit_scheme_kind kind;
     double value;                           /* constant */
-    double mean, std;                       /* normal, trunc-normal (std before truncation) */
+    double mean, std;                       /* normal, trunc-normal (std before truncation); sparse: std (0.01) */
     double a, b;                            /* uniform bounds; trunc-normal cut-offs (absolute, as PyTorch) */
     double scale;                           /* scaled-normal factor; variance-scaling scale */
-    double gain;                            /* xavier-*: gain */
+    double gain;                            /* xavier-*, orthogonal, eye, dirac: gain */
     double negative_slope;                  /* kaiming-*: slope of leaky_relu (PyTorch's a) */
+    double sparsity;                        /* sparse: fraction of each column set to 0, in [0, 1) */
+    int64_t groups;                         /* dirac: groups (default 1) */
+    int64_t fan_in, fan_out;                /* when > 0, used instead of the shape's (a bias: its weight's fan_in) */
+    oclinit_convention convention;          /* fans, and orthogonal's flattening (default PyTorch) */
     oclinit_fan_mode mode;                  /* kaiming-*: fan_in or fan_out; variance-scaling: also fan_avg */
     oclinit_nonlinearity nonlinearity;      /* kaiming-* */
     oclinit_distribution_kind distribution; /* variance-scaling: NORMAL, TRUNCATED_NORMAL or UNIFORM */
@@ -269,24 +316,31 @@ OCLINIT_API const char *oclinit_nonlinearity_str(oclinit_nonlinearity nonlineari
 OCLINIT_API oclinit_status oclinit_distribution_kind_parse(const char *name, oclinit_distribution_kind *kind);
 OCLINIT_API const char *oclinit_distribution_kind_str(oclinit_distribution_kind kind);
 
-/* torch.nn.init.calculate_gain. */
+/* torch.nn.init.calculate_gain (whose own default slope for leaky_relu is 0.01; kaiming's is 0). */
 OCLINIT_API double oclinit_nonlinearity_gain(oclinit_nonlinearity nonlinearity, double negative_slope);
 
-/* What a scheme draws for a (fan_out, fan_in) layer: a concrete distribution with float parameters. */
+/* What a scheme draws for a tensor: a concrete distribution with float parameters. */
 typedef struct oclinit_distribution {
     oclinit_distribution_kind kind;
-    float value;           /* constant */
-    float mean, std;       /* normal; truncated normal (std before truncation) */
-    float a, b;            /* uniform bounds; truncation bounds (absolute) */
-    int64_t rows, columns; /* the shape: eye needs it */
+    float value;         /* constant; eye: the diagonal's value; orthogonal: gain */
+    float mean, std;     /* normal; truncated normal (std before truncation); sparse: std */
+    float a, b;          /* uniform bounds; truncation bounds (absolute) */
+    oclinit_shape shape; /* the tensor */
+    int64_t groups;      /* eye: the diagonal repeats in groups blocks of shape[0] / groups rows (dirac) */
+    int64_t rows;        /* orthogonal: rows of the matrix it is computed as, whose columns are the rest */
+    int64_t zeros;       /* sparse: zeros per column */
 } oclinit_distribution;
 
-/* Checks the options (std > 0, a < b, fans > 0, ...) and resolves the scheme for a (fan_out, fan_in) layer. */
+/* Checks the options (std > 0, a < b, ranks, ...) and resolves the scheme for a tensor of that shape. */
+OCLINIT_API oclinit_status oclinit_scheme_resolve_shape(const oclinit_scheme *scheme, const oclinit_shape *shape,
+                                                        oclinit_distribution *distribution);
+/* The same for a 2-D layer with these fans, laid out as the scheme's convention lays out a dense layer's weight:
+ * (fan_out, fan_in) for PyTorch, (fan_in, fan_out) for Keras. */
 OCLINIT_API oclinit_status oclinit_scheme_resolve(const oclinit_scheme *scheme, int64_t fan_in, int64_t fan_out,
                                                   oclinit_distribution *distribution);
 
-/* The exact mean and standard deviation of what the distribution draws (for eye: of the whole matrix). On NULL:
- * NaN into those of mean and std that are not NULL. */
+/* The exact mean and standard deviation of what the distribution draws (for eye and sparse: of the whole tensor;
+ * orthogonal: 0 and its exact root mean square). On NULL: NaN into those of mean and std that are not NULL. */
 OCLINIT_API void oclinit_distribution_get_moments(const oclinit_distribution *distribution, double *mean, double *std);
 
 /* Writes e.g. "normal(mean=0, std=0.0441942)" into text. On NULL distribution: "". */
@@ -317,13 +371,78 @@ typedef struct oclinit_write_options {
     oclinit_stats *stats; /* when not NULL, filled with the statistics of the whole tensor */
 } oclinit_write_options;
 
-/* Writes the (distribution->rows, distribution->columns) float32 tensor to a .npy file that numpy loads
- * with that shape. Made and written in chunks, so layers larger than device memory or RAM work. The file
- * appears under path only when complete: it is written to a temporary name beside it and renamed; on any
+/* Writes the distribution->shape float32 tensor to a .npy file that numpy loads with that shape. Made and
+ * written in chunks, so layers larger than device memory or RAM work (orthogonal is made whole). The file appears
+ * under path only when complete: it is written to a temporary name beside it and renamed; on any
  * failure the temporary file is removed and an existing file at path is left untouched. options may be NULL. */
 OCLINIT_API oclinit_status oclinit_init_write_npy(oclinit_runtime_t runtime, const oclinit_distribution *distribution,
                                                   uint64_t seed, uint64_t stream, const char *path,
                                                   const oclinit_write_options *options);
+
+/* ---- Checkpoints: safetensors ------------------------------------------------------------------------------
+ * The format of Hugging Face checkpoints (github.com/huggingface/safetensors): an 8-byte little-endian header
+ * length N, N bytes of a UTF-8 JSON object naming each tensor's dtype, shape and data_offsets [begin, end) into
+ * the data after the header, optionally "__metadata__" (string to string), then the data, little-endian, C order. */
+
+/* Element types of checkpoint tensors (safetensors' dtypes). oclinit writes F32, F16 and BF16; it reads all. */
+typedef enum oclinit_dtype {
+    OCLINIT_DTYPE_F32,
+    OCLINIT_DTYPE_F16,
+    OCLINIT_DTYPE_BF16,
+    OCLINIT_DTYPE_F64,
+    OCLINIT_DTYPE_I64,
+    OCLINIT_DTYPE_I32,
+    OCLINIT_DTYPE_I16,
+    OCLINIT_DTYPE_I8,
+    OCLINIT_DTYPE_U64,
+    OCLINIT_DTYPE_U32,
+    OCLINIT_DTYPE_U16,
+    OCLINIT_DTYPE_U8,
+    OCLINIT_DTYPE_BOOL,
+    OCLINIT_DTYPE_F8_E4M3,
+    OCLINIT_DTYPE_F8_E5M2,
+} oclinit_dtype;
+
+/* "f32"/"float32", "f16"/"float16"/"half", "bf16"/"bfloat16", "f64"/"float64", "int64", ..., and safetensors' own
+ * names ("BF16", "I64", "F8_E4M3", ...), in any case. OCLINIT_ERROR_INVALID_ARGUMENT listing them otherwise. */
+OCLINIT_API oclinit_status oclinit_dtype_parse(const char *name, oclinit_dtype *dtype);
+/* safetensors' name: "F32", "BF16", ... ("unknown" for a value out of range). */
+OCLINIT_API const char *oclinit_dtype_str(oclinit_dtype dtype);
+/* Bytes per element (0 for a value out of range). */
+OCLINIT_API size_t oclinit_dtype_size(oclinit_dtype dtype);
+
+/* Reading a safetensors file (any writer's). Opening reads only the header and checks it as safetensors' own
+ * reader does; anything else is refused with OCLINIT_ERROR_INVALID_ARGUMENT and a detail naming the file and the
+ * tensor or key: a file shorter than 8 bytes, a header length beyond the file or beyond 100 MB, a header that is
+ * not UTF-8 JSON or has a duplicate key, an entry that is not an object, an unknown dtype, a shape that is not a
+ * list of integers >= 0 (more than OCLINIT_MAX_RANK of them: OCLINIT_ERROR_NOT_SUPPORTED), data_offsets that are
+ * not [begin, end] with begin <= end, a byte count other than elements x dtype size, tensors that overlap or
+ * leave a hole (sorted by offset they must tile the data from 0 to the file's end exactly), "__metadata__" that is
+ * not an object of strings. Keys other than dtype, shape and data_offsets in an entry are ignored, as safetensors
+ * does. The tensors' data is read on demand: memory does not grow with the file. */
+typedef struct oclinit_safetensors *oclinit_safetensors_t;
+
+typedef struct oclinit_tensor_info {
+    const char *name; /* valid until the file is freed */
+    oclinit_dtype dtype;
+    int rank; /* 0 for a scalar */
+    int64_t dims[OCLINIT_MAX_RANK];
+    uint64_t elements, offset, bytes; /* offset: of the first byte, from the start of the file */
+} oclinit_tensor_info;
+
+OCLINIT_API oclinit_status oclinit_safetensors_open(const char *path, oclinit_safetensors_t *file);
+/* The number of tensors. On NULL: 0. */
+OCLINIT_API size_t oclinit_safetensors_get_count(oclinit_safetensors_t file);
+/* Tensor index (0 to count - 1), in the order of their data in the file. On NULL or out of range: NULL. */
+OCLINIT_API const oclinit_tensor_info *oclinit_safetensors_get_info(oclinit_safetensors_t file, size_t index);
+/* The value of key in "__metadata__"; NULL when absent (or on NULL). */
+OCLINIT_API const char *oclinit_safetensors_get_metadata(oclinit_safetensors_t file, const char *key);
+/* Elements [first, first + count) of a float tensor (F32, F16, BF16, F64) as float32: 16-bit values exactly,
+ * F64 rounded to nearest. OCLINIT_ERROR_NOT_SUPPORTED for other dtypes, OCLINIT_ERROR_INVALID_ARGUMENT beyond
+ * the tensor, OCLINIT_ERROR_IO when reading fails or the file has shrunk since it was opened. */
+OCLINIT_API oclinit_status oclinit_safetensors_read(oclinit_safetensors_t file, size_t index, uint64_t first,
+                                                    uint64_t count, float *out);
+OCLINIT_API void oclinit_safetensors_free(oclinit_safetensors_t file);
 
 /* ---- Tables: CSV and .npy files of samples x features ------------------------------------------------------
  * A table holds the numeric features of a file as a (rows, features) float32 row-major matrix, and passes an
@@ -545,6 +664,64 @@ OCLINIT_API oclinit_status oclinit_dataset_make(oclinit_dataset dataset, size_t 
 
 /* The labels of a table's label column as 0 or 1; refused with the row when one is anything else. */
 OCLINIT_API oclinit_status oclinit_table_get_labels(oclinit_table_t table, float *labels);
+
+/* ---- Whole models ------------------------------------------------------------------------------------------
+ * Named tensors with shapes and schemes, from oclinit's JSON spec or a Hugging Face config.json (README.md, "Whole
+ * models"). Every tensor's scheme is resolved for its shape when the model loads, so a model that loads can be
+ * written; bad input is refused with OCLINIT_ERROR_INVALID_ARGUMENT (OCLINIT_ERROR_NOT_SUPPORTED for an unknown
+ * model_type, OCLINIT_ERROR_SIZE_OVERFLOW for a shape beyond 2^61 elements) and a detail naming the file and the
+ * place: the JSON path ("spec.json: tensors[3].shape[1]: ..."), the config key, or the tensor. */
+
+/* The Philox stream of a named tensor: FNV-1a 64 of the name's bytes (offset basis 0xcbf29ce484222325, prime
+ * 0x100000001b3), so a tensor's numbers depend on its name and not on its place in the model. On NULL: 0. */
+OCLINIT_API uint64_t oclinit_tensor_stream(const char *name);
+
+typedef struct oclinit_model *oclinit_model_t;
+
+typedef struct oclinit_model_tensor {
+    const char *name; /* valid until the model is freed */
+    oclinit_shape shape;
+    oclinit_scheme scheme;
+    int64_t zero_row; /* >= 0: that row set to 0 after initialization (an embedding's padding_idx); else -1 */
+    uint64_t stream;  /* oclinit_tensor_stream(name) */
+} oclinit_model_tensor;
+
+/* A Hugging Face config.json of model_type llama, mistral, qwen2 or gpt2: the tensors transformers' save_pretrained
+ * stores for its causal language model (tied embeddings once), in state_dict order, initialized as the family's
+ * _init_weights does. Absent keys take the configuration class's defaults; those that size the model are required. */
+OCLINIT_API oclinit_status oclinit_model_load_config(const char *path, oclinit_model_t *model);
+/* oclinit's spec: {"seed", "dtype", "tensors": [{"name", "shape", "scheme", options...}], "rules": [{"match",
+ * "scheme", options...}], "default": {"scheme", options...}}; a tensor without a scheme takes the first rule whose
+ * glob (fnmatch) matches its name, else the default. */
+OCLINIT_API oclinit_status oclinit_model_load_spec(const char *path, oclinit_model_t *model);
+/* The number of tensors. On NULL: 0. */
+OCLINIT_API size_t oclinit_model_get_count(oclinit_model_t model);
+/* Tensor index (0 to count - 1), in the order of the spec or of the state_dict. On NULL or out of range: NULL. */
+OCLINIT_API const oclinit_model_tensor *oclinit_model_get_tensor(oclinit_model_t model, size_t index);
+/* The model's own dtype (config's torch_dtype, spec's "dtype"; F32 when it names none). On NULL: F32. */
+OCLINIT_API oclinit_dtype oclinit_model_get_dtype(oclinit_model_t model);
+/* The spec's seed, else 0. On NULL: 0. */
+OCLINIT_API uint64_t oclinit_model_get_seed(oclinit_model_t model);
+OCLINIT_API void oclinit_model_free(oclinit_model_t model);
+
+typedef struct oclinit_checkpoint_options {
+    oclinit_dtype dtype;          /* F32, F16 or BF16; 16-bit values are the float32 ones rounded to nearest even */
+    uint64_t seed;                /* every tensor's Philox key */
+    uint64_t max_shard_bytes;     /* a shard's limit, as huggingface_hub splits; 0: 5 GB (5 10^9 bytes) */
+    bool force;                   /* replace a checkpoint already in the directory */
+    size_t chunk_bytes;           /* memory per chunk (two host chunks and one device chunk at once); 0: 64 MiB */
+    oclinit_progress_fn progress; /* after each chunk; done and total count bytes; cancelling writes nothing */
+    void *user;
+} oclinit_checkpoint_options;
+
+/* Writes the model's checkpoint into directory (made if missing; one holding a checkpoint is refused unless force):
+ * model.safetensors, or model-0000k-of-0000n.safetensors and model.safetensors.index.json when it needs more than one
+ * shard, and config_path (when not NULL) copied as config.json: what transformers' from_pretrained(directory) loads.
+ * Every shard's metadata holds "format": "pt", oclinit's version, the seed and a hash of the plan. Tensors stream in
+ * chunks through the device (the next chunk made while one is written) or the host C path, with the same bytes;
+ * every file is written under a temporary name and they appear together, the index last, or not at all. */
+OCLINIT_API oclinit_status oclinit_model_write(oclinit_runtime_t runtime, oclinit_model_t model, const char *directory,
+                                               const char *config_path, const oclinit_checkpoint_options *options);
 
 #ifdef __cplusplus
 }

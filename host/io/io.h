@@ -35,9 +35,45 @@ oclinit_status oi_npy_write(oclinit_table_t table, oi_output *out);
 /* A table (the object) written to out in the format it was read in: an oi_writer. */
 oclinit_status oi_table_writer(const void *table, oi_output *out);
 
-/* .npy (format version 1.0): the header for a C-order 2-D array of the given shape and numpy descr ("<f4",
+/* .npy (format version 1.0): the header for a C-order array of rank dims and numpy descr ("<f4",
  * "<f8"). header must hold OI_NPY_HEADER_MAX bytes; returns the header length, a multiple of 64. */
-#define OI_NPY_HEADER_MAX 256
-size_t oi_npy_header(char *header, int64_t rows, int64_t columns, const char *descr);
+#define OI_NPY_HEADER_MAX 512
+size_t oi_npy_header(char *header, int rank, const int64_t *dims, const char *descr);
+
+/* ---- Checkpoint tensors (io/dtype.c, io/safetensors.c) ---- */
+
+/* A dtype named exactly as safetensors writes it ("F32", "BF16", ...); false for anything else. */
+bool oi_dtype_from_safetensors(const char *name, oclinit_dtype *dtype);
+bool oi_dtype_is_float(oclinit_dtype dtype); /* F32, F16, BF16, F64 */
+/* n little-endian values of a float dtype at raw into float32 (F64 rounded to nearest); raw must be aligned for its
+ * dtype (F32: it may be out itself); OCLINIT_ERROR_NOT_SUPPORTED for other dtypes. */
+oclinit_status oi_dtype_to_float(oclinit_dtype dtype, const void *raw, size_t n, float *out);
+/* float32 -> bfloat16 / float16 bits, rounded to nearest, ties to even; overflow gives infinity, a NaN stays a quiet
+ * NaN of its sign; float16's subnormals are exact. And back, exactly. */
+void oi_float_to_bf16(const float *in, uint16_t *out, size_t n);
+void oi_float_to_f16(const float *in, uint16_t *out, size_t n);
+void oi_bf16_to_float(const uint16_t *in, float *out, size_t n);
+void oi_f16_to_float(const uint16_t *in, float *out, size_t n);
+
+typedef struct oi_safetensors_entry {
+    const char *name;
+    oclinit_dtype dtype;
+    int rank; /* 0 for a scalar */
+    const int64_t *dims;
+} oi_safetensors_entry;
+/* The file's first bytes for tensors stored in this order, contiguous from offset 0 of the data: the 8-byte
+ * little-endian header length, the JSON header (jansson), spaces to an 8-byte boundary. metadata: metadata_pairs
+ * pairs of key, value strings for "__metadata__" (written first). *header is malloc'ed, *size its bytes (a multiple
+ * of 8). Refuses duplicate names, "__metadata__" as a tensor name, text that is not UTF-8, negative dimensions and
+ * sizes beyond 2^63 bytes. */
+oclinit_status oi_safetensors_header(const oi_safetensors_entry *entries, size_t count, const char *const *metadata,
+                                     size_t metadata_pairs, char **header, size_t *size);
+/* The safetensors header in data (the file's first size bytes: at least the 8-byte length and the header it
+ * gives) checked against a file of file_size bytes; name is for messages. The result reads no tensor data
+ * (oclinit_safetensors_read fails on it); oclinit_safetensors_open uses this on what it read. */
+oclinit_status oi_safetensors_parse(const char *name, const unsigned char *data, size_t size, uint64_t file_size,
+                                    oclinit_safetensors_t *file);
+/* safetensors' limit on the header's length (the Rust crate's MAX_HEADER_SIZE). */
+#define OI_SAFETENSORS_HEADER_MAX 100000000u
 
 #endif

@@ -8,11 +8,15 @@
 
 #include "io/io.h"
 
-size_t oi_npy_header(char *header, int64_t rows, int64_t columns, const char *descr) {
+size_t oi_npy_header(char *header, int rank, const int64_t *dims, const char *descr) {
     static const char magic[8] = {'\x93', 'N', 'U', 'M', 'P', 'Y', 1, 0};
-    char dict[OI_NPY_HEADER_MAX];
-    int length = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (%lld, %lld), }", descr,
-                          (long long)rows, (long long)columns);
+    char dict[OI_NPY_HEADER_MAX], shape[OI_NPY_HEADER_MAX / 2];
+    size_t used = 0;
+    for (int d = 0; d < rank; d++)
+        used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%lld", d ? ", " : "", (long long)dims[d]);
+    /* a 1-tuple needs its comma: (n,) */
+    int length = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (%s%s), }", descr,
+                          shape, rank == 1 ? "," : "");
     size_t total = sizeof magic + 2 + (size_t)length + 1;
     size_t padded = (total + 63) / 64 * 64;
     size_t dict_length = padded - sizeof magic - 2;
@@ -218,7 +222,8 @@ malformed:;
 
 oclinit_status oi_npy_write(oclinit_table_t t, oi_output *out) {
     char header[OI_NPY_HEADER_MAX];
-    size_t header_size = oi_npy_header(header, (int64_t)t->rows, (int64_t)t->columns, t->npy_double ? "<f8" : "<f4");
+    const int64_t dims[2] = {(int64_t)t->rows, (int64_t)t->columns};
+    size_t header_size = oi_npy_header(header, 2, dims, t->npy_double ? "<f8" : "<f4");
     oclinit_status status = oi_output_write(out, header, header_size);
     for (size_t r = 0; r < t->rows && status == OCLINIT_SUCCESS; r++) {
         for (size_t c = 0, f = 0; c < t->columns && status == OCLINIT_SUCCESS; c++) {

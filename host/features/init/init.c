@@ -46,72 +46,136 @@ static oclinit_status trunc_normal_params(const oclinit_distribution *d, oi_trun
     return OCLINIT_SUCCESS;
 }
 
+/* Normal samples stay within |mean| + 5.8 std: Box-Muller's radius is at most sqrt(-2 ln 2^-24) < 5.8
+ * (kernels/distributions.h); beyond float's range they would round to infinity. */
+static oclinit_status normal_check(float mean, float std) {
+    if (!isfinite(mean))
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "mean must be a finite float32 number, got %g", mean);
+    if (!(std > 0) || !isfinite(std))
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "std must be a finite number > 0 (in float32), got %g", std);
+    if (fabs((double)mean) + 5.8 * (double)std > FLT_MAX)
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                       "normal(mean=%g, std=%g) would draw values beyond float32's range (|mean| + 5.8 std must stay "
+                       "within %g)",
+                       mean, std, FLT_MAX);
+    return OCLINIT_SUCCESS;
+}
+
 oclinit_status oi_distribution_check(const oclinit_distribution *d) {
-    int64_t elements;
+    oclinit_status status = OCLINIT_SUCCESS;
+    uint64_t elements;
     if (!d) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "distribution is NULL");
-    if (d->rows <= 0 || d->columns <= 0)
-        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "the shape must be at least 1 x 1, got %lld x %lld",
-                       (long long)d->rows, (long long)d->columns);
-    if (__builtin_mul_overflow(d->rows, d->columns, &elements) || elements > INT64_MAX / (int64_t)sizeof(float))
-        return oi_fail(OCLINIT_ERROR_SIZE_OVERFLOW, "a %lld x %lld float32 tensor does not fit in 2^63 bytes",
-                       (long long)d->rows, (long long)d->columns);
+    OI_CHECK(oclinit_shape_get_elements(&d->shape, &elements));
+    const int64_t *dims = d->shape.dims;
     switch (d->kind) {
     case OCLINIT_DISTRIBUTION_CONSTANT:
         if (!isfinite(d->value))
             return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "the constant must be finite, got %g", d->value);
         return OCLINIT_SUCCESS;
-    case OCLINIT_DISTRIBUTION_EYE: return OCLINIT_SUCCESS;
+    case OCLINIT_DISTRIBUTION_EYE:
+        if (d->shape.rank < 2 || d->groups < 1 || dims[0] % d->groups != 0 || !isfinite(d->value))
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                           "eye needs 2 or more dimensions, groups >= 1 dividing shape[0] and a finite gain, got %d "
+                           "dimensions, %lld groups, gain %g",
+                           d->shape.rank, (long long)d->groups, d->value);
+        return OCLINIT_SUCCESS;
+    case OCLINIT_DISTRIBUTION_ORTHOGONAL:
+        if (d->shape.rank < 2 || d->rows < 1 || elements % (uint64_t)d->rows != 0 || !isfinite(d->value))
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                           "orthogonal needs 2 or more dimensions, rows dividing the elements and a finite gain, got "
+                           "%d dimensions, %lld rows, gain %g",
+                           d->shape.rank, (long long)d->rows, d->value);
+        return OCLINIT_SUCCESS;
+    case OCLINIT_DISTRIBUTION_SPARSE:
+        if (d->shape.rank != 2 || d->zeros < 0 || d->zeros > dims[0])
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                           "sparse needs 2 dimensions and 0 to shape[0] zeros per column, got %d dimensions, %lld "
+                           "zeros",
+                           d->shape.rank, (long long)d->zeros);
+        return normal_check(0.0f, d->std);
     case OCLINIT_DISTRIBUTION_UNIFORM:
         if (!(d->a < d->b) || !isfinite(d->b - d->a))
             return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "uniform needs finite a < b (in float32), got a=%g b=%g",
                            d->a, d->b);
         return OCLINIT_SUCCESS;
-    case OCLINIT_DISTRIBUTION_NORMAL:
-    case OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL:
+    case OCLINIT_DISTRIBUTION_NORMAL: return normal_check(d->mean, d->std);
+    case OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL: {
         if (!isfinite(d->mean))
             return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "mean must be a finite float32 number, got %g", d->mean);
         if (!(d->std > 0) || !isfinite(d->std))
             return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "std must be a finite number > 0 (in float32), got %g",
                            d->std);
-        /* Box-Muller's radius is at most sqrt(-2 ln 2^-24) < 5.8 (kernels/distributions.h): beyond that, samples
-         * would round to infinity. */
-        if (d->kind == OCLINIT_DISTRIBUTION_NORMAL && fabs((double)d->mean) + 5.8 * (double)d->std > FLT_MAX)
-            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
-                           "normal(mean=%g, std=%g) would draw values beyond float32's range (|mean| + 5.8 std must "
-                           "stay within %g)",
-                           d->mean, d->std, FLT_MAX);
-        if (d->kind == OCLINIT_DISTRIBUTION_NORMAL) return OCLINIT_SUCCESS;
         if (!(d->a < d->b))
             return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "truncation needs a < b, got a=%g b=%g", d->a, d->b);
         oi_trunc_normal_params unused;
         return trunc_normal_params(d, &unused);
     }
+    }
     return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "unknown distribution kind %d", (int)d->kind);
+cleanup:
+    return status;
 }
 
 static oclinit_status check_range(const oclinit_distribution *d, uint64_t first, uint64_t count) {
+    uint64_t total = 0;
     oclinit_status status = oi_distribution_check(d);
     if (status != OCLINIT_SUCCESS) return status;
-    uint64_t total = (uint64_t)d->rows * (uint64_t)d->columns;
-    if (first > total || count > total - first)
-        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
-                       "elements [%llu, %llu + %llu) lie outside the %lld x %lld tensor", (unsigned long long)first,
-                       (unsigned long long)first, (unsigned long long)count, (long long)d->rows, (long long)d->columns);
+    oclinit_shape_get_elements(&d->shape, &total);
+    if (first > total || count > total - first) {
+        char shape[OCLINIT_MAX_RANK * 24];
+        oclinit_shape_format(&d->shape, shape, sizeof shape);
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "elements [%llu, %llu + %llu) lie outside the %s tensor",
+                       (unsigned long long)first, (unsigned long long)first, (unsigned long long)count, shape);
+    }
     return OCLINIT_SUCCESS;
 }
 
-/* ---- Host twin ------------------------------------------------------------------------------------------ */
+/* eye and dirac: ones (times the gain) at [g out/groups + k, k, centre of the kernel] for group g and k below
+ * min(out/groups, in). The n-th of them lies at flat index (n / per_group) group_stride + (n % per_group)
+ * diagonal_stride + centre, which grows with n. */
+typedef struct eye_lattice {
+    uint64_t ones, per_group, group_stride, diagonal_stride, centre;
+} eye_lattice;
 
-/* Diagonal elements d (flat index d (columns + 1)) that fall inside [first, first + count). */
-static void eye_diagonal_range(const oclinit_distribution *d, uint64_t first, uint64_t count, uint64_t *begin,
-                               uint64_t *end) {
-    uint64_t stride = (uint64_t)d->columns + 1;
-    uint64_t diagonal = (uint64_t)(d->rows < d->columns ? d->rows : d->columns);
-    *begin = (first + stride - 1) / stride;
-    *end = (first + count + stride - 1) / stride;
-    if (*end > diagonal) *end = diagonal;
-    if (*begin > *end) *begin = *end;
+static eye_lattice eye_lattice_of(const oclinit_distribution *d) {
+    eye_lattice e;
+    uint64_t receptive = 1, centre = 0;
+    for (int k = 2; k < d->shape.rank; k++) {
+        centre = centre * (uint64_t)d->shape.dims[k] + (uint64_t)d->shape.dims[k] / 2;
+        receptive *= (uint64_t)d->shape.dims[k];
+    }
+    uint64_t out = (uint64_t)d->shape.dims[0] / (uint64_t)d->groups, in = (uint64_t)d->shape.dims[1];
+    e.per_group = out < in ? out : in;
+    e.ones = e.per_group * (uint64_t)d->groups;
+    e.group_stride = out * in * receptive;
+    e.diagonal_stride = (in + 1) * receptive;
+    e.centre = centre;
+    return e;
 }
+
+static uint64_t eye_position(const eye_lattice *e, uint64_t n) {
+    return n / e->per_group * e->group_stride + n % e->per_group * e->diagonal_stride + e->centre;
+}
+
+/* The ones n in [begin, end) that fall inside [first, first + count), by bisection on the growing positions. */
+static void eye_range(const eye_lattice *e, uint64_t first, uint64_t count, uint64_t *begin, uint64_t *end) {
+    uint64_t bounds[2] = {first, first + count};
+    for (int k = 0; k < 2; k++) {
+        uint64_t low = 0, high = e->ones;
+        while (low < high) {
+            uint64_t middle = low + (high - low) / 2;
+            if (eye_position(e, middle) < bounds[k])
+                low = middle + 1;
+            else
+                high = middle;
+        }
+        bounds[k] = low;
+    }
+    *begin = bounds[0];
+    *end = bounds[1];
+}
+
+/* ---- Host twin ------------------------------------------------------------------------------------------ */
 
 void oi_init_fill_host_twin(const oclinit_distribution *d, uint64_t seed, uint64_t stream, uint64_t first,
                             uint64_t count, float *out) {
@@ -121,10 +185,17 @@ void oi_init_fill_host_twin(const oclinit_distribution *d, uint64_t seed, uint64
 #pragma omp parallel for schedule(static)
         for (int64_t i = 0; i < (int64_t)count; i++) out[i] = value;
         if (d->kind == OCLINIT_DISTRIBUTION_EYE) {
+            eye_lattice e = eye_lattice_of(d);
             uint64_t begin, end;
-            eye_diagonal_range(d, first, count, &begin, &end);
-            for (uint64_t k = begin; k < end; k++) out[k * ((uint64_t)d->columns + 1) - first] = 1.0f;
+            eye_range(&e, first, count, &begin, &end);
+            for (uint64_t n = begin; n < end; n++) out[eye_position(&e, n) - first] = d->value;
         }
+        return;
+    }
+    if (d->kind == OCLINIT_DISTRIBUTION_SPARSE) {
+        oi_sampler normal = {OCLINIT_DISTRIBUTION_NORMAL, 0, 0, 0.0f, d->std, {0}};
+        oi_init_twin_fill(&normal, seed, stream, first, count, out);
+        oi_sparse_twin_zero(d, seed, stream, first, count, out);
         return;
     }
     oi_sampler sampler = {d->kind, d->a, d->b - d->a, d->mean, d->std, {0}};
@@ -160,16 +231,20 @@ oclinit_status oi_init_enqueue_fill(oclinit_runtime_t rt, const oclinit_distribu
     size_t items;
     if (count == 0) return OCLINIT_SUCCESS;
 
+    if (d->kind == OCLINIT_DISTRIBUTION_ORTHOGONAL)
+        return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "orthogonal is made whole, on the host (oi_orthogonal_make)");
     if (d->kind == OCLINIT_DISTRIBUTION_CONSTANT || d->kind == OCLINIT_DISTRIBUTION_EYE) {
         cl_float value = d->kind == OCLINIT_DISTRIBUTION_CONSTANT ? d->value : 0.0f;
         OI_CL_CHECK(clEnqueueFillBuffer(rt->queue, buffer, &value, sizeof value, offset * sizeof(float),
                                         count * sizeof(float), 0, NULL, NULL));
+        if (d->kind == OCLINIT_DISTRIBUTION_CONSTANT) goto cleanup;
+        eye_lattice e = eye_lattice_of(d);
         uint64_t begin, end;
-        eye_diagonal_range(d, first, count, &begin, &end);
-        if (d->kind == OCLINIT_DISTRIBUTION_CONSTANT || begin == end) goto cleanup;
-        const cl_ulong integers[5] = {offset, first, count, (cl_ulong)d->columns, begin};
-        OI_CHECK(oi_runtime_kernel(rt, &oi_program_init, "oi_init_eye_diagonal", &kernel));
-        OI_CHECK(set_kernel_args(kernel, buffer, integers, 5, NULL, 0));
+        eye_range(&e, first, count, &begin, &end);
+        if (begin == end) goto cleanup;
+        const cl_ulong integers[7] = {offset, first, begin, e.per_group, e.group_stride, e.diagonal_stride, e.centre};
+        OI_CHECK(oi_runtime_kernel(rt, &oi_program_init, "oi_init_eye", &kernel));
+        OI_CHECK(set_kernel_args(kernel, buffer, integers, 7, &d->value, 1));
         items = (size_t)(end - begin);
         OI_CL_CHECK(clEnqueueNDRangeKernel(rt->queue, kernel, 1, NULL, &items, NULL, 0, NULL, NULL));
         goto cleanup;
@@ -180,8 +255,8 @@ oclinit_status oi_init_enqueue_fill(oclinit_runtime_t rt, const oclinit_distribu
         const cl_float params[2] = {d->a, d->b - d->a};
         OI_CHECK(oi_runtime_kernel(rt, &oi_program_init, "oi_init_uniform", &kernel));
         OI_CHECK(set_kernel_args(kernel, buffer, integers, 5, params, 2));
-    } else if (d->kind == OCLINIT_DISTRIBUTION_NORMAL) {
-        const cl_float params[2] = {d->mean, d->std};
+    } else if (d->kind == OCLINIT_DISTRIBUTION_NORMAL || d->kind == OCLINIT_DISTRIBUTION_SPARSE) {
+        const cl_float params[2] = {d->kind == OCLINIT_DISTRIBUTION_SPARSE ? 0.0f : d->mean, d->std};
         OI_CHECK(oi_runtime_kernel(rt, &oi_program_init, "oi_init_normal", &kernel));
         OI_CHECK(set_kernel_args(kernel, buffer, integers, 5, params, 2));
     } else {
@@ -194,7 +269,28 @@ oclinit_status oi_init_enqueue_fill(oclinit_runtime_t rt, const oclinit_distribu
     uint64_t blocks = (first + count - 1) / 4 - first / 4 + 1;
     items = (size_t)((blocks + rt->lanes - 1) / rt->lanes);
     OI_CL_CHECK(clEnqueueNDRangeKernel(rt->queue, kernel, 1, NULL, &items, NULL, 0, NULL, NULL));
+    if (d->kind == OCLINIT_DISTRIBUTION_SPARSE)
+        OI_CHECK(oi_sparse_enqueue_zero(rt, d, seed, stream, first, count, buffer, offset));
 cleanup:
+    return status;
+}
+
+/* orthogonal is one QR of the whole tensor: a slice is cut from the whole, made on runtime's device or the host. */
+static oclinit_status orthogonal_slice(oclinit_runtime_t runtime, const oclinit_distribution *d, uint64_t seed,
+                                       uint64_t stream, uint64_t first, uint64_t count, float *out) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    uint64_t total = 0;
+    float *whole = NULL;
+    oclinit_shape_get_elements(&d->shape, &total);
+    if (first == 0 && count == total) return oi_orthogonal_make(runtime, d, seed, stream, out);
+    size_t bytes;
+    OI_CHECK(oi_size_bytes("orthogonal's tensor", (size_t)total, 1, sizeof(float), &bytes));
+    whole = malloc(bytes);
+    if (!whole) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "orthogonal: %zu bytes for the whole tensor", bytes);
+    OI_CHECK(oi_orthogonal_make(runtime, d, seed, stream, whole));
+    memcpy(out, whole + first, (size_t)count * sizeof(float));
+cleanup:
+    free(whole);
     return status;
 }
 
@@ -203,6 +299,7 @@ oclinit_status oclinit_init_fill_buffer(oclinit_runtime_t runtime, const oclinit
                                         size_t buffer_offset) {
     oclinit_status status = OCLINIT_SUCCESS;
     size_t buffer_size;
+    float *host = NULL;
     if (oi_runtime_on_host(runtime))
         return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "filling a cl_mem needs an OpenCL device, not the host C path");
     OI_REQUIRE(distribution, "distribution");
@@ -212,9 +309,18 @@ oclinit_status oclinit_init_fill_buffer(oclinit_runtime_t runtime, const oclinit
     if (buffer_offset > buffer_size / sizeof(float) || count > buffer_size / sizeof(float) - buffer_offset)
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%llu elements at offset %zu do not fit a buffer of %zu bytes",
                        (unsigned long long)count, buffer_offset, buffer_size);
+    if (distribution->kind == OCLINIT_DISTRIBUTION_ORTHOGONAL) {
+        host = malloc((size_t)count * sizeof(float) + 1);
+        if (!host) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "orthogonal: %llu elements", (unsigned long long)count);
+        OI_CHECK(orthogonal_slice(runtime, distribution, seed, stream, first, count, host));
+        OI_CL_CHECK(clEnqueueWriteBuffer(runtime->queue, buffer, CL_TRUE, buffer_offset * sizeof(float),
+                                         (size_t)count * sizeof(float), host, 0, NULL, NULL));
+        goto cleanup;
+    }
     OI_CHECK(oi_init_enqueue_fill(runtime, distribution, seed, stream, first, count, buffer, buffer_offset));
     OI_CL_CHECK(clFinish(runtime->queue));
 cleanup:
+    free(host);
     return status;
 }
 
@@ -225,6 +331,8 @@ oclinit_status oclinit_init_fill_host(oclinit_runtime_t runtime, const oclinit_d
     OI_REQUIRE(distribution, "distribution");
     OI_REQUIRE(out || count == 0, "out");
     OI_CHECK(check_range(distribution, first, count));
+    if (distribution->kind == OCLINIT_DISTRIBUTION_ORTHOGONAL)
+        return orthogonal_slice(runtime, distribution, seed, stream, first, count, out);
     if (oi_runtime_on_host(runtime)) {
         oi_init_fill_host_twin(distribution, seed, stream, first, count, out);
         return OCLINIT_SUCCESS;

@@ -15,6 +15,7 @@ static const name_entry scheme_names[] = {
     {"ones", OCLINIT_SCHEME_ONES},
     {"constant", OCLINIT_SCHEME_CONSTANT},
     {"eye", OCLINIT_SCHEME_EYE},
+    {"identity", OCLINIT_SCHEME_EYE},
     {"uniform", OCLINIT_SCHEME_UNIFORM},
     {"normal", OCLINIT_SCHEME_NORMAL},
     {"trunc-normal", OCLINIT_SCHEME_TRUNC_NORMAL},
@@ -31,6 +32,17 @@ static const name_entry scheme_names[] = {
     {"lecun-normal", OCLINIT_SCHEME_LECUN_NORMAL},
     {"lecun-uniform", OCLINIT_SCHEME_LECUN_UNIFORM},
     {"variance-scaling", OCLINIT_SCHEME_VARIANCE_SCALING},
+    {"orthogonal", OCLINIT_SCHEME_ORTHOGONAL},
+    {"sparse", OCLINIT_SCHEME_SPARSE},
+    {"dirac", OCLINIT_SCHEME_DIRAC},
+    {"pytorch-default-linear", OCLINIT_SCHEME_PYTORCH_LINEAR},
+    {"pytorch-default-conv", OCLINIT_SCHEME_PYTORCH_CONV},
+};
+
+static const name_entry convention_names[] = {
+    {"pytorch", OCLINIT_CONVENTION_PYTORCH},
+    {"torch", OCLINIT_CONVENTION_PYTORCH},
+    {"keras", OCLINIT_CONVENTION_KERAS},
 };
 
 static const name_entry fan_mode_names[] = {
@@ -43,19 +55,58 @@ static const name_entry nonlinearity_names[] = {
     {"linear", OCLINIT_NONLINEARITY_LINEAR},   {"identity", OCLINIT_NONLINEARITY_LINEAR},
     {"sigmoid", OCLINIT_NONLINEARITY_SIGMOID}, {"tanh", OCLINIT_NONLINEARITY_TANH},
     {"relu", OCLINIT_NONLINEARITY_RELU},       {"leaky_relu", OCLINIT_NONLINEARITY_LEAKY_RELU},
-    {"selu", OCLINIT_NONLINEARITY_SELU},
+    {"selu", OCLINIT_NONLINEARITY_SELU},       {"conv1d", OCLINIT_NONLINEARITY_LINEAR},
+    {"conv2d", OCLINIT_NONLINEARITY_LINEAR},   {"conv3d", OCLINIT_NONLINEARITY_LINEAR},
+    {"conv_transpose1d", OCLINIT_NONLINEARITY_LINEAR}, {"conv_transpose2d", OCLINIT_NONLINEARITY_LINEAR},
+    {"conv_transpose3d", OCLINIT_NONLINEARITY_LINEAR},
 };
 
 static const name_entry distribution_names[] = {
     {"constant", OCLINIT_DISTRIBUTION_CONSTANT},         {"eye", OCLINIT_DISTRIBUTION_EYE},
     {"uniform", OCLINIT_DISTRIBUTION_UNIFORM},           {"normal", OCLINIT_DISTRIBUTION_NORMAL},
     {"untruncated_normal", OCLINIT_DISTRIBUTION_NORMAL}, {"truncated_normal", OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL},
+    {"orthogonal", OCLINIT_DISTRIBUTION_ORTHOGONAL},     {"sparse", OCLINIT_DISTRIBUTION_SPARSE},
 };
 
 OI_NAMED_ENUM(oclinit_scheme_kind, scheme_names, "scheme")
 OI_NAMED_ENUM(oclinit_fan_mode, fan_mode_names, "mode")
 OI_NAMED_ENUM(oclinit_nonlinearity, nonlinearity_names, "nonlinearity")
 OI_NAMED_ENUM(oclinit_distribution_kind, distribution_names, "distribution")
+OI_NAMED_ENUM(oclinit_convention, convention_names, "convention")
+
+oclinit_status oclinit_shape_get_fans(const oclinit_shape *shape, oclinit_convention convention, int64_t *fan_in,
+                                      int64_t *fan_out) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    uint64_t unused;
+    char text[OCLINIT_MAX_RANK * 24];
+    OI_REQUIRE(shape, "shape");
+    OI_REQUIRE(fan_in, "fan_in");
+    OI_REQUIRE(fan_out, "fan_out");
+    OI_CHECK(oclinit_shape_get_elements(shape, &unused)); /* so no product below overflows */
+    int rank = shape->rank;
+    const int64_t *d = shape->dims;
+    int64_t receptive = 1;
+    if (convention == OCLINIT_CONVENTION_PYTORCH) {
+        if (rank < 2) {
+            oclinit_shape_format(shape, text, sizeof text);
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                           "shape %s: PyTorch computes no fan_in and fan_out for a tensor of fewer than 2 dimensions "
+                           "(give fan_in, as for a bias, or use the Keras convention)",
+                           text);
+        }
+        for (int k = 2; k < rank; k++) receptive *= d[k];
+        *fan_in = d[1] * receptive;
+        *fan_out = d[0] * receptive;
+    } else if (convention == OCLINIT_CONVENTION_KERAS) {
+        for (int k = 0; k < rank - 2; k++) receptive *= d[k];
+        *fan_in = rank == 1 ? d[0] : d[rank - 2] * receptive;
+        *fan_out = d[rank - 1] * receptive;
+    } else {
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "unknown convention %d", (int)convention);
+    }
+cleanup:
+    return status;
+}
 
 oclinit_scheme oclinit_scheme_default(oclinit_scheme_kind kind) {
     oclinit_scheme s;
@@ -66,6 +117,8 @@ oclinit_scheme oclinit_scheme_default(oclinit_scheme_kind kind) {
     s.b = kind == OCLINIT_SCHEME_UNIFORM ? 1 : 2;
     s.scale = 1.0;
     s.gain = 1.0;
+    s.groups = 1;
+    if (kind == OCLINIT_SCHEME_SPARSE) s.std = 0.01; /* sparse_'s default */
     s.mode = OCLINIT_FAN_IN;
     s.nonlinearity = OCLINIT_NONLINEARITY_LEAKY_RELU;       /* kaiming_*_'s default, with negative_slope 0 */
     s.distribution = OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL; /* Keras VarianceScaling's default */
@@ -133,9 +186,13 @@ static oclinit_status narrow_one(oclinit_scheme_kind scheme, const char *name, d
 static oclinit_status narrow(oclinit_scheme_kind scheme, const wide_distribution *w, oclinit_distribution *d) {
     oclinit_status status = OCLINIT_SUCCESS;
     bool normal = w->kind == OCLINIT_DISTRIBUTION_NORMAL || w->kind == OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL;
+    bool valued = w->kind == OCLINIT_DISTRIBUTION_CONSTANT || w->kind == OCLINIT_DISTRIBUTION_EYE ||
+                  w->kind == OCLINIT_DISTRIBUTION_ORTHOGONAL;
     bool bounded = w->kind == OCLINIT_DISTRIBUTION_UNIFORM || w->kind == OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL;
     d->kind = w->kind;
-    if (w->kind == OCLINIT_DISTRIBUTION_CONSTANT) OI_CHECK(narrow_one(scheme, "value", w->value, false, &d->value));
+    if (valued) OI_CHECK(narrow_one(scheme, w->kind == OCLINIT_DISTRIBUTION_CONSTANT ? "value" : "gain", w->value, false,
+                                    &d->value));
+    if (w->kind == OCLINIT_DISTRIBUTION_SPARSE) OI_CHECK(narrow_one(scheme, "std", w->std, true, &d->std));
     if (normal) OI_CHECK(narrow_one(scheme, "mean", w->mean, false, &d->mean));
     if (normal) OI_CHECK(narrow_one(scheme, "std", w->std, true, &d->std));
     if (bounded) OI_CHECK(narrow_one(scheme, "a", w->a, true, &d->a));
@@ -185,28 +242,103 @@ cleanup:
     return status;
 }
 
-oclinit_status oclinit_scheme_resolve(const oclinit_scheme *scheme, int64_t fan_in, int64_t fan_out,
-                                      oclinit_distribution *distribution) {
+/* The fans a scheme uses: the shape's under the scheme's convention, each replaced by the scheme's own when set. */
+static oclinit_status fans_of(const oclinit_scheme *scheme, const oclinit_shape *shape, int64_t *fan_in,
+                              int64_t *fan_out) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    if (scheme->fan_in < 0 || scheme->fan_out < 0)
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "fan_in and fan_out must be >= 1 when given, got %lld and %lld",
+                       (long long)scheme->fan_in, (long long)scheme->fan_out);
+    if (scheme->fan_in > 0 && scheme->fan_out > 0) {
+        *fan_in = scheme->fan_in;
+        *fan_out = scheme->fan_out;
+        return OCLINIT_SUCCESS;
+    }
+    /* A bias (1-D, PyTorch) has no fans of its own: the fan_in of its weight, given alone, is enough. */
+    if (scheme->fan_in > 0 && shape->rank < 2 && scheme->convention == OCLINIT_CONVENTION_PYTORCH) {
+        *fan_in = *fan_out = scheme->fan_in;
+        return OCLINIT_SUCCESS;
+    }
+    OI_CHECK(oclinit_shape_get_fans(shape, scheme->convention, fan_in, fan_out));
+    if (scheme->fan_in > 0) *fan_in = scheme->fan_in;
+    if (scheme->fan_out > 0) *fan_out = scheme->fan_out;
+cleanup:
+    return status;
+}
+
+/* Refuses a shape whose rank a scheme does not take, naming both. */
+static oclinit_status rank_between(const oclinit_scheme *scheme, const oclinit_shape *shape, int lowest, int highest,
+                                   const char *why) {
+    char text[OCLINIT_MAX_RANK * 24];
+    if (shape->rank >= lowest && shape->rank <= highest) return OCLINIT_SUCCESS;
+    oclinit_shape_format(shape, text, sizeof text);
+    return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s takes %s, not shape %s", oclinit_scheme_kind_str(scheme->kind),
+                   why, text);
+}
+
+static oclinit_status finite_option(const char *what, double value) {
+    if (!isfinite(value)) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s must be finite, got %g", what, value);
+    return OCLINIT_SUCCESS;
+}
+
+/* nn.Linear's and nn.ConvNd's reset_parameters: the weight by kaiming_uniform_(a = sqrt(5)), computed as PyTorch
+ * does, so the float bound is PyTorch's; a bias (1-D, given its weight's fan_in) by U(-1/sqrt(fan_in), ...). */
+static oclinit_status pytorch_default(wide_distribution *w, const oclinit_scheme *scheme, const oclinit_shape *shape,
+                                      int weight_lowest, int weight_highest) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    int64_t fan_in = 0, fan_out = 0;
+    if (shape->rank == 1) {
+        if (scheme->fan_in <= 0)
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                           "%s on a bias (1 dimension) needs its weight's fan_in (--fan-in)",
+                           oclinit_scheme_kind_str(scheme->kind));
+        double bound = 1.0 / sqrt((double)scheme->fan_in);
+        set_uniform(w, -bound, bound);
+        return OCLINIT_SUCCESS;
+    }
+    OI_CHECK(rank_between(scheme, shape, weight_lowest, weight_highest,
+                          weight_highest == 2 ? "a 2-D weight or a 1-D bias" : "a 3-D to 5-D weight or a 1-D bias"));
+    OI_CHECK(fans_of(scheme, shape, &fan_in, &fan_out));
+    double std = oclinit_nonlinearity_gain(OCLINIT_NONLINEARITY_LEAKY_RELU, sqrt(5.0)) / sqrt((double)fan_in);
+    set_uniform(w, -sqrt(3.0) * std, sqrt(3.0) * std);
+cleanup:
+    return status;
+}
+
+oclinit_status oclinit_scheme_resolve_shape(const oclinit_scheme *scheme, const oclinit_shape *shape,
+                                            oclinit_distribution *distribution) {
     oclinit_status status = OCLINIT_SUCCESS;
     oclinit_distribution d;
     wide_distribution w;
+    int64_t fan_in = 0, fan_out = 0;
+    uint64_t elements = 0;
     double fan = 0, std;
 
     OI_REQUIRE(scheme, "scheme");
+    OI_REQUIRE(shape, "shape");
     OI_REQUIRE(distribution, "distribution");
-    if (fan_in <= 0 || fan_out <= 0)
-        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "fan_in and fan_out must be >= 1, got %lld and %lld",
-                       (long long)fan_in, (long long)fan_out);
+    OI_CHECK(oclinit_shape_get_elements(shape, &elements));
     memset(&d, 0, sizeof d);
     memset(&w, 0, sizeof w);
-    d.rows = fan_out;
-    d.columns = fan_in;
+    d.shape = *shape;
 
     switch (scheme->kind) {
     case OCLINIT_SCHEME_ZEROS: set_constant(&w, 0.0); break;
     case OCLINIT_SCHEME_ONES: set_constant(&w, 1.0); break;
     case OCLINIT_SCHEME_CONSTANT: set_constant(&w, scheme->value); break;
-    case OCLINIT_SCHEME_EYE: w.kind = OCLINIT_DISTRIBUTION_EYE; break;
+    case OCLINIT_SCHEME_EYE:
+    case OCLINIT_SCHEME_DIRAC:
+        if (scheme->kind == OCLINIT_SCHEME_EYE) OI_CHECK(rank_between(scheme, shape, 2, 2, "a 2-D tensor"));
+        if (scheme->kind == OCLINIT_SCHEME_DIRAC) OI_CHECK(rank_between(scheme, shape, 3, 5, "a 3-D to 5-D tensor"));
+        OI_CHECK(finite_option("gain", scheme->gain));
+        d.groups = scheme->kind == OCLINIT_SCHEME_DIRAC ? scheme->groups : 1;
+        if (d.groups < 1 || shape->dims[0] % d.groups != 0)
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                           "dirac: groups must be >= 1 and divide the output channels (shape[0] = %lld), got %lld",
+                           (long long)shape->dims[0], (long long)scheme->groups);
+        w.kind = OCLINIT_DISTRIBUTION_EYE;
+        w.value = scheme->gain;
+        break;
     case OCLINIT_SCHEME_UNIFORM: set_uniform(&w, scheme->a, scheme->b); break;
     case OCLINIT_SCHEME_NORMAL: set_normal(&w, scheme->mean, scheme->std); break;
     case OCLINIT_SCHEME_TRUNC_NORMAL: set_truncated_normal(&w, scheme->mean, scheme->std, scheme->a, scheme->b); break;
@@ -217,6 +349,7 @@ oclinit_status oclinit_scheme_resolve(const oclinit_scheme *scheme, int64_t fan_
     case OCLINIT_SCHEME_XAVIER_NORMAL:
     case OCLINIT_SCHEME_XAVIER_UNIFORM:
         OI_CHECK(positive("gain", scheme->gain));
+        OI_CHECK(fans_of(scheme, shape, &fan_in, &fan_out));
         std = scheme->gain * sqrt(2.0 / ((double)fan_in + (double)fan_out));
         if (scheme->kind == OCLINIT_SCHEME_XAVIER_NORMAL)
             set_normal(&w, 0.0, std);
@@ -225,10 +358,9 @@ oclinit_status oclinit_scheme_resolve(const oclinit_scheme *scheme, int64_t fan_
         break;
     case OCLINIT_SCHEME_KAIMING_NORMAL:
     case OCLINIT_SCHEME_KAIMING_UNIFORM:
+        OI_CHECK(fans_of(scheme, shape, &fan_in, &fan_out));
         OI_CHECK(fan_of(scheme->mode, fan_in, fan_out, false, &fan));
-        if (!isfinite(scheme->negative_slope))
-            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "negative slope must be finite, got %g",
-                           scheme->negative_slope);
+        OI_CHECK(finite_option("negative slope", scheme->negative_slope));
         std = oclinit_nonlinearity_gain(scheme->nonlinearity, scheme->negative_slope) / sqrt(fan);
         if (scheme->kind == OCLINIT_SCHEME_KAIMING_NORMAL)
             set_normal(&w, 0.0, std);
@@ -236,21 +368,58 @@ oclinit_status oclinit_scheme_resolve(const oclinit_scheme *scheme, int64_t fan_
             set_uniform(&w, -sqrt(3.0) * std, sqrt(3.0) * std);
         break;
     case OCLINIT_SCHEME_LECUN_NORMAL:
-        OI_CHECK(variance_scaling(&w, 1.0, OCLINIT_FAN_IN, OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL, fan_in, fan_out));
-        break;
     case OCLINIT_SCHEME_LECUN_UNIFORM:
-        OI_CHECK(variance_scaling(&w, 1.0, OCLINIT_FAN_IN, OCLINIT_DISTRIBUTION_UNIFORM, fan_in, fan_out));
-        break;
     case OCLINIT_SCHEME_VARIANCE_SCALING:
-        OI_CHECK(variance_scaling(&w, scheme->scale, scheme->mode, scheme->distribution, fan_in, fan_out));
+        OI_CHECK(fans_of(scheme, shape, &fan_in, &fan_out));
+        if (scheme->kind == OCLINIT_SCHEME_VARIANCE_SCALING)
+            OI_CHECK(variance_scaling(&w, scheme->scale, scheme->mode, scheme->distribution, fan_in, fan_out));
+        else
+            OI_CHECK(variance_scaling(&w, 1.0, OCLINIT_FAN_IN,
+                                      scheme->kind == OCLINIT_SCHEME_LECUN_NORMAL ? OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL
+                                                                                  : OCLINIT_DISTRIBUTION_UNIFORM,
+                                      fan_in, fan_out));
         break;
+    case OCLINIT_SCHEME_ORTHOGONAL:
+        OI_CHECK(rank_between(scheme, shape, 2, OCLINIT_MAX_RANK, "a tensor of 2 or more dimensions"));
+        OI_CHECK(finite_option("gain", scheme->gain));
+        w.kind = OCLINIT_DISTRIBUTION_ORTHOGONAL;
+        w.value = scheme->gain;
+        /* PyTorch views the tensor as (shape[0], rest), Keras as (prod(shape[:-1]), shape[-1]). */
+        d.rows = scheme->convention == OCLINIT_CONVENTION_KERAS
+                     ? (int64_t)(elements / (uint64_t)shape->dims[shape->rank - 1])
+                     : shape->dims[0];
+        break;
+    case OCLINIT_SCHEME_SPARSE:
+        OI_CHECK(rank_between(scheme, shape, 2, 2, "a 2-D tensor"));
+        if (!(scheme->sparsity >= 0 && scheme->sparsity < 1))
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "sparse: sparsity must be in [0, 1), got %g",
+                           scheme->sparsity);
+        OI_CHECK(positive("std", scheme->std));
+        w.kind = OCLINIT_DISTRIBUTION_SPARSE;
+        w.std = scheme->std;
+        d.zeros = (int64_t)ceil(scheme->sparsity * (double)shape->dims[0]);
+        break;
+    case OCLINIT_SCHEME_PYTORCH_LINEAR: OI_CHECK(pytorch_default(&w, scheme, shape, 2, 2)); break;
+    case OCLINIT_SCHEME_PYTORCH_CONV: OI_CHECK(pytorch_default(&w, scheme, shape, 3, 5)); break;
     default: return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "unknown scheme %d", (int)scheme->kind);
     }
     OI_CHECK(narrow(scheme->kind, &w, &d));
-    OI_CHECK(oi_distribution_check(&d)); /* also the shape's byte size */
+    OI_CHECK(oi_distribution_check(&d));
     *distribution = d;
 cleanup:
     return status;
+}
+
+oclinit_status oclinit_scheme_resolve(const oclinit_scheme *scheme, int64_t fan_in, int64_t fan_out,
+                                      oclinit_distribution *distribution) {
+    OI_REQUIRE(scheme, "scheme");
+    OI_REQUIRE(distribution, "distribution");
+    if (fan_in <= 0 || fan_out <= 0)
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "fan_in and fan_out must be >= 1, got %lld and %lld",
+                       (long long)fan_in, (long long)fan_out);
+    oclinit_shape shape = scheme->convention == OCLINIT_CONVENTION_KERAS ? oclinit_shape_matrix(fan_in, fan_out)
+                                                                          : oclinit_shape_matrix(fan_out, fan_in);
+    return oclinit_scheme_resolve_shape(scheme, &shape, distribution);
 }
 
 void oclinit_distribution_get_moments(const oclinit_distribution *d, double *mean, double *std) {
@@ -265,9 +434,25 @@ void oclinit_distribution_get_moments(const oclinit_distribution *d, double *mea
     switch (d->kind) {
     case OCLINIT_DISTRIBUTION_CONSTANT: *mean = d->value, *std = 0; return;
     case OCLINIT_DISTRIBUTION_EYE: {
-        double ones = (double)(d->rows < d->columns ? d->rows : d->columns);
-        double p = ones / ((double)d->rows * (double)d->columns);
-        *mean = p, *std = sqrt(p * (1 - p));
+        uint64_t elements = 0;
+        if (oclinit_shape_get_elements(&d->shape, &elements) != OCLINIT_SUCCESS || d->groups < 1) return;
+        int64_t per_group = d->shape.dims[0] / d->groups;
+        double ones = (double)d->groups * (double)(per_group < d->shape.dims[1] ? per_group : d->shape.dims[1]);
+        double p = ones / (double)elements;
+        *mean = d->value * p, *std = fabs((double)d->value) * sqrt(p * (1 - p));
+        return;
+    }
+    case OCLINIT_DISTRIBUTION_ORTHOGONAL: {
+        /* gain Q has orthonormal columns (or rows): its squares sum to gain^2 min(rows, columns) */
+        uint64_t elements = 0;
+        if (oclinit_shape_get_elements(&d->shape, &elements) != OCLINIT_SUCCESS || d->rows < 1) return;
+        double rows = (double)d->rows, columns = (double)elements / rows;
+        *mean = 0, *std = fabs((double)d->value) / sqrt(rows > columns ? rows : columns);
+        return;
+    }
+    case OCLINIT_DISTRIBUTION_SPARSE: {
+        double kept = d->shape.rank == 2 ? 1.0 - (double)d->zeros / (double)d->shape.dims[0] : NAN;
+        *mean = 0, *std = d->std * sqrt(kept);
         return;
     }
     case OCLINIT_DISTRIBUTION_UNIFORM:
@@ -295,7 +480,18 @@ void oclinit_distribution_describe(const oclinit_distribution *d, char *text, si
     OI_REQUIRE_OR(d, "distribution", );
     switch (d->kind) {
     case OCLINIT_DISTRIBUTION_CONSTANT: snprintf(text, size, "constant(%g)", d->value); return;
-    case OCLINIT_DISTRIBUTION_EYE: snprintf(text, size, "eye"); return;
+    case OCLINIT_DISTRIBUTION_EYE:
+        if (d->shape.rank == 2)
+            snprintf(text, size, "eye(gain=%g)", d->value);
+        else
+            snprintf(text, size, "dirac(gain=%g, groups=%lld)", d->value, (long long)d->groups);
+        return;
+    case OCLINIT_DISTRIBUTION_ORTHOGONAL:
+        snprintf(text, size, "orthogonal(gain=%g, as %lld rows)", d->value, (long long)d->rows);
+        return;
+    case OCLINIT_DISTRIBUTION_SPARSE:
+        snprintf(text, size, "sparse(std=%g, %lld zeros per column)", d->std, (long long)d->zeros);
+        return;
     case OCLINIT_DISTRIBUTION_UNIFORM: snprintf(text, size, "uniform(a=%g, b=%g)", d->a, d->b); return;
     case OCLINIT_DISTRIBUTION_NORMAL: snprintf(text, size, "normal(mean=%g, std=%g)", d->mean, d->std); return;
     case OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL:

@@ -84,8 +84,7 @@ oclinit_status oclinit_dataset_make(oclinit_dataset dataset, size_t samples, dou
         oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_NORMAL,
                                   .mean = 0,
                                   .std = (float)noise,
-                                  .rows = (int64_t)samples,
-                                  .columns = 2};
+                                  .shape = {2, {(int64_t)samples, 2}}};
         for (size_t first = 0; status == OCLINIT_SUCCESS && first < total; first += slice) {
             size_t n = total - first < slice ? total - first : slice;
             status = oclinit_init_fill_host(NULL, &d, seed, stream + 1, first, n, offsets);

@@ -31,18 +31,6 @@ static uint64_t get(const unsigned char *p, int bytes) {
     return value;
 }
 
-static uint32_t float_bits(float x) {
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-}
-
-static float bits_float(uint32_t u) {
-    float x;
-    memcpy(&x, &u, sizeof x);
-    return x;
-}
-
 /* The first parameter that is NaN or infinite, as "parameter 17 of 61 (W1 row 3, column 2) is nan", or false. */
 static bool non_finite_parameter(oclinit_network_t net, const float *params, char *text, size_t size) {
     static const char *const names[OI_NET_PARTS] = {"W1", "b1", "W2", "b2", "W3", "b3"};
@@ -96,12 +84,12 @@ oclinit_status oclinit_network_save(oclinit_network_t net, oclinit_normalizer_t 
     put(data + 20, net->shape.hidden1, 8);
     put(data + 28, net->shape.hidden2, 8);
     put(data + 36, (uint64_t)net->shape.activation, 4);
-    put(data + 40, float_bits(net->shape.negative_slope), 4);
+    put(data + 40, oi_float_bits(net->shape.negative_slope), 4);
     put(data + 44, net->parameter_count, 8);
     put(data + 52, text_length, 8);
     if (text_length) memcpy(data + MODEL_HEADER, text, text_length);
     unsigned char *p = data + MODEL_HEADER + text_length;
-    for (size_t k = 0; k < net->parameter_count; k++) put(p + 4 * k, float_bits(params[k]), 4);
+    for (size_t k = 0; k < net->parameter_count; k++) put(p + 4 * k, oi_float_bits(params[k]), 4);
     put(data + size - 4, crc32(0L, data, (uInt)(size - 4)), 4);
     OI_CHECK(oi_output_write_bytes(path, data, size));
 cleanup:
@@ -175,7 +163,7 @@ oclinit_status oi_model_parse(const char *path, const char *data, size_t size, o
         goto cleanup;
     }
     oclinit_network_shape shape = {(size_t)get(b + 12, 8), (size_t)get(b + 20, 8), (size_t)get(b + 28, 8),
-                                   (oclinit_activation)get(b + 36, 4), bits_float((uint32_t)get(b + 40, 4))};
+                                   (oclinit_activation)get(b + 36, 4), oi_bits_float((uint32_t)get(b + 40, 4))};
     uint64_t count = get(b + 44, 8), text_length = get(b + 52, 8);
     /* Sizes come from the file: check them before trusting any (no overflow, no reading past the end). */
     if (text_length > size || count > size / 4 || MODEL_HEADER + text_length + 4 * count + 4 != size) {
@@ -228,7 +216,7 @@ oclinit_status oi_model_parse(const char *path, const char *data, size_t size, o
         goto cleanup;
     }
     const unsigned char *p = b + MODEL_HEADER + text_length;
-    for (size_t k = 0; k < count; k++) params[k] = bits_float((uint32_t)get(p + 4 * k, 4));
+    for (size_t k = 0; k < count; k++) params[k] = oi_bits_float((uint32_t)get(p + 4 * k, 4));
     char bad[128];
     if (non_finite_parameter(net, params, bad, sizeof bad)) {
         status = oi_fail(OCLINIT_ERROR_BAD_MODEL, "%s: its %s; the model cannot be used", path, bad);

@@ -146,10 +146,14 @@ oclinit_status oclinit_network_init(oclinit_network_t net, const oclinit_scheme 
     if (!params) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating %zu parameters", net->parameter_count);
     const size_t fans[3][2] = {
         {net->shape.inputs, net->shape.hidden1}, {net->shape.hidden1, net->shape.hidden2}, {net->shape.hidden2, 1}};
+    /* The layers' own fans, in the network's (fan_out, fan_in) layout. */
+    oclinit_scheme layer_scheme = *scheme;
+    layer_scheme.convention = OCLINIT_CONVENTION_PYTORCH;
+    layer_scheme.fan_in = layer_scheme.fan_out = 0;
     for (int layer = 0; layer < 3; layer++) {
         oclinit_distribution d;
         double mean;
-        OI_CHECK(oclinit_scheme_resolve(scheme, (int64_t)fans[layer][0], (int64_t)fans[layer][1], &d));
+        OI_CHECK(oclinit_scheme_resolve(&layer_scheme, (int64_t)fans[layer][0], (int64_t)fans[layer][1], &d));
         oclinit_distribution_get_moments(&d, &mean, &net->init_std[layer]);
         /* The weights are made where the network lives: the device's kernels or the host path, the same bits. */
         OI_CHECK(oclinit_init_fill_host(net->rt, &d, seed, (uint64_t)layer + 1, 0, fans[layer][0] * fans[layer][1],

@@ -1,0 +1,152 @@
+/* model: `oclinit model` writing TinyLlama-1.1B's checkpoint in bf16 (its first 2 layers with --quick), timed from
+ * process start to exit on the device and on the host C path, against a plain sequential write of the same bytes to
+ * the same file system with the same policy (a temporary file, one fsync, a rename), and against PyTorch's route
+ * (bench/reference.py). GB/s of checkpoint and, in the detail, G parameters/s; each run's peak RSS goes in a note. */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+extern char **environ;
+
+/* TinyLlama-1.1B's config.json (TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T); %d: its layers. */
+static const char tinyllama_config[] =
+    "{\"architectures\": [\"LlamaForCausalLM\"], \"bos_token_id\": 1, \"eos_token_id\": 2, \"hidden_act\": \"silu\",\n"
+    " \"hidden_size\": 2048, \"initializer_range\": 0.02, \"intermediate_size\": 5632,\n"
+    " \"max_position_embeddings\": 2048, \"model_type\": \"llama\", \"num_attention_heads\": 32,\n"
+    " \"num_hidden_layers\": %d, \"num_key_value_heads\": 4, \"pretraining_tp\": 1, \"rms_norm_eps\": 1e-05,\n"
+    " \"rope_scaling\": null, \"tie_word_embeddings\": false, \"torch_dtype\": \"bfloat16\", \"use_cache\": true,\n"
+    " \"vocab_size\": 32000}\n";
+
+int bench_model_layers(const bench_config *cfg) {
+    return cfg->quick ? 2 : 22;
+}
+
+/* TinyLlama's parameters with that many layers: embeddings and head, then per layer attention (q, o: 2048^2; k, v:
+ * 256 x 2048), MLP (3 x 5632 x 2048) and two norms, and the final norm. */
+double bench_model_parameters(int layers) {
+    const double hidden = 2048, kv = 256, inner = 5632, vocab = 32000;
+    double layer = 2 * hidden * hidden + 2 * kv * hidden + 3 * inner * hidden + 2 * hidden;
+    return 2 * vocab * hidden + layers * layer + hidden;
+}
+
+typedef struct run {
+    char *const *argv;
+    const char *directory;
+    long peak_kib; /* the largest peak RSS of the timed runs */
+} run;
+
+static void remove_checkpoint(const char *directory) {
+    static const char *const files[] = {"model.safetensors", "config.json"};
+    char path[1200];
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(path, sizeof path, "%s/%s", directory, files[i]);
+        unlink(path);
+    }
+    rmdir(directory);
+}
+
+static oclinit_status run_process(void *context) {
+    run *r = context;
+    pid_t pid;
+    int status;
+    struct rusage usage;
+    posix_spawn_file_actions_t quiet; /* its one line of output would break the tables */
+    posix_spawn_file_actions_init(&quiet);
+    posix_spawn_file_actions_addopen(&quiet, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    int error = posix_spawn(&pid, r->argv[0], &quiet, NULL, r->argv, environ);
+    posix_spawn_file_actions_destroy(&quiet);
+    if (error != 0) return OCLINIT_ERROR_IO;
+    if (wait4(pid, &status, 0, &usage) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return OCLINIT_ERROR_IO;
+    if (usage.ru_maxrss > r->peak_kib) r->peak_kib = usage.ru_maxrss;
+    remove_checkpoint(r->directory);
+    return OCLINIT_SUCCESS;
+}
+
+/* The same bytes written as oclinit writes a file (core/output.c): a temporary name, one fsync, a rename. */
+typedef struct plain_write {
+    const char *path;
+    uint64_t bytes;
+    void *block;
+    size_t block_bytes;
+} plain_write;
+
+static oclinit_status write_plainly(void *context) {
+    plain_write *w = context;
+    oclinit_status status = OCLINIT_SUCCESS;
+    oi_output out = {.fd = -1};
+    OI_CHECK(oi_output_open(w->path, &out));
+    OI_CHECK(oi_output_reserve(&out, w->bytes));
+    for (uint64_t done = 0; done < w->bytes; done += w->block_bytes) {
+        size_t n = w->bytes - done < w->block_bytes ? (size_t)(w->bytes - done) : w->block_bytes;
+        OI_CHECK(oi_output_write(&out, w->block, n));
+    }
+    OI_CHECK(oi_output_commit(&out));
+    unlink(w->path);
+cleanup:
+    oi_output_abort(&out);
+    return status;
+}
+
+oclinit_status bench_model(const bench_config *cfg, bench_results *results) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    const oclinit_device_info *info = oclinit_runtime_get_device(cfg->runtime);
+    int layers = bench_model_layers(cfg);
+    double parameters = bench_model_parameters(layers), bytes = 2 * parameters;
+    char config[1024], directory[1024], plain[1024], device[32], detail[48];
+    plain_write w = {plain, (uint64_t)bytes, NULL, (size_t)64 << 20};
+    snprintf(config, sizeof config, "%s/oclinit-bench-%ld-config.json", cfg->work_dir, (long)getpid());
+    snprintf(directory, sizeof directory, "%s/oclinit-bench-%ld-model", cfg->work_dir, (long)getpid());
+    snprintf(plain, sizeof plain, "%s/oclinit-bench-%ld-plain.safetensors", cfg->work_dir, (long)getpid());
+    snprintf(device, sizeof device, "%u:%u", info->platform_index, info->device_index);
+    snprintf(detail, sizeof detail, "TinyLlama-1.1B, %d layers, bf16", layers);
+    FILE *f = fopen(config, "w");
+    if (!f || fprintf(f, tinyllama_config, layers) < 0 || fclose(f) != 0) {
+        bench_note(results, "model: cannot write %s", config);
+        return OCLINIT_ERROR_IO;
+    }
+    /* A 64 MiB block of bf16-like bytes: what the file system is given matters, not how it was made. */
+    w.block = malloc(w.block_bytes);
+    if (!w.block) {
+        status = OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
+        goto cleanup;
+    }
+    for (size_t i = 0; i < w.block_bytes; i++) ((unsigned char *)w.block)[i] = (unsigned char)(i * 2654435761u >> 13);
+    int repeat = cfg->repeat < 3 ? cfg->repeat : 3; /* gigabytes a run */
+    if ((status = bench_say(cfg, "model: a plain write of %.2f GB", bytes / 1e9)) != OCLINIT_SUCCESS) goto cleanup;
+    timing limit = bench_measure(write_plainly, &w, repeat);
+    bench_add(results, "model", "write-limit", parameters, limit, bytes / 1e9, "GB/s", detail);
+    const char *devices[] = {device, "cpu"}, *backends[] = {"device", "host"};
+    for (int d = 0; d < 2; d++) {
+        char *argv[] = {(char *)cfg->self, "model",   "--config", config, "--output", directory, "--dtype",
+                        "bf16",            "--device", (char *)devices[d], "--quiet", NULL};
+        run r = {argv, directory, 0};
+        if ((status = bench_say(cfg, "model: oclinit model on the %s, %.2f GB", backends[d], bytes / 1e9)))
+            goto cleanup;
+        timing t = bench_measure(run_process, &r, repeat);
+        if (t.median != t.median) {
+            bench_note(results, "model: `%s model --config %s --output %s` failed", cfg->self, config, directory);
+            status = OCLINIT_ERROR_IO;
+            goto cleanup;
+        }
+        bench_add(results, "model", backends[d], parameters, t, bytes / 1e9, "GB/s", detail);
+        bench_note(results, "model on the %s: %.2f G parameters/s, %.0f%% of the plain write's speed, peak RSS %ld MiB",
+                   backends[d], parameters / t.median / 1e9, 100 * limit.median / t.median, r.peak_kib / 1024);
+    }
+cleanup:
+    remove_checkpoint(directory);
+    unlink(plain);
+    unlink(config);
+    free(w.block);
+    return status;
+}

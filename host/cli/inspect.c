@@ -1,0 +1,559 @@
+/* oclinit inspect: per-tensor statistics of a checkpoint (safetensors file, Hugging Face directory, .npy file),
+ * and for weight matrices how their scale compares with Xavier's and He's. Reads on the host, in chunks. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* A layer multiplies the scale of its input by about std x sqrt(fan_in); these factors off both Xavier's and He's
+ * compound over depth (4 per layer is 4^10 ~ 10^6 after ten layers). */
+#define EXPLODE_FACTOR 4.0
+#define VANISH_FACTOR 4.0
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "Usage: oclinit inspect [--json] PATH\n"
+            "\n"
+            "Per tensor: name, dtype, shape, mean, std (population), min and max, read in chunks (memory does not\n"
+            "grow with the checkpoint). PATH is\n"
+            "  a .safetensors file (any writer's; its header is checked as safetensors itself checks it),\n"
+            "  a Hugging Face checkpoint directory: model.safetensors, or model.safetensors.index.json and the\n"
+            "    shards it names (every file must exist and hold every tensor the index places in it, and no other),\n"
+            "  or a .npy file (any rank, float16/32/64 or integer, either byte order).\n"
+            "Integer and boolean tensors are listed without statistics; NaN and infinite values are counted and\n"
+            "left out of them.\n"
+            "\n"
+            "Weight matrices (rank >= 2, a float dtype, and no part of the name between dots containing \"embed\"\n"
+            "or \"norm\", nor being \"wte\" or \"wpe\": embedding tables are looked up, not multiplied) also get\n"
+            "  gain = std x sqrt(fan_in): about how much the layer scales its input's standard deviation,\n"
+            "  beside what Xavier (sqrt(2 fan_in / (fan_in + fan_out))) and He (sqrt(2)) would give. Fans are\n"
+            "  PyTorch's: fan_in = shape[1] x receptive field, fan_out = shape[0] x receptive field (GPT-2's Conv1D\n"
+            "  stores (in, out): its fans come out swapped). Verdicts:\n"
+            "    likely to explode  gain more than %g x the larger of Xavier's and He's\n"
+            "    likely to vanish   gain less than 1/%g of the smaller\n"
+            "    constant           std 0: every unit computes the same, and training cannot tell them apart\n"
+            "  A factor of %g per layer compounds to about 10^6 over ten layers. LLM-style normal(0, 0.02) with\n"
+            "  fan_in 1024 to 32768 gives 0.64 to 3.6 (not flagged); the article's N(0,1) x 0.01 and x 10 are.\n"
+            "\n"
+            "Options:\n"
+            "  --json        a JSON array, one object per tensor (file, name, dtype, shape, count, nonfinite, mean,\n"
+            "                std, min, max, and for weight matrices fan_in, fan_out, gain, xavier, he, verdict)\n"
+            "  -h, --help    this text\n"
+            "\n"
+            "Exit status: 0 read, 1 a read failed, 2 bad input (usage, a missing or malformed file or index).\n",
+            EXPLODE_FACTOR, VANISH_FACTOR, EXPLODE_FACTOR);
+}
+
+/* One tensor to read: from a safetensors file, or from a .npy file's data. */
+typedef struct tensor {
+    const char *file, *name;
+    oclinit_dtype dtype;
+    int rank;
+    int64_t dims[OCLINIT_MAX_RANK];
+    uint64_t elements;
+    oclinit_safetensors_t safetensors; /* with index; NULL for .npy */
+    size_t index;
+    int fd; /* .npy: data at offset, byte-swapped when big-endian */
+    uint64_t offset;
+    bool swap;
+} tensor;
+
+typedef struct inspector {
+    bool json;
+    json_t *rows;      /* --json */
+    float *buffer;     /* CHUNK floats */
+    size_t name_width; /* text */
+} inspector;
+
+enum { CHUNK = 1 << 20 };
+
+static oclinit_status read_npy(const tensor *t, uint64_t first, size_t count, float *out) {
+    uint64_t raw[8192]; /* aligned for every dtype */
+    size_t item = oclinit_dtype_size(t->dtype), per = sizeof raw / item;
+    for (size_t done = 0; done < count;) {
+        size_t n = count - done < per ? count - done : per, bytes = n * item;
+        unsigned char *bytes_of = (unsigned char *)raw;
+        for (size_t got = 0; got < bytes;) {
+            ssize_t r = pread(t->fd, bytes_of + got, bytes - got, (off_t)(t->offset + (first + done) * item + got));
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0)
+                return oi_fail(OCLINIT_ERROR_IO, "reading %s: %s", t->file, r < 0 ? strerror(errno) : "it ended early");
+            got += (size_t)r;
+        }
+        for (size_t i = 0; t->swap && i < n; i++) /* big-endian values */
+            for (size_t b = 0; b < item / 2; b++) {
+                unsigned char c = bytes_of[i * item + b];
+                bytes_of[i * item + b] = bytes_of[i * item + item - 1 - b];
+                bytes_of[i * item + item - 1 - b] = c;
+            }
+        oclinit_status status = oi_dtype_to_float(t->dtype, raw, n, out + done);
+        if (status != OCLINIT_SUCCESS) return status;
+        done += n;
+    }
+    return OCLINIT_SUCCESS;
+}
+
+static oclinit_status read_values(const tensor *t, uint64_t first, size_t count, float *out) {
+    return t->safetensors ? oclinit_safetensors_read(t->safetensors, t->index, first, count, out)
+                          : read_npy(t, first, count, out);
+}
+
+/* A weight matrix by the rule in usage(). */
+static bool is_weight_matrix(const tensor *t) {
+    if (t->rank < 2 || !oi_dtype_is_float(t->dtype)) return false;
+    for (const char *part = t->name; part;) {
+        const char *dot = strchr(part, '.');
+        size_t length = dot ? (size_t)(dot - part) : strlen(part);
+        char word[256];
+        size_t n = length < sizeof word - 1 ? length : sizeof word - 1;
+        for (size_t i = 0; i < n; i++) word[i] = (char)(part[i] >= 'A' && part[i] <= 'Z' ? part[i] + 32 : part[i]);
+        word[n] = '\0';
+        if (strstr(word, "embed") || strstr(word, "norm") || strcmp(word, "wte") == 0 || strcmp(word, "wpe") == 0)
+            return false;
+        part = dot ? dot + 1 : NULL;
+    }
+    return true;
+}
+
+static json_t *number(double x) {
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+static void format_shape(const tensor *t, char *text, size_t size) {
+    size_t used = (size_t)snprintf(text, size, "(");
+    for (int d = 0; d < t->rank && used < size; d++)
+        used += (size_t)snprintf(text + used, size - used, "%s%lld", d ? ", " : "", (long long)t->dims[d]);
+    if (used < size) snprintf(text + used, size - used, "%s)", t->rank == 1 ? "," : "");
+}
+
+static oclinit_status inspect_tensor(inspector *in, const tensor *t) {
+    oi_running_stats running = {0};
+    uint64_t nonfinite = 0;
+    bool has_stats = oi_dtype_is_float(t->dtype);
+    for (uint64_t first = 0; has_stats && first < t->elements;) {
+        size_t n = t->elements - first < CHUNK ? (size_t)(t->elements - first) : CHUNK, kept = 0;
+        oclinit_status status = read_values(t, first, n, in->buffer);
+        if (status != OCLINIT_SUCCESS) return status;
+        for (size_t i = 0; i < n; i++) { /* finite values only, moved to the front */
+            float x = in->buffer[i];
+            if (isfinite(x))
+                in->buffer[kept++] = x;
+            else
+                nonfinite++;
+        }
+        oi_running_stats_add(&running, in->buffer, kept);
+        first += n;
+    }
+    oclinit_stats stats = oi_running_stats_get(&running);
+    if (!running.count) stats.mean = stats.std = stats.min = stats.max = NAN;
+    bool weight = is_weight_matrix(t) && running.count;
+    int64_t fan_in = 0, fan_out = 0;
+    double gain = NAN, xavier = NAN, he = sqrt(2.0);
+    const char *verdict = "";
+    if (weight) {
+        oclinit_shape shape = {.rank = t->rank};
+        memcpy(shape.dims, t->dims, sizeof shape.dims);
+        weight = oclinit_shape_get_fans(&shape, OCLINIT_CONVENTION_PYTORCH, &fan_in, &fan_out) == OCLINIT_SUCCESS &&
+                 fan_in > 0 && fan_out > 0;
+    }
+    if (weight) {
+        gain = stats.std * sqrt((double)fan_in);
+        xavier = sqrt(2.0 * (double)fan_in / (double)(fan_in + fan_out));
+        verdict = stats.std == 0                             ? "constant"
+                  : gain > EXPLODE_FACTOR * fmax(xavier, he) ? "likely to explode"
+                  : gain < fmin(xavier, he) / VANISH_FACTOR  ? "likely to vanish"
+                                                             : "ok";
+    }
+    char shape_text[160];
+    format_shape(t, shape_text, sizeof shape_text);
+    if (in->json) {
+        json_t *dims = json_array();
+        for (int d = 0; d < t->rank; d++) json_array_append_new(dims, json_integer(t->dims[d]));
+        json_t *row = json_pack("{s:s, s:s, s:s, s:o, s:I}", "file", t->file, "name", t->name, "dtype",
+                                oclinit_dtype_str(t->dtype), "shape", dims, "count", (json_int_t)t->elements);
+        if (!row) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "the JSON output");
+        if (has_stats) {
+            json_object_set_new(row, "nonfinite", json_integer((json_int_t)nonfinite));
+            json_object_set_new(row, "mean", number(stats.mean));
+            json_object_set_new(row, "std", number(stats.std));
+            json_object_set_new(row, "min", number(stats.min));
+            json_object_set_new(row, "max", number(stats.max));
+        }
+        if (weight) {
+            json_object_set_new(row, "fan_in", json_integer(fan_in));
+            json_object_set_new(row, "fan_out", json_integer(fan_out));
+            json_object_set_new(row, "gain", number(gain));
+            json_object_set_new(row, "xavier", number(xavier));
+            json_object_set_new(row, "he", number(he));
+            json_object_set_new(row, "verdict", json_string(verdict));
+        }
+        json_array_append_new(in->rows, row);
+        return OCLINIT_SUCCESS;
+    }
+    char name[256]; /* a file's names may hold control bytes: never sent to the terminal as they are */
+    oi_printable(t->name, strlen(t->name), name, sizeof name);
+    printf("%-*s %-7s %-20s", (int)in->name_width, name, oclinit_dtype_str(t->dtype), shape_text);
+    if (has_stats && running.count)
+        printf(" %11.4g %11.4g %11.4g %11.4g", stats.mean, stats.std, stats.min, stats.max);
+    else if (has_stats)
+        printf(" %11s %11s %11s %11s", "-", "-", "-", "-");
+    if (weight) printf("  %7.3f %7.3f %7.3f  %s", gain, xavier, he, verdict);
+    if (nonfinite) printf("  (%llu NaN or infinite)", (unsigned long long)nonfinite);
+    printf("\n");
+    return OCLINIT_SUCCESS;
+}
+
+static void print_columns(const inspector *in) {
+    if (in->json) return;
+    printf("%-*s %-7s %-20s %11s %11s %11s %11s  %7s %7s %7s  %s\n", (int)in->name_width, "name", "dtype", "shape",
+           "mean", "std", "min", "max", "gain", "xavier", "he", "verdict");
+}
+
+/* ---- .npy ---- */
+
+/* The value of 'key': in a .npy header dict (numpy writes exactly descr, fortran_order and shape). */
+static const char *npy_value(const char *header, const char *key) {
+    char quoted[32];
+    snprintf(quoted, sizeof quoted, "'%s'", key);
+    const char *p = strstr(header, quoted);
+    if (!p) return NULL;
+    p += strlen(quoted);
+    while (*p == ' ') p++;
+    if (*p != ':') return NULL;
+    for (p++; *p == ' ';) p++;
+    return p;
+}
+
+static int inspect_npy(inspector *in, const char *path) {
+    tensor t = {.file = path, .name = path, .fd = -1};
+    char header[65536 + 16];
+    int exit_code = EXIT_USAGE;
+    t.fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (t.fd < 0 || fstat(t.fd, &st) != 0) {
+        fprintf(stderr, "oclinit inspect: error: cannot open %s: %s\n", path, strerror(errno));
+        exit_code = EXIT_FAILURE;
+        goto cleanup;
+    }
+    ssize_t got = pread(t.fd, header, sizeof header - 1, 0);
+    if (got < 10) goto malformed;
+    header[got] = '\0';
+    unsigned major = (unsigned char)header[6];
+    size_t preamble = major == 1 ? 10 : 12;
+    if (major < 1 || major > 3 || (size_t)got < preamble) goto malformed;
+    size_t length = (size_t)(unsigned char)header[8] | (size_t)(unsigned char)header[9] << 8;
+    if (major > 1) length |= (size_t)(unsigned char)header[10] << 16 | (size_t)(unsigned char)header[11] << 24;
+    if (preamble + length > (size_t)got) goto malformed;
+    header[preamble + length] = '\0';
+    memmove(header, header + preamble, length + 1);
+    const char *descr = npy_value(header, "descr"), *fortran = npy_value(header, "fortran_order"),
+               *shape = npy_value(header, "shape");
+    if (!descr || !fortran || !shape || (*descr != '\'' && *descr != '"') || *shape != '(') goto malformed;
+    static const struct {
+        const char *code;
+        oclinit_dtype dtype;
+    } codes[] = {{"f2", OCLINIT_DTYPE_F16}, {"f4", OCLINIT_DTYPE_F32}, {"f8", OCLINIT_DTYPE_F64},
+                 {"i1", OCLINIT_DTYPE_I8},  {"i2", OCLINIT_DTYPE_I16}, {"i4", OCLINIT_DTYPE_I32},
+                 {"i8", OCLINIT_DTYPE_I64}, {"u1", OCLINIT_DTYPE_U8},  {"u2", OCLINIT_DTYPE_U16},
+                 {"u4", OCLINIT_DTYPE_U32}, {"u8", OCLINIT_DTYPE_U64}, {"b1", OCLINIT_DTYPE_BOOL}};
+    char order = descr[1];
+    size_t c = 0;
+    for (; c < OI_COUNT(codes); c++)
+        if (strncmp(descr + 2, codes[c].code, 2) == 0 && descr[4] == descr[0]) break;
+    if (c == OI_COUNT(codes) || !strchr("<>|=", order)) {
+        fprintf(stderr, "oclinit inspect: error: %s: .npy dtype %.12s is not one oclinit reads\n", path, descr);
+        goto cleanup;
+    }
+    t.dtype = codes[c].dtype;
+    t.swap = order == '>' && oclinit_dtype_size(t.dtype) > 1;
+    t.elements = 1;
+    const char *p = shape + 1;
+    for (;;) {
+        while (*p == ' ') p++;
+        if (*p == ')') break;
+        char *end;
+        errno = 0;
+        long long d = strtoll(p, &end, 10);
+        if (end == p || d < 0 || errno || t.rank == OCLINIT_MAX_RANK) goto malformed;
+        if (d && t.elements > (UINT64_MAX >> 4) / (uint64_t)d) goto malformed;
+        t.dims[t.rank++] = d;
+        t.elements *= (uint64_t)d;
+        for (p = end; *p == ' ';) p++;
+        if (*p == ',')
+            p++;
+        else if (*p != ')')
+            goto malformed;
+    }
+    t.offset = preamble + length;
+    if ((uint64_t)st.st_size < t.offset ||
+        ((uint64_t)st.st_size - t.offset) / oclinit_dtype_size(t.dtype) < t.elements) {
+        fprintf(stderr, "oclinit inspect: error: %s: the .npy data is shorter than its shape says\n", path);
+        goto cleanup;
+    }
+    in->name_width = strlen(path);
+    if (!in->json) printf("%s: .npy, 1 tensor, %llu values\n", path, (unsigned long long)t.elements);
+    print_columns(in);
+    oclinit_status status = inspect_tensor(in, &t);
+    if (status != OCLINIT_SUCCESS) {
+        report_failure("inspect", status);
+        exit_code = status == OCLINIT_ERROR_IO ? EXIT_FAILURE : EXIT_USAGE;
+        goto cleanup;
+    }
+    exit_code = 0;
+    goto cleanup;
+malformed:
+    fprintf(stderr, "oclinit inspect: error: %s: not a valid .npy file (its header is malformed or truncated)\n", path);
+cleanup:
+    if (t.fd >= 0) close(t.fd);
+    return exit_code;
+}
+
+/* ---- safetensors and Hugging Face directories ---- */
+
+static int open_failure(oclinit_status status) {
+    report_failure("inspect", status);
+    return status == OCLINIT_ERROR_IO || status == OCLINIT_ERROR_OUT_OF_HOST_MEMORY ? EXIT_FAILURE : EXIT_USAGE;
+}
+
+static int inspect_files(inspector *in, char **paths, oclinit_safetensors_t *files, size_t count) {
+    size_t tensors = 0;
+    uint64_t parameters = 0;
+    for (size_t f = 0; f < count; f++)
+        for (size_t i = 0; i < oclinit_safetensors_get_count(files[f]); i++) {
+            const oclinit_tensor_info *info = oclinit_safetensors_get_info(files[f], i);
+            size_t width = strlen(info->name);
+            if (width > in->name_width) in->name_width = width < 60 ? width : 60;
+            parameters += info->elements;
+            tensors++;
+        }
+    if (!in->json) {
+        printf("%zu file%s, %zu tensors, %llu values\n", count, count == 1 ? "" : "s", tensors,
+               (unsigned long long)parameters);
+        const char *format = oclinit_safetensors_get_metadata(files[0], "format");
+        if (format) printf("metadata format: %s\n", format);
+    }
+    for (size_t f = 0; f < count; f++) {
+        if (!in->json) printf("\n%s\n", paths[f]);
+        print_columns(in);
+        for (size_t i = 0; i < oclinit_safetensors_get_count(files[f]); i++) {
+            const oclinit_tensor_info *info = oclinit_safetensors_get_info(files[f], i);
+            tensor t = {.file = paths[f],
+                        .name = info->name,
+                        .dtype = info->dtype,
+                        .rank = info->rank,
+                        .elements = info->elements,
+                        .safetensors = files[f],
+                        .index = i,
+                        .fd = -1};
+            memcpy(t.dims, info->dims, sizeof t.dims);
+            oclinit_status status = inspect_tensor(in, &t);
+            if (status != OCLINIT_SUCCESS) return open_failure(status);
+        }
+    }
+    return 0;
+}
+
+static char *join(const char *directory, const char *name) {
+    size_t size = strlen(directory) + strlen(name) + 2;
+    char *path = malloc(size);
+    if (path) snprintf(path, size, "%s/%s", directory, name);
+    return path;
+}
+
+/* model.safetensors.index.json: {"metadata": {...}, "weight_map": {tensor: shard file}}. */
+static int inspect_index(inspector *in, const char *directory, const char *index_path) {
+    int exit_code = EXIT_USAGE;
+    json_error_t error;
+    json_t *index = json_load_file(index_path, JSON_REJECT_DUPLICATES, &error);
+    char **paths = NULL;
+    oclinit_safetensors_t *files = NULL;
+    size_t count = 0;
+    if (!index) {
+        fprintf(stderr, "oclinit inspect: error: %s: %s (line %d)\n", index_path, error.text, error.line);
+        return EXIT_USAGE;
+    }
+    json_t *map = json_object_get(index, "weight_map");
+    if (!json_is_object(map) || json_object_size(map) == 0) {
+        fprintf(stderr, "oclinit inspect: error: %s has no \"weight_map\" object of tensor names to files\n",
+                index_path);
+        goto cleanup;
+    }
+    size_t entries = json_object_size(map);
+    paths = calloc(entries, sizeof *paths);
+    files = calloc(entries, sizeof *files);
+    if (!paths || !files) {
+        fprintf(stderr, "oclinit inspect: error: out of host memory\n");
+        exit_code = EXIT_FAILURE;
+        goto cleanup;
+    }
+    /* The shards in the order the index first names them. */
+    const char *name;
+    json_t *value;
+    json_object_foreach(map, name, value) {
+        const char *shard = json_string_value(value);
+        if (!shard || !*shard || strchr(shard, '/') || strcmp(shard, "..") == 0 || strcmp(shard, ".") == 0) {
+            fprintf(stderr, "oclinit inspect: error: %s: weight_map[\"%s\"] is not a file name in the directory\n",
+                    index_path, name);
+            goto cleanup;
+        }
+        size_t f = 0;
+        while (f < count && strcmp(strrchr(paths[f], '/') + 1, shard) != 0) f++;
+        if (f < count) continue;
+        paths[count] = join(directory, shard);
+        if (!paths[count]) {
+            exit_code = EXIT_FAILURE;
+            goto cleanup;
+        }
+        oclinit_status status = oclinit_safetensors_open(paths[count], &files[count]);
+        count++;
+        if (status != OCLINIT_SUCCESS) {
+            exit_code = open_failure(status);
+            if (status == OCLINIT_ERROR_IO) exit_code = access(paths[count - 1], F_OK) != 0 ? EXIT_USAGE : 1;
+            goto cleanup;
+        }
+    }
+    /* Every tensor where the index says, and no tensor the index does not name. */
+    uint64_t total = 0;
+    for (size_t f = 0; f < count; f++) {
+        for (size_t i = 0; i < oclinit_safetensors_get_count(files[f]); i++) {
+            const oclinit_tensor_info *info = oclinit_safetensors_get_info(files[f], i);
+            const char *listed = json_string_value(json_object_get(map, info->name));
+            total += info->bytes;
+            if (!listed || strcmp(listed, strrchr(paths[f], '/') + 1) != 0) {
+                fprintf(stderr, "oclinit inspect: error: %s holds tensor \"%s\", which %s names %s%s\n", paths[f],
+                        info->name, index_path, listed ? "in " : "nowhere", listed ? listed : "");
+                goto cleanup;
+            }
+        }
+    }
+    json_object_foreach(map, name, value) {
+        size_t f = 0;
+        while (strcmp(strrchr(paths[f], '/') + 1, json_string_value(value)) != 0) f++;
+        bool found = false;
+        for (size_t i = 0; i < oclinit_safetensors_get_count(files[f]) && !found; i++)
+            found = strcmp(oclinit_safetensors_get_info(files[f], i)->name, name) == 0;
+        if (!found) {
+            fprintf(stderr, "oclinit inspect: error: %s places tensor \"%s\" in %s, which does not hold it\n",
+                    index_path, name, paths[f]);
+            goto cleanup;
+        }
+    }
+    json_t *size = json_object_get(json_object_get(index, "metadata"), "total_size");
+    if (json_is_integer(size) && (uint64_t)json_integer_value(size) != total)
+        fprintf(stderr, "oclinit inspect: warning: %s gives total_size %lld, but the tensors hold %llu bytes\n",
+                index_path, (long long)json_integer_value(size), (unsigned long long)total);
+    exit_code = inspect_files(in, paths, files, count);
+cleanup:
+    for (size_t f = 0; f < count; f++) {
+        oclinit_safetensors_free(files[f]);
+        free(paths[f]);
+    }
+    free(paths);
+    free(files);
+    json_decref(index);
+    return exit_code;
+}
+
+static int inspect_safetensors(inspector *in, const char *path) {
+    oclinit_safetensors_t file;
+    oclinit_status status = oclinit_safetensors_open(path, &file);
+    if (status != OCLINIT_SUCCESS) return open_failure(status);
+    char *paths[1] = {(char *)path};
+    int exit_code = inspect_files(in, paths, &file, 1);
+    oclinit_safetensors_free(file);
+    return exit_code;
+}
+
+static int inspect_path(inspector *in, const char *path) {
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "oclinit inspect: error: %s: %s\n", path, strerror(errno));
+        return EXIT_USAGE;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        char *index = join(path, "model.safetensors.index.json"), *single = join(path, "model.safetensors");
+        int exit_code = EXIT_FAILURE;
+        if (index && single) {
+            if (access(index, F_OK) == 0)
+                exit_code = inspect_index(in, path, index);
+            else if (access(single, F_OK) == 0)
+                exit_code = inspect_safetensors(in, single);
+            else {
+                fprintf(stderr,
+                        "oclinit inspect: error: %s holds neither model.safetensors nor model.safetensors.index.json\n",
+                        path);
+                exit_code = EXIT_USAGE;
+            }
+        }
+        free(index);
+        free(single);
+        return exit_code;
+    }
+    char magic[6] = {0};
+    FILE *f = fopen(path, "rb");
+    size_t got = f ? fread(magic, 1, sizeof magic, f) : 0;
+    if (f) fclose(f);
+    if (got == sizeof magic && memcmp(magic, "\x93NUMPY", 6) == 0) return inspect_npy(in, path);
+    return inspect_safetensors(in, path);
+}
+
+int command_inspect(int argc, char **argv) {
+    static const struct option options[] = {
+        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    inspector in = {.name_width = 4};
+    /* PATH is the one argument that is not an option: taken out before the options are parsed. */
+    const char *path = NULL;
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    int rest_count = 0;
+    if (!rest) return EXIT_FAILURE;
+    for (int i = 0; i < argc; i++) {
+        if (i > 0 && !path && argv[i][0] != '-')
+            path = argv[i];
+        else
+            rest[rest_count++] = argv[i];
+    }
+    options_reset();
+    for (int id; (id = next_option("inspect", rest_count, rest, options)) != -1;) {
+        if (id == 'h') {
+            free(rest);
+            usage(stdout);
+            return 0;
+        }
+        if (id == 'j') {
+            in.json = true;
+            continue;
+        }
+        free(rest);
+        return EXIT_USAGE;
+    }
+    free(rest);
+    if (!path) {
+        fprintf(stderr, "oclinit inspect: give a PATH: a .safetensors or .npy file, or a checkpoint directory (see "
+                        "oclinit inspect --help)\n");
+        return EXIT_USAGE;
+    }
+    in.buffer = malloc(CHUNK * sizeof(float));
+    in.rows = json_array();
+    if (!in.buffer || !in.rows) {
+        fprintf(stderr, "oclinit inspect: error: out of host memory\n");
+        free(in.buffer);
+        json_decref(in.rows);
+        return EXIT_FAILURE;
+    }
+    int exit_code = inspect_path(&in, path);
+    if (exit_code == 0 && in.json) {
+        if (json_dumpf(in.rows, stdout, JSON_INDENT(1)) != 0 || printf("\n") < 0) exit_code = EXIT_FAILURE;
+    }
+    if (fflush(stdout) != 0) exit_code = EXIT_FAILURE;
+    free(in.buffer);
+    json_decref(in.rows);
+    return exit_code;
+}

@@ -1,0 +1,510 @@
+/* A whole model's first checkpoint, as Hugging Face lays it out: model.safetensors, or model-0000k-of-0000n.safetensors
+ * shards (split as huggingface_hub's split_torch_state_dict_into_shards does) and model.safetensors.index.json, plus
+ * config.json. Each tensor streams through oi_chunker: while the device (or the host C path) makes chunk k + 1, chunk
+ * k is converted to the checkpoint's dtype on all cores and handed to a writer thread, which writes chunk k - 1 and
+ * so keeps the disk busy; memory stays a few chunks whatever the model's size. Every file is written under a temporary name and
+ * published only when all are complete, the index last; a failure or a cancellation leaves nothing behind. */
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "features/features.h"
+
+#define DEFAULT_SHARD_BYTES 5000000000ull /* transformers' and huggingface_hub's "5GB" */
+#define SINGLE_FILE "model.safetensors"
+#define INDEX_FILE "model.safetensors.index.json"
+#define SHARD_PATTERN "model-*-of-*.safetensors"
+
+typedef struct planned {
+    const oclinit_model_tensor *tensor;
+    oclinit_distribution distribution;
+    uint64_t elements, bytes;
+} planned;
+
+typedef struct shard {
+    size_t first, count; /* its tensors: order[first .. first + count) */
+    uint64_t bytes;
+    char name[64];
+    char *path;
+    oi_output *out; /* while it is being written and until it is published */
+} shard;
+
+/* The writer thread and its two slots: the main thread fills one while the thread writes the other. */
+typedef struct writer {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    void *slot[2];
+    size_t bytes[2]; /* 0: the slot is free */
+    oi_output *out[2];
+    int fill, drain; /* the next slot to fill, and to write */
+    bool stop;
+    oclinit_status status; /* the first write's failure; later chunks are dropped */
+} writer;
+
+typedef struct checkpoint {
+    oclinit_runtime_t runtime;
+    oclinit_checkpoint_options options;
+    size_t dtype_size;
+    size_t tensor_count, shard_count;
+    planned *tensors;
+    size_t *order;
+    shard *shards;
+    writer w;
+    bool writer_started;
+    uint64_t done, total;
+    const char *directory;
+} checkpoint;
+
+/* huggingface_hub's split_torch_state_dict_into_shards: tensors in order fill a shard until the next would tip it
+ * over the limit; a tensor larger than the limit gets a shard of its own, placed before the one being filled. */
+static oclinit_status plan_shards(checkpoint *c) {
+    size_t n = c->tensor_count, shards = 0, placed = 0, open_count = 0;
+    uint64_t open_bytes = 0, limit = c->options.max_shard_bytes;
+    c->order = malloc((n ? n : 1) * sizeof *c->order);
+    c->shards = calloc(n ? n : 1, sizeof *c->shards);
+    size_t *open = malloc((n ? n : 1) * sizeof *open);
+    oclinit_status status = OCLINIT_SUCCESS;
+    if (!c->order || !c->shards || !open) {
+        status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "planning the checkpoint's shards");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t bytes = c->tensors[i].bytes;
+        if (bytes > limit) {
+            c->order[placed] = i;
+            c->shards[shards++] = (shard){placed++, 1, bytes, "", NULL, NULL};
+            continue;
+        }
+        if (open_count > 0 && open_bytes + bytes > limit) {
+            memcpy(c->order + placed, open, open_count * sizeof *open);
+            c->shards[shards++] = (shard){placed, open_count, open_bytes, "", NULL, NULL};
+            placed += open_count;
+            open_count = 0, open_bytes = 0;
+        }
+        open[open_count++] = i;
+        open_bytes += bytes;
+    }
+    if (open_count > 0) {
+        memcpy(c->order + placed, open, open_count * sizeof *open);
+        c->shards[shards++] = (shard){placed, open_count, open_bytes, "", NULL, NULL};
+    }
+    c->shard_count = shards;
+    for (size_t k = 0; k < shards; k++) {
+        if (shards == 1)
+            snprintf(c->shards[k].name, sizeof c->shards[k].name, SINGLE_FILE);
+        else
+            snprintf(c->shards[k].name, sizeof c->shards[k].name, "model-%05zu-of-%05zu.safetensors", k + 1, shards);
+    }
+cleanup:
+    free(open);
+    return status;
+}
+
+static char *join_path(const char *directory, const char *name) {
+    size_t size = strlen(directory) + strlen(name) + 2;
+    char *path = malloc(size);
+    if (path) snprintf(path, size, "%s/%s", directory, name);
+    return path;
+}
+
+static bool is_checkpoint_file(const char *name) {
+    return strcmp(name, SINGLE_FILE) == 0 || strcmp(name, INDEX_FILE) == 0 || fnmatch(SHARD_PATTERN, name, 0) == 0;
+}
+
+/* The directory, made when missing (*made says so); one that already holds a checkpoint is refused unless force. */
+static oclinit_status prepare_directory(const char *directory, bool force, bool *made) {
+    struct stat st;
+    *made = false;
+    if (stat(directory, &st) != 0) {
+        if (errno != ENOENT)
+            return oi_fail(OCLINIT_ERROR_IO, "cannot use %s as the checkpoint's directory: %s", directory,
+                           strerror(errno));
+        if (mkdir(directory, 0777) != 0)
+            return oi_fail(OCLINIT_ERROR_IO, "cannot create the directory %s: %s", directory, strerror(errno));
+        *made = true;
+        return OCLINIT_SUCCESS;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s exists and is not a directory", directory);
+    if (force) return OCLINIT_SUCCESS;
+    DIR *dir = opendir(directory);
+    if (!dir) return oi_fail(OCLINIT_ERROR_IO, "cannot read the directory %s: %s", directory, strerror(errno));
+    oclinit_status status = OCLINIT_SUCCESS;
+    struct dirent *entry;
+    while (status == OCLINIT_SUCCESS && (entry = readdir(dir)) != NULL)
+        if (is_checkpoint_file(entry->d_name))
+            status = oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                             "%s already holds a checkpoint (%s); choose another directory, or --force to replace it",
+                             directory, entry->d_name);
+    closedir(dir);
+    return status;
+}
+
+/* After a forced write: the files of an earlier checkpoint that the new one does not have (other shard counts, an
+ * index where there is now one file, ...), so that loaders cannot mix the two. */
+static void remove_stale_files(const checkpoint *c) {
+    DIR *dir = opendir(c->directory);
+    if (!dir) return;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        bool current = c->shard_count > 1 && strcmp(entry->d_name, INDEX_FILE) == 0;
+        for (size_t k = 0; k < c->shard_count && !current; k++) current = strcmp(entry->d_name, c->shards[k].name) == 0;
+        if (current || !is_checkpoint_file(entry->d_name)) continue;
+        char *path = join_path(c->directory, entry->d_name);
+        if (path) unlink(path);
+        free(path);
+    }
+    closedir(dir);
+}
+
+/* FNV-1a 64 over the text of everything that decides the checkpoint's bytes: recorded in every shard's metadata. */
+static uint64_t plan_hash(const checkpoint *c) {
+    uint64_t hash = 0xcbf29ce484222325ull;
+    char text[512];
+    for (size_t i = 0; i < c->tensor_count; i++) {
+        const planned *p = &c->tensors[i];
+        char shape[OCLINIT_MAX_RANK * 24], drawn[200];
+        oclinit_shape_format(&p->distribution.shape, shape, sizeof shape);
+        oclinit_distribution_describe(&p->distribution, drawn, sizeof drawn);
+        int length = snprintf(text, sizeof text, "%s %s %s %" PRIu64 " %" PRId64 " %s\n", p->tensor->name, shape, drawn,
+                              p->tensor->stream, p->tensor->zero_row, oclinit_dtype_str(c->options.dtype));
+        for (int k = 0; k < length && k < (int)sizeof text; k++)
+            hash = (hash ^ (unsigned char)text[k]) * 0x100000001b3ull;
+    }
+    return hash;
+}
+
+static void *writer_main(void *arg) {
+    writer *w = arg;
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        while (!w->bytes[w->drain] && !w->stop) pthread_cond_wait(&w->changed, &w->lock);
+        if (!w->bytes[w->drain]) break; /* stopped with nothing left */
+        int slot = w->drain;
+        pthread_mutex_unlock(&w->lock);
+        oclinit_status status = w->status == OCLINIT_SUCCESS ? oi_output_write(w->out[slot], w->slot[slot], w->bytes[slot])
+                                                               : w->status;
+        pthread_mutex_lock(&w->lock);
+        if (w->status == OCLINIT_SUCCESS) w->status = status;
+        w->bytes[slot] = 0;
+        w->drain = 1 - slot;
+        pthread_cond_broadcast(&w->changed);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+/* The slot to convert the next chunk into, once the thread has written what it held. */
+static void *writer_slot(writer *w) {
+    pthread_mutex_lock(&w->lock);
+    while (w->bytes[w->fill]) pthread_cond_wait(&w->changed, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+    return w->slot[w->fill];
+}
+
+/* Hands the filled slot to the thread; returns the first failure of the writes so far. */
+static oclinit_status writer_hand(writer *w, oi_output *out, size_t bytes) {
+    pthread_mutex_lock(&w->lock);
+    w->out[w->fill] = out;
+    w->bytes[w->fill] = bytes;
+    w->fill = 1 - w->fill;
+    oclinit_status status = w->status;
+    pthread_cond_broadcast(&w->changed);
+    pthread_mutex_unlock(&w->lock);
+    return status;
+}
+
+/* Waits until everything handed over is written. */
+static oclinit_status writer_drain(writer *w) {
+    pthread_mutex_lock(&w->lock);
+    while (w->bytes[0] || w->bytes[1]) pthread_cond_wait(&w->changed, &w->lock);
+    oclinit_status status = w->status;
+    pthread_mutex_unlock(&w->lock);
+    return status;
+}
+
+static oclinit_status writer_start(writer *w, size_t slot_bytes) {
+    memset(w, 0, sizeof *w);
+    w->slot[0] = malloc(slot_bytes);
+    w->slot[1] = malloc(slot_bytes);
+    if (!w->slot[0] || !w->slot[1]) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "two chunks of the checkpoint");
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->changed, NULL);
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        pthread_cond_destroy(&w->changed);
+        pthread_mutex_destroy(&w->lock);
+        return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "cannot start the checkpoint's writer thread");
+    }
+    return OCLINIT_SUCCESS;
+}
+
+static void writer_stop(writer *w) {
+    pthread_mutex_lock(&w->lock);
+    w->stop = true;
+    if (w->status == OCLINIT_SUCCESS) w->status = OCLINIT_ERROR_CANCELLED; /* what is still queued is dropped */
+    pthread_cond_broadcast(&w->changed);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->changed);
+    pthread_mutex_destroy(&w->lock);
+}
+
+/* float32 to the checkpoint's dtype, in blocks on all cores. */
+static void convert(oclinit_dtype dtype, const float *in, void *out, size_t count) {
+    const size_t block = (size_t)1 << 20;
+    int64_t blocks = (int64_t)((count + block - 1) / block);
+#pragma omp parallel for schedule(static)
+    for (int64_t b = 0; b < blocks; b++) {
+        size_t first = (size_t)b * block, n = count - first < block ? count - first : block;
+        if (dtype == OCLINIT_DTYPE_BF16)
+            oi_float_to_bf16(in + first, (uint16_t *)out + first, n);
+        else if (dtype == OCLINIT_DTYPE_F16)
+            oi_float_to_f16(in + first, (uint16_t *)out + first, n);
+        else
+            memcpy((float *)out + first, in + first, n * sizeof(float));
+    }
+}
+
+typedef struct tensor_writer {
+    checkpoint *c;
+    shard *s;
+    const planned *p;
+    uint64_t zero_begin, zero_end; /* elements of the zeroed row, if any */
+} tensor_writer;
+
+static oclinit_status write_chunk(void *user, uint64_t first, const float *data, size_t count) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    tensor_writer *t = user;
+    checkpoint *c = t->c;
+    void *converted = writer_slot(&c->w);
+    convert(c->options.dtype, data, converted, count);
+    uint64_t begin = t->zero_begin > first ? t->zero_begin : first;
+    uint64_t end = t->zero_end < first + count ? t->zero_end : first + count;
+    if (begin < end) memset((char *)converted + (begin - first) * c->dtype_size, 0, (end - begin) * c->dtype_size);
+    OI_CHECK(writer_hand(&c->w, t->s->out, count * c->dtype_size));
+    c->done += count * c->dtype_size;
+    oclinit_progress progress = {.done = c->done, .total = c->total};
+    if (c->options.progress && c->options.progress(c->options.user, &progress) != 0)
+        return oi_fail(OCLINIT_ERROR_CANCELLED, "writing the checkpoint in %s was cancelled; nothing was written",
+                       c->directory);
+cleanup:
+    return status;
+}
+
+static oclinit_status write_shard(checkpoint *c, shard *s, oi_chunker *chunker, const char *const *metadata,
+                                  size_t metadata_pairs) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    oi_safetensors_entry *entries = calloc(s->count, sizeof *entries);
+    char *header = NULL;
+    size_t header_size = 0;
+    if (!entries) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "a shard's header");
+    for (size_t k = 0; k < s->count; k++) {
+        const planned *p = &c->tensors[c->order[s->first + k]];
+        entries[k] = (oi_safetensors_entry){p->tensor->name, c->options.dtype, p->distribution.shape.rank,
+                                            p->distribution.shape.dims};
+    }
+    OI_CHECK(oi_safetensors_header(entries, s->count, metadata, metadata_pairs, &header, &header_size));
+    s->path = join_path(c->directory, s->name);
+    s->out = calloc(1, sizeof *s->out);
+    if (!s->path || !s->out) {
+        status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "a file name");
+        goto cleanup;
+    }
+    s->out->fd = -1;
+    OI_CHECK(oi_output_open(s->path, s->out));
+    OI_CHECK(oi_output_reserve(s->out, header_size + s->bytes));
+    OI_CHECK(oi_output_write(s->out, header, header_size));
+    for (size_t k = 0; k < s->count; k++) {
+        const planned *p = &c->tensors[c->order[s->first + k]];
+        tensor_writer w = {c, s, p, 0, 0};
+        if (p->tensor->zero_row >= 0) {
+            uint64_t row = p->elements / (uint64_t)p->distribution.shape.dims[0];
+            w.zero_begin = (uint64_t)p->tensor->zero_row * row;
+            w.zero_end = w.zero_begin + row;
+        }
+        OI_CHECK(oi_chunker_run(chunker, &p->distribution, c->options.seed, p->tensor->stream, write_chunk, &w));
+    }
+    OI_CHECK(writer_drain(&c->w));
+    OI_CHECK(oi_output_finish(s->out));
+cleanup:
+    free(header);
+    free(entries);
+    return status;
+}
+
+/* model.safetensors.index.json as transformers writes it: metadata.total_size and weight_map, keys sorted. */
+static oclinit_status index_text(const checkpoint *c, char **text) {
+    json_t *root = json_object(), *metadata = json_object(), *map = json_object();
+    oclinit_status status = OCLINIT_SUCCESS;
+    if (!root || !metadata || !map || json_object_set_new(metadata, "total_size", json_integer((json_int_t)c->total)) ||
+        json_object_set(root, "metadata", metadata) || json_object_set(root, "weight_map", map)) {
+        status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "the checkpoint's index");
+        goto cleanup;
+    }
+    for (size_t k = 0; k < c->shard_count; k++)
+        for (size_t i = 0; i < c->shards[k].count; i++)
+            if (json_object_set_new(map, c->tensors[c->order[c->shards[k].first + i]].tensor->name,
+                                    json_string(c->shards[k].name))) {
+                status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "the checkpoint's index");
+                goto cleanup;
+            }
+    *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+    if (!*text) status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "the checkpoint's index");
+cleanup:
+    json_decref(map);
+    json_decref(metadata);
+    json_decref(root);
+    return status;
+}
+
+/* config.json beside the weights: copied unless the directory's is that very file or already holds the same bytes;
+ * a different one is replaced only with force. */
+static oclinit_status prepare_config(const char *config_path, const char *target, bool force, char **data,
+                                     size_t *size) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    char *existing = NULL;
+    size_t existing_size = 0;
+    struct stat from, to;
+    *data = NULL;
+    if (stat(config_path, &from) == 0 && stat(target, &to) == 0 && from.st_dev == to.st_dev && from.st_ino == to.st_ino)
+        return OCLINIT_SUCCESS;
+    OI_CHECK(oi_read_file(config_path, data, size));
+    if (stat(target, &to) != 0) return OCLINIT_SUCCESS;
+    if (oi_read_file(target, &existing, &existing_size) == OCLINIT_SUCCESS && existing_size == *size &&
+        memcmp(existing, *data, *size) == 0) {
+        free(*data);
+        *data = NULL;
+    } else if (!force) {
+        status = oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s exists and differs from %s; --force replaces it", target,
+                         config_path);
+    }
+cleanup:
+    free(existing);
+    return status;
+}
+
+oclinit_status oclinit_model_write(oclinit_runtime_t runtime, oclinit_model_t model, const char *directory,
+                                   const char *config_path, const oclinit_checkpoint_options *options) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    checkpoint c;
+    oi_chunker *chunker = NULL;
+    oi_output config_out = {.fd = -1}, index_out = {.fd = -1};
+    char *config_target = NULL, *config_data = NULL, *index = NULL, *index_path = NULL;
+    size_t config_size = 0;
+    bool made = false, published = false;
+    uint64_t most = 1;
+
+    memset(&c, 0, sizeof c);
+    OI_REQUIRE(model, "model");
+    OI_REQUIRE(directory, "directory");
+    c.runtime = runtime;
+    c.directory = directory;
+    if (options) c.options = *options;
+    if (c.options.dtype != OCLINIT_DTYPE_F32 && c.options.dtype != OCLINIT_DTYPE_F16 &&
+        c.options.dtype != OCLINIT_DTYPE_BF16)
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "a checkpoint is written in f32, f16 or bf16, not %s",
+                       oclinit_dtype_str(c.options.dtype));
+    if (c.options.max_shard_bytes == 0) c.options.max_shard_bytes = DEFAULT_SHARD_BYTES;
+    c.dtype_size = oclinit_dtype_size(c.options.dtype);
+
+    /* Every tensor resolved and sized before anything is touched. */
+    c.tensor_count = oclinit_model_get_count(model);
+    c.tensors = calloc(c.tensor_count ? c.tensor_count : 1, sizeof *c.tensors);
+    if (!c.tensors) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "planning the checkpoint");
+    for (size_t i = 0; i < c.tensor_count; i++) {
+        planned *p = &c.tensors[i];
+        p->tensor = oclinit_model_get_tensor(model, i);
+        status = oclinit_scheme_resolve_shape(&p->tensor->scheme, &p->tensor->shape, &p->distribution);
+        if (status != OCLINIT_SUCCESS) {
+            status = oi_fail(status, "tensor %s: %s", p->tensor->name, oclinit_error_get_detail());
+            goto cleanup;
+        }
+        oclinit_shape_get_elements(&p->tensor->shape, &p->elements);
+        if (p->elements > UINT64_MAX / c.dtype_size / 2 || c.total > UINT64_MAX / 2) {
+            status =
+                oi_fail(OCLINIT_ERROR_SIZE_OVERFLOW, "tensor %s: the checkpoint's size overflows", p->tensor->name);
+            goto cleanup;
+        }
+        p->bytes = p->elements * c.dtype_size;
+        c.total += p->bytes;
+        if (p->elements > most) most = p->elements;
+    }
+    OI_CHECK(plan_shards(&c));
+
+    /* Buffers before files: a device that cannot hold a chunk fails with nothing written. */
+    OI_CHECK(oi_chunker_create(runtime, c.options.chunk_bytes, most, &chunker));
+    size_t chunk_bytes = c.options.chunk_bytes ? c.options.chunk_bytes : OI_DEFAULT_CHUNK_BYTES;
+    uint64_t chunk = chunk_bytes / sizeof(float) / 4 * 4;
+    OI_CHECK(writer_start(&c.w, (size_t)(chunk < most ? (chunk ? chunk : 4) : most) * sizeof(float)));
+    c.writer_started = true;
+    OI_CHECK(prepare_directory(directory, c.options.force, &made));
+    if (config_path) {
+        config_target = join_path(directory, "config.json");
+        if (!config_target) {
+            status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "a file name");
+            goto cleanup;
+        }
+        OI_CHECK(prepare_config(config_path, config_target, c.options.force, &config_data, &config_size));
+    }
+
+    char seed[24], version[24], hash[24];
+    snprintf(seed, sizeof seed, "%" PRIu64, c.options.seed);
+    snprintf(version, sizeof version, "%d.%d.%d", OCLINIT_VERSION_MAJOR, OCLINIT_VERSION_MINOR, OCLINIT_VERSION_PATCH);
+    snprintf(hash, sizeof hash, "%016" PRIx64, plan_hash(&c));
+    /* transformers' from_pretrained refuses safetensors files whose metadata has no "format". */
+    const char *metadata[] = {"format", "pt", "oclinit_version", version, "oclinit_seed", seed, "oclinit_plan", hash};
+    for (size_t k = 0; k < c.shard_count; k++) OI_CHECK(write_shard(&c, &c.shards[k], chunker, metadata, 4));
+    if (config_data) {
+        OI_CHECK(oi_output_open(config_target, &config_out));
+        OI_CHECK(oi_output_write(&config_out, config_data, config_size));
+        OI_CHECK(oi_output_finish(&config_out));
+    }
+    if (c.shard_count > 1) {
+        index_path = join_path(directory, INDEX_FILE);
+        if (!index_path) {
+            status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "a file name");
+            goto cleanup;
+        }
+        OI_CHECK(index_text(&c, &index));
+        OI_CHECK(oi_output_open(index_path, &index_out));
+        OI_CHECK(oi_output_write(&index_out, index, strlen(index)));
+        OI_CHECK(oi_output_write(&index_out, "\n", 1));
+        OI_CHECK(oi_output_finish(&index_out));
+    }
+    /* Published together, the index last, so that a loader never finds an index whose shards are missing. */
+    published = true;
+    for (size_t k = 0; k < c.shard_count; k++) OI_CHECK(oi_output_publish(c.shards[k].out));
+    if (config_data) OI_CHECK(oi_output_publish(&config_out));
+    if (index_path) OI_CHECK(oi_output_publish(&index_out));
+    if (c.options.force) remove_stale_files(&c);
+cleanup:
+    if (c.writer_started) writer_stop(&c.w); /* before the files it may still be writing go */
+    free(c.w.slot[0]);
+    free(c.w.slot[1]);
+    for (size_t k = 0; c.shards && k < c.shard_count; k++) {
+        if (c.shards[k].out) oi_output_abort(c.shards[k].out);
+        free(c.shards[k].out);
+        free(c.shards[k].path);
+    }
+    oi_output_abort(&config_out);
+    oi_output_abort(&index_out);
+    if (status != OCLINIT_SUCCESS && made && !published) rmdir(directory);
+    oi_chunker_free(chunker);
+    free(index);
+    free(index_path);
+    free(config_data);
+    free(config_target);
+    free(c.shards);
+    free(c.order);
+    free(c.tensors);
+    return status;
+}

@@ -1,0 +1,585 @@
+/* Whole models: the registry of named tensors, oclinit's JSON spec (README.md, "Whole models"), the loaders and the
+ * name -> stream rule. Hugging Face configs are hf.c's.
+ *
+ * A spec:
+ *   {"seed": 1, "dtype": "bf16",
+ *    "tensors": [{"name": "embed.weight", "shape": [32000, 2048], "scheme": "normal", "std": 0.02, "zero_row": 0},
+ *                {"name": "layers.0.mlp.weight", "shape": [5632, 2048]}, {"name": "norm.weight", "shape": [2048]}],
+ *    "rules": [{"match": "*norm.weight", "scheme": "ones"}, {"match": "*.bias", "scheme": "zeros"}],
+ *    "default": {"scheme": "kaiming-uniform", "nonlinearity": "relu"}}
+ * Options are named as the CLI's (std, gain, mode, negative-slope or negative_slope, fan-in, ...) and refused on a
+ * scheme that does not use them; unknown keys are refused everywhere, so a typo never falls back to a default. */
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "features/model/model.h"
+#include "io/io.h"
+
+/* Keeps one tensor's elements (2^61) and so every model's bytes, in float32, within 2^63. */
+#define MAX_MODEL_ELEMENTS ((uint64_t)1 << 61)
+
+uint64_t oclinit_tensor_stream(const char *name) {
+    OI_REQUIRE_OR(name, "name", 0);
+    uint64_t hash = 0xcbf29ce484222325ull;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        hash ^= *p;
+        hash *= 0x100000001b3ull;
+    }
+    return hash;
+}
+
+void oi_json_describe(const json_t *value, char *text, size_t size) {
+    char quoted[72];
+    switch (json_typeof(value)) {
+    case JSON_STRING:
+        oi_printable(json_string_value(value), json_string_length(value), quoted, sizeof quoted);
+        snprintf(text, size, "\"%s\"", quoted);
+        break;
+    case JSON_INTEGER: snprintf(text, size, "%" JSON_INTEGER_FORMAT, json_integer_value(value)); break;
+    case JSON_REAL: snprintf(text, size, "%.17g", json_real_value(value)); break;
+    case JSON_TRUE: snprintf(text, size, "true"); break;
+    case JSON_FALSE: snprintf(text, size, "false"); break;
+    case JSON_NULL: snprintf(text, size, "null"); break;
+    case JSON_OBJECT: snprintf(text, size, "an object"); break;
+    case JSON_ARRAY: snprintf(text, size, "a list"); break;
+    }
+}
+
+/* ---- The registry ---- */
+
+oclinit_status oi_model_create(oclinit_model_t *model) {
+    *model = calloc(1, sizeof **model);
+    if (!*model) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "no memory for a model");
+    (*model)->dtype = OCLINIT_DTYPE_F32;
+    return OCLINIT_SUCCESS;
+}
+
+oclinit_status oi_model_add(oclinit_model_t model, const char *where, const char *name, const oclinit_shape *shape,
+                            const oclinit_scheme *scheme, int64_t zero_row) {
+    oclinit_distribution distribution;
+    uint64_t elements = 0;
+    char shown[72];
+    oi_printable(name, strlen(name), shown, sizeof shown);
+    oclinit_status status = oclinit_shape_get_elements(shape, &elements);
+    if (status == OCLINIT_SUCCESS) status = oclinit_scheme_resolve_shape(scheme, shape, &distribution);
+    if (status != OCLINIT_SUCCESS)
+        return oi_fail(status, "%s: tensor %s: %s", where, shown, oclinit_error_get_detail());
+    if (zero_row >= shape->dims[0])
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: tensor %s: zero_row %" PRId64 " is not below %" PRId64,
+                       where, shown, zero_row, shape->dims[0]);
+    if (model->elements + elements > MAX_MODEL_ELEMENTS) /* each term is at most 2^61: no wrap */
+        return oi_fail(OCLINIT_ERROR_SIZE_OVERFLOW, "%s: tensor %s: the model would have more than 2^61 elements",
+                       where, shown);
+    if (model->count == model->capacity) {
+        if (model->count == OI_MODEL_MAX_TENSORS)
+            return oi_fail(OCLINIT_ERROR_SIZE_OVERFLOW, "%s: tensor %s: a model has at most %zu tensors", where, shown,
+                           OI_MODEL_MAX_TENSORS);
+        size_t capacity = model->capacity ? 2 * model->capacity : 64;
+        oclinit_model_tensor *grown = realloc(model->tensors, capacity * sizeof *grown);
+        if (!grown) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "no memory for %zu tensors", capacity);
+        model->tensors = grown;
+        model->capacity = capacity;
+    }
+    char *copy = strdup(name);
+    if (!copy) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "no memory for tensor %s's name", shown);
+    oclinit_model_tensor *t = &model->tensors[model->count++];
+    t->name = copy;
+    t->shape = *shape;
+    t->scheme = *scheme;
+    t->zero_row = zero_row;
+    t->stream = oclinit_tensor_stream(name);
+    model->elements += elements;
+    return OCLINIT_SUCCESS;
+}
+
+size_t oclinit_model_get_count(oclinit_model_t model) {
+    OI_REQUIRE_OR(model, "model", 0);
+    return model->count;
+}
+
+const oclinit_model_tensor *oclinit_model_get_tensor(oclinit_model_t model, size_t index) {
+    OI_REQUIRE_OR(model, "model", NULL);
+    if (index >= model->count) {
+        oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: index %zu is not below the model's %zu tensors", __func__, index,
+                model->count);
+        return NULL;
+    }
+    return &model->tensors[index];
+}
+
+oclinit_dtype oclinit_model_get_dtype(oclinit_model_t model) {
+    OI_REQUIRE_OR(model, "model", OCLINIT_DTYPE_F32);
+    return model->dtype;
+}
+
+uint64_t oclinit_model_get_seed(oclinit_model_t model) {
+    OI_REQUIRE_OR(model, "model", 0);
+    return model->seed;
+}
+
+void oclinit_model_free(oclinit_model_t model) {
+    if (!model) return;
+    for (size_t i = model->count; i-- > 0;) free((char *)model->tensors[i].name);
+    free(model->tensors);
+    free(model);
+}
+
+/* ---- The spec ---- */
+
+enum {
+    OPT_VALUE,
+    OPT_MEAN,
+    OPT_STD,
+    OPT_A,
+    OPT_B,
+    OPT_SCALE,
+    OPT_GAIN,
+    OPT_NEGATIVE_SLOPE,
+    OPT_SPARSITY,
+    OPT_GROUPS,
+    OPT_FAN_IN,
+    OPT_FAN_OUT,
+    OPT_MODE,
+    OPT_NONLINEARITY,
+    OPT_DISTRIBUTION,
+    OPT_CONVENTION,
+    OPT_COUNT
+};
+
+#define BIT(kind) (1u << (kind))
+#define KAIMING (BIT(OCLINIT_SCHEME_KAIMING_NORMAL) | BIT(OCLINIT_SCHEME_KAIMING_UNIFORM))
+#define XAVIER (BIT(OCLINIT_SCHEME_XAVIER_NORMAL) | BIT(OCLINIT_SCHEME_XAVIER_UNIFORM))
+/* Schemes whose numbers depend on the fans. */
+#define FANNED                                                                                                         \
+    (XAVIER | KAIMING | BIT(OCLINIT_SCHEME_LECUN_NORMAL) | BIT(OCLINIT_SCHEME_LECUN_UNIFORM) |                         \
+     BIT(OCLINIT_SCHEME_VARIANCE_SCALING) | BIT(OCLINIT_SCHEME_PYTORCH_LINEAR) | BIT(OCLINIT_SCHEME_PYTORCH_CONV))
+
+/* The CLI's scheme options (oclinit init --help) and the schemes each applies to. */
+static const struct {
+    const char *name;
+    unsigned schemes;
+} options[OPT_COUNT] = {
+    [OPT_VALUE] = {"value", BIT(OCLINIT_SCHEME_CONSTANT)},
+    [OPT_MEAN] = {"mean", BIT(OCLINIT_SCHEME_NORMAL) | BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
+    [OPT_STD] = {"std", BIT(OCLINIT_SCHEME_NORMAL) | BIT(OCLINIT_SCHEME_TRUNC_NORMAL) | BIT(OCLINIT_SCHEME_SPARSE)},
+    [OPT_A] = {"a", BIT(OCLINIT_SCHEME_UNIFORM) | BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
+    [OPT_B] = {"b", BIT(OCLINIT_SCHEME_UNIFORM) | BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
+    [OPT_SCALE] = {"scale", BIT(OCLINIT_SCHEME_SCALED_NORMAL) | BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
+    [OPT_GAIN] = {"gain",
+                  XAVIER | BIT(OCLINIT_SCHEME_ORTHOGONAL) | BIT(OCLINIT_SCHEME_EYE) | BIT(OCLINIT_SCHEME_DIRAC)},
+    [OPT_NEGATIVE_SLOPE] = {"negative-slope", KAIMING},
+    [OPT_SPARSITY] = {"sparsity", BIT(OCLINIT_SCHEME_SPARSE)},
+    [OPT_GROUPS] = {"groups", BIT(OCLINIT_SCHEME_DIRAC)},
+    [OPT_FAN_IN] = {"fan-in", FANNED},
+    [OPT_FAN_OUT] = {"fan-out", FANNED},
+    [OPT_MODE] = {"mode", KAIMING | BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
+    [OPT_NONLINEARITY] = {"nonlinearity", KAIMING},
+    [OPT_DISTRIBUTION] = {"distribution", BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
+    [OPT_CONVENTION] = {"convention", FANNED | BIT(OCLINIT_SCHEME_ORTHOGONAL)},
+};
+
+#define OPTION_LIST                                                                                                    \
+    "value, mean, std, a, b, scale, gain, negative-slope, sparsity, groups, fan-in, fan-out, mode, nonlinearity, "     \
+    "distribution, convention"
+
+/* An option's key, with '_' for '-' accepted (negative_slope, fan_in): OPT_COUNT for none. */
+static int option_of(const char *key) {
+    for (int id = 0; id < OPT_COUNT; id++) {
+        const char *a = options[id].name, *b = key;
+        while (*a && (*a == *b || (*a == '-' && *b == '_'))) a++, b++;
+        if (!*a && !*b) return id;
+    }
+    return OPT_COUNT;
+}
+
+typedef struct spec_reader {
+    const char *path;
+} spec_reader;
+
+static oclinit_status spec_fail(const spec_reader *s, const char *where, const char *key, const char *message,
+                                const json_t *value) {
+    char got[96] = "";
+    if (value) {
+        memcpy(got, ", got ", 7);
+        oi_json_describe(value, got + 6, sizeof got - 6);
+    }
+    return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: %s%s%s: %s%s", s->path, where, key ? "." : "", key ? key : "",
+                   message, got);
+}
+
+static oclinit_status get_number(const spec_reader *s, const char *where, const char *key, const json_t *value,
+                                 double *number) {
+    if (!json_is_number(value) || !isfinite(json_number_value(value)))
+        return spec_fail(s, where, key, "expected a number", value);
+    *number = json_number_value(value);
+    return OCLINIT_SUCCESS;
+}
+
+static oclinit_status get_positive(const spec_reader *s, const char *where, const char *key, const json_t *value,
+                                   int64_t *count) {
+    if (!json_is_integer(value) || json_integer_value(value) < 1)
+        return spec_fail(s, where, key, "expected a positive integer", value);
+    *count = json_integer_value(value);
+    return OCLINIT_SUCCESS;
+}
+
+/* A name option through its library parser, whose detail lists the known names. */
+static oclinit_status get_name(const spec_reader *s, const char *where, const char *key, const json_t *value,
+                               oclinit_status (*parse)(const char *, int *), int *parsed) {
+    if (!json_is_string(value)) return spec_fail(s, where, key, "expected a string", value);
+    if (parse(json_string_value(value), parsed) != OCLINIT_SUCCESS)
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: %s.%s: %s", s->path, where, key,
+                       oclinit_error_get_detail());
+    return OCLINIT_SUCCESS;
+}
+
+/* The enum parsers, through one signature (each enum is an int). */
+static oclinit_status parse_kind(const char *name, int *v) {
+    oclinit_scheme_kind kind;
+    oclinit_status status = oclinit_scheme_kind_parse(name, &kind);
+    *v = (int)kind;
+    return status;
+}
+static oclinit_status parse_mode(const char *name, int *v) {
+    oclinit_fan_mode mode;
+    oclinit_status status = oclinit_fan_mode_parse(name, &mode);
+    *v = (int)mode;
+    return status;
+}
+static oclinit_status parse_nonlinearity(const char *name, int *v) {
+    oclinit_nonlinearity nonlinearity;
+    oclinit_status status = oclinit_nonlinearity_parse(name, &nonlinearity);
+    *v = (int)nonlinearity;
+    return status;
+}
+static oclinit_status parse_distribution(const char *name, int *v) {
+    oclinit_distribution_kind kind;
+    oclinit_status status = oclinit_distribution_kind_parse(name, &kind);
+    *v = (int)kind;
+    return status;
+}
+static oclinit_status parse_convention(const char *name, int *v) {
+    oclinit_convention convention;
+    oclinit_status status = oclinit_convention_parse(name, &convention);
+    *v = (int)convention;
+    return status;
+}
+
+/* The scheme of an object at where (a tensor, a rule, the default): "scheme" and its options. own: the object's
+ * other keys (NULL-terminated), which the caller reads; any other key is refused. *found: whether it names a scheme
+ * (options without one are refused). */
+static oclinit_status parse_scheme(const spec_reader *s, const json_t *object, const char *where,
+                                   const char *const *own, const char *own_list, bool *found, oclinit_scheme *scheme) {
+    const json_t *given[OPT_COUNT] = {0}, *value, *named = NULL;
+    const char *keys[OPT_COUNT] = {0}, *key;
+    oclinit_status status = OCLINIT_SUCCESS;
+    int kind = 0, parsed = 0;
+    json_object_foreach((json_t *)object, key, value) {
+        bool is_own = false;
+        for (const char *const *o = own; *o; o++) is_own |= strcmp(*o, key) == 0;
+        if (is_own) continue;
+        if (strcmp(key, "scheme") == 0) {
+            OI_CHECK(get_name(s, where, key, value, parse_kind, &kind));
+            named = value;
+            continue;
+        }
+        int id = option_of(key);
+        if (id == OPT_COUNT) {
+            char shown[72];
+            oi_printable(key, strlen(key), shown, sizeof shown);
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: %s.%s: unknown key (known: %sscheme, " OPTION_LIST ")",
+                           s->path, where, shown, own_list);
+        }
+        if (given[id])
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: %s.%s: given twice (also as %s)", s->path, where, key,
+                           keys[id]);
+        given[id] = value;
+        keys[id] = key;
+    }
+    *found = named != NULL;
+    for (int id = 0; id < OPT_COUNT; id++) {
+        if (!given[id]) continue;
+        if (!named) return spec_fail(s, where, keys[id], "an option without a scheme", NULL);
+        if (!(options[id].schemes & BIT(kind)))
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: %s.%s: does not apply to scheme %s", s->path, where,
+                           keys[id], oclinit_scheme_kind_str((oclinit_scheme_kind)kind));
+    }
+    if (!named) return OCLINIT_SUCCESS;
+    if (kind == OCLINIT_SCHEME_CONSTANT && !given[OPT_VALUE])
+        return spec_fail(s, where, NULL, "scheme constant needs \"value\"", NULL);
+    if (kind == OCLINIT_SCHEME_SPARSE && !given[OPT_SPARSITY])
+        return spec_fail(s, where, NULL, "scheme sparse needs \"sparsity\" (the fraction of each column set to 0)",
+                         NULL);
+    oclinit_scheme made = oclinit_scheme_default((oclinit_scheme_kind)kind);
+    double *numbers[] = {[OPT_VALUE] = &made.value,
+                         [OPT_MEAN] = &made.mean,
+                         [OPT_STD] = &made.std,
+                         [OPT_A] = &made.a,
+                         [OPT_B] = &made.b,
+                         [OPT_SCALE] = &made.scale,
+                         [OPT_GAIN] = &made.gain,
+                         [OPT_NEGATIVE_SLOPE] = &made.negative_slope,
+                         [OPT_SPARSITY] = &made.sparsity};
+    for (int id = OPT_VALUE; id <= OPT_SPARSITY; id++)
+        if (given[id]) OI_CHECK(get_number(s, where, keys[id], given[id], numbers[id]));
+    if (given[OPT_GROUPS]) OI_CHECK(get_positive(s, where, keys[OPT_GROUPS], given[OPT_GROUPS], &made.groups));
+    if (given[OPT_FAN_IN]) OI_CHECK(get_positive(s, where, keys[OPT_FAN_IN], given[OPT_FAN_IN], &made.fan_in));
+    if (given[OPT_FAN_OUT]) OI_CHECK(get_positive(s, where, keys[OPT_FAN_OUT], given[OPT_FAN_OUT], &made.fan_out));
+    if (given[OPT_MODE]) {
+        OI_CHECK(get_name(s, where, keys[OPT_MODE], given[OPT_MODE], parse_mode, &parsed));
+        made.mode = (oclinit_fan_mode)parsed;
+    }
+    if (given[OPT_NONLINEARITY]) {
+        OI_CHECK(get_name(s, where, keys[OPT_NONLINEARITY], given[OPT_NONLINEARITY], parse_nonlinearity, &parsed));
+        made.nonlinearity = (oclinit_nonlinearity)parsed;
+    }
+    if (given[OPT_DISTRIBUTION]) {
+        OI_CHECK(get_name(s, where, keys[OPT_DISTRIBUTION], given[OPT_DISTRIBUTION], parse_distribution, &parsed));
+        made.distribution = (oclinit_distribution_kind)parsed;
+    }
+    if (given[OPT_CONVENTION]) {
+        OI_CHECK(get_name(s, where, keys[OPT_CONVENTION], given[OPT_CONVENTION], parse_convention, &parsed));
+        made.convention = (oclinit_convention)parsed;
+    }
+    *scheme = made;
+cleanup:
+    return status;
+}
+
+typedef struct rule {
+    const char *match;
+    oclinit_scheme scheme;
+} rule;
+
+static oclinit_status parse_shape(const spec_reader *s, const char *where, const json_t *value, oclinit_shape *shape) {
+    char at[64];
+    size_t i;
+    const json_t *dim;
+    if (!value) return spec_fail(s, where, "shape", "missing", NULL);
+    if (!json_is_array(value) || json_array_size(value) < 1 || json_array_size(value) > OCLINIT_MAX_RANK) {
+        char message[64];
+        snprintf(message, sizeof message, "expected a list of 1 to %d dimensions", OCLINIT_MAX_RANK);
+        return spec_fail(s, where, "shape", message, json_is_array(value) ? NULL : value);
+    }
+    memset(shape, 0, sizeof *shape);
+    shape->rank = (int)json_array_size(value);
+    json_array_foreach(value, i, dim) {
+        snprintf(at, sizeof at, "shape[%zu]", i);
+        oclinit_status status = get_positive(s, where, at, dim, &shape->dims[i]);
+        if (status != OCLINIT_SUCCESS) return status;
+    }
+    return OCLINIT_SUCCESS;
+}
+
+static const char *const tensor_keys[] = {"name", "shape", "zero_row", NULL};
+static const char *const rule_keys[] = {"match", NULL};
+static const char *const no_keys[] = {NULL};
+
+static oclinit_status add_tensor(const spec_reader *s, oclinit_model_t model, size_t index, const json_t *entry,
+                                 const rule *rules, size_t rule_count, const oclinit_scheme *fallback) {
+    char where[48], source[64] = "";
+    oclinit_status status = OCLINIT_SUCCESS;
+    oclinit_shape shape;
+    oclinit_scheme scheme;
+    bool found;
+    int64_t zero_row = -1;
+    snprintf(where, sizeof where, "tensors[%zu]", index);
+    if (!json_is_object(entry)) return spec_fail(s, where, NULL, "expected an object", entry);
+    const json_t *name = json_object_get(entry, "name"), *row = json_object_get(entry, "zero_row");
+    if (!name) return spec_fail(s, where, "name", "missing", NULL);
+    if (!json_is_string(name) || json_string_length(name) == 0)
+        return spec_fail(s, where, "name", "expected a non-empty string", name);
+    /* safetensors' header keeps this key for itself. */
+    if (strcmp(json_string_value(name), "__metadata__") == 0)
+        return spec_fail(s, where, "name", "is reserved by safetensors", name);
+    OI_CHECK(parse_shape(s, where, json_object_get(entry, "shape"), &shape));
+    if (row && (!json_is_integer(row) || json_integer_value(row) < 0))
+        return spec_fail(s, where, "zero_row", "expected an integer >= 0", row);
+    if (row) zero_row = json_integer_value(row);
+    OI_CHECK(parse_scheme(s, entry, where, tensor_keys, "name, shape, zero_row, ", &found, &scheme));
+    for (size_t r = 0; !found && r < rule_count; r++) {
+        if (fnmatch(rules[r].match, json_string_value(name), 0) != 0) continue;
+        scheme = rules[r].scheme;
+        found = true;
+        snprintf(source, sizeof source, " (scheme from rules[%zu])", r);
+    }
+    if (!found && fallback) {
+        scheme = *fallback;
+        found = true;
+        snprintf(source, sizeof source, " (scheme from default)");
+    }
+    if (!found) {
+        char shown[72];
+        oi_printable(json_string_value(name), json_string_length(name), shown, sizeof shown);
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                       "%s: %s: tensor %s has no scheme, no rule matches its name and the spec has no default", s->path,
+                       where, shown);
+    }
+    char context[1024];
+    snprintf(context, sizeof context, "%s: %s%s", s->path, where, source);
+    OI_CHECK(oi_model_add(model, context, json_string_value(name), &shape, &scheme, zero_row));
+cleanup:
+    return status;
+}
+
+typedef struct named {
+    const char *name;
+    size_t index;
+} named;
+
+static int compare_names(const void *a, const void *b) {
+    const named *x = a, *y = b;
+    int order = strcmp(x->name, y->name);
+    return order ? order : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Every name once: sorted, equal names are neighbours (n log n, for specs of any size). */
+static oclinit_status check_unique(const spec_reader *s, oclinit_model_t model) {
+    named *order = malloc((model->count ? model->count : 1) * sizeof *order);
+    if (!order) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "no memory to check %zu names", model->count);
+    for (size_t i = 0; i < model->count; i++) order[i] = (named){model->tensors[i].name, i};
+    qsort(order, model->count, sizeof *order, compare_names);
+    oclinit_status status = OCLINIT_SUCCESS;
+    for (size_t k = 1; k < model->count && status == OCLINIT_SUCCESS; k++) {
+        if (strcmp(order[k - 1].name, order[k].name) != 0) continue;
+        char where[48], message[320];
+        snprintf(where, sizeof where, "tensors[%zu]", order[k].index);
+        snprintf(message, sizeof message, "\"%.256s\" is the name of tensors[%zu] already", order[k].name,
+                 order[k - 1].index);
+        status = spec_fail(s, where, "name", message, NULL);
+    }
+    free(order);
+    return status;
+}
+
+static oclinit_status spec_load(const spec_reader *s, const json_t *root, oclinit_model_t model) {
+    static const char *const top[] = {"seed", "dtype", "tensors", "rules", "default"};
+    oclinit_status status = OCLINIT_SUCCESS;
+    const char *key;
+    const json_t *value;
+    rule *rules = NULL;
+    oclinit_scheme fallback;
+    bool has_default = false;
+    if (!json_is_object(root)) return spec_fail(s, "(the whole file)", NULL, "expected an object", root);
+    json_object_foreach((json_t *)root, key, value) {
+        size_t k = 0;
+        while (k < OI_COUNT(top) && strcmp(top[k], key) != 0) k++;
+        if (k == OI_COUNT(top)) {
+            char shown[72];
+            oi_printable(key, strlen(key), shown, sizeof shown);
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                           "%s: %s: unknown key (known: seed, dtype, tensors, rules, default)", s->path, shown);
+        }
+    }
+    const json_t *seed = json_object_get(root, "seed"), *dtype = json_object_get(root, "dtype"),
+                 *tensors = json_object_get(root, "tensors"), *rule_list = json_object_get(root, "rules"),
+                 *default_scheme = json_object_get(root, "default");
+    if (seed && (!json_is_integer(seed) || json_integer_value(seed) < 0))
+        return spec_fail(s, "seed", NULL, "expected an integer >= 0", seed);
+    if (seed) model->seed = (uint64_t)json_integer_value(seed);
+    if (dtype) {
+        if (!json_is_string(dtype) || oclinit_dtype_parse(json_string_value(dtype), &model->dtype) != OCLINIT_SUCCESS ||
+            (model->dtype != OCLINIT_DTYPE_F32 && model->dtype != OCLINIT_DTYPE_F16 &&
+             model->dtype != OCLINIT_DTYPE_BF16))
+            return spec_fail(s, "dtype", NULL, "expected \"f32\", \"f16\" or \"bf16\"", dtype);
+    }
+    if (!tensors) return spec_fail(s, "tensors", NULL, "missing", NULL);
+    if (!json_is_array(tensors) || json_array_size(tensors) == 0)
+        return spec_fail(s, "tensors", NULL, "expected a non-empty list", json_is_array(tensors) ? NULL : tensors);
+    if (rule_list && !json_is_array(rule_list)) return spec_fail(s, "rules", NULL, "expected a list", rule_list);
+    size_t rule_count = rule_list ? json_array_size(rule_list) : 0, i;
+    rules = calloc(rule_count ? rule_count : 1, sizeof *rules);
+    if (!rules) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "no memory for %zu rules", rule_count);
+    for (i = 0; i < rule_count; i++) {
+        const json_t *entry = json_array_get(rule_list, i), *match;
+        char where[48];
+        bool found;
+        snprintf(where, sizeof where, "rules[%zu]", i);
+        if (!json_is_object(entry)) {
+            status = spec_fail(s, where, NULL, "expected an object", entry);
+            goto cleanup;
+        }
+        match = json_object_get(entry, "match");
+        if (!match || !json_is_string(match) || json_string_length(match) == 0) {
+            status =
+                spec_fail(s, where, "match", match ? "expected a non-empty glob, e.g. \"*.bias\"" : "missing", match);
+            goto cleanup;
+        }
+        OI_CHECK(parse_scheme(s, entry, where, rule_keys, "match, ", &found, &rules[i].scheme));
+        if (!found) {
+            status = spec_fail(s, where, "scheme", "missing", NULL);
+            goto cleanup;
+        }
+        rules[i].match = json_string_value(match);
+    }
+    if (default_scheme) {
+        if (!json_is_object(default_scheme)) {
+            status = spec_fail(s, "default", NULL, "expected an object", default_scheme);
+            goto cleanup;
+        }
+        OI_CHECK(parse_scheme(s, default_scheme, "default", no_keys, "", &has_default, &fallback));
+        if (!has_default) {
+            status = spec_fail(s, "default", "scheme", "missing", NULL);
+            goto cleanup;
+        }
+    }
+    for (i = 0; i < json_array_size(tensors); i++)
+        OI_CHECK(
+            add_tensor(s, model, i, json_array_get(tensors, i), rules, rule_count, has_default ? &fallback : NULL));
+    OI_CHECK(check_unique(s, model));
+cleanup:
+    free(rules);
+    return status;
+}
+
+/* ---- Loading ---- */
+
+oclinit_status oi_model_parse_json(const char *name, const char *data, size_t size, bool is_spec,
+                                   oclinit_model_t *model) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    json_error_t error;
+    oclinit_model_t made = NULL;
+    *model = NULL;
+    json_t *root = json_loadb(data, size, JSON_REJECT_DUPLICATES, &error);
+    if (!root)
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s:%d:%d: %s", name, error.line, error.column, error.text);
+    OI_CHECK(oi_model_create(&made));
+    if (is_spec) {
+        spec_reader s = {name};
+        OI_CHECK(spec_load(&s, root, made));
+    } else {
+        OI_CHECK(oi_model_from_hf(name, root, made));
+    }
+    *model = made;
+    made = NULL;
+cleanup:
+    oclinit_model_free(made);
+    json_decref(root);
+    return status;
+}
+
+static oclinit_status load(const char *path, bool is_spec, oclinit_model_t *model) {
+    char *data = NULL;
+    size_t size = 0;
+    *model = NULL;
+    oclinit_status status = oi_read_file(path, &data, &size);
+    if (status == OCLINIT_SUCCESS) status = oi_model_parse_json(path, data, size, is_spec, model);
+    free(data);
+    return status;
+}
+
+oclinit_status oclinit_model_load_config(const char *path, oclinit_model_t *model) {
+    OI_REQUIRE(path, "path");
+    OI_REQUIRE(model, "model");
+    return load(path, false, model);
+}
+
+oclinit_status oclinit_model_load_spec(const char *path, oclinit_model_t *model) {
+    OI_REQUIRE(path, "path");
+    OI_REQUIRE(model, "model");
+    return load(path, true, model);
+}
