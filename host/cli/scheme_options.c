@@ -5,43 +5,27 @@
 
 #include "cli.h"
 
-#define SCHEME_BIT(kind) (1u << (kind))
-#define KAIMING (SCHEME_BIT(OCLINIT_SCHEME_KAIMING_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_KAIMING_UNIFORM))
-#define XAVIER (SCHEME_BIT(OCLINIT_SCHEME_XAVIER_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_XAVIER_UNIFORM))
-#define GAINED                                                                                                         \
-    (XAVIER | SCHEME_BIT(OCLINIT_SCHEME_ORTHOGONAL) | SCHEME_BIT(OCLINIT_SCHEME_EYE) | SCHEME_BIT(OCLINIT_SCHEME_DIRAC))
-/* Schemes whose numbers depend on fans or on how a tensor is flattened. */
-#define CONVENTIONAL                                                                                                   \
-    (XAVIER | KAIMING | SCHEME_BIT(OCLINIT_SCHEME_LECUN_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_LECUN_UNIFORM) |           \
-     SCHEME_BIT(OCLINIT_SCHEME_VARIANCE_SCALING) | SCHEME_BIT(OCLINIT_SCHEME_ORTHOGONAL) |                             \
-     SCHEME_BIT(OCLINIT_SCHEME_PYTORCH_LINEAR) | SCHEME_BIT(OCLINIT_SCHEME_PYTORCH_CONV))
-
-/* Which schemes each option applies to: giving one to another scheme is an error, not silently ignored. */
-static const struct {
-    const char *name;
-    unsigned schemes;
-} applies[SCHEME_OPTION_COUNT] = {
-    [OPT_VALUE - OPT_VALUE] = {"value", SCHEME_BIT(OCLINIT_SCHEME_CONSTANT)},
-    [OPT_MEAN - OPT_VALUE] = {"mean", SCHEME_BIT(OCLINIT_SCHEME_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
-    [OPT_STD - OPT_VALUE] = {"std", SCHEME_BIT(OCLINIT_SCHEME_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_TRUNC_NORMAL) |
-                                        SCHEME_BIT(OCLINIT_SCHEME_SPARSE)},
-    [OPT_A - OPT_VALUE] = {"a", SCHEME_BIT(OCLINIT_SCHEME_UNIFORM) | SCHEME_BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
-    [OPT_B - OPT_VALUE] = {"b", SCHEME_BIT(OCLINIT_SCHEME_UNIFORM) | SCHEME_BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
-    [OPT_SCALE -
-        OPT_VALUE] = {"scale", SCHEME_BIT(OCLINIT_SCHEME_SCALED_NORMAL) | SCHEME_BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
-    [OPT_GAIN - OPT_VALUE] = {"gain", GAINED},
-    [OPT_NEGATIVE_SLOPE - OPT_VALUE] = {"negative-slope", KAIMING},
-    [OPT_MODE - OPT_VALUE] = {"mode", KAIMING | SCHEME_BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
-    [OPT_NONLINEARITY - OPT_VALUE] = {"nonlinearity", KAIMING},
-    [OPT_DISTRIBUTION - OPT_VALUE] = {"distribution", SCHEME_BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
-    [OPT_SPARSITY - OPT_VALUE] = {"sparsity", SCHEME_BIT(OCLINIT_SCHEME_SPARSE)},
-    [OPT_GROUPS - OPT_VALUE] = {"groups", SCHEME_BIT(OCLINIT_SCHEME_DIRAC)},
-    [OPT_CONVENTION - OPT_VALUE] = {"convention", CONVENTIONAL},
+/* The CLI's scheme option ids and the library's options (features/init/scheme.c says which scheme takes which). */
+static const oi_scheme_option option_of[SCHEME_OPTION_COUNT] = {
+    [OPT_VALUE - OPT_VALUE] = OI_OPTION_VALUE,
+    [OPT_MEAN - OPT_VALUE] = OI_OPTION_MEAN,
+    [OPT_STD - OPT_VALUE] = OI_OPTION_STD,
+    [OPT_A - OPT_VALUE] = OI_OPTION_A,
+    [OPT_B - OPT_VALUE] = OI_OPTION_B,
+    [OPT_SCALE - OPT_VALUE] = OI_OPTION_SCALE,
+    [OPT_GAIN - OPT_VALUE] = OI_OPTION_GAIN,
+    [OPT_NEGATIVE_SLOPE - OPT_VALUE] = OI_OPTION_NEGATIVE_SLOPE,
+    [OPT_MODE - OPT_VALUE] = OI_OPTION_MODE,
+    [OPT_NONLINEARITY - OPT_VALUE] = OI_OPTION_NONLINEARITY,
+    [OPT_DISTRIBUTION - OPT_VALUE] = OI_OPTION_DISTRIBUTION,
+    [OPT_SPARSITY - OPT_VALUE] = OI_OPTION_SPARSITY,
+    [OPT_GROUPS - OPT_VALUE] = OI_OPTION_GROUPS,
+    [OPT_CONVENTION - OPT_VALUE] = OI_OPTION_CONVENTION,
 };
 
 int scheme_option(const char *command, int id, const char *arg, scheme_args *args) {
     if (id < OPT_VALUE || id >= OPT_VALUE + SCHEME_OPTION_COUNT) return 0;
-    const char *name = applies[id - OPT_VALUE].name;
+    const char *name = oi_scheme_option_name(option_of[id - OPT_VALUE]);
     bool ok = true;
     /* A std or a bound that rounds to 0 would change the distribution, or make it invalid. */
     switch (id) {
@@ -71,9 +55,9 @@ bool scheme_build(const char *command, const char *name, const scheme_args *args
         return false;
     }
     for (int i = 0; i < SCHEME_OPTION_COUNT; i++) {
-        if (args->given[i] && !(applies[i].schemes & SCHEME_BIT(kind))) {
+        if (args->given[i] && !oi_scheme_option_applies(option_of[i], kind)) {
             fprintf(stderr, "oclinit %s: --%s does not apply to scheme %s (see oclinit init --help)\n", command,
-                    applies[i].name, oclinit_scheme_kind_str(kind));
+                    oi_scheme_option_name(option_of[i]), oclinit_scheme_kind_str(kind));
             return false;
         }
     }

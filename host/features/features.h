@@ -11,6 +11,35 @@
 /* kernels/init.cl, embedded at build time. */
 extern const oi_program oi_program_init;
 
+/* The scheme options as `oclinit init` and specs name them, and the schemes each applies to (an option given to a
+ * scheme that does not use it is refused, never ignored). */
+typedef enum oi_scheme_option {
+    OI_OPTION_VALUE,
+    OI_OPTION_MEAN,
+    OI_OPTION_STD,
+    OI_OPTION_A,
+    OI_OPTION_B,
+    OI_OPTION_SCALE,
+    OI_OPTION_GAIN,
+    OI_OPTION_NEGATIVE_SLOPE,
+    OI_OPTION_SPARSITY,
+    OI_OPTION_GROUPS,
+    OI_OPTION_FAN_IN,
+    OI_OPTION_FAN_OUT,
+    OI_OPTION_MODE,
+    OI_OPTION_NONLINEARITY,
+    OI_OPTION_DISTRIBUTION,
+    OI_OPTION_CONVENTION,
+    OI_OPTION_COUNT
+} oi_scheme_option;
+#define OI_OPTION_LIST                                                                                                 \
+    "value, mean, std, a, b, scale, gain, negative-slope, sparsity, groups, fan-in, fan-out, mode, nonlinearity, "     \
+    "distribution, convention"
+const char *oi_scheme_option_name(oi_scheme_option option);
+/* The option called name ('_' for '-' accepted: negative_slope); OI_OPTION_COUNT for none. */
+oi_scheme_option oi_scheme_option_find(const char *name);
+bool oi_scheme_option_applies(oi_scheme_option option, oclinit_scheme_kind kind);
+
 /* Checks a distribution's parameters and shape (also what oclinit_scheme_resolve returns through). */
 oclinit_status oi_distribution_check(const oclinit_distribution *distribution);
 

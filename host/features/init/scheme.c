@@ -108,6 +108,54 @@ cleanup:
     return status;
 }
 
+#define BIT(kind) (1u << (kind))
+#define KAIMING (BIT(OCLINIT_SCHEME_KAIMING_NORMAL) | BIT(OCLINIT_SCHEME_KAIMING_UNIFORM))
+#define XAVIER (BIT(OCLINIT_SCHEME_XAVIER_NORMAL) | BIT(OCLINIT_SCHEME_XAVIER_UNIFORM))
+/* Schemes whose numbers depend on the fans. */
+#define FANNED                                                                                                         \
+    (XAVIER | KAIMING | BIT(OCLINIT_SCHEME_LECUN_NORMAL) | BIT(OCLINIT_SCHEME_LECUN_UNIFORM) |                         \
+     BIT(OCLINIT_SCHEME_VARIANCE_SCALING) | BIT(OCLINIT_SCHEME_PYTORCH_LINEAR) | BIT(OCLINIT_SCHEME_PYTORCH_CONV))
+
+static const struct {
+    const char *name;
+    unsigned schemes;
+} scheme_options[OI_OPTION_COUNT] = {
+    [OI_OPTION_VALUE] = {"value", BIT(OCLINIT_SCHEME_CONSTANT)},
+    [OI_OPTION_MEAN] = {"mean", BIT(OCLINIT_SCHEME_NORMAL) | BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
+    [OI_OPTION_STD] = {"std", BIT(OCLINIT_SCHEME_NORMAL) | BIT(OCLINIT_SCHEME_TRUNC_NORMAL) | BIT(OCLINIT_SCHEME_SPARSE)},
+    [OI_OPTION_A] = {"a", BIT(OCLINIT_SCHEME_UNIFORM) | BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
+    [OI_OPTION_B] = {"b", BIT(OCLINIT_SCHEME_UNIFORM) | BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
+    [OI_OPTION_SCALE] = {"scale", BIT(OCLINIT_SCHEME_SCALED_NORMAL) | BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
+    [OI_OPTION_GAIN] = {"gain",
+                        XAVIER | BIT(OCLINIT_SCHEME_ORTHOGONAL) | BIT(OCLINIT_SCHEME_EYE) | BIT(OCLINIT_SCHEME_DIRAC)},
+    [OI_OPTION_NEGATIVE_SLOPE] = {"negative-slope", KAIMING},
+    [OI_OPTION_SPARSITY] = {"sparsity", BIT(OCLINIT_SCHEME_SPARSE)},
+    [OI_OPTION_GROUPS] = {"groups", BIT(OCLINIT_SCHEME_DIRAC)},
+    [OI_OPTION_FAN_IN] = {"fan-in", FANNED},
+    [OI_OPTION_FAN_OUT] = {"fan-out", FANNED},
+    [OI_OPTION_MODE] = {"mode", KAIMING | BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
+    [OI_OPTION_NONLINEARITY] = {"nonlinearity", KAIMING},
+    [OI_OPTION_DISTRIBUTION] = {"distribution", BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
+    [OI_OPTION_CONVENTION] = {"convention", FANNED | BIT(OCLINIT_SCHEME_ORTHOGONAL)},
+};
+
+const char *oi_scheme_option_name(oi_scheme_option option) {
+    return option >= 0 && option < OI_OPTION_COUNT ? scheme_options[option].name : "unknown";
+}
+
+oi_scheme_option oi_scheme_option_find(const char *name) {
+    for (int id = 0; name && id < OI_OPTION_COUNT; id++) {
+        const char *a = scheme_options[id].name, *b = name;
+        while (*a && (*a == *b || (*a == '-' && *b == '_'))) a++, b++;
+        if (!*a && !*b) return (oi_scheme_option)id;
+    }
+    return OI_OPTION_COUNT;
+}
+
+bool oi_scheme_option_applies(oi_scheme_option option, oclinit_scheme_kind kind) {
+    return option >= 0 && option < OI_OPTION_COUNT && (scheme_options[option].schemes & BIT(kind));
+}
+
 oclinit_scheme oclinit_scheme_default(oclinit_scheme_kind kind) {
     oclinit_scheme s;
     memset(&s, 0, sizeof s);

@@ -130,72 +130,6 @@ void oclinit_model_free(oclinit_model_t model) {
 
 /* ---- The spec ---- */
 
-enum {
-    OPT_VALUE,
-    OPT_MEAN,
-    OPT_STD,
-    OPT_A,
-    OPT_B,
-    OPT_SCALE,
-    OPT_GAIN,
-    OPT_NEGATIVE_SLOPE,
-    OPT_SPARSITY,
-    OPT_GROUPS,
-    OPT_FAN_IN,
-    OPT_FAN_OUT,
-    OPT_MODE,
-    OPT_NONLINEARITY,
-    OPT_DISTRIBUTION,
-    OPT_CONVENTION,
-    OPT_COUNT
-};
-
-#define BIT(kind) (1u << (kind))
-#define KAIMING (BIT(OCLINIT_SCHEME_KAIMING_NORMAL) | BIT(OCLINIT_SCHEME_KAIMING_UNIFORM))
-#define XAVIER (BIT(OCLINIT_SCHEME_XAVIER_NORMAL) | BIT(OCLINIT_SCHEME_XAVIER_UNIFORM))
-/* Schemes whose numbers depend on the fans. */
-#define FANNED                                                                                                         \
-    (XAVIER | KAIMING | BIT(OCLINIT_SCHEME_LECUN_NORMAL) | BIT(OCLINIT_SCHEME_LECUN_UNIFORM) |                         \
-     BIT(OCLINIT_SCHEME_VARIANCE_SCALING) | BIT(OCLINIT_SCHEME_PYTORCH_LINEAR) | BIT(OCLINIT_SCHEME_PYTORCH_CONV))
-
-/* The CLI's scheme options (oclinit init --help) and the schemes each applies to. */
-static const struct {
-    const char *name;
-    unsigned schemes;
-} options[OPT_COUNT] = {
-    [OPT_VALUE] = {"value", BIT(OCLINIT_SCHEME_CONSTANT)},
-    [OPT_MEAN] = {"mean", BIT(OCLINIT_SCHEME_NORMAL) | BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
-    [OPT_STD] = {"std", BIT(OCLINIT_SCHEME_NORMAL) | BIT(OCLINIT_SCHEME_TRUNC_NORMAL) | BIT(OCLINIT_SCHEME_SPARSE)},
-    [OPT_A] = {"a", BIT(OCLINIT_SCHEME_UNIFORM) | BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
-    [OPT_B] = {"b", BIT(OCLINIT_SCHEME_UNIFORM) | BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
-    [OPT_SCALE] = {"scale", BIT(OCLINIT_SCHEME_SCALED_NORMAL) | BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
-    [OPT_GAIN] = {"gain",
-                  XAVIER | BIT(OCLINIT_SCHEME_ORTHOGONAL) | BIT(OCLINIT_SCHEME_EYE) | BIT(OCLINIT_SCHEME_DIRAC)},
-    [OPT_NEGATIVE_SLOPE] = {"negative-slope", KAIMING},
-    [OPT_SPARSITY] = {"sparsity", BIT(OCLINIT_SCHEME_SPARSE)},
-    [OPT_GROUPS] = {"groups", BIT(OCLINIT_SCHEME_DIRAC)},
-    [OPT_FAN_IN] = {"fan-in", FANNED},
-    [OPT_FAN_OUT] = {"fan-out", FANNED},
-    [OPT_MODE] = {"mode", KAIMING | BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
-    [OPT_NONLINEARITY] = {"nonlinearity", KAIMING},
-    [OPT_DISTRIBUTION] = {"distribution", BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
-    [OPT_CONVENTION] = {"convention", FANNED | BIT(OCLINIT_SCHEME_ORTHOGONAL)},
-};
-
-#define OPTION_LIST                                                                                                    \
-    "value, mean, std, a, b, scale, gain, negative-slope, sparsity, groups, fan-in, fan-out, mode, nonlinearity, "     \
-    "distribution, convention"
-
-/* An option's key, with '_' for '-' accepted (negative_slope, fan_in): OPT_COUNT for none. */
-static int option_of(const char *key) {
-    for (int id = 0; id < OPT_COUNT; id++) {
-        const char *a = options[id].name, *b = key;
-        while (*a && (*a == *b || (*a == '-' && *b == '_'))) a++, b++;
-        if (!*a && !*b) return id;
-    }
-    return OPT_COUNT;
-}
-
 typedef struct spec_reader {
     const char *path;
 } spec_reader;
@@ -274,8 +208,8 @@ static oclinit_status parse_convention(const char *name, int *v) {
  * (options without one are refused). */
 static oclinit_status parse_scheme(const spec_reader *s, const json_t *object, const char *where,
                                    const char *const *own, const char *own_list, bool *found, oclinit_scheme *scheme) {
-    const json_t *given[OPT_COUNT] = {0}, *value, *named = NULL;
-    const char *keys[OPT_COUNT] = {0}, *key;
+    const json_t *given[OI_OPTION_COUNT] = {0}, *value, *named = NULL;
+    const char *keys[OI_OPTION_COUNT] = {0}, *key;
     oclinit_status status = OCLINIT_SUCCESS;
     int kind = 0, parsed = 0;
     json_object_foreach((json_t *)object, key, value) {
@@ -287,11 +221,11 @@ static oclinit_status parse_scheme(const spec_reader *s, const json_t *object, c
             named = value;
             continue;
         }
-        int id = option_of(key);
-        if (id == OPT_COUNT) {
+        int id = (int)oi_scheme_option_find(key);
+        if (id == OI_OPTION_COUNT) {
             char shown[72];
             oi_printable(key, strlen(key), shown, sizeof shown);
-            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: %s.%s: unknown key (known: %sscheme, " OPTION_LIST ")",
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: %s.%s: unknown key (known: %sscheme, " OI_OPTION_LIST ")",
                            s->path, where, shown, own_list);
         }
         if (given[id])
@@ -301,48 +235,48 @@ static oclinit_status parse_scheme(const spec_reader *s, const json_t *object, c
         keys[id] = key;
     }
     *found = named != NULL;
-    for (int id = 0; id < OPT_COUNT; id++) {
+    for (int id = 0; id < OI_OPTION_COUNT; id++) {
         if (!given[id]) continue;
         if (!named) return spec_fail(s, where, keys[id], "an option without a scheme", NULL);
-        if (!(options[id].schemes & BIT(kind)))
+        if (!oi_scheme_option_applies((oi_scheme_option)id, kind))
             return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: %s.%s: does not apply to scheme %s", s->path, where,
                            keys[id], oclinit_scheme_kind_str((oclinit_scheme_kind)kind));
     }
     if (!named) return OCLINIT_SUCCESS;
-    if (kind == OCLINIT_SCHEME_CONSTANT && !given[OPT_VALUE])
+    if (kind == OCLINIT_SCHEME_CONSTANT && !given[OI_OPTION_VALUE])
         return spec_fail(s, where, NULL, "scheme constant needs \"value\"", NULL);
-    if (kind == OCLINIT_SCHEME_SPARSE && !given[OPT_SPARSITY])
+    if (kind == OCLINIT_SCHEME_SPARSE && !given[OI_OPTION_SPARSITY])
         return spec_fail(s, where, NULL, "scheme sparse needs \"sparsity\" (the fraction of each column set to 0)",
                          NULL);
     oclinit_scheme made = oclinit_scheme_default((oclinit_scheme_kind)kind);
-    double *numbers[] = {[OPT_VALUE] = &made.value,
-                         [OPT_MEAN] = &made.mean,
-                         [OPT_STD] = &made.std,
-                         [OPT_A] = &made.a,
-                         [OPT_B] = &made.b,
-                         [OPT_SCALE] = &made.scale,
-                         [OPT_GAIN] = &made.gain,
-                         [OPT_NEGATIVE_SLOPE] = &made.negative_slope,
-                         [OPT_SPARSITY] = &made.sparsity};
-    for (int id = OPT_VALUE; id <= OPT_SPARSITY; id++)
+    double *numbers[] = {[OI_OPTION_VALUE] = &made.value,
+                         [OI_OPTION_MEAN] = &made.mean,
+                         [OI_OPTION_STD] = &made.std,
+                         [OI_OPTION_A] = &made.a,
+                         [OI_OPTION_B] = &made.b,
+                         [OI_OPTION_SCALE] = &made.scale,
+                         [OI_OPTION_GAIN] = &made.gain,
+                         [OI_OPTION_NEGATIVE_SLOPE] = &made.negative_slope,
+                         [OI_OPTION_SPARSITY] = &made.sparsity};
+    for (int id = OI_OPTION_VALUE; id <= OI_OPTION_SPARSITY; id++)
         if (given[id]) OI_CHECK(get_number(s, where, keys[id], given[id], numbers[id]));
-    if (given[OPT_GROUPS]) OI_CHECK(get_positive(s, where, keys[OPT_GROUPS], given[OPT_GROUPS], &made.groups));
-    if (given[OPT_FAN_IN]) OI_CHECK(get_positive(s, where, keys[OPT_FAN_IN], given[OPT_FAN_IN], &made.fan_in));
-    if (given[OPT_FAN_OUT]) OI_CHECK(get_positive(s, where, keys[OPT_FAN_OUT], given[OPT_FAN_OUT], &made.fan_out));
-    if (given[OPT_MODE]) {
-        OI_CHECK(get_name(s, where, keys[OPT_MODE], given[OPT_MODE], parse_mode, &parsed));
+    if (given[OI_OPTION_GROUPS]) OI_CHECK(get_positive(s, where, keys[OI_OPTION_GROUPS], given[OI_OPTION_GROUPS], &made.groups));
+    if (given[OI_OPTION_FAN_IN]) OI_CHECK(get_positive(s, where, keys[OI_OPTION_FAN_IN], given[OI_OPTION_FAN_IN], &made.fan_in));
+    if (given[OI_OPTION_FAN_OUT]) OI_CHECK(get_positive(s, where, keys[OI_OPTION_FAN_OUT], given[OI_OPTION_FAN_OUT], &made.fan_out));
+    if (given[OI_OPTION_MODE]) {
+        OI_CHECK(get_name(s, where, keys[OI_OPTION_MODE], given[OI_OPTION_MODE], parse_mode, &parsed));
         made.mode = (oclinit_fan_mode)parsed;
     }
-    if (given[OPT_NONLINEARITY]) {
-        OI_CHECK(get_name(s, where, keys[OPT_NONLINEARITY], given[OPT_NONLINEARITY], parse_nonlinearity, &parsed));
+    if (given[OI_OPTION_NONLINEARITY]) {
+        OI_CHECK(get_name(s, where, keys[OI_OPTION_NONLINEARITY], given[OI_OPTION_NONLINEARITY], parse_nonlinearity, &parsed));
         made.nonlinearity = (oclinit_nonlinearity)parsed;
     }
-    if (given[OPT_DISTRIBUTION]) {
-        OI_CHECK(get_name(s, where, keys[OPT_DISTRIBUTION], given[OPT_DISTRIBUTION], parse_distribution, &parsed));
+    if (given[OI_OPTION_DISTRIBUTION]) {
+        OI_CHECK(get_name(s, where, keys[OI_OPTION_DISTRIBUTION], given[OI_OPTION_DISTRIBUTION], parse_distribution, &parsed));
         made.distribution = (oclinit_distribution_kind)parsed;
     }
-    if (given[OPT_CONVENTION]) {
-        OI_CHECK(get_name(s, where, keys[OPT_CONVENTION], given[OPT_CONVENTION], parse_convention, &parsed));
+    if (given[OI_OPTION_CONVENTION]) {
+        OI_CHECK(get_name(s, where, keys[OI_OPTION_CONVENTION], given[OI_OPTION_CONVENTION], parse_convention, &parsed));
         made.convention = (oclinit_convention)parsed;
     }
     *scheme = made;
