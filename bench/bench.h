@@ -49,8 +49,8 @@ timing bench_measure(bench_job job, void *context, int repeat);
 int bench_runs(const char *benchmark, int repeat);
 
 /* Appends a row (throughput = work / median seconds); false when out of memory. */
-bool bench_add(bench_results *results, const char *benchmark, const char *backend, double size, timing t,
-               double work, const char *unit, const char *detail);
+bool bench_add(bench_results *results, const char *benchmark, const char *backend, double size, timing t, double work,
+               const char *unit, const char *detail);
 void bench_note(bench_results *results, const char *format, ...) __attribute__((format(printf, 2, 3)));
 void bench_results_free(bench_results *results);
 /* Asks cfg->progress; OCLINIT_ERROR_CANCELLED when it says stop. */

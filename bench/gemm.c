@@ -74,9 +74,8 @@ oclinit_status bench_gemm(const bench_config *cfg, bench_results *results) {
     }
     /* The network's shapes: the large ones tuning times (the first of them is 1024^3, measured above) and the
      * thin ones of its output layer: z3 = A2 w3^T, dw3 = dz3^T A2, dA2 = dz3 w3. */
-    oi_gemm_shape shapes[OCLINIT_TUNING_SHAPES + 2] = {{2048, 1, 1024, false, true},
-                                                          {1, 1024, 2048, true, false},
-                                                          {2048, 1024, 1, false, false}};
+    oi_gemm_shape shapes[OCLINIT_TUNING_SHAPES + 2] = {
+        {2048, 1, 1024, false, true}, {1, 1024, 2048, true, false}, {2048, 1024, 1, false, false}};
     memcpy(shapes + 3, oi_tuning_shapes() + 1, (OCLINIT_TUNING_SHAPES - 1) * sizeof *shapes);
     for (size_t i = 0; i < OCLINIT_TUNING_SHAPES + 2 && status == OCLINIT_SUCCESS; i++) {
         char detail[48];

@@ -81,8 +81,7 @@ static oclinit_status bench_orthogonal(const bench_config *cfg, bench_results *r
             double worst = 0;
             for (size_t r = 0; r < n; r++)
                 for (size_t c = r; c < n; c++) worst = fmax(worst, fabs(gram[r * n + c] - (r == c)));
-            bench_note(results, "init-orthogonal %s: max |Q^T Q - I| = %.3g (oclinit, float32 result)", detail,
-                       worst);
+            bench_note(results, "init-orthogonal %s: max |Q^T Q - I| = %.3g (oclinit, float32 result)", detail, worst);
         }
     }
     free(gram);
@@ -140,9 +139,9 @@ oclinit_status bench_init(const bench_config *cfg, bench_results *results) {
             status = oclinit_scheme_resolve(&scheme, 4096, (int64_t)(j.elements / 4096), &j.distribution);
             if (status != OCLINIT_SUCCESS) break;
             j.distribution.shape = oclinit_shape_matrix((int64_t)j.elements, 1);
-            bench_add(results, schemes[s].benchmark, "fill-limit", sizes[i], limit, sizes[i] / 1e9, "G samples/s", NULL);
-            if ((status = bench_say(cfg, "%s on the device, %.0f elements", schemes[s].benchmark, sizes[i])))
-                break;
+            bench_add(results, schemes[s].benchmark, "fill-limit", sizes[i], limit, sizes[i] / 1e9, "G samples/s",
+                      NULL);
+            if ((status = bench_say(cfg, "%s on the device, %.0f elements", schemes[s].benchmark, sizes[i]))) break;
             bench_add(results, schemes[s].benchmark, "device", sizes[i], bench_measure(device_fill, &j, cfg->repeat),
                       sizes[i] / 1e9, "G samples/s", NULL);
             if ((status = bench_say(cfg, "%s on the host, %.0f elements", schemes[s].benchmark, sizes[i]))) break;

@@ -128,8 +128,9 @@ oclinit_status bench_model(const bench_config *cfg, bench_results *results) {
     bench_add(results, "model", "write-limit", parameters, limit, bytes / 1e9, "GB/s", detail);
     const char *devices[] = {device, "cpu"}, *backends[] = {"device", "host"};
     for (int d = 0; d < 2; d++) {
-        char *argv[] = {(char *)cfg->self, "model",   "--config", config, "--output", directory, "--dtype",
-                        "bf16",            "--device", (char *)devices[d], "--quiet", NULL};
+        char *argv[] = {(char *)cfg->self, "model",   "--config", config,     "--output",
+                        directory,         "--dtype", "bf16",     "--device", (char *)devices[d],
+                        "--quiet",         NULL};
         run r = {argv, directory, 0};
         if ((status = bench_say(cfg, "model: oclinit model on the %s, %.2f GB", backends[d], bytes / 1e9)))
             goto cleanup;

@@ -59,7 +59,8 @@ static oclinit_status measure_size(const bench_config *cfg, bench_results *resul
                                   bytes, data, &error);
         if (error != CL_SUCCESS) status = OCLINIT_ERROR_OUT_OF_DEVICE_MEMORY;
     }
-    if (status == OCLINIT_SUCCESS) status = oclinit_normalizer_fit(NULL, OCLINIT_NORMALIZE_ZSCORE, 0, 1, j.table, &j.fitted);
+    if (status == OCLINIT_SUCCESS)
+        status = oclinit_normalizer_fit(NULL, OCLINIT_NORMALIZE_ZSCORE, 0, 1, j.table, &j.fitted);
     static const struct {
         const char *benchmark, *backend;
         bench_job job;
@@ -72,8 +73,7 @@ static oclinit_status measure_size(const bench_config *cfg, bench_results *resul
         status = bench_say(cfg, "%s on the %s, %zu x %d", steps[s].benchmark, steps[s].backend, j.rows, FEATURES);
         if (status == OCLINIT_SUCCESS)
             bench_add(results, steps[s].benchmark, steps[s].backend, (double)elements,
-                      bench_measure(steps[s].job, &j, cfg->repeat), steps[s].moves * (double)bytes / 1e9, "GB/s",
-                      NULL);
+                      bench_measure(steps[s].job, &j, cfg->repeat), steps[s].moves * (double)bytes / 1e9, "GB/s", NULL);
     }
     oclinit_normalizer_free(j.fitted);
     if (j.buffer) clReleaseMemObject(j.buffer);
@@ -88,7 +88,8 @@ oclinit_status bench_normalize(const bench_config *cfg, bench_results *results) 
     float *data = malloc(most * sizeof(float));
     if (!data) return OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
     /* Data far from zero on very different scales: feature f is 4^(f mod 5) (3 + N(0, 1)). */
-    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 3, .std = 1, .shape = {2, {(int64_t)most, 1}}};
+    oclinit_distribution d = {
+        .kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 3, .std = 1, .shape = {2, {(int64_t)most, 1}}};
     oclinit_status status = oclinit_init_fill_host(NULL, &d, 1, 0, 0, most, data);
     for (size_t i = 0; i < most; i++) data[i] *= (float)(1 << (2 * (i % FEATURES % 5)));
     for (size_t i = 0; i < count && status == OCLINIT_SUCCESS; i++)

@@ -52,12 +52,24 @@ oclinit_status bench_python(const bench_config *cfg, bench_results *results) {
     snprintf(layers, sizeof layers, "%d", bench_model_layers(cfg));
     /* OCLINIT_PYTHON picks the interpreter, where python3 on the PATH is another (pyenv, a venv) than Debian's. */
     const char *python = getenv("OCLINIT_PYTHON") && *getenv("OCLINIT_PYTHON") ? getenv("OCLINIT_PYTHON") : "python3";
-    char *argv[] = {(char *)python,      "-c",           (char *)bench_reference_py,
-                    "--init-sizes",      init_text,      "--normalize-sizes",
-                    normalize_text,      "--train-widths", width_text,
-                    "--npy-dir",         (char *)cfg->work_dir, "--repeat",
-                    repeat,              "--orthogonal-size", orthogonal,
-                    "--model-layers",    layers,         NULL};
+    char *argv[] = {(char *)python,
+                    "-c",
+                    (char *)bench_reference_py,
+                    "--init-sizes",
+                    init_text,
+                    "--normalize-sizes",
+                    normalize_text,
+                    "--train-widths",
+                    width_text,
+                    "--npy-dir",
+                    (char *)cfg->work_dir,
+                    "--repeat",
+                    repeat,
+                    "--orthogonal-size",
+                    orthogonal,
+                    "--model-layers",
+                    layers,
+                    NULL};
     oclinit_status status = bench_say(cfg, "numpy and PyTorch (python3 bench/reference.py)");
     if (status != OCLINIT_SUCCESS) return status;
 
@@ -73,8 +85,10 @@ oclinit_status bench_python(const bench_config *cfg, bench_results *results) {
     close(pipe_fds[1]);
     if (error != 0) {
         close(pipe_fds[0]);
-        bench_note(results, "numpy and PyTorch: cannot run %s (%s); on Debian: apt-get install python3-numpy "
-                            "python3-torch", python, strerror(error));
+        bench_note(results,
+                   "numpy and PyTorch: cannot run %s (%s); on Debian: apt-get install python3-numpy "
+                   "python3-torch",
+                   python, strerror(error));
         return OCLINIT_SUCCESS;
     }
     FILE *in = fdopen(pipe_fds[0], "r");
@@ -87,7 +101,10 @@ oclinit_status bench_python(const bench_config *cfg, bench_results *results) {
             break;
         }
     }
-    if (in) fclose(in); else close(pipe_fds[0]);
+    if (in)
+        fclose(in);
+    else
+        close(pipe_fds[0]);
     int exit_status;
     waitpid(pid, &exit_status, 0);
     if (status == OCLINIT_SUCCESS && !(WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 0))

@@ -108,8 +108,10 @@ oclinit_status bench_train(const bench_config *cfg, bench_results *results) {
     const size_t inputs = 512;
     float *x = malloc((size_t)SAMPLES * inputs * sizeof(float)), *y = malloc(SAMPLES * sizeof(float));
     oclinit_status status = x && y ? OCLINIT_SUCCESS : OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
-    oclinit_distribution normal = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .shape = {2, {SAMPLES, (int64_t)inputs}}};
-    if (status == OCLINIT_SUCCESS) status = oclinit_init_fill_host(NULL, &normal, 2, 0, 0, (uint64_t)SAMPLES * inputs, x);
+    oclinit_distribution normal = {
+        .kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .shape = {2, {SAMPLES, (int64_t)inputs}}};
+    if (status == OCLINIT_SUCCESS)
+        status = oclinit_init_fill_host(NULL, &normal, 2, 0, 0, (uint64_t)SAMPLES * inputs, x);
     for (size_t i = 0; y && i < SAMPLES; i++) y[i] = (float)(i % 2);
     /* The article's network on its 300 samples (the first 2 columns of x, as a 300 x 2 table would be read). */
     float *article = malloc(300 * 2 * sizeof(float));

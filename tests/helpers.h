@@ -35,7 +35,7 @@ static inline unsigned test_lanes(void **state) {
     do {                                                                                                               \
         oclinit_status assert_ok_status_ = (expr);                                                                     \
         if (assert_ok_status_ != OCLINIT_SUCCESS)                                                                      \
-            print_error("%s: %s: %s\n", #expr, oclinit_status_str(assert_ok_status_), oclinit_error_get_detail());         \
+            print_error("%s: %s: %s\n", #expr, oclinit_status_str(assert_ok_status_), oclinit_error_get_detail());     \
         assert_int_equal(assert_ok_status_, OCLINIT_SUCCESS);                                                          \
     } while (0)
 

@@ -98,7 +98,8 @@ static int teardown(void **state) {
     X("oclinit_scheme_resolve: scheme is NULL", oclinit_scheme_resolve(NULL, 4, 2, &distribution))                     \
     X("oclinit_scheme_resolve: distribution is NULL", oclinit_scheme_resolve(&scheme, 4, 2, NULL))                     \
     X("oclinit_scheme_resolve_shape: shape is NULL", oclinit_scheme_resolve_shape(&scheme, NULL, &distribution))       \
-    X("oclinit_scheme_resolve_shape: distribution is NULL", oclinit_scheme_resolve_shape(&scheme, &tensor_shape, NULL)) \
+    X("oclinit_scheme_resolve_shape: distribution is NULL",                                                            \
+      oclinit_scheme_resolve_shape(&scheme, &tensor_shape, NULL))                                                      \
     X("oclinit_shape_parse: text is NULL", oclinit_shape_parse(NULL, &tensor_shape))                                   \
     X("oclinit_shape_parse: shape is NULL", oclinit_shape_parse("3,4", NULL))                                          \
     X("oclinit_shape_get_elements: shape is NULL", oclinit_shape_get_elements(NULL, &elements))                        \

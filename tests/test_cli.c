@@ -588,8 +588,8 @@ static void tune_and_bench(void **state) {
     char *text;
     size_t size;
     assert_ok(oi_read_file(csv, &text, &size));
-    assert_int_equal(strncmp(text, "benchmark,backend,size,seconds,min_seconds,max_seconds,throughput,unit,detail\n", 78),
-                     0);
+    assert_int_equal(
+        strncmp(text, "benchmark,backend,size,seconds,min_seconds,max_seconds,throughput,unit,detail\n", 78), 0);
     assert_non_null(strstr(text, "\ngemm,device,1024,"));
     assert_non_null(strstr(text, "\ngemm,host,1024,"));
     assert_non_null(strstr(text, "\ngemm-network,device,2147483648,"));

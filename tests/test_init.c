@@ -154,7 +154,8 @@ static void dirac_entries(void **state) {
         assert_ok(oclinit_shape_parse(shapes[s], &shape));
         assert_ok(oclinit_scheme_resolve_shape(&scheme, &shape, &d));
         assert_ok(oclinit_shape_get_elements(&shape, &n));
-        float *expected = calloc(n, sizeof(float)), *host = malloc(n * sizeof(float)), *device = malloc(n * sizeof(float));
+        float *expected = calloc(n, sizeof(float)), *host = malloc(n * sizeof(float)),
+              *device = malloc(n * sizeof(float));
         int64_t out = shape.dims[0] / groups[s], in = shape.dims[1], receptive = (int64_t)n / (shape.dims[0] * in);
         int64_t centre = 0;
         for (int k = 2; k < shape.rank; k++) centre = centre * shape.dims[k] + shape.dims[k] / 2;
@@ -285,10 +286,14 @@ static void rejects_bad_ranges(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        DEVICE_LANES_TESTS(device_equals_host),   cmocka_unit_test(slices_equal_whole),
-        cmocka_unit_test(eye_is_identity),        cmocka_unit_test(seed_and_stream_matter),
-        cmocka_unit_test(npy_chunks_equal_whole), cmocka_unit_test(npy_header_is_numpy_format),
-        cmocka_unit_test(rejects_bad_ranges),     cmocka_unit_test(dirac_entries),
+        DEVICE_LANES_TESTS(device_equals_host),
+        cmocka_unit_test(slices_equal_whole),
+        cmocka_unit_test(eye_is_identity),
+        cmocka_unit_test(seed_and_stream_matter),
+        cmocka_unit_test(npy_chunks_equal_whole),
+        cmocka_unit_test(npy_header_is_numpy_format),
+        cmocka_unit_test(rejects_bad_ranges),
+        cmocka_unit_test(dirac_entries),
         cmocka_unit_test(any_rank_is_the_flat_tensor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

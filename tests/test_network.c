@@ -434,7 +434,7 @@ static void model_round_trip_and_bad_files(void **state) {
     assert_int_equal(oclinit_network_get_shape(loaded).activation, OCLINIT_ACTIVATION_TANH);
     assert_non_null(loaded_normalizer);
     oclinit_stats s1 = oclinit_normalizer_get_stats(normalizer, 2),
-                          s2 = oclinit_normalizer_get_stats(loaded_normalizer, 2);
+                  s2 = oclinit_normalizer_get_stats(loaded_normalizer, 2);
     assert_memory_equal(&s1, &s2, sizeof s1);
     float probabilities[2][4];
     assert_ok(oclinit_network_predict(net, data, 4, probabilities[0]));

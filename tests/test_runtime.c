@@ -61,7 +61,8 @@ static void chooses_by_implementation_and_platform(void **state) {
         assert_true(strcasestr(found.name, lower) || strcmp(found.implementation, d->implementation) == 0);
         assert_ok(oclinit_device_find(d->platform_name, &found));
         assert_true(strcasestr(found.name, d->platform_name) || strcasestr(found.platform_name, d->platform_name));
-        if (strcmp(d->platform_name, "Portable Computing Language") == 0) assert_string_equal(d->implementation, "PoCL");
+        if (strcmp(d->platform_name, "Portable Computing Language") == 0)
+            assert_string_equal(d->implementation, "PoCL");
         if (strcmp(d->platform_name, "rusticl") == 0) assert_string_equal(d->implementation, "rusticl");
     }
     free(devices);

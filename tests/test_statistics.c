@@ -110,8 +110,7 @@ static void normalizer_statistics_at_extreme_magnitudes(void **state) {
     enum { FEATURES = 4 };
     const size_t rows = SAMPLES / FEATURES;
     static const double scales[FEATURES] = {1e19, 1e-25, 3e38, 1e-40};
-    oclinit_distribution d = {
-        .kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .shape = {2, {(int64_t)rows, FEATURES}}};
+    oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_NORMAL, .std = 1, .shape = {2, {(int64_t)rows, FEATURES}}};
     oclinit_table_t on_device = NULL, on_host = NULL;
     float *x = malloc(SAMPLES * sizeof(float));
     assert_non_null(x);

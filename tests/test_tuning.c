@@ -10,8 +10,9 @@ static char cache_dir[256];
 
 /* Xgemm's parameters as `oclinit tune` writes them, each from its search's list, with MWG, VWM and what follows
  * left for a test to fill in (the kernel is 64 x 64 tiles of 4-wide vectors). */
-#define XGEMM_BUT(mwg_vwm_vwn) "Xgemm GEMMK=0 KREG=1 KWG=32 KWI=2 MDIMA=8 MDIMC=8 NDIMB=8 NDIMC=8 NWG=64 SA=1 SB=1 " \
-                               "STRM=0 STRN=0 " mwg_vwm_vwn "\n"
+#define XGEMM_BUT(mwg_vwm_vwn)                                                                                         \
+    "Xgemm GEMMK=0 KREG=1 KWG=32 KWI=2 MDIMA=8 MDIMC=8 NDIMB=8 NDIMC=8 NWG=64 SA=1 SB=1 "                              \
+    "STRM=0 STRN=0 " mwg_vwm_vwn "\n"
 #define TUNED_LINE XGEMM_BUT("MWG=64 VWM=4 VWN=4")
 static const char *const tuned_line = TUNED_LINE;
 
@@ -168,8 +169,8 @@ static void test_seeds_follow_the_device(void **state) {
     (void)state;
     oi_xgemm_config seeds[OI_TUNING_MAX_SEEDS];
     /* PoCL on an AVX2 CPU (pthread-haswell): 8-wide floats, local memory in global memory. */
-    oi_tuning_device avx2 = {.preferred_width = 8, .native_width = 8, .local_memory = 1 << 21,
-                             .compute_units = 2, .max_group = 4096};
+    oi_tuning_device avx2 = {
+        .preferred_width = 8, .native_width = 8, .local_memory = 1 << 21, .compute_units = 2, .max_group = 4096};
     size_t count = oi_tuning_seeds(&avx2, seeds);
     assert_int_equal(count, 2);
     assert_seed(seeds, count, 0, "VWM=8 VWN=8 MWG=16 NWG=16 MDIMC=2 NDIMC=2 SA=0 SB=0");
@@ -190,8 +191,13 @@ static void test_seeds_follow_the_device(void **state) {
     assert_seed(seeds, count, 2, "VWM=4 SA=1 SB=1");
 
     /* A GPU: scalar lanes (width 1), 48 KiB of local memory, 1024 work-items per group, 20 compute units. */
-    oi_tuning_device gpu = {.gpu = true, .preferred_width = 1, .native_width = 1, .local_memory = 48 << 10,
-                            .local_memory_dedicated = true, .compute_units = 20, .max_group = 1024};
+    oi_tuning_device gpu = {.gpu = true,
+                            .preferred_width = 1,
+                            .native_width = 1,
+                            .local_memory = 48 << 10,
+                            .local_memory_dedicated = true,
+                            .compute_units = 20,
+                            .max_group = 1024};
     count = oi_tuning_seeds(&gpu, seeds);
     assert_int_equal(count, 3);
     assert_seed(seeds, count, 0, "MDIMC=16 NDIMC=16 MDIMA=16 NDIMB=16 MWG=128 NWG=128 SA=1 SB=1 VWM=4 VWN=4");
@@ -333,13 +339,13 @@ static void test_sgemm_in_chunks_equals_whole(void **state) {
             int thin = t >> 2; /* 0: none, 1: one row, 2: one column, 3: K of 1 */
             oi_gemm_shape shape = {thin == 1 ? 1 : M, thin == 2 ? 1 : N, thin == 3 ? 1 : K, t & 1, t & 2};
             const float nan = NAN; /* beta = 0 must overwrite C, not scale what is there */
-            assert_int_equal(clEnqueueFillBuffer(oclinit_runtime_get_queue(rt), dc, &nan, sizeof nan, 0, sizeof c, 0,
-                                                 NULL, NULL),
-                             CL_SUCCESS);
+            assert_int_equal(
+                clEnqueueFillBuffer(oclinit_runtime_get_queue(rt), dc, &nan, sizeof nan, 0, sizeof c, 0, NULL, NULL),
+                CL_SUCCESS);
             assert_ok(oi_gemm_device_packed(rt, &shape, da, db, dc));
-            assert_int_equal(clEnqueueReadBuffer(oclinit_runtime_get_queue(rt), dc, CL_TRUE, 0, sizeof c, c, 0, NULL,
-                                                 NULL),
-                             CL_SUCCESS);
+            assert_int_equal(
+                clEnqueueReadBuffer(oclinit_runtime_get_queue(rt), dc, CL_TRUE, 0, sizeof c, c, 0, NULL, NULL),
+                CL_SUCCESS);
             for (size_t i = 0; i < shape.m; i++)
                 for (size_t j = 0; j < shape.n; j++) {
                     double sum = 0;

@@ -23,10 +23,27 @@
 
 /* ---- The parameters of the Xgemm kernel, and the values searched ---- */
 
-enum { P_GEMMK, P_KREG, P_KWG, P_KWI, P_MDIMA, P_MDIMC, P_MWG, P_NDIMB, P_NDIMC, P_NWG, P_SA, P_SB, P_STRM, P_STRN,
-       P_VWM, P_VWN, P_COUNT };
-static const char *parameter_names[P_COUNT] = {"GEMMK", "KREG", "KWG",  "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB",
-                                               "NDIMC", "NWG",  "SA",   "SB",  "STRM",  "STRN",  "VWM", "VWN"};
+enum {
+    P_GEMMK,
+    P_KREG,
+    P_KWG,
+    P_KWI,
+    P_MDIMA,
+    P_MDIMC,
+    P_MWG,
+    P_NDIMB,
+    P_NDIMC,
+    P_NWG,
+    P_SA,
+    P_SB,
+    P_STRM,
+    P_STRN,
+    P_VWM,
+    P_VWN,
+    P_COUNT
+};
+static const char *parameter_names[P_COUNT] = {"GEMMK", "KREG", "KWG", "KWI", "MDIMA", "MDIMC", "MWG", "NDIMB",
+                                               "NDIMC", "NWG",  "SA",  "SB",  "STRM",  "STRN",  "VWM", "VWN"};
 
 _Static_assert((int)P_COUNT == (int)OI_XGEMM_PARAMETERS, "blas.h lists Xgemm's parameters");
 
@@ -37,12 +54,13 @@ static const struct {
     const size_t *values;
     size_t count;
 } searched[P_COUNT] = {
-#define SEARCHED(values) {values, OI_COUNT(values)}
-    [P_GEMMK] = SEARCHED(zero),    [P_KREG] = SEARCHED(one),      [P_KWG] = SEARCHED(k_tiles),
-    [P_KWI] = SEARCHED(k_unroll),  [P_MDIMA] = SEARCHED(threads), [P_MDIMC] = SEARCHED(threads),
-    [P_MWG] = SEARCHED(tiles),     [P_NDIMB] = SEARCHED(threads), [P_NDIMC] = SEARCHED(threads),
-    [P_NWG] = SEARCHED(tiles),     [P_SA] = SEARCHED(flags),      [P_SB] = SEARCHED(flags),
-    [P_STRM] = SEARCHED(flags),    [P_STRN] = SEARCHED(flags),    [P_VWM] = SEARCHED(vectors),
+#define SEARCHED(values)                                                                                               \
+    { values, OI_COUNT(values) }
+    [P_GEMMK] = SEARCHED(zero),   [P_KREG] = SEARCHED(one),      [P_KWG] = SEARCHED(k_tiles),
+    [P_KWI] = SEARCHED(k_unroll), [P_MDIMA] = SEARCHED(threads), [P_MDIMC] = SEARCHED(threads),
+    [P_MWG] = SEARCHED(tiles),    [P_NDIMB] = SEARCHED(threads), [P_NDIMC] = SEARCHED(threads),
+    [P_NWG] = SEARCHED(tiles),    [P_SA] = SEARCHED(flags),      [P_SB] = SEARCHED(flags),
+    [P_STRM] = SEARCHED(flags),   [P_STRN] = SEARCHED(flags),    [P_VWM] = SEARCHED(vectors),
     [P_VWN] = SEARCHED(vectors),
 #undef SEARCHED
 };
@@ -56,8 +74,8 @@ enum { PANEL_LOWEST = 1 << 10, PANEL_HIGHEST = 1 << 24 };
 
 /* Neighbours of a configuration: one parameter, or two that go together, one step up or down its list. */
 static const int moves[][2] = {{P_MWG, P_NWG}, {P_VWM, P_VWN}, {P_SA, P_SB}, {P_MDIMC, P_NDIMC}, {P_MWG, -1},
-                               {P_NWG, -1},    {P_VWM, -1},    {P_VWN, -1},  {P_KWG, -1},       {P_MDIMC, -1},
-                               {P_NDIMC, -1},  {P_SA, -1},     {P_SB, -1},   {P_STRM, -1},      {P_STRN, -1},
+                               {P_NWG, -1},    {P_VWM, -1},    {P_VWN, -1},  {P_KWG, -1},        {P_MDIMC, -1},
+                               {P_NDIMC, -1},  {P_SA, -1},     {P_SB, -1},   {P_STRM, -1},       {P_STRN, -1},
                                {P_KWI, -1},    {P_MDIMA, -1},  {P_NDIMB, -1}};
 
 /* The constraints of the kernel (CLBlast's xgemm.opencl): tiles split evenly over work-items and vectors, the
@@ -71,10 +89,10 @@ static bool config_valid(oi_xgemm_config *c, size_t local_memory, size_t max_gro
     if (v[P_MDIMC] == 1) v[P_STRM] = 0;
     if (v[P_NDIMC] == 1) v[P_STRN] = 0;
     size_t group = v[P_MDIMC] * v[P_NDIMC];
-    return group <= max_group && v[P_MWG] % (v[P_MDIMC] * v[P_VWM]) == 0 &&
-           v[P_NWG] % (v[P_NDIMC] * v[P_VWN]) == 0 && v[P_MWG] % (v[P_MDIMA] * v[P_VWM]) == 0 &&
-           v[P_NWG] % (v[P_NDIMB] * v[P_VWN]) == 0 && group % v[P_MDIMA] == 0 && group % v[P_NDIMB] == 0 &&
-           v[P_KWG] % (group / v[P_MDIMA]) == 0 && v[P_KWG] % (group / v[P_NDIMB]) == 0 && v[P_KWG] % v[P_KWI] == 0 &&
+    return group <= max_group && v[P_MWG] % (v[P_MDIMC] * v[P_VWM]) == 0 && v[P_NWG] % (v[P_NDIMC] * v[P_VWN]) == 0 &&
+           v[P_MWG] % (v[P_MDIMA] * v[P_VWM]) == 0 && v[P_NWG] % (v[P_NDIMB] * v[P_VWN]) == 0 &&
+           group % v[P_MDIMA] == 0 && group % v[P_NDIMB] == 0 && v[P_KWG] % (group / v[P_MDIMA]) == 0 &&
+           v[P_KWG] % (group / v[P_NDIMB]) == 0 && v[P_KWG] % v[P_KWI] == 0 &&
            (v[P_SA] * v[P_KWG] * v[P_MWG] + v[P_SB] * v[P_KWG] * v[P_NWG]) * sizeof(float) <= local_memory;
 }
 
@@ -96,9 +114,19 @@ static size_t at_most(size_t x, const size_t *values, size_t count) {
 
 static oi_xgemm_config xgemm(size_t mdimc, size_t ndimc, size_t mwg, size_t nwg, size_t kwg, size_t kwi, size_t local,
                              size_t vwm, size_t vwn) {
-    return (oi_xgemm_config){{[P_KREG] = 1, [P_KWG] = kwg, [P_KWI] = kwi, [P_MDIMA] = mdimc, [P_MDIMC] = mdimc,
-                              [P_MWG] = mwg, [P_NDIMB] = ndimc, [P_NDIMC] = ndimc, [P_NWG] = nwg, [P_SA] = local,
-                              [P_SB] = local, [P_VWM] = vwm, [P_VWN] = vwn}};
+    return (oi_xgemm_config){{[P_KREG] = 1,
+                              [P_KWG] = kwg,
+                              [P_KWI] = kwi,
+                              [P_MDIMA] = mdimc,
+                              [P_MDIMC] = mdimc,
+                              [P_MWG] = mwg,
+                              [P_NDIMB] = ndimc,
+                              [P_NDIMC] = ndimc,
+                              [P_NWG] = nwg,
+                              [P_SA] = local,
+                              [P_SB] = local,
+                              [P_VWM] = vwm,
+                              [P_VWN] = vwn}};
 }
 
 /* Whether every value is one the search may choose (and a cache file may hold). */
@@ -246,8 +274,9 @@ static bool kernel_allowed(const tuned_kernel *kernels, size_t count, size_t lin
         if (strcmp(kernels[i].name, k->name) == 0)
             return snprintf(why, why_size, "line %zu: a second %s line", line, k->name), false;
     if (strcmp(k->name, "Xgemm") != 0 && strcmp(k->name, "GemmRoutine") != 0 && strcmp(k->name, OWN_LINE) != 0)
-        return snprintf(why, why_size, "line %zu: kernel %s is not one that `oclinit tune` writes (Xgemm, GemmRoutine, "
-                                       OWN_LINE ")", line, k->name),
+        return snprintf(why, why_size,
+                        "line %zu: kernel %s is not one that `oclinit tune` writes (Xgemm, GemmRoutine, " OWN_LINE ")",
+                        line, k->name),
                false;
     for (size_t i = 0; i < k->count; i++) {
         if (!values_for(k->name, k->parameter[i], &allowed))
@@ -509,8 +538,8 @@ static oclinit_status time_shapes(tuner *t, double limit, double seconds[OCLINIT
     for (size_t i = 0; i < OCLINIT_TUNING_SHAPES; i++) {
         const oi_gemm_shape *s = &shapes[i];
         OI_CHECK(run_gemm(t, s));
-        OI_CL_CHECK(clEnqueueReadBuffer(t->rt->queue, t->c, CL_TRUE, 0, s->m * s->n * sizeof(float), t->result, 0,
-                                        NULL, NULL));
+        OI_CL_CHECK(
+            clEnqueueReadBuffer(t->rt->queue, t->c, CL_TRUE, 0, s->m * s->n * sizeof(float), t->result, 0, NULL, NULL));
         /* Entries are sums of k products of N(0, 1) numbers; float rounding moves them by about k * 1e-7. */
         float tolerance = 1e-5f * (float)s->k;
         for (size_t e = 0; e < s->m * s->n; e++)
@@ -814,7 +843,7 @@ cleanup:
 }
 
 oclinit_status oclinit_tuning_run(oclinit_runtime_t runtime, const oclinit_tuning_options *options,
-                                    oclinit_tuning_report *report) {
+                                  oclinit_tuning_report *report) {
     oclinit_status status = OCLINIT_SUCCESS;
     oclinit_tuning_options defaults = {0};
     tuner t = {.rt = runtime, .report = report, .start = oi_clock_seconds()};
@@ -880,8 +909,10 @@ oclinit_status oclinit_tuning_run(oclinit_runtime_t runtime, const oclinit_tunin
                     size_t at = 0;
                     while (at < searched[p].count && searched[p].values[at] != candidate.v[p]) at++;
                     long next = (long)at + direction;
-                    if (at == searched[p].count || next < 0 || next >= (long)searched[p].count) possible = false;
-                    else candidate.v[p] = searched[p].values[next];
+                    if (at == searched[p].count || next < 0 || next >= (long)searched[p].count)
+                        possible = false;
+                    else
+                        candidate.v[p] = searched[p].values[next];
                 }
                 if (!possible || !config_valid(&candidate, t.device.local_memory, t.device.max_group) ||
                     visited(&t, &candidate))

@@ -20,7 +20,8 @@ static void usage(FILE *out) {
                  "checkpoint end to end (beside a plain write of its bytes), z-score normalization, SGEMM (CLBlast\n"
                  "against OpenBLAS) and training (ms per iteration). Backends: the OpenCL device, the host C path\n"
                  "(vectorised, all cores; OpenBLAS for GEMM), and numpy and PyTorch on the CPU when python3 can\n"
-                 "import them ($OCLINIT_PYTHON picks it: .venv/bin/python has transformers for the checkpoint). Each figure is the median of several runs after an untimed warm-up, with the spread.\n"
+                 "import them ($OCLINIT_PYTHON picks it: .venv/bin/python has transformers for the checkpoint). Each "
+                 "figure is the median of several runs after an untimed warm-up, with the spread.\n"
                  "Then the project's performance targets, met or missed, and where the device beats the host in\n"
                  "training.\n"
                  "Run `oclinit tune` first: CLBlast's GEMM is several times faster with tuned parameters.\n"
@@ -42,10 +43,14 @@ static void usage(FILE *out) {
 enum option_id { OPT_QUICK = 1000, OPT_DEVICE, OPT_CSV, OPT_PLOT, OPT_ONLY, OPT_REPEAT, OPT_QUIET, OPT_HELP };
 
 static const struct option long_options[] = {
-    {"quick", no_argument, NULL, OPT_QUICK},         {"device", required_argument, NULL, OPT_DEVICE},
-    {"csv", required_argument, NULL, OPT_CSV},       {"plot", required_argument, NULL, OPT_PLOT},
-    {"only", required_argument, NULL, OPT_ONLY},     {"repeat", required_argument, NULL, OPT_REPEAT},
-    {"quiet", no_argument, NULL, OPT_QUIET},         {"help", no_argument, NULL, OPT_HELP},
+    {"quick", no_argument, NULL, OPT_QUICK},
+    {"device", required_argument, NULL, OPT_DEVICE},
+    {"csv", required_argument, NULL, OPT_CSV},
+    {"plot", required_argument, NULL, OPT_PLOT},
+    {"only", required_argument, NULL, OPT_ONLY},
+    {"repeat", required_argument, NULL, OPT_REPEAT},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
 
@@ -55,9 +60,8 @@ typedef oclinit_status (*stage_fn)(const bench_config *cfg, bench_results *resul
 static const struct {
     const char *name;
     stage_fn run;
-} stages[] = {{"init", bench_init},   {"npy", bench_init_npy}, {"model", bench_model},
-              {"normalize", bench_normalize}, {"gemm", bench_gemm},  {"train", bench_train},
-              {"python", bench_python}};
+} stages[] = {{"init", bench_init}, {"npy", bench_init_npy}, {"model", bench_model},  {"normalize", bench_normalize},
+              {"gemm", bench_gemm}, {"train", bench_train},  {"python", bench_python}};
 enum { STAGES = sizeof stages / sizeof stages[0] };
 
 typedef struct bench_progress {
@@ -301,9 +305,12 @@ static bool write_plot(FILE *out, void *user) {
 /* The plots --plot may write: DIR/<benchmark>.svg. */
 static const struct {
     const char *benchmark, *x_label;
-} plots[] = {{"init-uniform", "elements (float32)"},       {"init-he-normal", "elements (float32)"},
-             {"init-trunc-normal", "elements (float32)"},  {"normalize-fit", "elements (rows x 16 float32)"},
-             {"normalize-apply", "elements (rows x 16 float32)"}, {"gemm", "n (n x n times n x n)"},
+} plots[] = {{"init-uniform", "elements (float32)"},
+             {"init-he-normal", "elements (float32)"},
+             {"init-trunc-normal", "elements (float32)"},
+             {"normalize-fit", "elements (rows x 16 float32)"},
+             {"normalize-apply", "elements (rows x 16 float32)"},
+             {"gemm", "n (n x n times n x n)"},
              {"train", "h: a [512, h, h, 1] network on 2048 samples"}};
 enum { PLOTS = sizeof plots / sizeof plots[0] };
 
@@ -368,8 +375,10 @@ static bool parse_only(const char *text, bool selected[STAGES]) {
         size_t s = 0;
         while (s < STAGES && strcmp(stages[s].name, name) != 0) s++;
         if (s == STAGES) {
-            fprintf(stderr, "oclinit bench: --only: unknown benchmark \"%s\" (init, npy, model, normalize, gemm, train, "
-                            "python)\n", name);
+            fprintf(stderr,
+                    "oclinit bench: --only: unknown benchmark \"%s\" (init, npy, model, normalize, gemm, train, "
+                    "python)\n",
+                    name);
             return false;
         }
         selected[s] = true;
@@ -422,8 +431,14 @@ int command_bench(int argc, char **argv) {
     self[length > 0 ? length : 0] = '\0';
     const char *tmp = getenv("TMPDIR");
     bench_progress p = {0};
-    bench_config cfg = {.quick = quick, .repeat = repeat ? (int)repeat : quick ? 3 : 5, .self = self,
-                        .work_dir = tmp && *tmp ? tmp : "/tmp", .progress = on_progress, .user = &p};
+    bench_config cfg = {.quick = quick,
+                        .repeat = repeat  ? (int)repeat
+                                  : quick ? 3
+                                          : 5,
+                        .self = self,
+                        .work_dir = tmp && *tmp ? tmp : "/tmp",
+                        .progress = on_progress,
+                        .user = &p};
     oclinit_status status = oclinit_runtime_create(device, &cfg.runtime);
     if (status == OCLINIT_SUCCESS && !oclinit_runtime_get_context(cfg.runtime)) {
         fprintf(stderr, "oclinit bench: compares an OpenCL device with the host C path; choose a device with "

@@ -28,7 +28,8 @@ static void usage(FILE *out) {
         "Options:\n"
         "  --results FILE.csv   also write the table as CSV\n"
         "  --plot FILE.svg      draw the five cost curves (SVG)\n"
-        "  --device D           P:D, part of a device name, or cpu for the host C path\n"
+        "  --device D           P:D, part of a device or platform name (nvidia, pocl, rusticl), or cpu for\n"
+        "                       the host C path\n"
         "  --seed S             seed of the data and of the weights (default 1)\n"
         "  --iterations N       default 15000     --lr X   default 0.01\n"
         "  --quiet              no progress bars\n");

@@ -7,36 +7,38 @@
 #include "cli.h"
 
 static void usage(FILE *out) {
-    fprintf(out, "Usage: oclinit init --scheme NAME (--shape D0,D1,... | --fan-in N --fan-out M) --output FILE.npy\n"
-                 "                    [options]\n"
-                 "\n"
-                 "Initializes a float32 tensor and writes it to FILE.npy (numpy.load gives that shape). Its elements are\n"
-                 "numbered row-major, so a (64, 3, 3, 3) tensor holds the numbers of the (64, 27) one. The same seed and\n"
-                 "stream give the same bits on every device and on the host C path. Tensors larger than memory are made\n"
-                 "in chunks; the file appears only when complete.\n"
-                 "\n"
-                 "Required:\n"
-                 "  --scheme NAME        see the list below\n"
-                 "  --shape D0,D1,...    the tensor's dimensions, e.g. 64,3,3,3 for a conv weight (out, in, kh, kw)\n"
-                 "  --fan-in N, --fan-out M\n"
-                 "                       without --shape: a dense layer, (M, N) as PyTorch lays out nn.Linear, or\n"
-                 "                       (N, M) with --convention keras; with --shape: fans used instead of the\n"
-                 "                       shape's (a bias: --shape 256 --fan-in 784)\n"
-                 "  --output FILE        the .npy file to write\n"
-                 "\n"
-                 "Options:\n"
-                 "  --convention NAME    pytorch (default): fans of (out, in, k...), orthogonal of (shape[0], rest);\n"
-                 "                       keras: fans of (k..., in, out), orthogonal of (prod(shape[:-1]), shape[-1])\n"
-                 "  --seed S             64-bit seed (default 0; decimal or 0x hex)\n"
-                 "  --stream T           64-bit stream, e.g. the layer's index (default 0)\n"
-                 "  --name NAME          the stream of a named tensor, as oclinit model gives it (FNV-1a 64 of NAME)\n"
-                 "  --device D           P:D, part of a device name, or cpu for the host C path\n"
-                 "                       (default: $OCLINIT_DEVICE, else the first GPU, else the first CPU device)\n"
-                 "  --stats              print mean, std, min and max of what was written, beside the exact values\n"
-                 "  --chunk-mib N        memory per chunk in MiB (default 64; three chunks are in use at once)\n"
-                 "  --quiet              no progress bar\n"
-                 "  -h, --help           this text\n"
-                 "\n");
+    fprintf(out,
+            "Usage: oclinit init --scheme NAME (--shape D0,D1,... | --fan-in N --fan-out M) --output FILE.npy\n"
+            "                    [options]\n"
+            "\n"
+            "Initializes a float32 tensor and writes it to FILE.npy (numpy.load gives that shape). Its elements are\n"
+            "numbered row-major, so a (64, 3, 3, 3) tensor holds the numbers of the (64, 27) one. The same seed and\n"
+            "stream give the same bits on every device and on the host C path. Tensors larger than memory are made\n"
+            "in chunks; the file appears only when complete.\n"
+            "\n"
+            "Required:\n"
+            "  --scheme NAME        see the list below\n"
+            "  --shape D0,D1,...    the tensor's dimensions, e.g. 64,3,3,3 for a conv weight (out, in, kh, kw)\n"
+            "  --fan-in N, --fan-out M\n"
+            "                       without --shape: a dense layer, (M, N) as PyTorch lays out nn.Linear, or\n"
+            "                       (N, M) with --convention keras; with --shape: fans used instead of the\n"
+            "                       shape's (a bias: --shape 256 --fan-in 784)\n"
+            "  --output FILE        the .npy file to write\n"
+            "\n"
+            "Options:\n"
+            "  --convention NAME    pytorch (default): fans of (out, in, k...), orthogonal of (shape[0], rest);\n"
+            "                       keras: fans of (k..., in, out), orthogonal of (prod(shape[:-1]), shape[-1])\n"
+            "  --seed S             64-bit seed (default 0; decimal or 0x hex)\n"
+            "  --stream T           64-bit stream, e.g. the layer's index (default 0)\n"
+            "  --name NAME          the stream of a named tensor, as oclinit model gives it (FNV-1a 64 of NAME)\n"
+            "  --device D           P:D, part of a device or platform name (nvidia, pocl, rusticl), or cpu for\n"
+            "                       the host C path\n"
+            "                       (default: $OCLINIT_DEVICE, else the first GPU, else the first CPU device)\n"
+            "  --stats              print mean, std, min and max of what was written, beside the exact values\n"
+            "  --chunk-mib N        memory per chunk in MiB (default 64; three chunks are in use at once)\n"
+            "  --quiet              no progress bar\n"
+            "  -h, --help           this text\n"
+            "\n");
     fprintf(out, "Schemes and their options (defaults as PyTorch; lecun and variance-scaling as Keras):\n"
                  "  zeros, ones\n"
                  "  constant             --value V (required)\n"
@@ -159,11 +161,11 @@ static int parse_arguments(int argc, char **argv, init_args *args) {
         }
         if (!ok) return EXIT_USAGE;
     }
-    const char *missing = !args->scheme_name                      ? "--scheme"
+    const char *missing = !args->scheme_name                         ? "--scheme"
                           : !args->have_shape && !args->have_fan_in  ? "--shape (or --fan-in and --fan-out)"
                           : !args->have_shape && !args->have_fan_out ? "--fan-out"
-                          : !args->output                         ? "--output"
-                                                                  : NULL;
+                          : !args->output                            ? "--output"
+                                                                     : NULL;
     if (missing) {
         fprintf(stderr, "oclinit init: %s is required (see oclinit init --help)\n", missing);
         return EXIT_USAGE;
@@ -233,9 +235,9 @@ int command_init(int argc, char **argv) {
     oclinit_shape_get_elements(&distribution.shape, &elements);
     double bytes = (double)elements * sizeof(float);
     printf("wrote %s: %s float32, %s -> %s, seed %llu, stream %llu, on %s, %.2f s (%.2f GB/s)\n", args.output, shape,
-           oclinit_scheme_kind_str(args.scheme.kind), described,
-           (unsigned long long)args.seed, (unsigned long long)args.stream, oclinit_runtime_get_device(runtime)->name,
-           elapsed, elapsed > 0 ? bytes / elapsed / 1e9 : 0.0);
+           oclinit_scheme_kind_str(args.scheme.kind), described, (unsigned long long)args.seed,
+           (unsigned long long)args.stream, oclinit_runtime_get_device(runtime)->name, elapsed,
+           elapsed > 0 ? bytes / elapsed / 1e9 : 0.0);
     if (args.stats) {
         double mean, std;
         oclinit_distribution_get_moments(&distribution, &mean, &std);

@@ -39,8 +39,8 @@ static void limit_openblas_threads(int argc, char **argv, char **envp) {
     execve("/proc/self/exe", argv, env);
     free(env); /* not run again (no /proc): OpenBLAS may spin, as before */
 }
-__attribute__((section(".preinit_array"), used)) static void (*const preinit)(int, char **, char **) =
-    limit_openblas_threads;
+__attribute__((section(".preinit_array"), used)) static void (*const preinit)(int, char **,
+                                                                              char **) = limit_openblas_threads;
 
 /* Drivers crash rather than fail when they run out of address space part way (PoCL segfaults in CLBlast's kernel
  * build, or aborts when it cannot start its threads): under a memory limit, such a crash first says so. */

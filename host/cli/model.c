@@ -90,7 +90,7 @@ static bool parse_shard_size(const char *text, uint64_t *bytes) {
     static const struct {
         const char *unit;
         uint64_t scale;
-    } units[] = {{"GiB", 1ull << 30}, {"MiB", 1ull << 20}, {"KiB", 1ull << 10},
+    } units[] = {{"GiB", 1ull << 30},   {"MiB", 1ull << 20}, {"KiB", 1ull << 10},
                  {"GB", 1000000000ull}, {"MB", 1000000ull},  {"KB", 1000ull}};
     size_t length = strlen(text);
     char *end;

@@ -16,7 +16,8 @@ static void usage(FILE *out) {
                  "  --label COL          a label column: not used as input; the accuracy is printed\n"
                  "  --no-header, --separator C   CSV, as for oclinit normalize\n"
                  "  --samples N, --noise X, --seed S   built-in sets, as for oclinit train (default: its test set)\n"
-                 "  --device D           P:D, part of a device name, or cpu for the host C path\n");
+                 "  --device D           P:D, part of a device or platform name (nvidia, pocl, rusticl), or cpu for\n"
+                 "                       the host C path\n");
 }
 
 typedef struct predictions {

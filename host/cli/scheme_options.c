@@ -66,8 +66,7 @@ bool scheme_build(const char *command, const char *name, const scheme_args *args
         return false;
     }
     if (kind == OCLINIT_SCHEME_SPARSE && !args->given[OPT_SPARSITY - OPT_VALUE]) {
-        fprintf(stderr, "oclinit %s: scheme sparse needs --sparsity (the fraction of each column set to 0)\n",
-                command);
+        fprintf(stderr, "oclinit %s: scheme sparse needs --sparsity (the fraction of each column set to 0)\n", command);
         return false;
     }
     oclinit_scheme s = oclinit_scheme_default(kind);

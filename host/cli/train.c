@@ -34,7 +34,8 @@ static void usage(FILE *out) {
         "  --iterations N       optimizer steps (default 1000)\n"
         "  --seed S             seed of the weights, the shuffles and built-in data (default 1)\n"
         "  --diagnose-every K   print layer diagnostics every K iterations (always at the start)\n"
-        "  --device D           P:D, part of a device name, or cpu for the host C path\n"
+        "  --device D           P:D, part of a device or platform name (nvidia, pocl, rusticl), or cpu for\n"
+        "                       the host C path\n"
         "  --save MODEL         the model file to write\n"
         "  --quiet              no progress bar and no diagnostics\n"
         "\n"
@@ -232,7 +233,8 @@ static bool same_features(const dataset *train, const dataset *test, const char 
         return false;
     }
     for (size_t f = 0; f < train->features; f++) {
-        const char *a = oclinit_table_get_feature_name(train->table, f), *b = oclinit_table_get_feature_name(test->table, f);
+        const char *a = oclinit_table_get_feature_name(train->table, f),
+                   *b = oclinit_table_get_feature_name(test->table, f);
         if (a && b && strcmp(a, b) != 0) {
             fprintf(stderr, "oclinit train: error: feature %zu is \"%s\" in %s but \"%s\" in the training data\n",
                     f + 1, b, test_name, a);

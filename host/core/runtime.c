@@ -575,7 +575,8 @@ void *oi_runtime_find_state(oclinit_runtime_t runtime, const void *key) {
 }
 
 oclinit_status oi_runtime_enqueue(oclinit_runtime_t runtime, cl_kernel kernel, size_t items, size_t group) {
-    cl_int error = clEnqueueNDRangeKernel(runtime->queue, kernel, 1, NULL, &items, group ? &group : NULL, 0, NULL, NULL);
+    cl_int error =
+        clEnqueueNDRangeKernel(runtime->queue, kernel, 1, NULL, &items, group ? &group : NULL, 0, NULL, NULL);
     return error == CL_SUCCESS ? OCLINIT_SUCCESS
                                : oi_fail((oclinit_status)error, "launching a kernel on %s: %s", runtime->info.name,
                                          oclinit_status_str((oclinit_status)error));

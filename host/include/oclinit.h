@@ -136,8 +136,9 @@ OCLINIT_API oclinit_status oclinit_device_find(const char *device, oclinit_devic
 typedef struct oclinit_runtime *oclinit_runtime_t;
 
 /* device: "P:D" (platform and device index, as `oclinit devices` lists them), part of a device name, else part of
- * a platform or implementation name ("pocl", "rusticl", "nvidia"; case-insensitive), or "cpu" for the host C path. NULL or "" means the OCLINIT_DEVICE environment
- * variable, and without it the first GPU, else the first CPU device, else the first device. */
+ * a platform or implementation name ("pocl", "rusticl", "nvidia"; case-insensitive), or "cpu" for the host C path. NULL
+ * or "" means the OCLINIT_DEVICE environment variable, and without it the first GPU, else the first CPU device, else
+ * the first device. */
 OCLINIT_API oclinit_status oclinit_runtime_create(const char *device, oclinit_runtime_t *runtime);
 /* A runtime on a command queue the caller made: oclinit enqueues its work there (and on the queue's context and
  * device), retains the queue while the runtime lives, and never finishes work it did not enqueue. */
@@ -178,20 +179,20 @@ OCLINIT_API oclinit_tuning_state oclinit_tuning_get_state(oclinit_runtime_t runt
 #define OCLINIT_TUNING_SHAPES 6
 
 struct oclinit_tuning_report {
-    size_t candidates;     /* parameter sets timed */
-    size_t rejected;       /* of those, the ones CLBlast refused or whose products were wrong */
-    double seconds;        /* so far */
-    double before, best;   /* GFLOP/s over all shapes: at the start (the parameters in use) and the best found */
+    size_t candidates;   /* parameter sets timed */
+    size_t rejected;     /* of those, the ones CLBlast refused or whose products were wrong */
+    double seconds;      /* so far */
+    double before, best; /* GFLOP/s over all shapes: at the start (the parameters in use) and the best found */
     double shape_before[OCLINIT_TUNING_SHAPES], shape_after[OCLINIT_TUNING_SHAPES]; /* per shape, when done */
-    bool converged;        /* no neighbour of the best was faster: stopped before the budget */
-    bool saved;            /* the best beat the start and is in the cache file */
-    char parameters[512];  /* the parameters saved, as the cache file holds them; "" when nothing was saved */
-    char path[1024];       /* the cache file */
+    bool converged;       /* no neighbour of the best was faster: stopped before the budget */
+    bool saved;           /* the best beat the start and is in the cache file */
+    char parameters[512]; /* the parameters saved, as the cache file holds them; "" when nothing was saved */
+    char path[1024];      /* the cache file */
 };
 
 typedef struct oclinit_tuning_options {
-    double budget_seconds; /* ends within this long, final choices and measurement included (the first
-                              measurement, of the parameters in use, always runs); 0 means 600 */
+    double budget_seconds;        /* ends within this long, final choices and measurement included (the first
+                                     measurement, of the parameters in use, always runs); 0 means 600 */
     oclinit_progress_fn progress; /* after each candidate; cancelling saves nothing */
     void *user;
 } oclinit_tuning_options;
@@ -365,7 +366,7 @@ OCLINIT_API oclinit_status oclinit_init_fill_host(oclinit_runtime_t runtime, con
 /* ---- Writing a layer to a .npy file ---------------------------------------------------------------------- */
 
 typedef struct oclinit_write_options {
-    size_t chunk_bytes; /* memory per chunk (two host chunks and one device chunk live at once); 0: 64 MiB */
+    size_t chunk_bytes;           /* memory per chunk (two host chunks and one device chunk live at once); 0: 64 MiB */
     oclinit_progress_fn progress; /* after each chunk */
     void *user;
     oclinit_stats *stats; /* when not NULL, filled with the statistics of the whole tensor */
@@ -605,9 +606,9 @@ typedef struct oclinit_train_options {
     size_t iterations;
     size_t batch; /* mini-batch size (SGD, momentum, Adam); 0: 64 */
     double momentum, beta1, beta2, epsilon;
-    uint64_t seed;         /* the per-epoch shuffle */
-    size_t report_every;   /* 0: only at the end */
-    size_t diagnose_every; /* 0: only at the start */
+    uint64_t seed;                /* the per-epoch shuffle */
+    size_t report_every;          /* 0: only at the end */
+    size_t diagnose_every;        /* 0: only at the start */
     oclinit_progress_fn progress; /* every report_every iterations and at each diagnostic point */
     void *user;
 } oclinit_train_options;

@@ -15,8 +15,8 @@ size_t oi_npy_header(char *header, int rank, const int64_t *dims, const char *de
     for (int d = 0; d < rank; d++)
         used += (size_t)snprintf(shape + used, sizeof shape - used, "%s%lld", d ? ", " : "", (long long)dims[d]);
     /* a 1-tuple needs its comma: (n,) */
-    int length = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (%s%s), }", descr,
-                          shape, rank == 1 ? "," : "");
+    int length = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (%s%s), }", descr, shape,
+                          rank == 1 ? "," : "");
     size_t total = sizeof magic + 2 + (size_t)length + 1;
     size_t padded = (total + 63) / 64 * 64;
     size_t dict_length = padded - sizeof magic - 2;

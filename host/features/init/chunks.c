@@ -59,8 +59,8 @@ static oclinit_status enqueue_chunk(oi_chunker *c, const oclinit_distribution *d
     oclinit_status status = OCLINIT_SUCCESS;
     cl_command_queue queue = oclinit_runtime_get_queue(c->runtime);
     OI_CHECK(oi_init_enqueue_fill(c->runtime, d, seed, stream, first, n, c->device, 0));
-    OI_CL_CHECK(clEnqueueReadBuffer(queue, c->device, CL_FALSE, 0, (size_t)n * sizeof(float), c->host[slot], 0, NULL,
-                                    ready));
+    OI_CL_CHECK(
+        clEnqueueReadBuffer(queue, c->device, CL_FALSE, 0, (size_t)n * sizeof(float), c->host[slot], 0, NULL, ready));
     OI_CL_CHECK(clFlush(queue));
 cleanup:
     return status;

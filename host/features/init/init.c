@@ -311,7 +311,8 @@ oclinit_status oclinit_init_fill_buffer(oclinit_runtime_t runtime, const oclinit
                        (unsigned long long)count, buffer_offset, buffer_size);
     if (distribution->kind == OCLINIT_DISTRIBUTION_ORTHOGONAL) {
         host = malloc((size_t)count * sizeof(float) + 1);
-        if (!host) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "orthogonal: %llu elements", (unsigned long long)count);
+        if (!host)
+            return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "orthogonal: %llu elements", (unsigned long long)count);
         OI_CHECK(orthogonal_slice(runtime, distribution, seed, stream, first, count, host));
         OI_CL_CHECK(clEnqueueWriteBuffer(runtime->queue, buffer, CL_TRUE, buffer_offset * sizeof(float),
                                          (size_t)count * sizeof(float), host, 0, NULL, NULL));

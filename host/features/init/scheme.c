@@ -52,12 +52,18 @@ static const name_entry fan_mode_names[] = {
 };
 
 static const name_entry nonlinearity_names[] = {
-    {"linear", OCLINIT_NONLINEARITY_LINEAR},   {"identity", OCLINIT_NONLINEARITY_LINEAR},
-    {"sigmoid", OCLINIT_NONLINEARITY_SIGMOID}, {"tanh", OCLINIT_NONLINEARITY_TANH},
-    {"relu", OCLINIT_NONLINEARITY_RELU},       {"leaky_relu", OCLINIT_NONLINEARITY_LEAKY_RELU},
-    {"selu", OCLINIT_NONLINEARITY_SELU},       {"conv1d", OCLINIT_NONLINEARITY_LINEAR},
-    {"conv2d", OCLINIT_NONLINEARITY_LINEAR},   {"conv3d", OCLINIT_NONLINEARITY_LINEAR},
-    {"conv_transpose1d", OCLINIT_NONLINEARITY_LINEAR}, {"conv_transpose2d", OCLINIT_NONLINEARITY_LINEAR},
+    {"linear", OCLINIT_NONLINEARITY_LINEAR},
+    {"identity", OCLINIT_NONLINEARITY_LINEAR},
+    {"sigmoid", OCLINIT_NONLINEARITY_SIGMOID},
+    {"tanh", OCLINIT_NONLINEARITY_TANH},
+    {"relu", OCLINIT_NONLINEARITY_RELU},
+    {"leaky_relu", OCLINIT_NONLINEARITY_LEAKY_RELU},
+    {"selu", OCLINIT_NONLINEARITY_SELU},
+    {"conv1d", OCLINIT_NONLINEARITY_LINEAR},
+    {"conv2d", OCLINIT_NONLINEARITY_LINEAR},
+    {"conv3d", OCLINIT_NONLINEARITY_LINEAR},
+    {"conv_transpose1d", OCLINIT_NONLINEARITY_LINEAR},
+    {"conv_transpose2d", OCLINIT_NONLINEARITY_LINEAR},
     {"conv_transpose3d", OCLINIT_NONLINEARITY_LINEAR},
 };
 
@@ -122,7 +128,8 @@ static const struct {
 } scheme_options[OI_OPTION_COUNT] = {
     [OI_OPTION_VALUE] = {"value", BIT(OCLINIT_SCHEME_CONSTANT)},
     [OI_OPTION_MEAN] = {"mean", BIT(OCLINIT_SCHEME_NORMAL) | BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
-    [OI_OPTION_STD] = {"std", BIT(OCLINIT_SCHEME_NORMAL) | BIT(OCLINIT_SCHEME_TRUNC_NORMAL) | BIT(OCLINIT_SCHEME_SPARSE)},
+    [OI_OPTION_STD] = {"std",
+                       BIT(OCLINIT_SCHEME_NORMAL) | BIT(OCLINIT_SCHEME_TRUNC_NORMAL) | BIT(OCLINIT_SCHEME_SPARSE)},
     [OI_OPTION_A] = {"a", BIT(OCLINIT_SCHEME_UNIFORM) | BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
     [OI_OPTION_B] = {"b", BIT(OCLINIT_SCHEME_UNIFORM) | BIT(OCLINIT_SCHEME_TRUNC_NORMAL)},
     [OI_OPTION_SCALE] = {"scale", BIT(OCLINIT_SCHEME_SCALED_NORMAL) | BIT(OCLINIT_SCHEME_VARIANCE_SCALING)},
@@ -238,8 +245,9 @@ static oclinit_status narrow(oclinit_scheme_kind scheme, const wide_distribution
                   w->kind == OCLINIT_DISTRIBUTION_ORTHOGONAL;
     bool bounded = w->kind == OCLINIT_DISTRIBUTION_UNIFORM || w->kind == OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL;
     d->kind = w->kind;
-    if (valued) OI_CHECK(narrow_one(scheme, w->kind == OCLINIT_DISTRIBUTION_CONSTANT ? "value" : "gain", w->value, false,
-                                    &d->value));
+    if (valued)
+        OI_CHECK(narrow_one(scheme, w->kind == OCLINIT_DISTRIBUTION_CONSTANT ? "value" : "gain", w->value, false,
+                            &d->value));
     if (w->kind == OCLINIT_DISTRIBUTION_SPARSE) OI_CHECK(narrow_one(scheme, "std", w->std, true, &d->std));
     if (normal) OI_CHECK(narrow_one(scheme, "mean", w->mean, false, &d->mean));
     if (normal) OI_CHECK(narrow_one(scheme, "std", w->std, true, &d->std));
@@ -423,8 +431,9 @@ oclinit_status oclinit_scheme_resolve_shape(const oclinit_scheme *scheme, const 
             OI_CHECK(variance_scaling(&w, scheme->scale, scheme->mode, scheme->distribution, fan_in, fan_out));
         else
             OI_CHECK(variance_scaling(&w, 1.0, OCLINIT_FAN_IN,
-                                      scheme->kind == OCLINIT_SCHEME_LECUN_NORMAL ? OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL
-                                                                                  : OCLINIT_DISTRIBUTION_UNIFORM,
+                                      scheme->kind == OCLINIT_SCHEME_LECUN_NORMAL
+                                          ? OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL
+                                          : OCLINIT_DISTRIBUTION_UNIFORM,
                                       fan_in, fan_out));
         break;
     case OCLINIT_SCHEME_ORTHOGONAL:
@@ -466,7 +475,7 @@ oclinit_status oclinit_scheme_resolve(const oclinit_scheme *scheme, int64_t fan_
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "fan_in and fan_out must be >= 1, got %lld and %lld",
                        (long long)fan_in, (long long)fan_out);
     oclinit_shape shape = scheme->convention == OCLINIT_CONVENTION_KERAS ? oclinit_shape_matrix(fan_in, fan_out)
-                                                                          : oclinit_shape_matrix(fan_out, fan_in);
+                                                                         : oclinit_shape_matrix(fan_out, fan_in);
     return oclinit_scheme_resolve_shape(scheme, &shape, distribution);
 }
 

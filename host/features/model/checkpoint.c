@@ -2,8 +2,8 @@
  * shards (split as huggingface_hub's split_torch_state_dict_into_shards does) and model.safetensors.index.json, plus
  * config.json. Each tensor streams through oi_chunker: while the device (or the host C path) makes chunk k + 1, chunk
  * k is converted to the checkpoint's dtype on all cores and handed to a writer thread, which writes chunk k - 1 and
- * so keeps the disk busy; memory stays a few chunks whatever the model's size. Every file is written under a temporary name and
- * published only when all are complete, the index last; a failure or a cancellation leaves nothing behind. */
+ * so keeps the disk busy; memory stays a few chunks whatever the model's size. Every file is written under a temporary
+ * name and published only when all are complete, the index last; a failure or a cancellation leaves nothing behind. */
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -191,8 +191,8 @@ static void *writer_main(void *arg) {
         if (!w->bytes[w->drain]) break; /* stopped with nothing left */
         int slot = w->drain;
         pthread_mutex_unlock(&w->lock);
-        oclinit_status status = w->status == OCLINIT_SUCCESS ? oi_output_write(w->out[slot], w->slot[slot], w->bytes[slot])
-                                                               : w->status;
+        oclinit_status status =
+            w->status == OCLINIT_SUCCESS ? oi_output_write(w->out[slot], w->slot[slot], w->bytes[slot]) : w->status;
         pthread_mutex_lock(&w->lock);
         if (w->status == OCLINIT_SUCCESS) w->status = status;
         w->bytes[slot] = 0;

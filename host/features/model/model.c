@@ -225,8 +225,9 @@ static oclinit_status parse_scheme(const spec_reader *s, const json_t *object, c
         if (id == OI_OPTION_COUNT) {
             char shown[72];
             oi_printable(key, strlen(key), shown, sizeof shown);
-            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: %s.%s: unknown key (known: %sscheme, " OI_OPTION_LIST ")",
-                           s->path, where, shown, own_list);
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                           "%s: %s.%s: unknown key (known: %sscheme, " OI_OPTION_LIST ")", s->path, where, shown,
+                           own_list);
         }
         if (given[id])
             return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: %s.%s: given twice (also as %s)", s->path, where, key,
@@ -260,23 +261,29 @@ static oclinit_status parse_scheme(const spec_reader *s, const json_t *object, c
                          [OI_OPTION_SPARSITY] = &made.sparsity};
     for (int id = OI_OPTION_VALUE; id <= OI_OPTION_SPARSITY; id++)
         if (given[id]) OI_CHECK(get_number(s, where, keys[id], given[id], numbers[id]));
-    if (given[OI_OPTION_GROUPS]) OI_CHECK(get_positive(s, where, keys[OI_OPTION_GROUPS], given[OI_OPTION_GROUPS], &made.groups));
-    if (given[OI_OPTION_FAN_IN]) OI_CHECK(get_positive(s, where, keys[OI_OPTION_FAN_IN], given[OI_OPTION_FAN_IN], &made.fan_in));
-    if (given[OI_OPTION_FAN_OUT]) OI_CHECK(get_positive(s, where, keys[OI_OPTION_FAN_OUT], given[OI_OPTION_FAN_OUT], &made.fan_out));
+    if (given[OI_OPTION_GROUPS])
+        OI_CHECK(get_positive(s, where, keys[OI_OPTION_GROUPS], given[OI_OPTION_GROUPS], &made.groups));
+    if (given[OI_OPTION_FAN_IN])
+        OI_CHECK(get_positive(s, where, keys[OI_OPTION_FAN_IN], given[OI_OPTION_FAN_IN], &made.fan_in));
+    if (given[OI_OPTION_FAN_OUT])
+        OI_CHECK(get_positive(s, where, keys[OI_OPTION_FAN_OUT], given[OI_OPTION_FAN_OUT], &made.fan_out));
     if (given[OI_OPTION_MODE]) {
         OI_CHECK(get_name(s, where, keys[OI_OPTION_MODE], given[OI_OPTION_MODE], parse_mode, &parsed));
         made.mode = (oclinit_fan_mode)parsed;
     }
     if (given[OI_OPTION_NONLINEARITY]) {
-        OI_CHECK(get_name(s, where, keys[OI_OPTION_NONLINEARITY], given[OI_OPTION_NONLINEARITY], parse_nonlinearity, &parsed));
+        OI_CHECK(get_name(s, where, keys[OI_OPTION_NONLINEARITY], given[OI_OPTION_NONLINEARITY], parse_nonlinearity,
+                          &parsed));
         made.nonlinearity = (oclinit_nonlinearity)parsed;
     }
     if (given[OI_OPTION_DISTRIBUTION]) {
-        OI_CHECK(get_name(s, where, keys[OI_OPTION_DISTRIBUTION], given[OI_OPTION_DISTRIBUTION], parse_distribution, &parsed));
+        OI_CHECK(get_name(s, where, keys[OI_OPTION_DISTRIBUTION], given[OI_OPTION_DISTRIBUTION], parse_distribution,
+                          &parsed));
         made.distribution = (oclinit_distribution_kind)parsed;
     }
     if (given[OI_OPTION_CONVENTION]) {
-        OI_CHECK(get_name(s, where, keys[OI_OPTION_CONVENTION], given[OI_OPTION_CONVENTION], parse_convention, &parsed));
+        OI_CHECK(
+            get_name(s, where, keys[OI_OPTION_CONVENTION], given[OI_OPTION_CONVENTION], parse_convention, &parsed));
         made.convention = (oclinit_convention)parsed;
     }
     *scheme = made;

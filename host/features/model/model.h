@@ -8,7 +8,8 @@
 #include "features/features.h"
 
 /* A model holds at most this many tensors: far above any real one (Llama-3.1-405B has 1 137), and low enough that a
- * spec or config with an absurd count is refused at once rather than after filling memory (a few hundred MB at most). */
+ * spec or config with an absurd count is refused at once rather than after filling memory (a few hundred MB at most).
+ */
 #define OI_MODEL_MAX_TENSORS ((size_t)1 << 20)
 
 struct oclinit_model {

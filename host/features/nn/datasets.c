@@ -81,10 +81,8 @@ oclinit_status oclinit_dataset_make(oclinit_dataset dataset, size_t samples, dou
         size_t total = 2 * samples, slice = total < NOISE_SLICE ? total : NOISE_SLICE;
         float *offsets = malloc(slice * sizeof(float));
         if (!offsets) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating the noise");
-        oclinit_distribution d = {.kind = OCLINIT_DISTRIBUTION_NORMAL,
-                                  .mean = 0,
-                                  .std = (float)noise,
-                                  .shape = {2, {(int64_t)samples, 2}}};
+        oclinit_distribution d = {
+            .kind = OCLINIT_DISTRIBUTION_NORMAL, .mean = 0, .std = (float)noise, .shape = {2, {(int64_t)samples, 2}}};
         for (size_t first = 0; status == OCLINIT_SUCCESS && first < total; first += slice) {
             size_t n = total - first < slice ? total - first : slice;
             status = oclinit_init_fill_host(NULL, &d, seed, stream + 1, first, n, offsets);
