@@ -26,13 +26,7 @@ under() {
 
 driver_registered=false
 ls /etc/OpenCL/vendors/*.icd >/dev/null 2>&1 && driver_registered=true
-# PoCL alone, as the memory limits below were chosen for it: Mesa's drivers (mesa-opencl-icd, for the rusticl tests)
-# are opened in every process and load LLVM, whose SIGABRT handler replaces the CLI's, so a PoCL abort under these
-# limits would end without the hint (README.md, "Files and safety").
-if [ -e /etc/OpenCL/vendors/pocl.icd ]; then
-    mkdir pocl-only && cp /etc/OpenCL/vendors/pocl.icd pocl-only/
-    export OCL_ICD_VENDORS=$work/pocl-only
-fi
+
 for limit in 60000 100000 200000 300000 450000 600000 1000000; do
     under "$limit" --version
     [ "$code" -eq 0 ] && grep -q '^oclinit ' out.txt || fail "--version under ulimit -v $limit: exit $code ($err)"

@@ -1,9 +1,11 @@
 /* oclinit: command dispatch and top-level help. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -16,6 +18,50 @@
 #define OPENBLAS_BUFFER ((size_t)130 << 20) /* the 128 MiB, OpenBLAS's header and malloc's */
 #define OPENBLAS_THREADS "OPENBLAS_NUM_THREADS="
 
+static pid_t watched; /* the command's process, in the watching parent */
+
+/* Signals sent to the watching parent (timeout's SIGTERM, a kill) go on to the command; a terminal's SIGINT or
+ * SIGQUIT reaches the command itself, as the whole process group gets it, and is not sent twice. */
+static void forward(int signal_number, siginfo_t *info, void *context) {
+    (void)context;
+    bool from_terminal = (signal_number == SIGINT || signal_number == SIGQUIT) && info->si_code == SI_KERNEL;
+    if (!from_terminal) kill(watched, signal_number);
+}
+
+/* Drivers crash rather than fail when they run out of address space part way (PoCL segfaults in CLBlast's kernel
+ * build, or aborts when it cannot start its threads), and a driver's LLVM takes over SIGABRT, so a handler in the
+ * crashing process may never run. Under a memory limit the command therefore runs in a child, forked here before
+ * any library starts a thread, and this parent, which loads no driver, says why it died, then ends the same way. */
+static void watch_for_crashes(char **argv) {
+    size_t limit = oi_memory_limit();
+    if (!limit) return;
+    watched = fork();
+    if (watched <= 0) return; /* the command (or no fork: it runs unwatched) */
+    static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM};
+    struct sigaction action = {0};
+    action.sa_sigaction = forward;
+    action.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    for (size_t i = 0; i < OI_COUNT(forwarded); i++) sigaction(forwarded[i], &action, NULL);
+    int status;
+    while (waitpid(watched, &status, 0) < 0)
+        if (errno != EINTR) _exit(1);
+    if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+    int signal_number = WTERMSIG(status);
+    if (signal_number == SIGSEGV || signal_number == SIGBUS || signal_number == SIGABRT) {
+        char hint[320];
+        int length = snprintf(hint, sizeof hint,
+                              "oclinit %s: crashed while this process may use only %zu MiB (ulimit -v or -d): too "
+                              "little memory for the OpenCL driver? Raise the limit, or use --device cpu\n",
+                              argv[1] ? argv[1] : "", limit >> 20);
+        ssize_t written = write(STDERR_FILENO, hint, (size_t)length < sizeof hint ? (size_t)length : sizeof hint - 1);
+        (void)written;
+    }
+    signal(signal_number, SIG_DFL);
+    raise(signal_number);
+    _exit(128 + signal_number);
+}
+
 /* Runs before any library's constructor (the executable's preinit array), where OpenBLAS reads its thread count
  * from the environment. The environment cannot be changed for it there (libc sets environ again after this
  * runs), so when the count must change, oclinit runs itself again with the count set. */
@@ -27,7 +73,10 @@ static void limit_openblas_threads(int argc, char **argv, char **envp) {
     for (; envp[n]; n++)
         if (strncmp(envp[n], OPENBLAS_THREADS, strlen(OPENBLAS_THREADS)) == 0)
             asked = strtol(envp[n] + strlen(OPENBLAS_THREADS), NULL, 10);
-    if (asked >= 1 && asked <= fit) return;
+    if (asked >= 1 && asked <= fit) {
+        watch_for_crashes(argv);
+        return;
+    }
     char **env = malloc((n + 2) * sizeof *env), count[48];
     if (!env) return;
     size_t k = 0;
@@ -38,31 +87,10 @@ static void limit_openblas_threads(int argc, char **argv, char **envp) {
     env[k] = NULL;
     execve("/proc/self/exe", argv, env);
     free(env); /* not run again (no /proc): OpenBLAS may spin, as before */
+    watch_for_crashes(argv);
 }
 __attribute__((section(".preinit_array"), used)) static void (*const preinit)(int, char **,
                                                                               char **) = limit_openblas_threads;
-
-/* Drivers crash rather than fail when they run out of address space part way (PoCL segfaults in CLBlast's kernel
- * build, or aborts when it cannot start its threads): under a memory limit, such a crash first says so. */
-static char crash_hint[256];
-
-static void on_crash(int signal_number) {
-    ssize_t written = write(STDERR_FILENO, crash_hint, strlen(crash_hint));
-    (void)written;
-    signal(signal_number, SIG_DFL);
-    raise(signal_number);
-}
-
-static void explain_crashes(const char *command) {
-    size_t limit = oi_memory_limit();
-    if (!limit) return;
-    snprintf(crash_hint, sizeof crash_hint,
-             "oclinit %s: crashed while this process may use only %zu MiB (ulimit -v or -d): too little memory for "
-             "the OpenCL driver? Raise the limit, or use --device cpu\n",
-             command, limit >> 20);
-    static const int crashes[] = {SIGSEGV, SIGBUS, SIGABRT};
-    for (size_t i = 0; i < OI_COUNT(crashes); i++) signal(crashes[i], on_crash);
-}
 
 /* Under a memory limit, has OpenBLAS take the main thread's buffer now; false when it would not fit. */
 static bool reserve_openblas_buffer(void) {
@@ -117,7 +145,6 @@ int main(int argc, char **argv) {
         printf("oclinit %d.%d.%d\n", OCLINIT_VERSION_MAJOR, OCLINIT_VERSION_MINOR, OCLINIT_VERSION_PATCH);
         return 0;
     }
-    explain_crashes(command);
     if (!reserve_openblas_buffer()) {
         fprintf(stderr,
                 "oclinit %s: error: out of host memory: this process may use only %zu MiB (ulimit -v or -d), too "
