@@ -71,6 +71,10 @@ typedef OI_CAT(float, OI_LANES) oi_fvec;
 #define oi_select(condition, a, b) ((condition) ? (a) : (b))
 #define oi_splat_f(x) ((oi_fvec)(x))
 #define oi_splat_wide(x) ((oi_wide)(x))
+/* The 32 x 32 -> 64-bit product of x's low half and m (< 2^32) in every lane; LLVM makes it one multiply. */
+OI_INLINE oi_wide oi_mul_low32(oi_wide x, ulong m) {
+    return (x & 0xFFFFFFFFul) * m;
+}
 
 #else
 
@@ -89,8 +93,9 @@ typedef uint64_t oi_u64;
 #define OI_UNROLLED /* PoCL's concern only (above) */
 #define OI_CONST static const
 #define OI_GLOBAL
-/* The host twins' vector loops, compiled for AVX-512, AVX2 and plain x86-64 and picked at load time; flatten
- * inlines the lane helpers into each clone. Clang (the fuzz build) cannot combine the two, and gets plain code. */
+/* The host twins' vector loops, compiled for AVX-512, AVX2 and plain x86-64 and picked at load time (init's twin
+ * is compiled once per ISA instead, for oi_mul_low32 below); flatten inlines the lane helpers into each clone.
+ * Clang (the fuzz build) cannot combine the two, and gets plain code. */
 #if defined(__clang__)
 #define OI_HOST_CLONES
 #else
@@ -98,7 +103,7 @@ typedef uint64_t oi_u64;
 #endif
 
 /* A host file may set OI_HOST_LANES before including this header to run the lanes as GCC vectors (the host
- * twin of init does, host/init_twin.c); the default is scalars. C has no ?: on vectors, hence oi_select. */
+ * twins in host/features do); the default is scalars. C has no ?: on vectors, hence oi_select. */
 #ifndef OI_HOST_LANES
 #define OI_HOST_LANES 1
 #endif
@@ -153,6 +158,33 @@ static inline oi_fvec oi_load_lanes(const float *p) {
 #endif
 #if OI_HOST_LANES == 1
 #define oi_load_lanes(p) (*(p))
+#endif
+
+/* The 32 x 32 -> 64-bit product of x's low half and m (< 2^32) in every lane. GCC makes the plain expression on
+ * vector lanes a full 64 x 64-bit product (three vpmuludq with shifts and adds), so a file compiled for AVX-512
+ * or AVX2 (the twins' per-ISA objects, host/CMakeLists.txt) spells out the one-instruction product; the bits are
+ * the same. Intrinsics need the ISA for the whole file: inside target_clones the default clone cannot take them. */
+#if OI_HOST_LANES % 8 == 0 && defined(__AVX512F__)
+#include <immintrin.h>
+typedef __m512i oi_mul_part;
+#define oi_mul_part_low32(a, m) _mm512_mul_epu32((a), _mm512_set1_epi64((long long)(m)))
+#elif OI_HOST_LANES % 4 == 0 && defined(__AVX2__)
+#include <immintrin.h>
+typedef __m256i oi_mul_part;
+#define oi_mul_part_low32(a, m) _mm256_mul_epu32((a), _mm256_set1_epi64x((long long)(m)))
+#endif
+#if defined(oi_mul_part_low32)
+static inline oi_wide oi_mul_low32(oi_wide x, uint64_t m) {
+    oi_mul_part parts[sizeof(oi_wide) / sizeof(oi_mul_part)];
+    memcpy(parts, &x, sizeof parts);
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) parts[i] = oi_mul_part_low32(parts[i], m);
+    memcpy(&x, parts, sizeof x);
+    return x;
+}
+#else
+static inline oi_wide oi_mul_low32(oi_wide x, uint64_t m) {
+    return (x & 0xFFFFFFFFul) * m;
+}
 #endif
 
 #endif

@@ -5,8 +5,8 @@
  * against Random123's known answers (tests/test_philox.c).
  *
  * Each 32-bit word lives in a 64-bit lane whose upper half is ignored: the products take the low halves
- * (x & 0xffffffff), which compiles to one 32x32->64 multiply per lane (vpmuludq) without the packing and
- * unpacking that 32-bit lanes need. */
+ * (oi_mul_low32, compat.h), one 32x32->64 multiply per lane (vpmuludq) without the packing and unpacking that
+ * 32-bit lanes need. */
 #ifndef OCLINIT_PHILOX_H
 #define OCLINIT_PHILOX_H
 
@@ -16,7 +16,6 @@
 #define OI_PHILOX_M1 0xCD9E8D57ul
 #define OI_PHILOX_W0 0x9E3779B9ul /* golden ratio */
 #define OI_PHILOX_W1 0xBB67AE85ul /* sqrt(3) - 1 */
-#define OI_LOW32 0xFFFFFFFFul
 
 typedef struct oi_philox_words {
     oi_uvec w[4];
@@ -29,8 +28,8 @@ OI_INLINE oi_philox_words oi_philox4x32_10(oi_wide c0, oi_wide c1, oi_wide c2, o
             k0 += OI_PHILOX_W0;
             k1 += OI_PHILOX_W1;
         }
-        oi_wide p0 = (c0 & OI_LOW32) * OI_PHILOX_M0;
-        oi_wide p1 = (c2 & OI_LOW32) * OI_PHILOX_M1;
+        oi_wide p0 = oi_mul_low32(c0, OI_PHILOX_M0);
+        oi_wide p1 = oi_mul_low32(c2, OI_PHILOX_M1);
         oi_wide n0 = (p1 >> 32) ^ c1 ^ k0;
         oi_wide n2 = (p0 >> 32) ^ c3 ^ k1;
         c1 = p1;

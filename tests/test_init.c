@@ -174,6 +174,34 @@ static void dirac_entries(void **state) {
     oclinit_runtime_free(rt);
 }
 
+/* Each instruction set's block loop of the host twin (AVX-512, AVX2 with 8 lanes, plain x86-64) gives the device's
+ * bits; one the CPU lacks falls back to the best it has. */
+static void every_instruction_set_matches_the_device(void **state) {
+    (void)state;
+    static const oi_twin_isa isas[] = {OI_TWIN_AVX512, OI_TWIN_AVX2, OI_TWIN_PLAIN};
+    static const uint64_t ranges[][2] = {{0, 4099 * 61}, {3, 1}, {4097, 7919}, {104729, 65537}};
+    oclinit_runtime_t rt = test_device(0);
+    for (size_t c = 0; c < CASE_COUNT; c++) {
+        oclinit_distribution d = test_case(c, 4099, 61);
+        if (d.kind == OCLINIT_DISTRIBUTION_ORTHOGONAL) continue; /* its QR is the same code whatever the ISA */
+        float *device = malloc(4099 * 61 * sizeof(float)), *host = malloc(4099 * 61 * sizeof(float));
+        for (size_t r = 0; r < sizeof ranges / sizeof *ranges; r++) {
+            assert_ok(oclinit_init_fill_host(rt, &d, 11, 12, ranges[r][0], ranges[r][1], device));
+            for (size_t i = 0; i < sizeof isas / sizeof *isas; i++) {
+                oi_init_twin_isa = isas[i];
+                assert_ok(oclinit_init_fill_host(NULL, &d, 11, 12, ranges[r][0], ranges[r][1], host));
+                char what[96];
+                snprintf(what, sizeof what, "case %zu, instruction set %d, range %zu", c, (int)isas[i], r);
+                assert_int_equal(first_difference(host, device, ranges[r][1], what), -1);
+            }
+            oi_init_twin_isa = OI_TWIN_BEST;
+        }
+        free(host);
+        free(device);
+    }
+    oclinit_runtime_free(rt);
+}
+
 /* Element i is the same number whatever the shape: a (6, 5, 7, 3) tensor holds the (6, 105) one's numbers. */
 static void any_rank_is_the_flat_tensor(void **state) {
     (void)state;
@@ -294,7 +322,7 @@ int main(void) {
         cmocka_unit_test(npy_header_is_numpy_format),
         cmocka_unit_test(rejects_bad_ranges),
         cmocka_unit_test(dirac_entries),
-        cmocka_unit_test(any_rank_is_the_flat_tensor),
+        cmocka_unit_test(any_rank_is_the_flat_tensor), cmocka_unit_test(every_instruction_set_matches_the_device),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,6 +54,11 @@ typedef struct oi_sampler {
     float trunc[7]; /* oi_trunc_normal_params, in its order */
 } oi_sampler;
 
+/* Which of the twin's block loops runs: the best the CPU has, or a lesser one (tests compare each with the device;
+ * one the CPU lacks falls back to the best it has). */
+typedef enum oi_twin_isa { OI_TWIN_BEST, OI_TWIN_AVX512, OI_TWIN_AVX2, OI_TWIN_PLAIN } oi_twin_isa;
+extern oi_twin_isa oi_init_twin_isa;
+
 /* Elements [first, first + count) of a uniform, normal or truncated normal tensor, vectorized and on all cores. */
 void oi_init_twin_fill(const oi_sampler *sampler, uint64_t seed, uint64_t stream, uint64_t first, uint64_t count,
                        float *out);

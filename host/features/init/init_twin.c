@@ -1,12 +1,28 @@
-/* The host twin of kernels/init.cl: the same shared code (kernels/distributions.h) run on 16 Philox blocks at
- * once as GCC vectors, compiled for AVX-512, AVX2 and plain x86-64 (target_clones picks one at load time),
- * and on every core (OpenMP). Lanes are independent and every operation is exact or correctly rounded, so it
- * gives the kernels' bits whatever the instruction set. */
+/* The host twin of kernels/init.cl: the same shared code (kernels/distributions.h) run on several Philox blocks at
+ * once as GCC vectors, and on every core (OpenMP). The block loop is compiled once per instruction set: here for
+ * plain x86-64, and through init_twin_avx2.c and init_twin_avx512.c with -mavx2 and -mavx512f
+ * (host/CMakeLists.txt); oi_init_twin_fill picks one at run time. A whole file per ISA, rather than target_clones,
+ * lets Philox's products be one instruction (oi_mul_low32, kernels/compat.h) and each ISA have the lanes that
+ * suit its registers: 16 on AVX-512 (32 registers of 8 words), 8 on AVX2 (16 of 4: at 16 the loop spills and
+ * trunc-normal runs at half the speed), 16 on plain x86-64 (4 and 8 are no faster). Lanes are independent and
+ * every operation is exact or correctly rounded, so it gives the kernels' bits whatever the instruction set and
+ * the number of lanes. */
+#ifndef OI_TWIN_ISA
+#define OI_TWIN_ISA plain
 #define OI_HOST_LANES 16
+#define OI_TWIN_DISPATCH 1
+#endif
 #include "distributions.h"
 #include "features/features.h"
 
-#define CHUNK_BLOCKS 4096 /* blocks per OpenMP work item: 16384 floats, 64 KiB */
+#define TWIN_CAT_(a, b) a##b
+#define TWIN_CAT(a, b) TWIN_CAT_(a, b)
+#define TWIN_BLOCKS TWIN_CAT(oi_init_twin_blocks_, OI_TWIN_ISA)
+
+/* Blocks [begin, end) of the tensor's stream; elements outside [first, first + count) are not written. */
+typedef void twin_blocks(const oi_sampler *s, uint64_t seed, uint64_t stream, uint64_t first, uint64_t count,
+                         uint64_t begin, uint64_t end, float *out);
+twin_blocks oi_init_twin_blocks_avx512, oi_init_twin_blocks_avx2, oi_init_twin_blocks_plain;
 
 static oi_block sample(const oi_sampler *s, oi_philox_words w) {
     switch (s->kind) {
@@ -20,11 +36,11 @@ static oi_block sample(const oi_sampler *s, oi_philox_words w) {
     }
 }
 
-/* Blocks [begin, end) of the tensor's stream; elements outside [first, first + count) are not written. */
-OI_HOST_CLONES static void
-fill_blocks(const oi_sampler *s, uint64_t seed, uint64_t stream, uint64_t first, uint64_t count, uint64_t begin,
-            uint64_t end, float *out) {
-    static const oi_wide lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+/* flatten: the lane helpers inlined, so that no vector crosses a call */
+__attribute__((flatten)) void TWIN_BLOCKS(const oi_sampler *s, uint64_t seed, uint64_t stream, uint64_t first,
+                                          uint64_t count, uint64_t begin, uint64_t end, float *out) {
+    oi_wide lane;
+    for (int l = 0; l < OI_HOST_LANES; l++) lane[l] = (uint64_t)l;
     for (uint64_t block = begin; block < end; block += OI_HOST_LANES) {
         oi_block b = sample(s, oi_philox_block(seed, stream, oi_splat_wide(block) + lane));
         float values[4][OI_HOST_LANES];
@@ -45,15 +61,26 @@ fill_blocks(const oi_sampler *s, uint64_t seed, uint64_t stream, uint64_t first,
     }
 }
 
+#ifdef OI_TWIN_DISPATCH
+#define CHUNK_BLOCKS 4096 /* blocks per OpenMP work item: 16384 floats, 64 KiB; a multiple of every ISA's lanes */
+
+oi_twin_isa oi_init_twin_isa = OI_TWIN_BEST;
+
 void oi_init_twin_fill(const oi_sampler *s, uint64_t seed, uint64_t stream, uint64_t first, uint64_t count,
                        float *out) {
     if (count == 0) return;
+    bool avx512 = __builtin_cpu_supports("avx512f"), avx2 = __builtin_cpu_supports("avx2");
+    twin_blocks *blocks = oi_init_twin_isa == OI_TWIN_PLAIN                ? oi_init_twin_blocks_plain
+                          : avx512 && oi_init_twin_isa != OI_TWIN_AVX2     ? oi_init_twin_blocks_avx512
+                          : avx2                                           ? oi_init_twin_blocks_avx2
+                                                                           : oi_init_twin_blocks_plain;
     uint64_t first_block = first / 4, last_block = (first + count - 1) / 4 + 1;
     int64_t chunks = (int64_t)((last_block - first_block + CHUNK_BLOCKS - 1) / CHUNK_BLOCKS);
 #pragma omp parallel for schedule(static)
     for (int64_t c = 0; c < chunks; c++) {
         uint64_t begin = first_block + (uint64_t)c * CHUNK_BLOCKS;
         uint64_t end = begin + CHUNK_BLOCKS < last_block ? begin + CHUNK_BLOCKS : last_block;
-        fill_blocks(s, seed, stream, first, count, begin, end, out);
+        blocks(s, seed, stream, first, count, begin, end, out);
     }
 }
+#endif
