@@ -330,6 +330,17 @@ static void ranks_a_scheme_cannot_take(void **state) {
                          "a 3-D to 5-D weight");
 }
 
+static void which_scheme_takes_which_option(void **state) {
+    (void)state;
+    assert_true(oclinit_scheme_takes(OCLINIT_SCHEME_KAIMING_NORMAL, "negative-slope"));
+    assert_true(oclinit_scheme_takes(OCLINIT_SCHEME_KAIMING_NORMAL, "negative_slope"));
+    assert_true(oclinit_scheme_takes(OCLINIT_SCHEME_SPARSE, "std"));
+    assert_true(oclinit_scheme_takes(OCLINIT_SCHEME_ORTHOGONAL, "convention"));
+    assert_false(oclinit_scheme_takes(OCLINIT_SCHEME_NORMAL, "gain"));
+    assert_false(oclinit_scheme_takes(OCLINIT_SCHEME_NORMAL, "no-such-option"));
+    assert_false(oclinit_scheme_takes(OCLINIT_SCHEME_NORMAL, NULL));
+}
+
 static void status_strings(void **state) {
     (void)state;
     assert_string_equal(oclinit_status_str(OCLINIT_SUCCESS), "success");
@@ -340,11 +351,17 @@ static void status_strings(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(gains_match_calculate_gain), cmocka_unit_test(pytorch_conventions),
-        cmocka_unit_test(keras_conventions),          cmocka_unit_test(names_and_aliases),
-        cmocka_unit_test(bad_options_are_refused),    cmocka_unit_test(status_strings),
-        cmocka_unit_test(shapes_parse_and_print),     cmocka_unit_test(fans_of_both_families),
-        cmocka_unit_test(structured_schemes),         cmocka_unit_test(ranks_a_scheme_cannot_take),
+        cmocka_unit_test(gains_match_calculate_gain),
+        cmocka_unit_test(pytorch_conventions),
+        cmocka_unit_test(keras_conventions),
+        cmocka_unit_test(names_and_aliases),
+        cmocka_unit_test(bad_options_are_refused),
+        cmocka_unit_test(status_strings),
+        cmocka_unit_test(shapes_parse_and_print),
+        cmocka_unit_test(fans_of_both_families),
+        cmocka_unit_test(structured_schemes),
+        cmocka_unit_test(ranks_a_scheme_cannot_take),
+        cmocka_unit_test(which_scheme_takes_which_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -317,6 +317,11 @@ OCLINIT_API const char *oclinit_nonlinearity_str(oclinit_nonlinearity nonlineari
 OCLINIT_API oclinit_status oclinit_distribution_kind_parse(const char *name, oclinit_distribution_kind *kind);
 OCLINIT_API const char *oclinit_distribution_kind_str(oclinit_distribution_kind kind);
 
+/* Whether a scheme uses an option, named as `oclinit init` names it ("std", "negative-slope"; '_' may stand for '-'):
+ * the CLI, specs and the Python module refuse an option given to a scheme that does not use it. False for an unknown
+ * option or a NULL name. */
+OCLINIT_API bool oclinit_scheme_takes(oclinit_scheme_kind kind, const char *option);
+
 /* torch.nn.init.calculate_gain (whose own default slope for leaky_relu is 0.01; kaiming's is 0). */
 OCLINIT_API double oclinit_nonlinearity_gain(oclinit_nonlinearity nonlinearity, double negative_slope);
 

@@ -163,6 +163,10 @@ bool oi_scheme_option_applies(oi_scheme_option option, oclinit_scheme_kind kind)
     return option >= 0 && option < OI_OPTION_COUNT && (scheme_options[option].schemes & BIT(kind));
 }
 
+bool oclinit_scheme_takes(oclinit_scheme_kind kind, const char *option) {
+    return oi_scheme_option_applies(oi_scheme_option_find(option), kind);
+}
+
 oclinit_scheme oclinit_scheme_default(oclinit_scheme_kind kind) {
     oclinit_scheme s;
     memset(&s, 0, sizeof s);
