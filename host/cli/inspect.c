@@ -497,6 +497,11 @@ static int inspect_path(inspector *in, const char *path) {
         free(single);
         return exit_code;
     }
+    if (!S_ISREG(st.st_mode)) { /* a FIFO or a device would block or never end */
+        fprintf(stderr, "oclinit inspect: error: %s is not a regular file, a directory or a checkpoint's directory\n",
+                path);
+        return EXIT_USAGE;
+    }
     char magic[6] = {0};
     FILE *f = fopen(path, "rb");
     size_t got = f ? fread(magic, 1, sizeof magic, f) : 0;

@@ -128,6 +128,9 @@ static oclinit_status prepare_directory(const char *directory, bool force, bool 
         if (errno != ENOENT)
             return oi_fail(OCLINIT_ERROR_IO, "cannot use %s as the checkpoint's directory: %s", directory,
                            strerror(errno));
+        if (lstat(directory, &st) == 0)
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s is a symbolic link to nothing, not a directory",
+                           directory);
         if (mkdir(directory, 0777) != 0)
             return oi_fail(OCLINIT_ERROR_IO, "cannot create the directory %s: %s", directory, strerror(errno));
         *made = true;
