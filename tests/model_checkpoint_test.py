@@ -237,6 +237,15 @@ with tempfile.TemporaryDirectory() as tmp:
     big = dict(base, tensors=[{"name": "w", "shape": [2 ** 40, 2 ** 40]}])
     refused(["model", "--spec", write_json(os.path.join(tmp, "big.json"), big), "--output", bad], "w", bad)
     refused(["model", "--config", os.path.join(tmp, "llama.json"), "--output", host, "--quiet"], "--force", host)
+    dangling = os.path.join(tmp, "dangling")
+    os.symlink(os.path.join(tmp, "nowhere"), dangling)
+    refused(["model", "--config", os.path.join(tmp, "llama.json"), "--output", dangling], "symbolic link to nothing",
+            tmp)
+    fifo = os.path.join(tmp, "fifo")
+    os.mkfifo(fifo)
+    done = subprocess.run([CLI, "inspect", fifo], capture_output=True, text=True, timeout=30)
+    check(done.returncode == 2 and "not a regular file" in done.stderr, f"inspect of a FIFO: exit {done.returncode}")
+    os.unlink(fifo)
     run("model", "--config", os.path.join(tmp, "llama.json"), "--output", sharded, "--seed", "5", "--quiet", "--force")
     check(sorted(os.listdir(sharded)) == ["config.json", "model.safetensors"],
           f"--force left the old shards: {os.listdir(sharded)}")
