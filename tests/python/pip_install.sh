@@ -11,8 +11,8 @@ trap 'rm -rf "$work"' EXIT
 /usr/bin/python3 -m venv --system-site-packages "$work/venv"
 python=$work/venv/bin/python
 unset OCLINIT_LIBRARY PYTHONPATH
-# ml_dtypes (bfloat16) as .ci/install-deps pins it; numpy stays Debian's.
-"$python" -m pip install -q --disable-pip-version-check "$source_dir" ml_dtypes==0.5.4 \
+# ml_dtypes (bfloat16) and safetensors (test_torch) as .ci/install-deps pins them; numpy stays Debian's.
+"$python" -m pip install -q --disable-pip-version-check "$source_dir" ml_dtypes==0.5.4 safetensors==0.8.0 \
     "numpy==$(/usr/bin/python3 -c 'import numpy; print(numpy.__version__)')"
 package=$("$python" -c 'import oclinit; print(oclinit.__file__)')
 case $package in "$work"/venv/*) ;; *) echo "oclinit imported from $package, not the venv"; exit 1 ;; esac
