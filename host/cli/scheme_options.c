@@ -61,12 +61,12 @@ bool scheme_build(const char *command, const char *name, const scheme_args *args
             return false;
         }
     }
-    if (kind == OCLINIT_SCHEME_CONSTANT && !args->given[OPT_VALUE - OPT_VALUE]) {
-        fprintf(stderr, "oclinit %s: scheme constant needs --value\n", command);
-        return false;
-    }
-    if (kind == OCLINIT_SCHEME_SPARSE && !args->given[OPT_SPARSITY - OPT_VALUE]) {
-        fprintf(stderr, "oclinit %s: scheme sparse needs --sparsity (the fraction of each column set to 0)\n", command);
+    const char *meaning;
+    oi_scheme_option required = oi_scheme_required_option(kind, &meaning);
+    for (int i = 0; i < SCHEME_OPTION_COUNT; i++) {
+        if (option_of[i] != required || args->given[i]) continue;
+        fprintf(stderr, "oclinit %s: scheme %s needs --%s%s%s%s\n", command, oclinit_scheme_kind_str(kind),
+                oi_scheme_option_name(required), *meaning ? " (" : "", meaning, *meaning ? ")" : "");
         return false;
     }
     oclinit_scheme s = oclinit_scheme_default(kind);

@@ -39,6 +39,9 @@ const char *oi_scheme_option_name(oi_scheme_option option);
 /* The option called name ('_' for '-' accepted: negative_slope); OI_OPTION_COUNT for none. */
 oi_scheme_option oi_scheme_option_find(const char *name);
 bool oi_scheme_option_applies(oi_scheme_option option, oclinit_scheme_kind kind);
+/* The option a scheme has no default for (constant's value, sparse's sparsity, as PyTorch requires them) and what it
+ * means ("" when its name says it); OI_OPTION_COUNT for a scheme that needs none. */
+oi_scheme_option oi_scheme_required_option(oclinit_scheme_kind kind, const char **meaning);
 
 /* Checks a distribution's parameters and shape (also what oclinit_scheme_resolve returns through). */
 oclinit_status oi_distribution_check(const oclinit_distribution *distribution);

@@ -163,6 +163,13 @@ bool oi_scheme_option_applies(oi_scheme_option option, oclinit_scheme_kind kind)
     return option >= 0 && option < OI_OPTION_COUNT && (scheme_options[option].schemes & BIT(kind));
 }
 
+oi_scheme_option oi_scheme_required_option(oclinit_scheme_kind kind, const char **meaning) {
+    *meaning = kind == OCLINIT_SCHEME_SPARSE ? "the fraction of each column set to 0" : "";
+    return kind == OCLINIT_SCHEME_CONSTANT ? OI_OPTION_VALUE
+           : kind == OCLINIT_SCHEME_SPARSE ? OI_OPTION_SPARSITY
+                                           : OI_OPTION_COUNT;
+}
+
 bool oclinit_scheme_takes(oclinit_scheme_kind kind, const char *option) {
     return oi_scheme_option_applies(oi_scheme_option_find(option), kind);
 }

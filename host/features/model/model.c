@@ -244,11 +244,12 @@ static oclinit_status parse_scheme(const spec_reader *s, const json_t *object, c
                            keys[id], oclinit_scheme_kind_str((oclinit_scheme_kind)kind));
     }
     if (!named) return OCLINIT_SUCCESS;
-    if (kind == OCLINIT_SCHEME_CONSTANT && !given[OI_OPTION_VALUE])
-        return spec_fail(s, where, NULL, "scheme constant needs \"value\"", NULL);
-    if (kind == OCLINIT_SCHEME_SPARSE && !given[OI_OPTION_SPARSITY])
-        return spec_fail(s, where, NULL, "scheme sparse needs \"sparsity\" (the fraction of each column set to 0)",
-                         NULL);
+    const char *meaning;
+    oi_scheme_option required = oi_scheme_required_option((oclinit_scheme_kind)kind, &meaning);
+    if (required != OI_OPTION_COUNT && !given[required])
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: %s: scheme %s needs \"%s\"%s%s%s", s->path, where,
+                       oclinit_scheme_kind_str((oclinit_scheme_kind)kind), oi_scheme_option_name(required),
+                       *meaning ? " (" : "", meaning, *meaning ? ")" : "");
     oclinit_scheme made = oclinit_scheme_default((oclinit_scheme_kind)kind);
     double *numbers[] = {[OI_OPTION_VALUE] = &made.value,
                          [OI_OPTION_MEAN] = &made.mean,
