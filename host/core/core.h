@@ -37,6 +37,9 @@ bool oi_size_mul(size_t a, size_t b, size_t *product);
  * "<what>: rows x columns values of item bytes are more than this machine can address") when that does not fit a
  * size_t; what names the quantity, e.g. "the data set's points". */
 oclinit_status oi_size_bytes(const char *what, size_t rows, size_t columns, size_t item, size_t *bytes);
+/* OCLINIT_ERROR_OUT_OF_HOST_MEMORY, naming what, when bytes exceed the machine's physical memory: where the
+ * kernel overcommits, malloc would succeed and the process die later, at its first touch of the pages. */
+oclinit_status oi_host_memory_fits(const char *what, size_t bytes);
 
 /* One check, one cleanup label: a failing call sets `status` and jumps to `cleanup`. */
 #define OI_CHECK(expr)                                                                                                 \

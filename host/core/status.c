@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/core.h"
 
@@ -88,6 +89,13 @@ oclinit_status oi_size_bytes(const char *what, size_t rows, size_t columns, size
     return oi_fail(OCLINIT_ERROR_SIZE_OVERFLOW,
                    "%s: %zu x %zu values of %zu bytes are more than this machine can address", what, rows, columns,
                    item);
+}
+
+oclinit_status oi_host_memory_fits(const char *what, size_t bytes) {
+    double memory = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGE_SIZE);
+    if (memory <= 0 || (double)bytes <= memory) return OCLINIT_SUCCESS;
+    return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "%s needs %.1f GiB, more than the %.1f GiB of memory here", what,
+                   (double)bytes / 1073741824.0, memory / 1073741824.0);
 }
 
 void oi_printable(const char *text, size_t length, char *out, size_t size) {

@@ -201,6 +201,7 @@ oclinit_status oi_orthogonal_make(oclinit_runtime_t runtime, const oclinit_distr
     f.ld = (f.m + 7) / 8 * 8;
 
     OI_CHECK(oi_size_bytes("orthogonal's matrix in double", f.ld, f.n, sizeof(double), &bytes));
+    OI_CHECK(oi_host_memory_fits("orthogonal's matrix in double", bytes));
     f.w = aligned_alloc(64, bytes); /* bytes: whole columns of 64 */
     f.tau = malloc(f.n * sizeof(double));
     f.beta = malloc(f.n * sizeof(double));
