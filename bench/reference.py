@@ -1,4 +1,5 @@
-# What users would otherwise run, timed at the sizes `oclinit bench` uses: numpy and PyTorch on the CPU.
+# What users would otherwise run, timed at the sizes `oclinit bench` uses: numpy and PyTorch on the CPU, and PyTorch's
+# init on its GPU where its torch has CUDA.
 # `oclinit bench` embeds this file and runs it with python3; it prints CSV rows
 #   benchmark,backend,size,median,min,max,work,unit,detail
 # (seconds per run; throughput = work / median) and '#' lines for what it skipped.
@@ -80,13 +81,20 @@ def bench_torch(torch, args):
         q = w.double()
         error = (q.T @ q - torch.eye(n, dtype=torch.float64)).abs().max().item()
         print(f"# init-orthogonal {n} x {n}: max |Q^T Q - I| = {error:.3g} (PyTorch orthogonal_, float32)")
+    bench_torch_train(torch, args, "cpu", "torch")
+    if torch.cuda.is_available():
+        bench_torch_cuda(torch, args)
+
+
+def bench_torch_train(torch, args, device, backend):
+    """The network of `oclinit bench`'s train rows, trained with SGD in PyTorch on device."""
     networks = [("train-article", 300, 2, 10, 300)] + [("train", h, 512, h, 2048) for h in sizes(args.train_widths)]
     for benchmark, size, inputs, hidden, samples in networks:
         h2 = 5 if benchmark == "train-article" else hidden
         model = torch.nn.Sequential(torch.nn.Linear(inputs, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, h2),
-                                    torch.nn.ReLU(), torch.nn.Linear(h2, 1))
-        x = torch.randn(samples, inputs)
-        y = (torch.arange(samples) % 2).float().unsqueeze(1)
+                                    torch.nn.ReLU(), torch.nn.Linear(h2, 1)).to(device)
+        x = torch.randn(samples, inputs, device=device)
+        y = (torch.arange(samples, device=device) % 2).float().unsqueeze(1)
         loss = torch.nn.BCEWithLogitsLoss()
         optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
         flops = 6.0 * samples * (inputs * hidden + hidden * h2 + h2)
@@ -97,10 +105,31 @@ def bench_torch(torch, args):
                 optimizer.zero_grad()
                 loss(model(x), y).backward()
                 optimizer.step()
+            if device != "cpu":
+                torch.cuda.synchronize(device)
 
         t = measure(train, args.repeat)
-        row(benchmark, "torch", size, tuple(s / iterations for s in t), flops / 1e9, "GFLOP/s",
+        row(benchmark, backend, size, tuple(s / iterations for s in t), flops / 1e9, "GFLOP/s",
             f"[{inputs}, {hidden}, {h2}, 1], {samples} samples")
+
+
+def bench_torch_cuda(torch, args):
+    """The same init and training on PyTorch's GPU, where its torch has CUDA: what a GPU device is held against."""
+    device = torch.device("cuda")
+    print(f"# PyTorch on {torch.cuda.get_device_name(device)}: rows as torch-cuda")
+    for n in sizes(args.init_sizes):
+        w = torch.empty(n // 4096, 4096, device=device)
+
+        def timed(init):
+            def job():
+                init(w)
+                torch.cuda.synchronize(device)
+            return measure(job, args.repeat)
+
+        row("init-uniform", "torch-cuda", n, timed(torch.nn.init.uniform_), n / 1e9, "G samples/s")
+        row("init-he-normal", "torch-cuda", n, timed(torch.nn.init.kaiming_normal_), n / 1e9, "G samples/s")
+        row("init-trunc-normal", "torch-cuda", n, timed(torch.nn.init.trunc_normal_), n / 1e9, "G samples/s")
+    bench_torch_train(torch, args, "cuda", "torch-cuda")
 
 
 def bench_npy(args, have_torch):
@@ -127,7 +156,10 @@ def bench_npy(args, have_torch):
 MODEL_ROUTE = """
 import os, shutil, sys, torch
 from transformers import LlamaConfig, LlamaForCausalLM
-from transformers.modeling_utils import no_init_weights
+try:
+    from transformers.initialization import no_init_weights  # transformers >= 5
+except ImportError:
+    from transformers.modeling_utils import no_init_weights
 config = LlamaConfig(vocab_size=32000, hidden_size=2048, intermediate_size=5632, num_hidden_layers=int(sys.argv[1]),
                      num_attention_heads=32, num_key_value_heads=4, max_position_embeddings=2048,
                      tie_word_embeddings=False, torch_dtype="bfloat16")
