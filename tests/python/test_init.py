@@ -9,6 +9,7 @@ import _thread
 import ctypes
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -54,6 +55,7 @@ STRUCTS = {
     "oclinit_scheme": _library.Scheme,
     "oclinit_distribution": _library.Distribution,
     "oclinit_device_info": _library.DeviceInfo,
+    "oclinit_stats": _library.Stats,
 }
 
 
@@ -229,7 +231,15 @@ def test_statistics_match_torch_nn_init():
 
 # ---- Ctrl-C ----------------------------------------------------------------------------------------------------
 
-def test_ctrl_c_interrupts_between_chunks(monkeypatch):
+@pytest.fixture
+def sigint_raises():
+    """KeyboardInterrupt on SIGINT, even in tests started with SIGINT ignored (as a shell's background job is)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_interrupts_between_chunks(monkeypatch, sigint_raises):
     calls = []
     fill = oclinit._fill_host
 

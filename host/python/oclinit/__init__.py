@@ -10,8 +10,13 @@ device makes it, whole or in slices. Schemes are PyTorch's (and Keras's), by the
     >>> oclinit.devices()                                                # what device= can name
 
 Functions: init (a new array), init_ (in place: a C-contiguous float32 numpy array or CPU torch tensor), devices.
+Modules: oclinit.torch (init_module: a whole torch model), oclinit.preprocessing (MinMaxScaler and StandardScaler
+with scikit-learn's interface, reading and writing `oclinit normalize`'s statistics files).
 Errors: oclinit.Error, with the library's detail, which is also a ValueError (invalid arguments), an OSError (files),
 a MemoryError (host memory) or a RuntimeError (the device).
+Threads and Ctrl-C: library calls release the GIL (ctypes.CDLL). Large tensors are made 64 MiB at a time and Ctrl-C
+stops them between two; a call that is one piece (orthogonal, a scaler's fit) runs in a worker thread whose wait
+Ctrl-C interrupts at once, while the call finishes in the background and the interpreter's exit waits for it.
 Development: OCLINIT_LIBRARY=path/to/liboclinit.so makes the package use a build tree's library."""
 
 from __future__ import annotations
@@ -73,7 +78,8 @@ _OPTION_NAMES = ("value", "mean", "std", "a", "b", "scale", "gain", "negative_sl
 #: Which scheme takes which option, as `oclinit init --help` lists them (asked of the library,
 #: oclinit_scheme_takes): an option given to a scheme that does not use it is refused.
 SCHEME_OPTIONS = {
-    option: frozenset(name for kind, name in enumerate(_scheme_names()) if _lib.oclinit_scheme_takes(kind, option.encode()))
+    option: frozenset(name for kind, name in enumerate(_scheme_names())
+                      if _lib.oclinit_scheme_takes(kind, option.encode()))
     for option in _OPTION_NAMES
 }
 _NUMBERS = ("value", "mean", "std", "a", "b", "scale", "gain", "negative_slope", "sparsity")
@@ -164,13 +170,21 @@ def _fill_host(runtime: _library.Runtime, distribution: _library.Distribution, s
 
 
 def _fill(distribution: _library.Distribution, seed: int, stream: int, address: int, count: int,
-          device: Optional[str]) -> None:
+          device: Optional[str], owner: Any) -> None:
+    """count elements at address, which owner's memory holds (kept alive while a background call writes it)."""
     runtime = _library.runtime(device)
-    # orthogonal is computed whole for any slice: one call.
-    chunk = count if distribution.kind == _library.DISTRIBUTION_ORTHOGONAL else _CHUNK_ELEMENTS
+    if distribution.kind == _library.DISTRIBUTION_ORTHOGONAL:
+        # Computed whole for any slice, in one call (seconds at 4096 x 4096): run so that Ctrl-C still interrupts.
+        # The default argument keeps owner's memory alive for the call, should it go on in the background.
+        def whole(_owner: Any = owner) -> None:
+            with runtime.lock:
+                _fill_host(runtime, distribution, seed, stream, 0, count, address)
+
+        _library.interruptible(whole)
+        return
     with runtime.lock:
-        for first in range(0, count, chunk):
-            _fill_host(runtime, distribution, seed, stream, first, min(chunk, count - first), address)
+        for first in range(0, count, _CHUNK_ELEMENTS):
+            _fill_host(runtime, distribution, seed, stream, first, min(_CHUNK_ELEMENTS, count - first), address)
 
 
 def _dtype(dtype: Any) -> np.dtype:
@@ -235,7 +249,7 @@ def init(
     stream_value = _stream(stream, name)
     seed_value = _uint64(seed, "seed")
     out = np.empty(dims, dtype=np.float32)
-    _fill(distribution, seed_value, stream_value, out.ctypes.data, out.size, device)
+    _fill(distribution, seed_value, stream_value, out.ctypes.data, out.size, device, out)
     return out if out_dtype == np.float32 else out.astype(out_dtype)
 
 
@@ -289,7 +303,7 @@ def init_(
     count = 1
     for d in dims:
         count *= d
-    _fill(distribution, seed_value, stream_value, address, count, device)
+    _fill(distribution, seed_value, stream_value, address, count, device, tensor)
     return tensor
 
 

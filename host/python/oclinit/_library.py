@@ -10,7 +10,7 @@ import ctypes
 import os
 import threading
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional, Set, TypeVar
 
 MAX_RANK = 8  # OCLINIT_MAX_RANK
 
@@ -29,6 +29,9 @@ ERROR_CANCELLED = -2010
 ERROR_NOT_SUPPORTED = -2011
 
 DISTRIBUTION_ORTHOGONAL = 5  # oclinit_distribution_kind: made whole, so never filled in slices
+
+NORMALIZE_MINMAX = 0  # oclinit_normalize_method
+NORMALIZE_ZSCORE = 1
 
 
 class Shape(ctypes.Structure):
@@ -76,6 +79,13 @@ class Distribution(ctypes.Structure):
         ("rows", ctypes.c_int64),
         ("zeros", ctypes.c_int64),
     ]
+
+
+class Stats(ctypes.Structure):
+    """oclinit_stats."""
+
+    _fields_ = [("count", ctypes.c_uint64), ("mean", ctypes.c_double), ("std", ctypes.c_double),
+                ("min", ctypes.c_double), ("max", ctypes.c_double)]
 
 
 class DeviceInfo(ctypes.Structure):
@@ -186,6 +196,22 @@ _FUNCTIONS = {
         [ctypes.c_void_p, _P(Distribution), ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64,
          ctypes.c_void_p],
     ),
+    "oclinit_table_create": (ctypes.c_int, [ctypes.c_size_t, ctypes.c_size_t, ctypes.c_void_p, _P(ctypes.c_void_p)]),
+    "oclinit_table_free": (None, [ctypes.c_void_p]),
+    "oclinit_table_get_data": (ctypes.c_void_p, [ctypes.c_void_p]),
+    "oclinit_normalizer_fit": (
+        ctypes.c_int,
+        [ctypes.c_void_p, ctypes.c_int, ctypes.c_double, ctypes.c_double, ctypes.c_void_p, _P(ctypes.c_void_p)],
+    ),
+    "oclinit_normalizer_apply": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]),
+    "oclinit_normalizer_save": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_char_p]),
+    "oclinit_normalizer_load": (ctypes.c_int, [ctypes.c_char_p, _P(ctypes.c_void_p)]),
+    "oclinit_normalizer_free": (None, [ctypes.c_void_p]),
+    "oclinit_normalizer_get_method": (ctypes.c_int, [ctypes.c_void_p]),
+    "oclinit_normalizer_get_range": (None, [ctypes.c_void_p, _P(ctypes.c_double), _P(ctypes.c_double)]),
+    "oclinit_normalizer_get_features": (ctypes.c_size_t, [ctypes.c_void_p]),
+    "oclinit_normalizer_get_stats": (Stats, [ctypes.c_void_p, ctypes.c_size_t]),
+    "oclinit_normalizer_get_feature_name": (ctypes.c_char_p, [ctypes.c_void_p, ctypes.c_size_t]),
 }
 for _name, (_restype, _argtypes) in _FUNCTIONS.items():
     _function = getattr(lib, _name)
@@ -230,7 +256,38 @@ class Runtime:
             self.handle = ctypes.c_void_p()
 
 
+T = TypeVar("T")
+
+
+def interruptible(work: Callable[[], T]) -> T:
+    """work() (one long library call, which nothing can stop midway) in a worker thread while the calling thread
+    waits for it: the wait is what Ctrl-C interrupts, so KeyboardInterrupt comes at once; the call then runs to its
+    end in the background, holding its runtime's lock, what it made is dropped, and the interpreter exits after it.
+    Errors are made in the worker, whose thread holds the library's detail, and raised here."""
+    outcome: Dict[str, object] = {}
+    done = threading.Event()  # not Thread.join, which an interrupt can leave believing the thread ended (3.11)
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as caught:  # raised again in the caller's thread
+            outcome["error"] = caught
+        finally:
+            with _runtimes_lock:
+                _pending.discard(done)
+            done.set()
+
+    with _runtimes_lock:
+        _pending.add(done)
+    threading.Thread(target=run, name="oclinit", daemon=True).start()
+    done.wait()
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]
+
+
 _runtimes: Dict[Optional[str], Runtime] = {}
+_pending: Set[threading.Event] = set()  # interruptible's calls, waited for before the runtimes they use are freed
 _runtimes_lock = threading.Lock()
 
 
@@ -248,6 +305,10 @@ def runtime(device: Optional[str]) -> Runtime:
 
 @atexit.register
 def _free_runtimes() -> None:
+    with _runtimes_lock:
+        pending = list(_pending)
+    for done in pending:  # a call Ctrl-C left running in the background
+        done.wait()
     with _runtimes_lock:
         for made in _runtimes.values():
             made.free()
