@@ -2,8 +2,9 @@
  *
  * Layout: activations and their gradients are (samples, units) row-major, element (i, j) at [i units + j].
  * All parameters live in one buffer (W1, b1, W2, b2, W3, b3), the gradients in another with the same layout;
- * kernels take offsets into them. One iteration launches, per batch: oi_bias_activation twice,
- * oi_output_loss once, oi_activation_backward twice and oi_update once (README.md, "The network"). */
+ * kernels take offsets into them. One iteration launches, per micro-batch: oi_bias_activation twice,
+ * oi_output_loss once and oi_activation_backward twice; then oi_add once per addition of the micro-batches' tree,
+ * oi_result when there is more than one, and oi_update once (README.md, "The network"). */
 #include "network.h"
 
 /* z = g(z + b) in place; work-item k is element k of (samples, units). */
@@ -15,14 +16,14 @@ __kernel void oi_bias_activation(__global float *z, uint units, __global const f
 
 #define OI_LOSS_GROUP 64
 
-/* The output layer, in one work-group: logit = z + b3; z becomes dZ3 = (sigmoid(logit) - y) / m; the
- * gradient of b3 is the sum of dZ3; result[0] the mean cross-entropy, result[1] the accuracy at 0.5, and
- * result[2], when still negative, the iteration whose cost is not finite (so the host need not read the
- * cost every iteration to say where training diverged). */
+/* The output layer on samples rows of a batch of 1 / inverse_samples rows, in one work-group: logit = z + b3; z
+ * becomes dZ3 = (sigmoid(logit) - y) / batch; grads[gradient_offset] (b3's gradient) the sum of dZ3; totals[at] the
+ * rows' cross-entropy and totals[at + 1] their correct answers at 0.5, each divided by the batch's rows. With
+ * finish (these rows are the whole batch, on one process), also what oi_result does, saving its launch. */
 __kernel __attribute__((reqd_work_group_size(OI_LOSS_GROUP, 1, 1))) void
 oi_output_loss(__global float *z, __global const float *y, ulong y_offset, uint samples, float inverse_samples,
-               __global const float *params, ulong bias_offset, __global float *grads, __global float *result,
-               uint iteration) {
+               __global const float *params, ulong bias_offset, __global float *grads, ulong gradient_offset,
+               __global float *totals, ulong at, int finish, __global float *result, uint iteration) {
     __local float loss_sums[OI_LOSS_GROUP], gradient_sums[OI_LOSS_GROUP], correct_sums[OI_LOSS_GROUP];
     uint lid = get_local_id(0);
     float bias = params[bias_offset], loss = 0.0f, gradient = 0.0f, correct = 0.0f;
@@ -46,12 +47,32 @@ oi_output_loss(__global float *z, __global const float *y, ulong y_offset, uint 
         }
     }
     if (lid == 0) {
-        float cost = loss_sums[0] * inverse_samples;
-        result[0] = cost;
-        result[1] = correct_sums[0] * inverse_samples;
-        if (!isfinite(cost) && result[2] < 0.0f) result[2] = (float)iteration;
-        grads[bias_offset] = gradient_sums[0];
+        float cost = loss_sums[0] * inverse_samples, accuracy = correct_sums[0] * inverse_samples;
+        totals[at] = cost;
+        totals[at + 1] = accuracy;
+        grads[gradient_offset] = gradient_sums[0];
+        if (finish) {
+            result[0] = cost;
+            result[1] = accuracy;
+            if (!isfinite(cost) && result[2] < 0.0f) result[2] = (float)iteration;
+        }
     }
+}
+
+/* One addition of the gradients' tree (host/dist/reduce.c): grads[to + k] += grads[from + k]. */
+__kernel void oi_add(__global float *grads, ulong to, ulong from) {
+    size_t k = get_global_id(0);
+    grads[to + k] = grads[to + k] + grads[from + k];
+}
+
+/* The batch's cost and accuracy from the summed totals at grads[totals]; result[2], when still negative, the
+ * iteration whose cost is not finite (so the host need not read the cost every iteration to say where training
+ * diverged). One work-item. */
+__kernel void oi_result(__global const float *grads, ulong totals, __global float *result, uint iteration) {
+    float cost = grads[totals];
+    result[0] = cost;
+    result[1] = grads[totals + 1];
+    if (!isfinite(cost) && result[2] < 0.0f) result[2] = (float)iteration;
 }
 
 /* delta = dA becomes dZ = dA g'(Z) in place (g' from A), and the bias gradient is its sum over samples;

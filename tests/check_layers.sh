@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # No layer reaches up. The layers, lowest first; each may use itself and those before it:
-#   core (host/core) < io (host/io) < blas (host/blas) < features (host/features) < bench (bench/) < cli (host/cli)
+#   core (host/core) < io (host/io) < blas (host/blas) < dist (host/dist) < features (host/features) < bench (bench/)
+#   < cli (host/cli)
 # with features ordered inside as init < normalize < nn < model, and bench below cli (`oclinit bench` runs it).
 # host/include/oclinit.h and kernels/*.h are shared: anyone may include them.
 # Two checks: (a) every `#include "..."` in host/ and bench/, (b) every symbol an object file takes from another
@@ -10,8 +11,8 @@
 set -euo pipefail
 
 # Files directly in host/features/ (a features.h for all of it) rank below its subfolders, so all of them may use them.
-declare -A rank=([public]=0 [core]=1 [io]=2 [blas]=3 [features]=4 [features/init]=5 [features/normalize]=6
-                 [features/nn]=7 [features/model]=8 [bench]=9 [cli]=10)
+declare -A rank=([public]=0 [core]=1 [io]=2 [blas]=3 [dist]=4 [features]=5 [features/init]=6 [features/normalize]=7
+                 [features/nn]=8 [features/model]=9 [bench]=10 [cli]=11)
 
 # Sets $layer from a path relative to the source tree (or an object's path mapped onto it): a name in rank,
 # "shared" for what anyone may use, or "" for a file outside every layer folder.
@@ -21,6 +22,7 @@ layer_of() {
     host/core/*) layer=core ;;
     host/io/*) layer=io ;;
     host/blas/*) layer=blas ;;
+    host/dist/*) layer=dist ;;
     host/features/init/*) layer=features/init ;;
     host/features/normalize/*) layer=features/normalize ;;
     host/features/nn/*) layer=features/nn ;;
@@ -121,9 +123,9 @@ while IFS=$'\t' read -r file line inc; do
   done
   if [[ -z $to ]]; then
     case $inc in
-      core/* | io/* | blas/* | features/* | cli/*) layer_of "host/$inc"; to=$layer ;;
+      core/* | io/* | blas/* | dist/* | features/* | cli/*) layer_of "host/$inc"; to=$layer ;;
       bench/*) to=bench ;;
-      core.h | io.h | blas.h | features.h | cli.h | bench.h) to=${inc%.h} ;;
+      core.h | io.h | blas.h | dist.h | features.h | cli.h | bench.h) to=${inc%.h} ;;
       *) to=shared ;;
     esac
   fi
@@ -146,7 +148,7 @@ for obj in "${found[@]}"; do
   rel=$(sed -E 's#CMakeFiles/[^/]+\.dir/##; :a; s#[^/]+/__/##; ta' <<< "$obj")
   layer_of "$rel"
   if [[ -z $layer || $layer == shared ]]; then
-    echo "UNMAPPED: $obj: not in a layer folder (core/ io/ blas/ features/ cli/ under host/, or bench/)"
+    echo "UNMAPPED: $obj: not in a layer folder (core/ io/ blas/ dist/ features/ cli/ under host/, or bench/)"
     unmapped=$((unmapped + 1))
     continue
   fi

@@ -55,7 +55,7 @@ static void gradients(oclinit_network_t net, const float *x, const float *y, siz
     assert_ok(oi_net_write(net, &net->x, 0, x, samples * net->shape.inputs));
     assert_ok(oi_net_write(net, &net->y, 0, y, samples));
     assert_ok(oi_net_forward(net, 0, samples));
-    assert_ok(oi_net_backward(net, 0, samples, 0));
+    assert_ok(oi_net_backward(net, 0, samples, samples, 0, true, 0));
     assert_ok(oi_net_read(net, &net->grads, 0, grads, net->parameter_count));
 }
 
@@ -264,7 +264,7 @@ static void launches_per_iteration(void **state) {
     size_t before = kernel_launches, counted = net->launches;
     for (size_t t = 0; t < 10; t++) {
         assert_ok(oi_net_forward(net, 0, 300));
-        assert_ok(oi_net_backward(net, 0, 300, t));
+        assert_ok(oi_net_backward(net, 0, 300, 300, 0, true, t));
         assert_ok(oi_net_update(net, OCLINIT_OPTIMIZER_GD, &o));
     }
     printf("%zu kernel launches in 10 iterations (oclinit's own count: %zu)\n", kernel_launches - before,

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "dist/dist.h"
 #include "features/features.h"
 
 /* Exit codes: 0 success, 1 the work failed, 2 the command line is wrong, 130 interrupted. */
@@ -44,6 +45,11 @@ enum { OPTION_INVALID = -2 };
 struct option;
 void options_reset(void);
 int next_option(const char *command, int argc, char **argv, const struct option *options);
+
+/* Under mpirun, where every rank parses its own command line: each rank's outcome of a step, -1 to go on or an exit
+ * code to stop with (its message printed by that rank). Returns -1 when every rank goes on, else, on every rank, the
+ * code of the lowest rank that stops. Without a job it returns code. (main.c) */
+int stop_together(int code);
 
 /* Prints "oclinit <command>: error: <status>: <detail>" to stderr. */
 void report_failure(const char *command, oclinit_status status);

@@ -67,8 +67,17 @@ int load_dataset(const char *command, const dataset_request *request, bool need_
     }
     oclinit_read_options read = request->read;
     read.label = request->label;
-    oclinit_status status = oclinit_table_read(request->spec, &read, &out->table);
+    /* Under mpirun a rank that cannot read names itself: the others stop with it, silently. */
+    oclinit_status status =
+        oi_dist_test_fail()
+            ? oi_fail(OCLINIT_ERROR_IO, "%s: not read, failing on purpose (OCLINIT_TEST_FAIL_RANK)", request->spec)
+            : oclinit_table_read(request->spec, &read, &out->table);
     if (status != OCLINIT_SUCCESS) {
+        if (oi_dist_size() > 1) { /* the detail is copied first: formatting it into itself repeats it */
+            char detail[1024];
+            snprintf(detail, sizeof detail, "%s", oclinit_error_get_detail());
+            oi_fail(status, "rank %d of %d: %s", oi_dist_rank(), oi_dist_size(), detail);
+        }
         report_failure(command, status);
         return EXIT_FAILURE;
     }

@@ -106,6 +106,14 @@ static bool reserve_openblas_buffer(void) {
     return true;
 }
 
+int stop_together(int code) {
+    int stopped = oi_dist_lowest(code >= 0);
+    if (stopped < 0) return -1;
+    /* A failed broadcast leaves each rank its own code, or 1 where it would have gone on. */
+    if (oi_dist_broadcast(&code, sizeof code, stopped) != OCLINIT_SUCCESS && code < 0) code = EXIT_FAILURE;
+    return code;
+}
+
 static void usage(FILE *out) {
     fprintf(out,
             "oclinit %d.%d.%d: reproducible neural-network weight initialization on OpenCL devices\n"
@@ -153,16 +161,39 @@ int main(int argc, char **argv) {
                 command, oi_memory_limit() >> 20);
         return 1;
     }
-    if (strcmp(command, "devices") == 0) return command_devices(argc - 1, argv + 1);
-    if (strcmp(command, "init") == 0) return command_init(argc - 1, argv + 1);
-    if (strcmp(command, "normalize") == 0) return command_normalize(argc - 1, argv + 1);
-    if (strcmp(command, "experiment") == 0) return command_experiment(argc - 1, argv + 1);
-    if (strcmp(command, "train") == 0) return command_train(argc - 1, argv + 1);
-    if (strcmp(command, "predict") == 0) return command_predict(argc - 1, argv + 1);
-    if (strcmp(command, "tune") == 0) return command_tune(argc - 1, argv + 1);
-    if (strcmp(command, "bench") == 0) return command_bench(argc - 1, argv + 1);
-    if (strcmp(command, "inspect") == 0) return command_inspect(argc - 1, argv + 1);
-    if (strcmp(command, "model") == 0) return command_model(argc - 1, argv + 1);
+    /* Under mpirun every rank joins the job first; a command that does not share its work refuses more than one. */
+    static const struct {
+        const char *name;
+        int (*run)(int argc, char **argv);
+        bool shares; /* its ranks split the work (host/dist) */
+    } commands[] = {
+        {"devices", command_devices, false},     {"init", command_init, false},
+        {"normalize", command_normalize, false}, {"experiment", command_experiment, false},
+        {"train", command_train, true},          {"predict", command_predict, false},
+        {"tune", command_tune, false},           {"bench", command_bench, false},
+        {"inspect", command_inspect, false},     {"model", command_model, true},
+    };
+    for (size_t i = 0; i < OI_COUNT(commands); i++) {
+        if (strcmp(command, commands[i].name) != 0) continue;
+        if (oi_dist_init() != OCLINIT_SUCCESS) {
+            fprintf(stderr, "oclinit %s: error: cannot join the MPI job: %s\n", command, oclinit_error_get_detail());
+            return EXIT_FAILURE;
+        }
+        int code;
+        if (oi_dist_size() > 1 && !commands[i].shares) {
+            if (oi_dist_rank() == 0)
+                fprintf(stderr,
+                        "oclinit %s: does not share its work between MPI ranks; run it without mpirun, or with "
+                        "-np 1\n",
+                        command);
+            code = EXIT_USAGE;
+        } else {
+            oi_runtime_set_local_rank((unsigned)oi_dist_local_rank());
+            code = commands[i].run(argc - 1, argv + 1);
+        }
+        oi_dist_finalize();
+        return code;
+    }
     fprintf(stderr, "oclinit: unknown command \"%s\"\n\n", command);
     usage(stderr);
     return EXIT_USAGE;

@@ -20,6 +20,8 @@ static void usage(FILE *out) {
                  "does; a spec lists tensors, shapes and schemes itself (README.md, \"Whole models\"). A tensor's\n"
                  "numbers depend only on the seed, its name, its shape and its scheme: the same on every device and\n"
                  "for any shard size, and equal to `oclinit init --name NAME` with that scheme.\n"
+                 "Under `mpirun -np N` the ranks share the work and write the same bytes into DIR, which every rank\n"
+                 "must see; each rank takes its own device (README.md, \"Beyond one machine\").\n"
                  "\n"
                  "Required:\n"
                  "  --config FILE        a Hugging Face config.json\n"
@@ -179,17 +181,21 @@ static void list_tensors(oclinit_model_t model, oclinit_dtype dtype, uint64_t se
     }
 }
 
+/* Under mpirun each step's outcome is every rank's (oi_dist_status), and only rank 0 prints: a failure once, naming
+ * the rank it happened on. */
 int command_model(int argc, char **argv) {
     model_args args;
     oclinit_model_t model = NULL;
     oclinit_runtime_t runtime = NULL;
-    int code = parse_arguments(argc, argv, &args);
+    bool first = oi_dist_rank() == 0;
+    int code = stop_together(parse_arguments(argc, argv, &args));
     if (code >= 0) return code;
     const char *source = args.config ? args.config : args.spec;
-    oclinit_status status =
-        args.config ? oclinit_model_load_config(args.config, &model) : oclinit_model_load_spec(args.spec, &model);
+    oclinit_status status = oi_dist_status(args.config ? oclinit_model_load_config(args.config, &model)
+                                                       : oclinit_model_load_spec(args.spec, &model));
     if (status != OCLINIT_SUCCESS) {
-        report_failure(command, status);
+        if (first) report_failure(command, status);
+        oclinit_model_free(model);
         /* A file that cannot be read is an I/O failure; anything wrong in what it says is bad input. */
         return status == OCLINIT_ERROR_INVALID_ARGUMENT || status == OCLINIT_ERROR_NOT_SUPPORTED ||
                        status == OCLINIT_ERROR_SIZE_OVERFLOW
@@ -204,34 +210,39 @@ int command_model(int argc, char **argv) {
         .chunk_bytes = (size_t)args.chunk_mib << 20,
         .progress = progress_update,
     };
+    code = -1;
     if (args.dtype && oclinit_dtype_parse(args.dtype, &options.dtype) != OCLINIT_SUCCESS) {
         fprintf(stderr, "oclinit model: --dtype: %s\n", oclinit_error_get_detail());
-        oclinit_model_free(model);
-        return EXIT_USAGE;
+        code = EXIT_USAGE;
+    } else if (args.list) {
+        if (first) list_tensors(model, options.dtype, options.seed);
+        code = EXIT_SUCCESS;
     }
-    if (args.list) {
-        list_tensors(model, options.dtype, options.seed);
+    code = stop_together(code);
+    if (code >= 0) {
         oclinit_model_free(model);
-        return EXIT_SUCCESS;
+        return code;
     }
-    status = oclinit_runtime_create(args.device, &runtime);
+    status = oi_dist_status(oclinit_runtime_create(args.device, &runtime));
     if (status != OCLINIT_SUCCESS) {
-        report_failure(command, status);
+        if (first) report_failure(command, status);
+        oclinit_runtime_free(runtime);
         oclinit_model_free(model);
         return EXIT_FAILURE;
     }
     progress bar;
-    progress_start(&bar, "model", args.quiet);
+    progress_start(&bar, "model", args.quiet || !first);
     options.user = &bar;
     double start = oi_clock_seconds();
     status = oclinit_model_write(runtime, model, args.output, args.config, &options);
     double elapsed = oi_clock_seconds() - start;
     progress_finish(&bar);
     if (status != OCLINIT_SUCCESS) {
-        report_failure(command, status);
-        if (status == OCLINIT_ERROR_KERNEL_BUILD) fprintf(stderr, "%s\n", oclinit_runtime_get_build_log(runtime));
+        if (first) report_failure(command, status);
+        if (status == OCLINIT_ERROR_KERNEL_BUILD && first)
+            fprintf(stderr, "%s\n", oclinit_runtime_get_build_log(runtime));
         code = status == OCLINIT_ERROR_INVALID_ARGUMENT ? EXIT_USAGE : failure_exit_code(status);
-    } else {
+    } else if (first) {
         uint64_t parameters = 0;
         for (size_t i = 0; i < oclinit_model_get_count(model); i++) {
             uint64_t elements = 0;
@@ -239,11 +250,15 @@ int command_model(int argc, char **argv) {
             parameters += elements;
         }
         double bytes = (double)parameters * (double)oclinit_dtype_size(options.dtype);
+        char ranks[32] = "";
+        if (oi_dist_size() > 1) snprintf(ranks, sizeof ranks, " and %d ranks in all", oi_dist_size());
         printf("wrote %s: %zu tensors, %" PRIu64 " parameters in %s (%.3f GB) from %s, seed %" PRIu64
-               ", on %s, %.2f s (%.2f GB/s, %.2f G parameters/s)\n",
+               ", on %s%s, %.2f s (%.2f GB/s, %.2f G parameters/s)\n",
                args.output, oclinit_model_get_count(model), parameters, oclinit_dtype_str(options.dtype), bytes / 1e9,
-               source, options.seed, oclinit_runtime_get_device(runtime)->name, elapsed,
+               source, options.seed, oclinit_runtime_get_device(runtime)->name, ranks, elapsed,
                elapsed > 0 ? bytes / elapsed / 1e9 : 0.0, elapsed > 0 ? (double)parameters / elapsed / 1e9 : 0.0);
+        code = EXIT_SUCCESS;
+    } else {
         code = EXIT_SUCCESS;
     }
     oclinit_runtime_free(runtime);

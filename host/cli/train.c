@@ -1,4 +1,6 @@
-/* oclinit train: fit normalization on the training data, initialize, train, save the model. */
+/* oclinit train: fit normalization on the training data, initialize, train, save the model. Under mpirun the ranks
+ * share each batch's micro-batches (data-parallel; README.md, "Beyond one machine"): every step's outcome is every
+ * rank's (oi_dist_status), and only rank 0 prints and writes the model. */
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -30,6 +32,9 @@ static void usage(FILE *out) {
         "  --activation NAME    relu (default), leaky_relu, tanh, sigmoid\n"
         "  --optimizer NAME     gd (full batch, default), sgd, momentum, adam (mini-batches)\n"
         "  --batch N            mini-batch size (default 64)\n"
+        "  --micro-batches M    cut each batch into M micro-batches whose gradients are summed in a fixed tree\n"
+        "                       (default: one per 256 rows, at most 64); under mpirun the ranks share them, and\n"
+        "                       any number of ranks gives the model of one process with the same M\n"
         "  --lr X               learning rate (default 0.01)\n"
         "  --iterations N       optimizer steps (default 1000)\n"
         "  --seed S             seed of the weights, the shuffles and built-in data (default 1)\n"
@@ -40,7 +45,8 @@ static void usage(FILE *out) {
         "  --quiet              no progress bar and no diagnostics\n"
         "\n"
         "Example:\n"
-        "  oclinit train --data moons --hidden 16,8 --optimizer adam --lr 0.01 --iterations 2000 --save moons.model\n");
+        "  oclinit train --data moons --hidden 16,8 --optimizer adam --lr 0.01 --iterations 2000 --save moons.model\n"
+        "  mpirun -np 4 oclinit train --data big.npy --label 1 --batch 4096 --micro-batches 16 --save big.model\n");
 }
 
 enum {
@@ -57,6 +63,7 @@ enum {
     OPT_ACTIVATION,
     OPT_OPTIMIZER,
     OPT_BATCH,
+    OPT_MICRO_BATCHES,
     OPT_LR,
     OPT_ITERATIONS,
     OPT_SEED,
@@ -81,6 +88,7 @@ static const struct option long_options[] = {
     {"activation", required_argument, NULL, OPT_ACTIVATION},
     {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
     {"batch", required_argument, NULL, OPT_BATCH},
+    {"micro-batches", required_argument, NULL, OPT_MICRO_BATCHES},
     {"lr", required_argument, NULL, OPT_LR},
     {"iterations", required_argument, NULL, OPT_ITERATIONS},
     {"seed", required_argument, NULL, OPT_SEED},
@@ -167,6 +175,10 @@ static int parse_arguments(int argc, char **argv, train_args *a) {
             ok = parse_count(command, "batch", optarg, 1, &number);
             a->train.batch = (size_t)number;
             break;
+        case OPT_MICRO_BATCHES:
+            ok = parse_count(command, "micro-batches", optarg, 1, &number);
+            a->train.micro_batches = (size_t)number;
+            break;
         case OPT_LR:
             ok = parse_double(command, "lr", optarg, &a->train.learning_rate);
             if (ok && !(a->train.learning_rate > 0)) {
@@ -244,13 +256,50 @@ static bool same_features(const dataset *train, const dataset *test, const char 
     return true;
 }
 
+/* Under mpirun: every rank must run the same command on the same data (a file that differs between machines would
+ * train a model no single process makes). Collective. */
+static oclinit_status agree_on_command(int argc, char **argv) {
+    size_t length = 1;
+    for (int i = 0; i < argc; i++) length += strlen(argv[i]) + 1;
+    char *line = calloc(length, 1);
+    if (!line) return oi_dist_status(oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "copying the command line"));
+    for (int i = 0; i < argc; i++) strcat(strcat(line, i ? " " : ""), argv[i]);
+    const oi_dist_value value = {"the command line", line};
+    oclinit_status status = oi_dist_agree(&value, 1);
+    free(line);
+    return status;
+}
+
+static uint64_t fnv1a(uint64_t hash, const void *data, size_t bytes) {
+    const unsigned char *p = data;
+    for (size_t i = 0; i < bytes; i++) hash = (hash ^ p[i]) * 0x100000001b3u;
+    return hash;
+}
+
+static oclinit_status agree_on_data(const char *what, const dataset *d) {
+    if (!oi_dist_active()) return OCLINIT_SUCCESS;
+    uint64_t hash = fnv1a(0xcbf29ce484222325u, d->x, d->rows * d->features * sizeof(float));
+    hash = fnv1a(hash, d->y, d->rows * sizeof(float));
+    char text[96];
+    snprintf(text, sizeof text, "%zu rows, %zu features, FNV-1a %016llx", d->rows, d->features,
+             (unsigned long long)hash);
+    const oi_dist_value value = {what, text};
+    return oi_dist_agree(&value, 1);
+}
+
 int command_train(int argc, char **argv) {
+    bool first_rank = oi_dist_rank() == 0;
     train_args a;
-    int code = parse_arguments(argc, argv, &a);
+    oclinit_status status = agree_on_command(argc, argv);
+    if (status != OCLINIT_SUCCESS) {
+        if (first_rank) report_failure(command, status);
+        return EXIT_USAGE;
+    }
+    int code = stop_together(parse_arguments(argc, argv, &a));
     if (code >= 0) return code;
     file_arg inputs[] = {{"--data", a.data.spec, false}, {"--test", a.test.spec, false}};
     file_arg output = {"--save", a.save, false};
-    code = check_files(command, inputs, 2, &output, 1);
+    code = stop_together(check_files(command, inputs, 2, &output, 1));
     if (code >= 0) return code;
     oclinit_scheme scheme;
     bool normalize = strcmp(a.normalize, "none") != 0;
@@ -265,60 +314,91 @@ int command_train(int argc, char **argv) {
     oclinit_runtime_t runtime = NULL;
     oclinit_normalizer_t normalizer = NULL;
     oclinit_network_t net = NULL;
-    oclinit_status status = OCLINIT_SUCCESS;
+    /* Each rank reads the whole data (CSV rows cannot be found without reading what comes before them) and computes
+     * only its micro-batches. A rank that cannot read prints why; all stop. */
     code = load_dataset(command, &a.data, true, &train);
     if (code == 0 && (a.have_test || train.built_in)) {
         if (!a.have_test) a.test.spec = a.data.spec;
         code = load_dataset(command, &a.test, true, &test);
         if (code == 0 && !same_features(&train, &test, a.test.spec)) code = EXIT_FAILURE;
     }
-    if (code != 0) goto done;
+    code = stop_together(code < 0 ? EXIT_FAILURE : code == 0 ? -1 : code);
+    if (code >= 0) goto done;
     code = EXIT_FAILURE;
-    status = oclinit_runtime_create(a.device, &runtime);
+    status = agree_on_data("the training data", &train);
+    if (status == OCLINIT_SUCCESS && test.table) status = agree_on_data("the test data", &test);
+    if (status == OCLINIT_SUCCESS) status = oi_dist_status(oclinit_runtime_create(a.device, &runtime));
     if (status == OCLINIT_SUCCESS && normalize) {
+        /* Collective: each rank fits its share of the chunks; the statistics are one process's. */
         status = oclinit_normalizer_fit(runtime, method, 0, 1, train.table, &normalizer);
-        if (status == OCLINIT_SUCCESS) warn_about_features(command, normalizer, train.table);
+        if (status == OCLINIT_SUCCESS && first_rank) warn_about_features(command, normalizer, train.table);
         if (status == OCLINIT_SUCCESS) status = oclinit_normalizer_apply(runtime, normalizer, train.table);
         if (status == OCLINIT_SUCCESS && test.table) status = oclinit_normalizer_apply(runtime, normalizer, test.table);
+        status = oi_dist_status(status);
     }
     a.shape.inputs = train.features;
     /* Below about 2^16 multiply-adds per sample and layer, launches cost more than CLBlast's parameters matter. */
-    if (status == OCLINIT_SUCCESS)
+    if (status == OCLINIT_SUCCESS && first_rank)
         report_tuning(command, runtime,
                       a.shape.inputs * a.shape.hidden1 >= 65536 || a.shape.hidden1 * a.shape.hidden2 >= 65536);
-    if (status == OCLINIT_SUCCESS) status = oclinit_network_create(runtime, &a.shape, &net);
-    if (status == OCLINIT_SUCCESS) status = oclinit_network_init(net, &scheme, a.train.seed);
+    if (status == OCLINIT_SUCCESS) {
+        status = oclinit_network_create(runtime, &a.shape, &net);
+        if (status == OCLINIT_SUCCESS) status = oclinit_network_init(net, &scheme, a.train.seed);
+        status = oi_dist_status(status);
+    }
     if (status != OCLINIT_SUCCESS) goto failed;
 
     oclinit_network_shape shape = oclinit_network_get_shape(net);
-    if (!a.quiet)
-        printf("training [%zu, %zu, %zu, 1] %s on %s (%zu rows%s), init %s, %s, lr %g, %zu iterations, on %s\n",
+    size_t full = a.train.optimizer == OCLINIT_OPTIMIZER_GD ? train.rows
+                  : a.train.batch < train.rows              ? a.train.batch
+                                                            : train.rows;
+    size_t micro = oi_train_micro_batches(&a.train, full);
+    /* The micro-batches change the rounding: shown whenever there is more than one. */
+    char sharing[64] = "";
+    if (oi_dist_size() > 1)
+        snprintf(sharing, sizeof sharing, ", %zu micro-batch%s over %d ranks", micro, micro > 1 ? "es" : "",
+                 oi_dist_size());
+    else if (micro > 1)
+        snprintf(sharing, sizeof sharing, ", %zu micro-batches", micro);
+    if (first_rank && micro < (size_t)oi_dist_size())
+        fprintf(stderr,
+                "oclinit train: warning: %zu micro-batch%s for %d ranks: %d of them have nothing to compute; "
+                "--micro-batches %d or more shares the work\n",
+                micro, micro > 1 ? "es" : "", oi_dist_size(), oi_dist_size() - (int)micro, oi_dist_size());
+    if (!a.quiet && first_rank)
+        printf("training [%zu, %zu, %zu, 1] %s on %s (%zu rows%s), init %s, %s, lr %g, %zu iterations%s, on %s\n",
                shape.inputs, shape.hidden1, shape.hidden2, oclinit_activation_str(shape.activation), a.data.spec,
                train.rows, normalize ? ", normalized" : "", oclinit_scheme_kind_str(scheme.kind),
-               oclinit_optimizer_str(a.train.optimizer), a.train.learning_rate, a.train.iterations,
+               oclinit_optimizer_str(a.train.optimizer), a.train.learning_rate, a.train.iterations, sharing,
                oclinit_runtime_get_device(runtime)->name);
     fflush(stdout); /* before the diagnostics and the progress bar on stderr */
-    reporter r = {.total = a.train.iterations, .quiet = a.quiet};
-    progress_start(&r.bar, "train", a.quiet);
+    reporter r = {.total = a.train.iterations, .quiet = a.quiet || !first_rank};
+    progress_start(&r.bar, "train", r.quiet);
     a.train.progress = report_progress;
     a.train.user = &r;
     oclinit_train_result result;
     status = oclinit_network_train(net, train.x, train.y, train.rows, &a.train, &result);
     progress_finish(&r.bar);
     if (status != OCLINIT_SUCCESS) goto failed;
+    /* Rank 0 alone evaluates the test data and writes the model; the others wait for its outcome. */
     double test_cost = NAN, test_accuracy = NAN;
-    if (test.table) status = oclinit_network_evaluate(net, test.x, test.y, test.rows, &test_cost, &test_accuracy);
-    if (status == OCLINIT_SUCCESS) status = oclinit_network_save(net, normalizer, a.save);
+    if (first_rank && test.table)
+        status = oclinit_network_evaluate(net, test.x, test.y, test.rows, &test_cost, &test_accuracy);
+    if (first_rank && status == OCLINIT_SUCCESS) status = oclinit_network_save(net, normalizer, a.save);
+    status = oi_dist_status(status);
     if (status != OCLINIT_SUCCESS) goto failed;
-    printf("cost %.4g -> %.4g, train accuracy %.3f", result.cost_start, result.cost_end, result.accuracy_end);
-    if (test.table) printf(", test accuracy %.3f (%zu rows)", test_accuracy, test.rows);
-    printf(", %.2f s (%.0f iterations/s); model saved to %s\n", result.seconds,
-           (double)result.iterations / result.seconds, a.save);
+    if (first_rank) {
+        printf("cost %.4g -> %.4g, train accuracy %.3f", result.cost_start, result.cost_end, result.accuracy_end);
+        if (test.table) printf(", test accuracy %.3f (%zu rows)", test_accuracy, test.rows);
+        printf(", %.2f s (%.0f iterations/s); model saved to %s\n", result.seconds,
+               (double)result.iterations / result.seconds, a.save);
+    }
     code = EXIT_SUCCESS;
     goto done;
 failed:
-    report_failure(command, status);
-    if (status == OCLINIT_ERROR_KERNEL_BUILD) fprintf(stderr, "%s\n", oclinit_runtime_get_build_log(runtime));
+    if (first_rank) report_failure(command, status);
+    if (status == OCLINIT_ERROR_KERNEL_BUILD && first_rank)
+        fprintf(stderr, "%s\n", oclinit_runtime_get_build_log(runtime));
     code = status == OCLINIT_ERROR_INVALID_ARGUMENT && !interrupted() ? EXIT_USAGE : failure_exit_code(status);
 done:
     oclinit_network_free(net);

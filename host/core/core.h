@@ -144,6 +144,10 @@ struct oclinit_runtime {
     char *build_log;
 };
 
+/* For the ranks of a job (host/dist): the default device becomes the local_rank-th (wrapping) of the default one's
+ * platform and type, so that each rank on a machine takes its own GPU. 0 (the default) keeps the first. */
+void oi_runtime_set_local_rank(unsigned local_rank);
+
 /* True for the host C path: a NULL runtime or one made for "cpu". The one test of where work runs. */
 bool oi_runtime_on_host(oclinit_runtime_t runtime);
 

@@ -241,10 +241,14 @@ static oclinit_status enumerate_devices(device_entry **entries, size_t *count) {
         }
     }
     if (total == 0) {
+        /* A driver that cannot start its device under a memory limit (PoCL's threads) lists none. */
+        char hint[128];
+        memory_hint(hint, sizeof hint);
         status = skipped != CL_SUCCESS ? listing_failed(skipped, "OpenCL's device list")
                                        : oi_fail(OCLINIT_ERROR_DEVICE_NOT_FOUND,
-                                                 "the OpenCL platforms here have no device; --device cpu runs the "
-                                                 "host C path");
+                                                 "the OpenCL platforms here have no device%s; --device cpu runs the "
+                                                 "host C path",
+                                                 hint);
         goto cleanup;
     }
     *entries = list;
@@ -303,17 +307,37 @@ static bool parse_index_pair(const char *spec, unsigned *platform, unsigned *dev
     return true;
 }
 
-/* The entry that spec names, or the default (first GPU, else first CPU, else first device). */
+/* The rank of this process among those of one job on this machine (oi_runtime_set_local_rank). */
+static unsigned local_rank;
+
+void oi_runtime_set_local_rank(unsigned rank) {
+    local_rank = rank;
+}
+
+/* The default: the first GPU, else the first CPU, else the first device; for local rank n, the n-th device (wrapping)
+ * of that one's platform and type, so that the ranks of a job on one machine take a GPU each. */
+static size_t default_device(const device_entry *entries, size_t count) {
+    size_t first = 0, same = 0;
+    bool found = false;
+    for (size_t i = 0; i < count && !found; i++)
+        if (entries[i].info.type == OCLINIT_DEVICE_GPU) first = i, found = true;
+    for (size_t i = 0; i < count && !found; i++)
+        if (entries[i].info.type == OCLINIT_DEVICE_CPU) first = i, found = true;
+    const oclinit_device_info *d = &entries[first].info;
+    for (size_t i = 0; i < count; i++)
+        same += entries[i].info.platform_index == d->platform_index && entries[i].info.type == d->type;
+    for (size_t i = first, k = 0; i < count; i++)
+        if (entries[i].info.platform_index == d->platform_index && entries[i].info.type == d->type &&
+            k++ == local_rank % same)
+            return i;
+    return first;
+}
+
+/* The entry that spec names, or the default. */
 static oclinit_status choose_device(const device_entry *entries, size_t count, const char *spec, size_t *chosen) {
     unsigned platform, device;
     bool in_range;
-    if (!spec || !*spec) {
-        for (size_t i = 0; i < count; i++)
-            if (entries[i].info.type == OCLINIT_DEVICE_GPU) return *chosen = i, OCLINIT_SUCCESS;
-        for (size_t i = 0; i < count; i++)
-            if (entries[i].info.type == OCLINIT_DEVICE_CPU) return *chosen = i, OCLINIT_SUCCESS;
-        return *chosen = 0, OCLINIT_SUCCESS;
-    }
+    if (!spec || !*spec) return *chosen = default_device(entries, count), OCLINIT_SUCCESS;
     if (parse_index_pair(spec, &platform, &device, &in_range)) {
         for (size_t i = 0; in_range && i < count; i++)
             if (entries[i].info.platform_index == platform && entries[i].info.device_index == device)

@@ -96,6 +96,10 @@ oclinit_status oi_chunker_create(oclinit_runtime_t runtime, size_t chunk_bytes, 
 /* Every element of the tensor, in order, through consume; its failure stops the run and is returned. */
 oclinit_status oi_chunker_run(oi_chunker *chunker, const oclinit_distribution *distribution, uint64_t seed,
                               uint64_t stream, oi_chunk_fn consume, void *user);
+/* Elements [begin, end) only (end clipped to the tensor's size), equal to that range of the whole run: a rank's
+ * part. */
+oclinit_status oi_chunker_run_range(oi_chunker *chunker, const oclinit_distribution *distribution, uint64_t seed,
+                                    uint64_t stream, uint64_t begin, uint64_t end, oi_chunk_fn consume, void *user);
 void oi_chunker_free(oi_chunker *chunker);
 
 /* Mean, std, min and max of values seen in chunks (Chan et al.'s merge); start from {0}. */
@@ -157,9 +161,17 @@ typedef struct oi_net_backend {
     /* z = g(z + b) over a (rows, units) block. */
     oclinit_status (*bias_activation)(oclinit_network_t net, oi_net_buffer *z, size_t rows, size_t units,
                                       size_t bias_offset);
-    /* The output layer on m rows from row first of the data: z3 becomes dZ3, the b3 gradient is set, result holds
-     * (cost, accuracy), and result[2] the first iteration whose cost was not finite. */
-    oclinit_status (*output_loss)(oclinit_network_t net, size_t first, size_t m, size_t iteration);
+    /* The output layer on m rows from row first of the data, part of a batch of batch rows: z3 becomes dZ3 (divided
+     * by batch), the b3 gradient at grads[gradient_base + b3's offset] its sum, and totals[at], totals[at + 1] this
+     * part's cost and accuracy, each divided by batch. With finish (the part is the whole sum), also what result()
+     * does for iteration, which then need not run. */
+    oclinit_status (*output_loss)(oclinit_network_t net, size_t first, size_t m, size_t batch, size_t gradient_base,
+                                  oi_net_buffer *totals, size_t at, bool finish, size_t iteration);
+    /* grads[to + j] += grads[from + j] for j < count: one addition of the gradients' tree. */
+    oclinit_status (*add)(oclinit_network_t net, size_t to, size_t from, size_t count);
+    /* result = (cost, accuracy) of the summed gradients' totals; result[2] the iteration when the cost is not finite
+     * and result[2] is still negative (so the host need not read the cost every iteration). */
+    oclinit_status (*result)(oclinit_network_t net, size_t iteration);
     /* delta (m, units) = dA becomes dZ, and the bias gradient its column sums. */
     oclinit_status (*activation_backward)(oclinit_network_t net, oi_net_buffer *delta, const oi_net_buffer *a, size_t m,
                                           size_t units, size_t bias_offset);
@@ -180,8 +192,12 @@ struct oclinit_network {
     oclinit_runtime_t rt; /* the device's runtime; NULL on the host C path */
     oclinit_network_shape shape;
     size_t parameter_count, offsets[OI_NET_PARTS];
-    oi_net_buffer params, grads, state1, state2; /* state: momentum's velocity, Adam's moments */
-    oi_net_buffer result;                        /* cost, accuracy, first non-finite iteration */
+    oi_net_buffer params, state1, state2; /* state: momentum's velocity, Adam's moments */
+    /* Gradient slots of OI_NET_STRIDE floats, a stack of the micro-batches' partial sums (train.c): each holds
+     * gradients in the parameters' layout, then their cost and accuracy. Slot 0 ends with the batch's sum. */
+    oi_net_buffer grads;
+    size_t slot_capacity;
+    oi_net_buffer result; /* cost, accuracy, first non-finite iteration */
     /* Data (samples, inputs) and labels, and per-batch work: activations A1 (batch, h1), A2 (batch, h2), the
      * output z3 (batch), and the gradients dZ1, dZ2 in d1, d2. */
     oi_net_buffer x, y, a1, a2, z3, d1, d2;
@@ -193,15 +209,22 @@ struct oclinit_network {
 };
 
 oclinit_status oi_net_reserve(oclinit_network_t net, size_t samples, size_t batch);
+/* Floats of a gradient slot: the parameters' gradients, the cost and the accuracy. */
+#define OI_NET_STRIDE(net) ((net)->parameter_count + 2)
+/* Room for slots gradient slots. */
+oclinit_status oi_net_reserve_slots(oclinit_network_t net, size_t slots);
 oclinit_status oi_net_write(oclinit_network_t net, oi_net_buffer *b, size_t offset, const float *from, size_t floats);
 oclinit_status oi_net_read(oclinit_network_t net, const oi_net_buffer *b, size_t offset, float *to, size_t floats);
 /* The forward pass over rows [first, first + m) of the data: z3 holds the logits. */
 oclinit_status oi_net_forward(oclinit_network_t net, size_t first, size_t m);
-/* The output layer alone: (cost, accuracy) into result, z3 becomes dZ3 (oi_net_backward starts with it). */
-oclinit_status oi_net_loss(oclinit_network_t net, size_t first, size_t m, size_t iteration);
-/* The loss, then the backward pass: gradients in grads, (cost, accuracy) in result. */
-oclinit_status oi_net_backward(oclinit_network_t net, size_t first, size_t m, size_t iteration);
+/* The loss of the m rows at first, then the backward pass: the gradients of those rows' share of a batch of batch
+ * rows, their cost and accuracy, in gradient slot `slot`. whole: these rows are the batch and slot 0 its sum, so the
+ * result of iteration is set too (backend->result). */
+oclinit_status oi_net_backward(oclinit_network_t net, size_t first, size_t m, size_t batch, size_t slot, bool whole,
+                               size_t iteration);
 oclinit_status oi_net_update(oclinit_network_t net, oclinit_optimizer optimizer, const oclinit_train_options *options);
+/* The micro-batches a batch of m rows is cut into (oclinit_train_options.micro_batches; train.c). */
+size_t oi_train_micro_batches(const oclinit_train_options *options, size_t m);
 /* Probabilities of the m rows of the last oi_net_forward. */
 oclinit_status oi_net_probabilities(oclinit_network_t net, size_t m, float *out);
 

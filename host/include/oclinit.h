@@ -610,6 +610,11 @@ typedef struct oclinit_train_options {
     double learning_rate;
     size_t iterations;
     size_t batch; /* mini-batch size (SGD, momentum, Adam); 0: 64 */
+    /* Each batch is cut into this many micro-batches (at most one per row), whose gradients are computed apart and
+     * summed in a fixed binary tree, so that ranks of an MPI job can share them and any number of ranks gives the
+     * same bits; it changes the rounding, not the mathematics. 0: one per OCLINIT_MICRO_BATCH_ROWS rows of the batch,
+     * at most 64. */
+    size_t micro_batches;
     double momentum, beta1, beta2, epsilon;
     uint64_t seed;                /* the per-epoch shuffle */
     size_t report_every;          /* 0: only at the end */
@@ -617,6 +622,8 @@ typedef struct oclinit_train_options {
     oclinit_progress_fn progress; /* every report_every iterations and at each diagnostic point */
     void *user;
 } oclinit_train_options;
+
+#define OCLINIT_MICRO_BATCH_ROWS 256
 
 /* GD, lr 0.01, 1000 iterations, batch 64, momentum 0.9, Adam 0.9 / 0.999 / 1e-8, report every 100. */
 OCLINIT_API oclinit_train_options oclinit_train_options_default(void);

@@ -66,16 +66,17 @@ cleanup:
     return status;
 }
 
-oclinit_status oi_chunker_run(oi_chunker *c, const oclinit_distribution *d, uint64_t seed, uint64_t stream,
-                              oi_chunk_fn consume, void *user) {
+oclinit_status oi_chunker_run_range(oi_chunker *c, const oclinit_distribution *d, uint64_t seed, uint64_t stream,
+                                    uint64_t begin, uint64_t end, oi_chunk_fn consume, void *user) {
     oclinit_status status = OCLINIT_SUCCESS;
     cl_event ready[2] = {NULL, NULL};
     float *whole = NULL;
     uint64_t total = 0;
     OI_CHECK(oi_distribution_check(d));
     oclinit_shape_get_elements(&d->shape, &total);
+    if (end > total) end = total;
     /* orthogonal is one QR of the whole tensor, handed out in chunks. */
-    if (d->kind == OCLINIT_DISTRIBUTION_ORTHOGONAL) {
+    if (d->kind == OCLINIT_DISTRIBUTION_ORTHOGONAL && begin < end) {
         size_t bytes;
         OI_CHECK(oi_size_bytes("orthogonal's tensor", (size_t)total, 1, sizeof(float), &bytes));
         whole = malloc(bytes);
@@ -84,17 +85,18 @@ oclinit_status oi_chunker_run(oi_chunker *c, const oclinit_distribution *d, uint
     }
     bool on_device = c->on_device && !whole;
     uint64_t chunk = c->chunk;
-    if (on_device) OI_CHECK(enqueue_chunk(c, d, seed, stream, 0, chunk < total ? chunk : total, 0, &ready[0]));
-    for (uint64_t first = 0, k = 0; first < total; first += chunk, k++) {
-        uint64_t n = total - first < chunk ? total - first : chunk;
+    if (on_device && begin < end)
+        OI_CHECK(enqueue_chunk(c, d, seed, stream, begin, chunk < end - begin ? chunk : end - begin, 0, &ready[0]));
+    for (uint64_t first = begin, k = 0; first < end; first += chunk, k++) {
+        uint64_t n = end - first < chunk ? end - first : chunk;
         float *data = whole ? whole + first : c->host[on_device ? k % 2 : 0];
         if (on_device) {
             OI_CL_CHECK(clWaitForEvents(1, &ready[k % 2]));
             clReleaseEvent(ready[k % 2]);
             ready[k % 2] = NULL;
             uint64_t next = first + n;
-            if (next < total)
-                OI_CHECK(enqueue_chunk(c, d, seed, stream, next, total - next < chunk ? total - next : chunk,
+            if (next < end)
+                OI_CHECK(enqueue_chunk(c, d, seed, stream, next, end - next < chunk ? end - next : chunk,
                                        (int)((k + 1) % 2), &ready[(k + 1) % 2]));
         } else if (!whole) {
             oi_init_fill_host_twin(d, seed, stream, first, n, data);
@@ -107,6 +109,11 @@ cleanup:
         if (ready[k]) clReleaseEvent(ready[k]);
     free(whole);
     return status;
+}
+
+oclinit_status oi_chunker_run(oi_chunker *c, const oclinit_distribution *d, uint64_t seed, uint64_t stream,
+                              oi_chunk_fn consume, void *user) {
+    return oi_chunker_run_range(c, d, seed, stream, 0, UINT64_MAX, consume, user);
 }
 
 void oi_running_stats_add(oi_running_stats *s, const float *x, size_t n) {

@@ -3,9 +3,18 @@
  * config.json. Each tensor streams through oi_chunker: while the device (or the host C path) makes chunk k + 1, chunk
  * k is converted to the checkpoint's dtype on all cores and handed to a writer thread, which writes chunk k - 1 and
  * so keeps the disk busy; memory stays a few chunks whatever the model's size. Every file is written under a temporary
- * name and published only when all are complete, the index last; a failure or a cancellation leaves nothing behind. */
+ * name and published only when all are complete, the index last; a failure or a cancellation leaves nothing behind.
+ *
+ * Under mpirun (host/dist) the ranks share the work: the checkpoint's tensor data, all shards in file order, is cut
+ * into one range per rank (oi_dist_range, at multiples of SPLIT_UNIT elements; an orthogonal tensor, one QR, goes
+ * whole to the rank its first element falls to). Rank 0 makes the directory and every shard's temporary file with
+ * its header; each rank then writes its ranges into those files at their offsets (pwrite), so the bytes are those of
+ * one process. After every step the ranks share their outcome (oi_dist_status): a failure on any rank is every
+ * rank's, and rank 0 removes the temporary files; on success rank 0 writes config.json and the index, and
+ * publishes. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -16,17 +25,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dist/dist.h"
 #include "features/features.h"
 
 #define DEFAULT_SHARD_BYTES 5000000000ull /* transformers' and huggingface_hub's "5GB" */
 #define SINGLE_FILE "model.safetensors"
 #define INDEX_FILE "model.safetensors.index.json"
 #define SHARD_PATTERN "model-*-of-*.safetensors"
+/* The ranks' ranges start at multiples of this many elements (16 KiB of f32), so that two ranks rarely write into
+ * the same page of a file. */
+#define SPLIT_UNIT 4096
 
 typedef struct planned {
     const oclinit_model_tensor *tensor;
     oclinit_distribution distribution;
     uint64_t elements, bytes;
+    uint64_t offset;     /* of its data in its shard's file, after the header */
+    uint64_t begin, end; /* the elements this rank writes */
 } planned;
 
 typedef struct shard {
@@ -34,8 +49,18 @@ typedef struct shard {
     uint64_t bytes;
     char name[64];
     char *path;
-    oi_output *out; /* while it is being written and until it is published */
+    oi_output *out;        /* rank 0's: the temporary file, from its creation until it is published */
+    const char *temporary; /* its name, on every rank */
+    uint64_t header_bytes;
+    uint64_t mine; /* bytes this rank writes into it */
 } shard;
+
+/* Where a slot's bytes go: a file this rank has open, at an offset. */
+typedef struct target {
+    int fd;
+    uint64_t offset;
+    const char *path; /* for messages: the file's published name */
+} target;
 
 /* The writer thread and its two slots: the main thread fills one while the thread writes the other. */
 typedef struct writer {
@@ -44,10 +69,11 @@ typedef struct writer {
     pthread_cond_t changed;
     void *slot[2];
     size_t bytes[2]; /* 0: the slot is free */
-    oi_output *out[2];
+    target to[2];
     int fill, drain; /* the next slot to fill, and to write */
     bool stop;
     oclinit_status status; /* the first write's failure; later chunks are dropped */
+    char detail[1024];     /* its message: the thread's own, which the main thread records again */
 } writer;
 
 typedef struct checkpoint {
@@ -60,8 +86,9 @@ typedef struct checkpoint {
     shard *shards;
     writer w;
     bool writer_started;
-    uint64_t done, total;
+    uint64_t done, total, mine; /* bytes: written by this rank, of the checkpoint, this rank's share */
     const char *directory;
+    char *names; /* the shards' temporary names, as rank 0 sent them */
 } checkpoint;
 
 /* huggingface_hub's split_torch_state_dict_into_shards: tensors in order fill a shard until the next would tip it
@@ -81,12 +108,12 @@ static oclinit_status plan_shards(checkpoint *c) {
         uint64_t bytes = c->tensors[i].bytes;
         if (bytes > limit) {
             c->order[placed] = i;
-            c->shards[shards++] = (shard){placed++, 1, bytes, "", NULL, NULL};
+            c->shards[shards++] = (shard){placed++, 1, bytes, "", NULL, NULL, NULL, 0, 0};
             continue;
         }
         if (open_count > 0 && open_bytes + bytes > limit) {
             memcpy(c->order + placed, open, open_count * sizeof *open);
-            c->shards[shards++] = (shard){placed, open_count, open_bytes, "", NULL, NULL};
+            c->shards[shards++] = (shard){placed, open_count, open_bytes, "", NULL, NULL, NULL, 0, 0};
             placed += open_count;
             open_count = 0, open_bytes = 0;
         }
@@ -95,7 +122,7 @@ static oclinit_status plan_shards(checkpoint *c) {
     }
     if (open_count > 0) {
         memcpy(c->order + placed, open, open_count * sizeof *open);
-        c->shards[shards++] = (shard){placed, open_count, open_bytes, "", NULL, NULL};
+        c->shards[shards++] = (shard){placed, open_count, open_bytes, "", NULL, NULL, NULL, 0, 0};
     }
     c->shard_count = shards;
     for (size_t k = 0; k < shards; k++) {
@@ -186,6 +213,26 @@ static uint64_t plan_hash(const checkpoint *c) {
     return hash;
 }
 
+static oclinit_status write_error(const char *path, int error) {
+    oclinit_status status =
+        error == ENOSPC || error == EDQUOT || error == EFBIG ? OCLINIT_ERROR_NO_SPACE : OCLINIT_ERROR_IO;
+    return oi_fail(status, "writing %s: %s", path, strerror(error));
+}
+
+static oclinit_status write_at(const target *to, const void *data, size_t size) {
+    const char *p = data;
+    uint64_t offset = to->offset;
+    while (size > 0) {
+        ssize_t written = pwrite(to->fd, p, size, (off_t)offset);
+        if (written < 0 && errno == EINTR) continue;
+        if (written < 0) return write_error(to->path, errno);
+        p += written;
+        offset += (uint64_t)written;
+        size -= (size_t)written;
+    }
+    return OCLINIT_SUCCESS;
+}
+
 static void *writer_main(void *arg) {
     writer *w = arg;
     pthread_mutex_lock(&w->lock);
@@ -195,8 +242,10 @@ static void *writer_main(void *arg) {
         int slot = w->drain;
         pthread_mutex_unlock(&w->lock);
         oclinit_status status =
-            w->status == OCLINIT_SUCCESS ? oi_output_write(w->out[slot], w->slot[slot], w->bytes[slot]) : w->status;
+            w->status == OCLINIT_SUCCESS ? write_at(&w->to[slot], w->slot[slot], w->bytes[slot]) : w->status;
         pthread_mutex_lock(&w->lock);
+        if (w->status == OCLINIT_SUCCESS && status != OCLINIT_SUCCESS)
+            snprintf(w->detail, sizeof w->detail, "%s", oclinit_error_get_detail());
         if (w->status == OCLINIT_SUCCESS) w->status = status;
         w->bytes[slot] = 0;
         w->drain = 1 - slot;
@@ -215,24 +264,31 @@ static void *writer_slot(writer *w) {
 }
 
 /* Hands the filled slot to the thread; returns the first failure of the writes so far. */
-static oclinit_status writer_hand(writer *w, oi_output *out, size_t bytes) {
+static oclinit_status writer_hand(writer *w, target to, size_t bytes) {
     pthread_mutex_lock(&w->lock);
-    w->out[w->fill] = out;
+    w->to[w->fill] = to;
     w->bytes[w->fill] = bytes;
     w->fill = 1 - w->fill;
     oclinit_status status = w->status;
     pthread_cond_broadcast(&w->changed);
     pthread_mutex_unlock(&w->lock);
-    return status;
+    return status == OCLINIT_SUCCESS ? status : oi_fail(status, "%s", w->detail);
 }
 
-/* Waits until everything handed over is written. */
-static oclinit_status writer_drain(writer *w) {
+/* Waits until everything handed over is written (or dropped after a failure). */
+static void writer_wait(writer *w) {
     pthread_mutex_lock(&w->lock);
     while (w->bytes[0] || w->bytes[1]) pthread_cond_wait(&w->changed, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Waits, then returns the first failure of the writes, with its message. */
+static oclinit_status writer_drain(writer *w) {
+    writer_wait(w);
+    pthread_mutex_lock(&w->lock);
     oclinit_status status = w->status;
     pthread_mutex_unlock(&w->lock);
-    return status;
+    return status == OCLINIT_SUCCESS ? status : oi_fail(status, "%s", w->detail);
 }
 
 static oclinit_status writer_start(writer *w, size_t slot_bytes) {
@@ -279,7 +335,7 @@ static void convert(oclinit_dtype dtype, const float *in, void *out, size_t coun
 
 typedef struct tensor_writer {
     checkpoint *c;
-    shard *s;
+    target to; /* the tensor's first element in this rank's file */
     const planned *p;
     uint64_t zero_begin, zero_end; /* elements of the zeroed row, if any */
 } tensor_writer;
@@ -293,9 +349,13 @@ static oclinit_status write_chunk(void *user, uint64_t first, const float *data,
     uint64_t begin = t->zero_begin > first ? t->zero_begin : first;
     uint64_t end = t->zero_end < first + count ? t->zero_end : first + count;
     if (begin < end) memset((char *)converted + (begin - first) * c->dtype_size, 0, (end - begin) * c->dtype_size);
-    OI_CHECK(writer_hand(&c->w, t->s->out, count * c->dtype_size));
+    target to = t->to;
+    to.offset += first * c->dtype_size;
+    OI_CHECK(writer_hand(&c->w, to, count * c->dtype_size));
     c->done += count * c->dtype_size;
-    oclinit_progress progress = {.done = c->done, .total = c->total};
+    /* This rank's share, scaled to the checkpoint: the ranks' shares are equal and go at about the same pace. */
+    oclinit_progress progress = {.done = (uint64_t)((double)c->done / (double)c->mine * (double)c->total),
+                                 .total = c->total};
     if (c->options.progress && c->options.progress(c->options.user, &progress) != 0)
         return oi_fail(OCLINIT_ERROR_CANCELLED, "writing the checkpoint in %s was cancelled; nothing was written",
                        c->directory);
@@ -303,44 +363,90 @@ cleanup:
     return status;
 }
 
-static oclinit_status write_shard(checkpoint *c, shard *s, oi_chunker *chunker, const char *const *metadata,
-                                  size_t metadata_pairs) {
+/* This rank's part of every tensor: its range of the checkpoint's data in file order, cut as oi_dist_range cuts. */
+static void plan_ranges(checkpoint *c) {
+    uint64_t elements = c->total / c->dtype_size, lo, hi, at = 0;
+    oi_dist_range(elements, SPLIT_UNIT, oi_dist_rank(), oi_dist_size(), &lo, &hi);
+    for (size_t k = 0; k < c->shard_count; k++) {
+        shard *s = &c->shards[k];
+        uint64_t offset = 0;
+        for (size_t i = 0; i < s->count; i++) {
+            planned *p = &c->tensors[c->order[s->first + i]];
+            p->offset = offset;
+            offset += p->bytes;
+            if (p->distribution.kind == OCLINIT_DISTRIBUTION_ORTHOGONAL) {
+                bool whole = at >= lo && at < hi;
+                p->begin = 0, p->end = whole ? p->elements : 0;
+            } else {
+                p->begin = lo > at ? lo - at : 0;
+                p->end = hi < at + p->elements ? (hi > at ? hi - at : 0) : p->elements;
+                if (p->begin > p->end) p->begin = p->end;
+            }
+            s->mine += (p->end - p->begin) * c->dtype_size;
+            at += p->elements;
+        }
+        c->mine += s->mine;
+    }
+}
+
+/* A shard's safetensors header: the same bytes on every rank, whose size places every tensor in the file. */
+static oclinit_status shard_header(const checkpoint *c, const shard *s, const char *const *metadata,
+                                   size_t metadata_pairs, char **header, size_t *header_size) {
     oclinit_status status = OCLINIT_SUCCESS;
     oi_safetensors_entry *entries = calloc(s->count, sizeof *entries);
-    char *header = NULL;
-    size_t header_size = 0;
     if (!entries) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "a shard's header");
     for (size_t k = 0; k < s->count; k++) {
         const planned *p = &c->tensors[c->order[s->first + k]];
         entries[k] = (oi_safetensors_entry){p->tensor->name, c->options.dtype, p->distribution.shape.rank,
                                             p->distribution.shape.dims};
     }
-    OI_CHECK(oi_safetensors_header(entries, s->count, metadata, metadata_pairs, &header, &header_size));
-    s->path = join_path(c->directory, s->name);
+    status = oi_safetensors_header(entries, s->count, metadata, metadata_pairs, header, header_size);
+    free(entries);
+    return status;
+}
+
+/* Rank 0: the shard's temporary file with its header; the tensors' bytes come later, from every rank. */
+static oclinit_status create_shard(shard *s, const char *header, size_t header_size) {
+    oclinit_status status = OCLINIT_SUCCESS;
     s->out = calloc(1, sizeof *s->out);
-    if (!s->path || !s->out) {
-        status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "a file name");
-        goto cleanup;
-    }
+    if (!s->out) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "a file name");
     s->out->fd = -1;
     OI_CHECK(oi_output_open(s->path, s->out));
     OI_CHECK(oi_output_reserve(s->out, header_size + s->bytes));
     OI_CHECK(oi_output_write(s->out, header, header_size));
+    OI_CHECK(oi_output_finish(s->out)); /* closed, under its temporary name until published */
+    s->temporary = s->out->temporary;
+cleanup:
+    return status;
+}
+
+/* Every rank: its bytes of the shard, into the file rank 0 created. */
+static oclinit_status write_shard(checkpoint *c, shard *s, oi_chunker *chunker) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    if (s->mine == 0) return OCLINIT_SUCCESS;
+    int fd = oi_dist_test_fail() ? -1 : open(s->temporary, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return oi_fail(OCLINIT_ERROR_IO, "cannot open %s%s: %s", s->temporary,
+                       oi_dist_rank() > 0 ? ", which rank 0 made (is the directory on a file system every rank sees?)"
+                                          : "",
+                       oi_dist_test_fail() ? "failing on purpose (OCLINIT_TEST_FAIL_RANK)" : strerror(errno));
     for (size_t k = 0; k < s->count; k++) {
         const planned *p = &c->tensors[c->order[s->first + k]];
-        tensor_writer w = {c, s, p, 0, 0};
+        if (p->begin == p->end) continue;
+        tensor_writer w = {c, {fd, s->header_bytes + p->offset, s->path}, p, 0, 0};
         if (p->tensor->zero_row >= 0) {
             uint64_t row = p->elements / (uint64_t)p->distribution.shape.dims[0];
             w.zero_begin = (uint64_t)p->tensor->zero_row * row;
             w.zero_end = w.zero_begin + row;
         }
-        OI_CHECK(oi_chunker_run(chunker, &p->distribution, c->options.seed, p->tensor->stream, write_chunk, &w));
+        OI_CHECK(oi_chunker_run_range(chunker, &p->distribution, c->options.seed, p->tensor->stream, p->begin, p->end,
+                                      write_chunk, &w));
     }
     OI_CHECK(writer_drain(&c->w));
-    OI_CHECK(oi_output_finish(s->out));
+    if (fsync(fd) != 0) status = write_error(s->path, errno);
 cleanup:
-    free(header);
-    free(entries);
+    if (status != OCLINIT_SUCCESS) writer_wait(&c->w); /* before its file is closed */
+    if (close(fd) != 0 && status == OCLINIT_SUCCESS) status = write_error(s->path, errno);
     return status;
 }
 
@@ -395,15 +501,143 @@ cleanup:
     return status;
 }
 
+/* Every tensor resolved and sized, and the shards planned, before anything is touched. */
+static oclinit_status plan_tensors(checkpoint *c, oclinit_model_t model, uint64_t *most) {
+    c->tensor_count = oclinit_model_get_count(model);
+    c->tensors = calloc(c->tensor_count ? c->tensor_count : 1, sizeof *c->tensors);
+    if (!c->tensors) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "planning the checkpoint");
+    for (size_t i = 0; i < c->tensor_count; i++) {
+        planned *p = &c->tensors[i];
+        p->tensor = oclinit_model_get_tensor(model, i);
+        oclinit_status status = oclinit_scheme_resolve_shape(&p->tensor->scheme, &p->tensor->shape, &p->distribution);
+        if (status != OCLINIT_SUCCESS)
+            return oi_fail(status, "tensor %s: %s", p->tensor->name, oclinit_error_get_detail());
+        oclinit_shape_get_elements(&p->tensor->shape, &p->elements);
+        if (p->elements > UINT64_MAX / c->dtype_size / 2 || c->total > UINT64_MAX / 2)
+            return oi_fail(OCLINIT_ERROR_SIZE_OVERFLOW, "tensor %s: the checkpoint's size overflows", p->tensor->name);
+        p->bytes = p->elements * c->dtype_size;
+        c->total += p->bytes;
+        if (p->elements > *most) *most = p->elements;
+    }
+    return plan_shards(c);
+}
+
+/* Each shard's path and header size, and this rank's part of each tensor. */
+static oclinit_status plan_files(checkpoint *c, const char *const *metadata, size_t metadata_pairs) {
+    for (size_t k = 0; k < c->shard_count; k++) {
+        shard *s = &c->shards[k];
+        char *header = NULL;
+        size_t header_size = 0;
+        s->path = join_path(c->directory, s->name);
+        if (!s->path) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "a file name");
+        oclinit_status status = shard_header(c, s, metadata, metadata_pairs, &header, &header_size);
+        free(header);
+        if (status != OCLINIT_SUCCESS) return status;
+        s->header_bytes = header_size;
+    }
+    plan_ranges(c);
+    return OCLINIT_SUCCESS;
+}
+
+/* Collective: what decides the files' bytes and names is the same on every rank (the device, the chunk size and the
+ * progress display may differ). */
+static oclinit_status agree(const checkpoint *c, const char *plan, const char *config_path) {
+    char seed[24], shard_bytes[24];
+    snprintf(seed, sizeof seed, "%" PRIu64, c->options.seed);
+    snprintf(shard_bytes, sizeof shard_bytes, "%" PRIu64, c->options.max_shard_bytes);
+    const oi_dist_value values[] = {
+        {"the seed", seed},
+        {"the dtype", oclinit_dtype_str(c->options.dtype)},
+        {"the largest shard's size in bytes", shard_bytes},
+        {"the checkpoint's directory", c->directory},
+        {"the config.json copied beside it", config_path ? config_path : "(none)"},
+        {"replacing a checkpoint (force)", c->options.force ? "yes" : "no"},
+        {"the tensors (the hash of their names, shapes and schemes)", plan},
+    };
+    return oi_dist_agree(values, OI_COUNT(values));
+}
+
+/* Rank 0: the directory, config.json's bytes and every shard's temporary file with its header. */
+static oclinit_status create_files(checkpoint *c, const char *config_path, const char *config_target,
+                                   const char *const *metadata, size_t metadata_pairs, bool *made, char **config_data,
+                                   size_t *config_size) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    OI_CHECK(prepare_directory(c->directory, c->options.force, made));
+    if (config_path) OI_CHECK(prepare_config(config_path, config_target, c->options.force, config_data, config_size));
+    for (size_t k = 0; k < c->shard_count; k++) {
+        char *header = NULL;
+        size_t header_size = 0;
+        status = shard_header(c, &c->shards[k], metadata, metadata_pairs, &header, &header_size);
+        if (status == OCLINIT_SUCCESS) status = create_shard(&c->shards[k], header, header_size);
+        free(header);
+        if (status != OCLINIT_SUCCESS) goto cleanup;
+    }
+cleanup:
+    return status;
+}
+
+/* Collective: the temporary names rank 0 made, to every rank. */
+static oclinit_status share_names(checkpoint *c) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    if (!oi_dist_active()) return OCLINIT_SUCCESS;
+    uint64_t length = 0;
+    for (size_t k = 0; oi_dist_rank() == 0 && k < c->shard_count; k++) length += strlen(c->shards[k].temporary) + 1;
+    OI_CHECK(oi_dist_broadcast(&length, sizeof length, 0));
+    c->names = malloc(length ? length : 1);
+    status = c->names ? OCLINIT_SUCCESS : oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "the shards' file names");
+    OI_CHECK(oi_dist_status(status));
+    char *at = c->names;
+    for (size_t k = 0; oi_dist_rank() == 0 && k < c->shard_count; k++) at = stpcpy(at, c->shards[k].temporary) + 1;
+    OI_CHECK(oi_dist_broadcast(c->names, length, 0));
+    at = c->names;
+    for (size_t k = 0; k < c->shard_count; k++, at += strlen(at) + 1) c->shards[k].temporary = at;
+cleanup:
+    return status;
+}
+
+/* Rank 0, once every rank has written its part: config.json and the index, then every file published together, the
+ * index last, so that a loader never finds an index whose shards are missing. */
+static oclinit_status publish(checkpoint *c, const char *config_target, const char *config_data, size_t config_size,
+                              oi_output *config_out, oi_output *index_out, bool *published) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    char *index = NULL, *index_path = NULL;
+    if (config_data) {
+        OI_CHECK(oi_output_open(config_target, config_out));
+        OI_CHECK(oi_output_write(config_out, config_data, config_size));
+        OI_CHECK(oi_output_finish(config_out));
+    }
+    if (c->shard_count > 1) {
+        index_path = join_path(c->directory, INDEX_FILE);
+        if (!index_path) {
+            status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "a file name");
+            goto cleanup;
+        }
+        OI_CHECK(index_text(c, &index));
+        OI_CHECK(oi_output_open(index_path, index_out));
+        OI_CHECK(oi_output_write(index_out, index, strlen(index)));
+        OI_CHECK(oi_output_write(index_out, "\n", 1));
+        OI_CHECK(oi_output_finish(index_out));
+    }
+    *published = true;
+    for (size_t k = 0; k < c->shard_count; k++) OI_CHECK(oi_output_publish(c->shards[k].out));
+    if (config_data) OI_CHECK(oi_output_publish(config_out));
+    if (index_path) OI_CHECK(oi_output_publish(index_out));
+    if (c->options.force) remove_stale_files(c);
+cleanup:
+    free(index);
+    free(index_path);
+    return status;
+}
+
 oclinit_status oclinit_model_write(oclinit_runtime_t runtime, oclinit_model_t model, const char *directory,
                                    const char *config_path, const oclinit_checkpoint_options *options) {
     oclinit_status status = OCLINIT_SUCCESS;
     checkpoint c;
     oi_chunker *chunker = NULL;
     oi_output config_out = {.fd = -1}, index_out = {.fd = -1};
-    char *config_target = NULL, *config_data = NULL, *index = NULL, *index_path = NULL;
+    char *config_target = NULL, *config_data = NULL;
     size_t config_size = 0;
-    bool made = false, published = false;
+    bool made = false, published = false, first = oi_dist_rank() == 0;
     uint64_t most = 1;
 
     memset(&c, 0, sizeof c);
@@ -414,81 +648,48 @@ oclinit_status oclinit_model_write(oclinit_runtime_t runtime, oclinit_model_t mo
     if (options) c.options = *options;
     if (c.options.dtype != OCLINIT_DTYPE_F32 && c.options.dtype != OCLINIT_DTYPE_F16 &&
         c.options.dtype != OCLINIT_DTYPE_BF16)
-        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "a checkpoint is written in f32, f16 or bf16, not %s",
-                       oclinit_dtype_str(c.options.dtype));
+        status = oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "a checkpoint is written in f32, f16 or bf16, not %s",
+                         oclinit_dtype_str(c.options.dtype));
     if (c.options.max_shard_bytes == 0) c.options.max_shard_bytes = DEFAULT_SHARD_BYTES;
     c.dtype_size = oclinit_dtype_size(c.options.dtype);
 
-    /* Every tensor resolved and sized before anything is touched. */
-    c.tensor_count = oclinit_model_get_count(model);
-    c.tensors = calloc(c.tensor_count ? c.tensor_count : 1, sizeof *c.tensors);
-    if (!c.tensors) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "planning the checkpoint");
-    for (size_t i = 0; i < c.tensor_count; i++) {
-        planned *p = &c.tensors[i];
-        p->tensor = oclinit_model_get_tensor(model, i);
-        status = oclinit_scheme_resolve_shape(&p->tensor->scheme, &p->tensor->shape, &p->distribution);
-        if (status != OCLINIT_SUCCESS) {
-            status = oi_fail(status, "tensor %s: %s", p->tensor->name, oclinit_error_get_detail());
-            goto cleanup;
-        }
-        oclinit_shape_get_elements(&p->tensor->shape, &p->elements);
-        if (p->elements > UINT64_MAX / c.dtype_size / 2 || c.total > UINT64_MAX / 2) {
-            status =
-                oi_fail(OCLINIT_ERROR_SIZE_OVERFLOW, "tensor %s: the checkpoint's size overflows", p->tensor->name);
-            goto cleanup;
-        }
-        p->bytes = p->elements * c.dtype_size;
-        c.total += p->bytes;
-        if (p->elements > most) most = p->elements;
-    }
-    OI_CHECK(plan_shards(&c));
-
-    /* Buffers before files: a device that cannot hold a chunk fails with nothing written. */
-    OI_CHECK(oi_chunker_create(runtime, c.options.chunk_bytes, most, &chunker));
-    size_t chunk_bytes = c.options.chunk_bytes ? c.options.chunk_bytes : OI_DEFAULT_CHUNK_BYTES;
-    uint64_t chunk = chunk_bytes / sizeof(float) / 4 * 4;
-    OI_CHECK(writer_start(&c.w, (size_t)(chunk < most ? (chunk ? chunk : 4) : most) * sizeof(float)));
-    c.writer_started = true;
-    OI_CHECK(prepare_directory(directory, c.options.force, &made));
-    if (config_path) {
-        config_target = join_path(directory, "config.json");
-        if (!config_target) {
-            status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "a file name");
-            goto cleanup;
-        }
-        OI_CHECK(prepare_config(config_path, config_target, c.options.force, &config_data, &config_size));
-    }
-
-    char seed[24], version[24], hash[24];
+    /* Each step ends with the ranks' outcomes shared, so that every rank goes on, or stops, together. */
+    char seed[24], version[24], hash[24] = "";
     snprintf(seed, sizeof seed, "%" PRIu64, c.options.seed);
     snprintf(version, sizeof version, "%d.%d.%d", OCLINIT_VERSION_MAJOR, OCLINIT_VERSION_MINOR, OCLINIT_VERSION_PATCH);
-    snprintf(hash, sizeof hash, "%016" PRIx64, plan_hash(&c));
     /* transformers' from_pretrained refuses safetensors files whose metadata has no "format". */
     const char *metadata[] = {"format", "pt", "oclinit_version", version, "oclinit_seed", seed, "oclinit_plan", hash};
-    for (size_t k = 0; k < c.shard_count; k++) OI_CHECK(write_shard(&c, &c.shards[k], chunker, metadata, 4));
-    if (config_data) {
-        OI_CHECK(oi_output_open(config_target, &config_out));
-        OI_CHECK(oi_output_write(&config_out, config_data, config_size));
-        OI_CHECK(oi_output_finish(&config_out));
+    if (status == OCLINIT_SUCCESS) status = plan_tensors(&c, model, &most);
+    if (status == OCLINIT_SUCCESS) {
+        snprintf(hash, sizeof hash, "%016" PRIx64, plan_hash(&c));
+        status = plan_files(&c, metadata, 4);
     }
-    if (c.shard_count > 1) {
-        index_path = join_path(directory, INDEX_FILE);
-        if (!index_path) {
-            status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "a file name");
-            goto cleanup;
-        }
-        OI_CHECK(index_text(&c, &index));
-        OI_CHECK(oi_output_open(index_path, &index_out));
-        OI_CHECK(oi_output_write(&index_out, index, strlen(index)));
-        OI_CHECK(oi_output_write(&index_out, "\n", 1));
-        OI_CHECK(oi_output_finish(&index_out));
+    if (status == OCLINIT_SUCCESS && first && config_path) {
+        config_target = join_path(directory, "config.json");
+        if (!config_target) status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "a file name");
     }
-    /* Published together, the index last, so that a loader never finds an index whose shards are missing. */
-    published = true;
-    for (size_t k = 0; k < c.shard_count; k++) OI_CHECK(oi_output_publish(c.shards[k].out));
-    if (config_data) OI_CHECK(oi_output_publish(&config_out));
-    if (index_path) OI_CHECK(oi_output_publish(&index_out));
-    if (c.options.force) remove_stale_files(&c);
+    OI_CHECK(oi_dist_status(status));
+    OI_CHECK(agree(&c, hash, config_path));
+
+    /* Buffers before files: a device that cannot hold a chunk fails with nothing written. */
+    status = oi_chunker_create(runtime, c.options.chunk_bytes, most, &chunker);
+    size_t chunk_bytes = c.options.chunk_bytes ? c.options.chunk_bytes : OI_DEFAULT_CHUNK_BYTES;
+    uint64_t chunk = chunk_bytes / sizeof(float) / 4 * 4;
+    if (status == OCLINIT_SUCCESS)
+        status = writer_start(&c.w, (size_t)(chunk < most ? (chunk ? chunk : 4) : most) * sizeof(float));
+    c.writer_started = status == OCLINIT_SUCCESS;
+    OI_CHECK(oi_dist_status(status));
+
+    if (first) status = create_files(&c, config_path, config_target, metadata, 4, &made, &config_data, &config_size);
+    OI_CHECK(oi_dist_status(status));
+    OI_CHECK(share_names(&c));
+
+    for (size_t k = 0; k < c.shard_count && status == OCLINIT_SUCCESS; k++)
+        status = write_shard(&c, &c.shards[k], chunker);
+    OI_CHECK(oi_dist_status(status));
+
+    if (first) status = publish(&c, config_target, config_data, config_size, &config_out, &index_out, &published);
+    status = oi_dist_status(status);
 cleanup:
     if (c.writer_started) writer_stop(&c.w); /* before the files it may still be writing go */
     free(c.w.slot[0]);
@@ -502,8 +703,7 @@ cleanup:
     oi_output_abort(&index_out);
     if (status != OCLINIT_SUCCESS && made && !published) rmdir(directory);
     oi_chunker_free(chunker);
-    free(index);
-    free(index_path);
+    free(c.names);
     free(config_data);
     free(config_target);
     free(c.shards);

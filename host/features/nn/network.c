@@ -79,7 +79,7 @@ oclinit_status oclinit_network_create(oclinit_runtime_t runtime, const oclinit_n
         net->parameter_count += sizes[k];
     }
     OI_CHECK(net->backend->alloc(net, &net->params, net->parameter_count));
-    OI_CHECK(net->backend->alloc(net, &net->grads, net->parameter_count));
+    OI_CHECK(oi_net_reserve_slots(net, 1));
     OI_CHECK(net->backend->alloc(net, &net->state1, net->parameter_count));
     OI_CHECK(net->backend->alloc(net, &net->state2, net->parameter_count));
     OI_CHECK(net->backend->alloc(net, &net->result, 4));
@@ -193,6 +193,18 @@ cleanup:
     return status;
 }
 
+oclinit_status oi_net_reserve_slots(oclinit_network_t net, size_t slots) {
+    size_t bytes;
+    if (slots <= net->slot_capacity) return OCLINIT_SUCCESS;
+    oclinit_status status = oi_size_bytes("the gradients' slots", slots, OI_NET_STRIDE(net), sizeof(float), &bytes);
+    if (status != OCLINIT_SUCCESS) return status;
+    buffer_free(&net->grads);
+    net->slot_capacity = 0;
+    status = net->backend->alloc(net, &net->grads, slots * OI_NET_STRIDE(net));
+    if (status == OCLINIT_SUCCESS) net->slot_capacity = slots;
+    return status;
+}
+
 /* ---- The sequence, once for both backends ---------------------------------------------------------------- */
 
 oclinit_status oi_net_update(oclinit_network_t net, oclinit_optimizer optimizer, const oclinit_train_options *o) {
@@ -205,10 +217,6 @@ oclinit_status oi_net_update(oclinit_network_t net, oclinit_optimizer optimizer,
                         (float)(1.0 - pow(o->beta1, (double)net->steps)),
                         (float)(1.0 - pow(o->beta2, (double)net->steps))};
     return net->backend->update(net, (int)optimizer, &p);
-}
-
-oclinit_status oi_net_loss(oclinit_network_t net, size_t first, size_t m, size_t iteration) {
-    return net->backend->output_loss(net, first, m, iteration);
 }
 
 /* C (m x n, ldc) = op(A) op(B) through the backend. */
@@ -235,18 +243,22 @@ cleanup:
     return status;
 }
 
-oclinit_status oi_net_backward(oclinit_network_t net, size_t first, size_t m, size_t iteration) {
+oclinit_status oi_net_backward(oclinit_network_t net, size_t first, size_t m, size_t batch, size_t slot, bool whole,
+                               size_t iteration) {
     oclinit_status status = OCLINIT_SUCCESS;
-    const size_t n = net->shape.inputs, h1 = net->shape.hidden1, h2 = net->shape.hidden2;
-    const size_t *o = net->offsets;
-    OI_CHECK(oi_net_loss(net, first, m, iteration));
+    const size_t n = net->shape.inputs, h1 = net->shape.hidden1, h2 = net->shape.hidden2, g = slot * OI_NET_STRIDE(net);
+    const size_t *p = net->offsets; /* the parameters' parts; o: the gradients' in the slot */
+    size_t o[OI_NET_PARTS];
+    for (int k = 0; k < OI_NET_PARTS; k++) o[k] = g + p[k];
+    OI_CHECK(
+        net->backend->output_loss(net, first, m, batch, g, &net->grads, g + net->parameter_count, whole, iteration));
     /* dW3 = dZ3^T A2, dA2 = dZ3 W3, dZ2 = dA2 g'(A2) */
     OI_CHECK(gemm(net, YES, NO, 1, h2, m, &net->z3, 0, 1, &net->a2, 0, h2, &net->grads, o[OI_NET_W3], h2));
-    OI_CHECK(gemm(net, NO, NO, m, h2, 1, &net->z3, 0, 1, &net->params, o[OI_NET_W3], h2, &net->d2, 0, h2));
+    OI_CHECK(gemm(net, NO, NO, m, h2, 1, &net->z3, 0, 1, &net->params, p[OI_NET_W3], h2, &net->d2, 0, h2));
     OI_CHECK(net->backend->activation_backward(net, &net->d2, &net->a2, m, h2, o[OI_NET_B2]));
     /* dW2 = dZ2^T A1, dA1 = dZ2 W2, dZ1 = dA1 g'(A1) */
     OI_CHECK(gemm(net, YES, NO, h2, h1, m, &net->d2, 0, h2, &net->a1, 0, h1, &net->grads, o[OI_NET_W2], h1));
-    OI_CHECK(gemm(net, NO, NO, m, h1, h2, &net->d2, 0, h2, &net->params, o[OI_NET_W2], h1, &net->d1, 0, h1));
+    OI_CHECK(gemm(net, NO, NO, m, h1, h2, &net->d2, 0, h2, &net->params, p[OI_NET_W2], h1, &net->d1, 0, h1));
     OI_CHECK(net->backend->activation_backward(net, &net->d1, &net->a1, m, h1, o[OI_NET_B1]));
     /* dW1 = dZ1^T X */
     OI_CHECK(gemm(net, YES, NO, h1, n, m, &net->d1, 0, h1, &net->x, first * n, n, &net->grads, o[OI_NET_W1], n));

@@ -69,19 +69,48 @@ cleanup:
 
 #define LOSS_GROUP 64 /* OI_LOSS_GROUP in kernels/network.cl */
 
-static oclinit_status device_output_loss(oclinit_network_t net, size_t first, size_t m, size_t iteration) {
+static oclinit_status device_output_loss(oclinit_network_t net, size_t first, size_t m, size_t batch,
+                                         size_t gradient_base, oi_net_buffer *totals, size_t at, bool finish,
+                                         size_t iteration) {
     oclinit_status status = OCLINIT_SUCCESS;
-    float inverse = (float)(1.0 / (double)m);
+    float inverse = (float)(1.0 / (double)batch);
     cl_kernel kernel;
-    cl_ulong y_offset = first, bias_arg = net->offsets[OI_NET_B3];
+    cl_ulong y_offset = first, bias_arg = net->offsets[OI_NET_B3], gradient_arg = gradient_base + bias_arg, at_arg = at;
     cl_uint samples = (cl_uint)m, iteration_arg = (cl_uint)iteration;
+    cl_int finish_arg = finish;
     OI_CHECK(oi_runtime_kernel(net->rt, &oi_program_network, "oi_output_loss", &kernel));
-    OI_CHECK(oi_set_kernel_args(kernel, 10, sizeof net->z3.mem, &net->z3.mem, sizeof net->y.mem, &net->y.mem,
-                                sizeof y_offset, &y_offset, sizeof samples, &samples, sizeof inverse, &inverse,
-                                sizeof net->params.mem, &net->params.mem, sizeof bias_arg, &bias_arg,
-                                sizeof net->grads.mem, &net->grads.mem, sizeof net->result.mem, &net->result.mem,
-                                sizeof iteration_arg, &iteration_arg));
+    OI_CHECK(oi_set_kernel_args(
+        kernel, 14, sizeof net->z3.mem, &net->z3.mem, sizeof net->y.mem, &net->y.mem, sizeof y_offset, &y_offset,
+        sizeof samples, &samples, sizeof inverse, &inverse, sizeof net->params.mem, &net->params.mem, sizeof bias_arg,
+        &bias_arg, sizeof net->grads.mem, &net->grads.mem, sizeof gradient_arg, &gradient_arg, sizeof totals->mem,
+        &totals->mem, sizeof at_arg, &at_arg, sizeof finish_arg, &finish_arg, sizeof net->result.mem, &net->result.mem,
+        sizeof iteration_arg, &iteration_arg));
     OI_CHECK(enqueue(net, kernel, LOSS_GROUP, LOSS_GROUP));
+cleanup:
+    return status;
+}
+
+static oclinit_status device_add(oclinit_network_t net, size_t to, size_t from, size_t count) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    cl_kernel kernel;
+    cl_ulong to_arg = to, from_arg = from;
+    OI_CHECK(oi_runtime_kernel(net->rt, &oi_program_network, "oi_add", &kernel));
+    OI_CHECK(oi_set_kernel_args(kernel, 3, sizeof net->grads.mem, &net->grads.mem, sizeof to_arg, &to_arg,
+                                sizeof from_arg, &from_arg));
+    OI_CHECK(enqueue(net, kernel, count, 0));
+cleanup:
+    return status;
+}
+
+static oclinit_status device_result(oclinit_network_t net, size_t iteration) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    cl_kernel kernel;
+    cl_ulong totals = net->parameter_count;
+    cl_uint iteration_arg = (cl_uint)iteration;
+    OI_CHECK(oi_runtime_kernel(net->rt, &oi_program_network, "oi_result", &kernel));
+    OI_CHECK(oi_set_kernel_args(kernel, 4, sizeof net->grads.mem, &net->grads.mem, sizeof totals, &totals,
+                                sizeof net->result.mem, &net->result.mem, sizeof iteration_arg, &iteration_arg));
+    OI_CHECK(enqueue(net, kernel, 1, 1));
 cleanup:
     return status;
 }
@@ -139,6 +168,6 @@ static oclinit_status device_finish(oclinit_network_t net) {
 }
 
 const oi_net_backend oi_net_device = {
-    device_alloc,  device_write,           device_read,        device_zero,
-    device_gemm,   device_bias_activation, device_output_loss, device_activation_backward,
-    device_update, device_probabilities,   device_finish};
+    device_alloc,           device_write,         device_read,  device_zero,   device_gemm,
+    device_bias_activation, device_output_loss,   device_add,   device_result, device_activation_backward,
+    device_update,          device_probabilities, device_finish};

@@ -49,9 +49,19 @@ static oclinit_status host_bias_activation(oclinit_network_t net, oi_net_buffer 
     return OCLINIT_SUCCESS;
 }
 
-static oclinit_status host_output_loss(oclinit_network_t net, size_t first, size_t m, size_t iteration) {
+static oclinit_status host_result(oclinit_network_t net, size_t iteration) {
+    float *result = net->result.host;
+    result[0] = net->grads.host[net->parameter_count];
+    result[1] = net->grads.host[net->parameter_count + 1];
+    if (!isfinite(result[0]) && result[2] < 0) result[2] = (float)iteration;
+    return OCLINIT_SUCCESS;
+}
+
+static oclinit_status host_output_loss(oclinit_network_t net, size_t first, size_t m, size_t batch,
+                                       size_t gradient_base, oi_net_buffer *totals, size_t at, bool finish,
+                                       size_t iteration) {
     size_t bias = net->offsets[OI_NET_B3];
-    float inverse = (float)(1.0 / (double)m);
+    float inverse = (float)(1.0 / (double)batch);
     float loss = 0, correct = 0, gradient = 0, b = net->params.host[bias];
     for (size_t i = 0; i < m; i++) {
         float logit = net->z3.host[i] + b, label = net->y.host[first + i], p = oi_sigmoid(logit);
@@ -61,10 +71,17 @@ static oclinit_status host_output_loss(oclinit_network_t net, size_t first, size
         gradient += d;
         net->z3.host[i] = d;
     }
-    net->result.host[0] = loss * inverse;
-    net->result.host[1] = correct * inverse;
-    if (!isfinite(net->result.host[0]) && net->result.host[2] < 0) net->result.host[2] = (float)iteration;
-    net->grads.host[bias] = gradient;
+    totals->host[at] = loss * inverse;
+    totals->host[at + 1] = correct * inverse;
+    net->grads.host[gradient_base + bias] = gradient;
+    return finish ? host_result(net, iteration) : OCLINIT_SUCCESS;
+}
+
+static oclinit_status host_add(oclinit_network_t net, size_t to, size_t from, size_t count) {
+    float *g = net->grads.host;
+    /* Memory-bound: all cores only where the vectors are large enough to pay for waking them. */
+#pragma omp parallel for simd schedule(static) if (count > ((size_t)1 << 18))
+    for (size_t j = 0; j < count; j++) g[to + j] = g[to + j] + g[from + j];
     return OCLINIT_SUCCESS;
 }
 
@@ -102,6 +119,7 @@ static oclinit_status host_finish(oclinit_network_t net) {
     return OCLINIT_SUCCESS;
 }
 
-const oi_net_backend oi_net_host = {host_alloc,  host_write,           host_read,        host_zero,
-                                    host_gemm,   host_bias_activation, host_output_loss, host_activation_backward,
-                                    host_update, host_probabilities,   host_finish};
+const oi_net_backend oi_net_host = {
+    host_alloc,           host_write,         host_read,  host_zero,   host_gemm,
+    host_bias_activation, host_output_loss,   host_add,   host_result, host_activation_backward,
+    host_update,          host_probabilities, host_finish};

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dist/dist.h"
 #include "features/features.h"
 #include "philox.h"
 
@@ -174,7 +175,7 @@ static oclinit_status evaluate_uploaded(oclinit_network_t net, size_t samples, d
         size_t m = samples - first < net->batch_capacity ? samples - first : net->batch_capacity;
         float result[2];
         OI_CHECK(oi_net_forward(net, first, m));
-        OI_CHECK(oi_net_loss(net, first, m, 0));
+        OI_CHECK(net->backend->output_loss(net, first, m, m, 0, &net->result, 0, false, 0));
         OI_CHECK(oi_net_read(net, &net->result, 0, result, 2));
         cost_sum += (double)result[0] * (double)m;
         correct += (double)result[1] * (double)m;
@@ -204,10 +205,112 @@ static oclinit_status check_data(const char *function, oclinit_network_t net, co
     return OCLINIT_SUCCESS;
 }
 
+/* Micro-batches of a batch of m rows: the option, else one per OCLINIT_MICRO_BATCH_ROWS rows up to MICRO_BATCHES_MOST;
+ * never more than its rows. Micro-batch k is rows [k m / count, (k + 1) m / count) of the batch. */
+#define MICRO_BATCHES_MOST 64
+
+size_t oi_train_micro_batches(const oclinit_train_options *o, size_t m) {
+    size_t count = o->micro_batches ? o->micro_batches : m / OCLINIT_MICRO_BATCH_ROWS;
+    if (!o->micro_batches && count > MICRO_BATCHES_MOST) count = MICRO_BATCHES_MOST;
+    if (count < 1) count = 1;
+    return count < m ? count : m;
+}
+
+static size_t micro_first(size_t k, size_t m, size_t count) {
+    return (size_t)((uint64_t)k * m / count);
+}
+
+/* Where the batch's gradients are summed: the subtrees of the tree that lie inside this process's micro-batches, and
+ * on more than one rank the exchange that does the rest (reduce.c). */
+typedef struct gradient_sum {
+    oi_tree_node nodes[128]; /* this process's subtrees */
+    size_t node_count;
+    float *values, *sum; /* on more than one rank: the subtrees' values and the batch's sum, on the host */
+} gradient_sum;
+
+static oclinit_status gradient_sum_reserve(gradient_sum *g, oclinit_network_t net, size_t most) {
+    size_t stride = OI_NET_STRIDE(net);
+    if (!oi_dist_active()) return OCLINIT_SUCCESS;
+    /* A range of leaves is covered by at most two subtrees per level. */
+    g->values = malloc((2 * (size_t)oi_tree_levels(most) + 2) * stride * sizeof(float));
+    g->sum = malloc(stride * sizeof(float));
+    return g->values && g->sum ? OCLINIT_SUCCESS
+                               : oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating the gradients' sum");
+}
+
+static void gradient_sum_free(gradient_sum *g) {
+    free(g->sum);
+    free(g->values);
+}
+
+/* This process's part of iteration t on the batch's m rows at first: its micro-batches' forward and backward passes,
+ * each into the slot on top of a stack of partial sums, and the additions of its subtrees as their leaves complete
+ * them (levels + 1 slots, whatever the count); on more than one rank each subtree's value is read back for the
+ * exchange. */
+static oclinit_status local_gradients(oclinit_network_t net, gradient_sum *g, size_t first, size_t m, size_t count,
+                                      size_t t) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    size_t stride = OI_NET_STRIDE(net);
+    uint64_t mine = 0, end = count;
+    if (oi_dist_active()) oi_dist_range(count, 1, oi_dist_rank(), oi_dist_size(), &mine, &end);
+    g->node_count = oi_dist_active() ? oi_tree_cover(mine, end, g->nodes) : 1;
+    if (!oi_dist_active()) g->nodes[0] = (oi_tree_node){oi_tree_levels(count), 0};
+    bool whole = count == 1 && !oi_dist_active();
+    for (size_t n = 0; n < g->node_count; n++) {
+        size_t depth = 0;
+        uint64_t leaf = g->nodes[n].index << g->nodes[n].level, last = leaf + ((uint64_t)1 << g->nodes[n].level);
+        for (; leaf < last && leaf < count; leaf++) {
+            size_t begin = micro_first(leaf, m, count), rows = micro_first(leaf + 1, m, count) - begin;
+            OI_CHECK(oi_net_forward(net, first + begin, rows));
+            OI_CHECK(oi_net_backward(net, first + begin, rows, m, depth++, whole, t));
+            for (size_t merges = oi_tree_merges(count, g->nodes[n], leaf, depth); merges > 0; merges--, depth--)
+                OI_CHECK(net->backend->add(net, (depth - 2) * stride, (depth - 1) * stride, stride));
+        }
+        if (oi_dist_active()) OI_CHECK(oi_net_read(net, &net->grads, 0, g->values + n * stride, stride));
+    }
+cleanup:
+    return status;
+}
+
+/* Collective: the batch's sum into slot 0 on every rank (on one process it is there already), and the result of
+ * iteration t. */
+static oclinit_status finish_gradients(oclinit_network_t net, gradient_sum *g, size_t count, size_t t) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    size_t stride = OI_NET_STRIDE(net);
+    if (oi_dist_active()) {
+        OI_CHECK(oi_dist_tree_sum(count, g->values, stride, stride, g->sum));
+        OI_CHECK(oi_net_write(net, &net->grads, 0, g->sum, stride));
+    }
+    if (count > 1 || oi_dist_active()) OI_CHECK(net->backend->result(net, t));
+cleanup:
+    return status;
+}
+
+/* After the last iteration: no cost went non-finite, and the cost on the whole training set did not grow too much. */
+static oclinit_status final_checks(oclinit_network_t net, const oclinit_train_options *o, size_t samples,
+                                   oclinit_train_result *r) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    float values[3];
+    OI_CHECK(oi_net_read(net, &net->result, 0, values, 3));
+    if (values[2] >= 0) return not_finite(net, (size_t)values[2], values[0], o->learning_rate);
+    OI_CHECK(evaluate_uploaded(net, samples, &r->cost_end, &r->accuracy_end));
+    if (!isfinite(r->cost_end)) return not_finite(net, r->iterations, r->cost_end, o->learning_rate);
+    if (r->cost_end > DIVERGED_FACTOR * r->cost_start && r->cost_end > r->cost_start + DIVERGED_MARGIN) {
+        char what[160];
+        snprintf(what, sizeof what, "the cost on the training set grew from %.4g to %.4g in %zu iterations",
+                 r->cost_start, r->cost_end, r->iterations);
+        return diverged(net, what, o->learning_rate);
+    }
+cleanup:
+    return status;
+}
+
 oclinit_status oclinit_network_train(oclinit_network_t net, const float *x, const float *y, size_t samples,
                                      const oclinit_train_options *options, oclinit_train_result *result) {
     oclinit_status status = OCLINIT_SUCCESS;
     float *shuffled_x = NULL, *shuffled_y = NULL, *row = NULL;
+    gradient_sum sums;
+    memset(&sums, 0, sizeof sums);
     oclinit_train_result r;
     memset(&r, 0, sizeof r);
     double start = oi_clock_seconds();
@@ -223,89 +326,80 @@ oclinit_status oclinit_network_train(oclinit_network_t net, const float *x, cons
     size_t batch = full_batch ? samples : (o.batch ? o.batch : 64);
     if (batch > samples) batch = samples;
     size_t inputs = net->shape.inputs, batches = (samples + batch - 1) / batch;
+    /* The most micro-batches of any batch (the last may be shorter), and the stack of partial sums they need. */
+    size_t most = oi_train_micro_batches(&o, batch), slots = oi_tree_levels(most) + 1;
 
-    OI_CHECK(oi_net_reserve(
-        net, samples, batch > EVALUATION_BATCH ? batch : (samples < EVALUATION_BATCH ? samples : EVALUATION_BATCH)));
-    if (full_batch) {
-        OI_CHECK(oi_net_write(net, &net->x, 0, x, samples * inputs));
-        OI_CHECK(oi_net_write(net, &net->y, 0, y, samples));
-    } else {
+    /* Set-up that one rank alone may fail (memory, the device): agreed before the first collective step. */
+    status = oi_net_reserve(
+        net, samples, batch > EVALUATION_BATCH ? batch : (samples < EVALUATION_BATCH ? samples : EVALUATION_BATCH));
+    if (status == OCLINIT_SUCCESS) status = oi_net_reserve_slots(net, slots);
+    if (status == OCLINIT_SUCCESS) status = gradient_sum_reserve(&sums, net, most);
+    if (status == OCLINIT_SUCCESS && !full_batch) {
         shuffled_x = malloc(samples * inputs * sizeof(float));
         shuffled_y = malloc(samples * sizeof(float));
         row = malloc(inputs * sizeof(float));
-        if (!shuffled_x || !shuffled_y || !row) {
+        if (!shuffled_x || !shuffled_y || !row)
             status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "copying %zu samples for shuffling", samples);
-            goto cleanup;
-        }
-        memcpy(shuffled_x, x, samples * inputs * sizeof(float));
-        memcpy(shuffled_y, y, samples * sizeof(float));
-        OI_CHECK(oi_net_write(net, &net->x, 0, x, samples * inputs));
-        OI_CHECK(oi_net_write(net, &net->y, 0, y, samples));
+        else
+            memcpy(shuffled_x, x, samples * inputs * sizeof(float)), memcpy(shuffled_y, y, samples * sizeof(float));
     }
+    if (status == OCLINIT_SUCCESS) status = oi_net_write(net, &net->x, 0, x, samples * inputs);
+    if (status == OCLINIT_SUCCESS) status = oi_net_write(net, &net->y, 0, y, samples);
     double accuracy;
-    OI_CHECK(evaluate_uploaded(net, samples, &r.cost_start, &accuracy));
+    if (status == OCLINIT_SUCCESS) status = evaluate_uploaded(net, samples, &r.cost_start, &accuracy);
     const float fresh[4] = {0, 0, -1, 0};
-    OI_CHECK(oi_net_write(net, &net->result, 0, fresh, 4));
+    if (status == OCLINIT_SUCCESS) status = oi_net_write(net, &net->result, 0, fresh, 4);
 
+    /* Each iteration meets the other ranks once before its exchange (oi_dist_status): whatever failed on one rank
+     * since, a cancel included, stops every rank there. */
     for (size_t t = 0; t < o.iterations; t++) {
         size_t b = t % batches;
-        if (!full_batch && b == 0) {
-            shuffle_rows(shuffled_x, shuffled_y, samples, inputs, o.seed, t / batches, row);
-            OI_CHECK(oi_net_write(net, &net->x, 0, shuffled_x, samples * inputs));
-            OI_CHECK(oi_net_write(net, &net->y, 0, shuffled_y, samples));
-        }
-        size_t first = b * batch, m = samples - first < batch ? samples - first : batch;
+        size_t first = b * batch, m = samples - first < batch ? samples - first : batch,
+               count = oi_train_micro_batches(&o, m);
         bool diagnose = t == 0 || (o.diagnose_every && t % o.diagnose_every == 0);
         bool report = diagnose || (o.report_every && (t % o.report_every == 0 || t + 1 == o.iterations));
         oclinit_train_report rep;
         memset(&rep, 0, sizeof rep);
         rep.iteration = t;
         rep.diagnosed = diagnose;
-        OI_CHECK(oi_net_forward(net, first, m));
-        if (diagnose) OI_CHECK(diagnose_forward(net, m, rep.layers));
-        OI_CHECK(oi_net_backward(net, first, m, t));
-        if (diagnose) OI_CHECK(diagnose_gradients(net, rep.layers));
+        if (status == OCLINIT_SUCCESS && !full_batch && b == 0) {
+            shuffle_rows(shuffled_x, shuffled_y, samples, inputs, o.seed, t / batches, row);
+            status = oi_net_write(net, &net->x, 0, shuffled_x, samples * inputs);
+            if (status == OCLINIT_SUCCESS) status = oi_net_write(net, &net->y, 0, shuffled_y, samples);
+        }
+        if (status == OCLINIT_SUCCESS && diagnose) {
+            status = oi_net_forward(net, first, m);
+            if (status == OCLINIT_SUCCESS) status = diagnose_forward(net, m, rep.layers);
+        }
+        if (status == OCLINIT_SUCCESS) status = local_gradients(net, &sums, first, m, count, t);
+        OI_CHECK(oi_dist_status(status));
+        status = finish_gradients(net, &sums, count, t);
+        if (status == OCLINIT_SUCCESS && diagnose) status = diagnose_gradients(net, rep.layers);
         if (t == 0) memcpy(r.start, rep.layers, sizeof r.start);
-        if (report) {
+        if (status == OCLINIT_SUCCESS && report) {
             float values[3];
-            OI_CHECK(oi_net_read(net, &net->result, 0, values, 3));
-            if (values[2] >= 0) {
+            status = oi_net_read(net, &net->result, 0, values, 3);
+            /* The same values on every rank: all stop at the next agreement. */
+            if (status == OCLINIT_SUCCESS && values[2] >= 0)
                 status = not_finite(net, (size_t)values[2], values[0], o.learning_rate);
-                goto cleanup;
-            }
             rep.cost = values[0];
             rep.accuracy = values[1];
             oclinit_progress progress = {.done = t + 1, .total = o.iterations, .train = &rep};
-            if (o.progress && o.progress(o.user, &progress) != 0) {
+            if (status == OCLINIT_SUCCESS && o.progress && o.progress(o.user, &progress) != 0)
                 status = oi_fail(OCLINIT_ERROR_CANCELLED, "training was stopped at iteration %zu", t);
-                goto cleanup;
-            }
         }
-        OI_CHECK(oi_net_update(net, o.optimizer, &o));
-        r.iterations = t + 1;
-        if (t % 128 == 127) OI_CHECK(net->backend->finish(net)); /* keep the queue short */
+        if (status == OCLINIT_SUCCESS) status = oi_net_update(net, o.optimizer, &o);
+        if (status == OCLINIT_SUCCESS) r.iterations = t + 1;
+        if (status == OCLINIT_SUCCESS && t % 128 == 127) status = net->backend->finish(net); /* keep the queue short */
     }
-    float values[3];
-    OI_CHECK(oi_net_read(net, &net->result, 0, values, 3));
-    if (values[2] >= 0) {
-        status = not_finite(net, (size_t)values[2], values[0], o.learning_rate);
-        goto cleanup;
-    }
-    OI_CHECK(evaluate_uploaded(net, samples, &r.cost_end, &r.accuracy_end));
-    if (!isfinite(r.cost_end)) {
-        status = not_finite(net, r.iterations, r.cost_end, o.learning_rate);
-        goto cleanup;
-    }
-    if (r.cost_end > DIVERGED_FACTOR * r.cost_start && r.cost_end > r.cost_start + DIVERGED_MARGIN) {
-        char what[160];
-        snprintf(what, sizeof what, "the cost on the training set grew from %.4g to %.4g in %zu iterations",
-                 r.cost_start, r.cost_end, r.iterations);
-        status = diverged(net, what, o.learning_rate);
-        goto cleanup;
-    }
+    OI_CHECK(oi_dist_status(status));
+    /* The final checks, the same on every rank, and then their outcome shared once more. */
+    status = final_checks(net, &o, samples, &r);
+    OI_CHECK(oi_dist_status(status));
     r.seconds = oi_clock_seconds() - start;
     if (result) *result = r;
 cleanup:
+    gradient_sum_free(&sums);
     free(row);
     free(shuffled_y);
     free(shuffled_x);

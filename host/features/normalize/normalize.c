@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dist/dist.h"
 #include "features/features.h"
 #include "normalize.h"
 
@@ -91,8 +92,8 @@ static oclinit_status fit_chunks_device(oclinit_runtime_t rt, cl_mem x, size_t r
     cl_float inverse_full = inverse(OI_FIT_CHUNK_ROWS), inverse_last = inverse(last);
     size_t lanes = features >= rt->lanes ? rt->lanes : 1; /* lanes are features: narrower data take one lane */
     size_t items[2] = {(features + lanes - 1) / lanes, chunks};
-    OI_CHECK(oi_runtime_kernel(rt, lanes > 1 ? &oi_program_normalize : &oi_program_normalize_one_lane,
-                               "oi_fit_chunks", &kernel));
+    OI_CHECK(oi_runtime_kernel(rt, lanes > 1 ? &oi_program_normalize : &oi_program_normalize_one_lane, "oi_fit_chunks",
+                               &kernel));
     OI_CHECK(oi_buffer_create(rt, bytes, &out));
     OI_CHECK(oi_set_kernel_args(kernel, 6, sizeof x, &x, sizeof rows_arg, &rows_arg, sizeof features_arg, &features_arg,
                                 sizeof inverse_full, &inverse_full, sizeof inverse_last, &inverse_last, sizeof out,
@@ -172,30 +173,49 @@ static size_t device_chunk_rows(oclinit_runtime_t rt, size_t rows, size_t featur
     return chunk < rows ? chunk : rows;
 }
 
-/* Fits host data, through the device in chunks of rows or with the host twin. */
-static oclinit_status fit_host_data(oclinit_runtime_t rt, const float *x, size_t rows, size_t features,
-                                    accumulator *acc) {
+/* The chunks' statistics of rows [first, end) (first at a chunk's start) into partials, through the device in steps of
+ * rows or with the host twin. */
+static oclinit_status fit_rows(oclinit_runtime_t rt, const float *x, size_t first, size_t end, size_t features,
+                               float *partials) {
     oclinit_status status = OCLINIT_SUCCESS;
     cl_mem buffer = NULL;
-    size_t step = !oi_runtime_on_host(rt) ? device_chunk_rows(rt, rows, features) : rows;
-    float *partials =
-        malloc(((step + OI_FIT_CHUNK_ROWS - 1) / OI_FIT_CHUNK_ROWS) * features * OI_CHUNK_STATS_FIELDS * sizeof(float));
-    if (!partials) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating partial statistics");
+    if (first >= end) return OCLINIT_SUCCESS;
+    size_t step = !oi_runtime_on_host(rt) ? device_chunk_rows(rt, end - first, features) : end - first;
     if (!oi_runtime_on_host(rt)) OI_CHECK(oi_buffer_create(rt, step * features * sizeof(float), &buffer));
-    for (size_t first = 0; first < rows; first += step) {
-        size_t n = rows - first < step ? rows - first : step;
-        const float *part = x + first * features;
+    for (size_t at = first; at < end; at += step) {
+        size_t n = end - at < step ? end - at : step;
+        const float *part = x + at * features;
+        float *out = partials + at / OI_FIT_CHUNK_ROWS * features * OI_CHUNK_STATS_FIELDS;
         if (buffer) {
             OI_CL_CHECK(clEnqueueWriteBuffer(rt->queue, buffer, CL_FALSE, 0, n * features * sizeof(float), part, 0,
                                              NULL, NULL));
-            OI_CHECK(fit_chunks_device(rt, buffer, n, features, partials));
+            OI_CHECK(fit_chunks_device(rt, buffer, n, features, out));
         } else {
-            fit_chunks_host(part, n, features, partials);
+            fit_chunks_host(part, n, features, out);
         }
-        merge_partials(acc, partials, (n + OI_FIT_CHUNK_ROWS - 1) / OI_FIT_CHUNK_ROWS, features, n);
     }
 cleanup:
     if (buffer) clReleaseMemObject(buffer);
+    return status;
+}
+
+/* Fits host data: every chunk's statistics, then their merge in chunk order. Under mpirun (collective) each rank fits
+ * its range of the chunks and the ranks exchange them, so the merge, and the statistics, are those of one process. */
+static oclinit_status fit_host_data(oclinit_runtime_t rt, const float *x, size_t rows, size_t features,
+                                    accumulator *acc) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    size_t chunks = (rows + OI_FIT_CHUNK_ROWS - 1) / OI_FIT_CHUNK_ROWS;
+    uint64_t first = 0, end = chunks;
+    float *partials = malloc(chunks * features * OI_CHUNK_STATS_FIELDS * sizeof(float));
+    if (oi_dist_active()) oi_dist_range(chunks, 1, oi_dist_rank(), oi_dist_size(), &first, &end);
+    status = partials
+                 ? fit_rows(rt, x, (size_t)first * OI_FIT_CHUNK_ROWS,
+                            end * OI_FIT_CHUNK_ROWS < rows ? (size_t)end * OI_FIT_CHUNK_ROWS : rows, features, partials)
+                 : oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating partial statistics");
+    OI_CHECK(oi_dist_status(status));
+    OI_CHECK(oi_dist_gather(partials, chunks, features * OI_CHUNK_STATS_FIELDS));
+    merge_partials(acc, partials, chunks, features, rows);
+cleanup:
     free(partials);
     return status;
 }
