@@ -73,7 +73,12 @@ for _ in $(seq 1 100); do
     [ -n "$rank1" ] && break
     sleep 0.1
 done
-sleep 1 # into the training
+# Into the training: once rank 1 has used a second of CPU time (setting up takes a fraction of that), so that a
+# loaded machine does not interrupt it while it still sets up.
+for _ in $(seq 1 300); do
+    [ -n "$rank1" ] && [ "$(awk '{print $14}' "/proc/$rank1/stat" 2> /dev/null || echo 0)" -ge "$(getconf CLK_TCK)" ] && break
+    sleep 0.1
+done
 [ -n "$rank1" ] && kill -INT "$rank1" || fail "rank 1 of the interrupted job not found"
 wait "$job"
 got=$?
