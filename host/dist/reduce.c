@@ -198,7 +198,40 @@ oclinit_status oi_dist_gather(float *data, uint64_t units, size_t unit_floats) {
     return code == MPI_SUCCESS ? OCLINIT_SUCCESS : mpi_failed(code, "MPI_Allgatherv");
 }
 
+oclinit_status oi_dist_exchange(const void *send, const size_t *send_bytes, void *receive,
+                                const size_t *receive_bytes) {
+    if (!oi_dist_active()) {
+        if (send_bytes[0]) memcpy(receive, send, send_bytes[0]);
+        return OCLINIT_SUCCESS;
+    }
+    int size = oi_dist_size();
+    int *counts = malloc(4 * (size_t)size * sizeof(int));
+    if (!counts) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating the exchange's counts");
+    size_t sent = 0, received = 0;
+    for (int r = 0; r < size; r++) {
+        counts[r] = (int)send_bytes[r], counts[size + r] = (int)sent;
+        counts[2 * size + r] = (int)receive_bytes[r], counts[3 * size + r] = (int)received;
+        sent += send_bytes[r], received += receive_bytes[r];
+    }
+    int code = sent > INT_MAX || received > INT_MAX
+                   ? MPI_ERR_COUNT
+                   : MPI_Alltoallv(send, counts, counts + size, MPI_BYTE, receive, counts + 2 * size, counts + 3 * size,
+                                   MPI_BYTE, MPI_COMM_WORLD);
+    free(counts);
+    if (sent > INT_MAX || received > INT_MAX)
+        return oi_fail(OCLINIT_ERROR_SIZE_OVERFLOW, "exchanging %zu bytes over MPI: at most %d at once",
+                       sent > received ? sent : received, INT_MAX);
+    return code == MPI_SUCCESS ? OCLINIT_SUCCESS : mpi_failed(code, "MPI_Alltoallv");
+}
+
 #else
+
+oclinit_status oi_dist_exchange(const void *send, const size_t *send_bytes, void *receive,
+                                const size_t *receive_bytes) {
+    (void)receive_bytes;
+    if (send_bytes[0]) memcpy(receive, send, send_bytes[0]);
+    return OCLINIT_SUCCESS;
+}
 
 oclinit_status oi_dist_gather(float *data, uint64_t units, size_t unit_floats) {
     (void)data, (void)units, (void)unit_floats;
