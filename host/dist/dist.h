@@ -107,7 +107,9 @@ oclinit_status oi_dist_gather(float *data, uint64_t units, size_t unit_floats);
 
 /* Collective: each rank sends send_bytes[d] bytes to rank d, packed in rank order in send, and receives
  * receive_bytes[s] bytes from rank s, packed in rank order into receive (MPI_Alltoallv). The counts must match
- * pairwise; each must be below 2^31. Outside a job, send_bytes[0] bytes are copied. */
+ * pairwise. A rank whose bytes in all, sent or received, reach 2^31 (or that is out of memory) fails every rank
+ * (OCLINIT_ERROR_SIZE_OVERFLOW).
+ * Outside a job, send_bytes[0] bytes are copied. */
 oclinit_status oi_dist_exchange(const void *send, const size_t *send_bytes, void *receive, const size_t *receive_bytes);
 
 #endif

@@ -206,21 +206,23 @@ oclinit_status oi_dist_exchange(const void *send, const size_t *send_bytes, void
     }
     int size = oi_dist_size();
     int *counts = malloc(4 * (size_t)size * sizeof(int));
-    if (!counts) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating the exchange's counts");
     size_t sent = 0, received = 0;
-    for (int r = 0; r < size; r++) {
+    for (int r = 0; counts && r < size; r++) {
         counts[r] = (int)send_bytes[r], counts[size + r] = (int)sent;
         counts[2 * size + r] = (int)receive_bytes[r], counts[3 * size + r] = (int)received;
         sent += send_bytes[r], received += receive_bytes[r];
     }
-    int code = sent > INT_MAX || received > INT_MAX
-                   ? MPI_ERR_COUNT
-                   : MPI_Alltoallv(send, counts, counts + size, MPI_BYTE, receive, counts + 2 * size, counts + 3 * size,
-                                   MPI_BYTE, MPI_COMM_WORLD);
+    /* Agreed first, so that a rank that cannot take part does not leave the others waiting in the exchange. */
+    int over = oi_dist_lowest(!counts || sent > INT_MAX || received > INT_MAX);
+    int code = over < 0 ? MPI_Alltoallv(send, counts, counts + size, MPI_BYTE, receive, counts + 2 * size,
+                                        counts + 3 * size, MPI_BYTE, MPI_COMM_WORLD)
+                        : MPI_SUCCESS;
     free(counts);
-    if (sent > INT_MAX || received > INT_MAX)
-        return oi_fail(OCLINIT_ERROR_SIZE_OVERFLOW, "exchanging %zu bytes over MPI: at most %d at once",
-                       sent > received ? sent : received, INT_MAX);
+    if (over >= 0)
+        return oi_fail(OCLINIT_ERROR_SIZE_OVERFLOW,
+                       "rank %d cannot exchange its rows: out of memory, or more than %d bytes over MPI at once (give "
+                       "a smaller batch)",
+                       over, INT_MAX);
     return code == MPI_SUCCESS ? OCLINIT_SUCCESS : mpi_failed(code, "MPI_Alltoallv");
 }
 
