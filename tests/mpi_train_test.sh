@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `mpirun -np N oclinit train`: the model file (the network and the normalization statistics in it) is byte for byte
 # that of one process without mpirun, for N = 1..4, gd and adam on mini-batches, on the host C path, and for N = 2
-# on the default device; a rank that cannot read its data or open its device, or is interrupted in the middle of
+# on the default device, while each rank holds only its rows (whole blocks of 1024) of a CSV or .npy file; a rank that cannot read its data or open its device, or is interrupted in the middle of
 # training, fails every rank with that rank's message and leaves no model; ranks whose command lines differ are
 # refused.
 #   tests/mpi_train_test.sh path/to/oclinit
@@ -35,6 +35,26 @@ if "$cli" train "${data[@]}" "${opts[@]}" --save "$tmp/device.bin" > /dev/null; 
 else
     fail "plain run on the default device"
 fi
+
+# The same 2100 rows (three blocks of 1024 rows) as CSV and as .npy: each rank keeps only its blocks (a .npy's read
+# alone), and the model is the plain run's.
+awk 'BEGIN { print "a,b,y"; for (i = 1; i <= 2100; i++) printf "%d.5,%d.25,%d\n", i % 37, (i * 7) % 11, ((i % 37) > 18) }' \
+    > "$tmp/rows.csv"
+perl -e '$h = "{\x27descr\x27: \x27<f4\x27, \x27fortran_order\x27: False, \x27shape\x27: (2100, 3), }";
+    $h .= " " x (63 - (10 + length($h)) % 64) . "\n"; print "\x93NUMPY\x01\x00", pack("v", length $h), $h;
+    print pack("f<3", $_ % 37 + 0.5, $_ * 7 % 11 + 0.25, $_ % 37 > 18 ? 1 : 0) for 1 .. 2100' > "$tmp/rows.npy"
+for format in csv npy; do
+    label=$([ $format = csv ] && echo y || echo 3)
+    read -r -a opts <<< "--data $tmp/rows.$format --label $label --optimizer adam --batch 600 --micro-batches 4
+        --iterations 15 --device cpu --quiet"
+    "$cli" train "${opts[@]}" --save "$tmp/rows.bin" > /dev/null || fail "plain run on rows.$format"
+    OCLINIT_TEST_SHOW_ROWS=1 "${mpi[@]}" -np 3 "$cli" train "${opts[@]}" --save "$tmp/rows3.bin" > /dev/null \
+        2> "$tmp/err" || fail "-np 3 on rows.$format: $(cat "$tmp/err")"
+    cmp -s "$tmp/rows.bin" "$tmp/rows3.bin" || fail "-np 3 on rows.$format: the model differs from the plain run's"
+    for share in "0 of 3 holds rows \[0, 1024)" "1 of 3 holds rows \[1024, 2048)" "2 of 3 holds rows \[2048, 2100)"; do
+        grep -q "^rank $share" "$tmp/err" || fail "-np 3 on rows.$format: no \"rank $share\" in: $(cat "$tmp/err")"
+    done
+done
 
 # A file every rank reads, to make one rank fail on it.
 {

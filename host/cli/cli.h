@@ -181,6 +181,11 @@ typedef struct dataset {
     float *x, *y;          /* the table's (rows, features) data, and labels (NULL without a label column) */
     size_t rows, features;
     bool built_in;
+    /* A file read in part (dataset_request.share): its rows [first, first + rows) of total, and the fingerprint of
+     * bytes every rank reads (oi_table_read_part). */
+    bool part;
+    size_t first, total;
+    uint64_t fingerprint;
 } dataset;
 
 typedef struct dataset_request {
@@ -190,6 +195,7 @@ typedef struct dataset_request {
     size_t samples; /* built-in */
     double noise;   /* built-in */
     uint64_t seed, stream;
+    bool share; /* a file: read only this rank's rows (oi_dist_rows) */
 } dataset_request;
 
 /* --noise: a float32 number >= 0. */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "io/io.h"
 
 /* A built-in set holds 12 bytes a sample (points and label); making it, the table it becomes, the device's copy and
  * training's shuffled copy hold about this many times that at once. */
@@ -54,6 +55,10 @@ static int make_built_in(const char *command, const dataset_request *request, oc
     return 0;
 }
 
+static void rank_rows(uint64_t total, uint64_t *first, uint64_t *end) {
+    oi_dist_rows(total, oi_dist_rank(), oi_dist_size(), first, end);
+}
+
 int load_dataset(const char *command, const dataset_request *request, bool need_labels, dataset *out) {
     memset(out, 0, sizeof *out);
     oclinit_dataset kind;
@@ -68,10 +73,13 @@ int load_dataset(const char *command, const dataset_request *request, bool need_
     oclinit_read_options read = request->read;
     read.label = request->label;
     /* Under mpirun a rank that cannot read names itself: the others stop with it, silently. */
+    out->part = request->share;
     oclinit_status status =
         oi_dist_test_fail()
             ? oi_fail(OCLINIT_ERROR_IO, "%s: not read, failing on purpose (OCLINIT_TEST_FAIL_RANK)", request->spec)
-            : oclinit_table_read(request->spec, &read, &out->table);
+        : out->part ? oi_table_read_part(request->spec, &read, rank_rows, &out->table, &out->first, &out->total,
+                                         &out->fingerprint)
+                    : oclinit_table_read(request->spec, &read, &out->table);
     if (status != OCLINIT_SUCCESS) {
         if (oi_dist_size() > 1) { /* the detail is copied first: formatting it into itself repeats it */
             char detail[1024];
@@ -81,7 +89,7 @@ int load_dataset(const char *command, const dataset_request *request, bool need_
         report_failure(command, status);
         return EXIT_FAILURE;
     }
-    if (oclinit_table_get_rows(out->table) == 0) {
+    if ((out->part ? out->total : oclinit_table_get_rows(out->table)) == 0) {
         fprintf(stderr, "oclinit %s: error: %s has no data rows\n", command, request->spec);
         free_dataset(out);
         return EXIT_FAILURE;
@@ -90,7 +98,7 @@ int load_dataset(const char *command, const dataset_request *request, bool need_
     out->features = oclinit_table_get_features(out->table);
     out->x = oclinit_table_get_data(out->table);
     if (request->label) {
-        out->y = calloc(out->rows, sizeof(float));
+        out->y = calloc(out->rows ? out->rows : 1, sizeof(float));
         status = out->y ? oclinit_table_get_labels(out->table, out->y) : OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
         if (status != OCLINIT_SUCCESS) {
             fprintf(stderr, "oclinit %s: error: %s: %s\n", command, request->spec,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "io/io.h"
 
 static void usage(FILE *out) {
     fprintf(
@@ -215,6 +216,7 @@ static int parse_arguments(int argc, char **argv, train_args *a) {
     a->test.noise = a->data.noise;
     a->test.seed = a->data.seed;
     a->data.stream = 100; /* built-in training and test points come from their own streams */
+    a->data.share = oi_dist_active();
     a->test.stream = 102;
     return -1;
 }
@@ -276,15 +278,33 @@ static uint64_t fnv1a(uint64_t hash, const void *data, size_t bytes) {
     return hash;
 }
 
+/* A file read in part is compared by what every rank read of it (a .npy's header and first rows, a CSV whole). */
 static oclinit_status agree_on_data(const char *what, const dataset *d) {
     if (!oi_dist_active()) return OCLINIT_SUCCESS;
-    uint64_t hash = fnv1a(0xcbf29ce484222325u, d->x, d->rows * d->features * sizeof(float));
-    hash = fnv1a(hash, d->y, d->rows * sizeof(float));
+    uint64_t hash = d->fingerprint;
+    if (!d->part) {
+        hash = fnv1a(0xcbf29ce484222325u, d->x, d->rows * d->features * sizeof(float));
+        hash = fnv1a(hash, d->y, d->rows * sizeof(float));
+    }
     char text[96];
-    snprintf(text, sizeof text, "%zu rows, %zu features, FNV-1a %016llx", d->rows, d->features,
+    snprintf(text, sizeof text, "%zu rows, %zu features, FNV-1a %016llx", d->part ? d->total : d->rows, d->features,
              (unsigned long long)hash);
     const oi_dist_value value = {what, text};
     return oi_dist_agree(&value, 1);
+}
+
+/* Data-parallel: a built-in set, made whole (it is cheap), keeps only this rank's rows (oi_dist_rows), as a file read
+ * in part does. */
+static void keep_share(dataset *d) {
+    uint64_t mine, end;
+    oi_dist_rows(d->rows, oi_dist_rank(), oi_dist_size(), &mine, &end);
+    oi_table_keep_rows(d->table, (size_t)mine, (size_t)end);
+    memmove(d->y, d->y + mine, (size_t)(end - mine) * sizeof(float));
+    d->part = true;
+    d->first = (size_t)mine;
+    d->total = d->rows;
+    d->rows = (size_t)(end - mine);
+    d->x = oclinit_table_get_data(d->table);
 }
 
 int command_train(int argc, char **argv) {
@@ -314,8 +334,9 @@ int command_train(int argc, char **argv) {
     oclinit_runtime_t runtime = NULL;
     oclinit_normalizer_t normalizer = NULL;
     oclinit_network_t net = NULL;
-    /* Each rank reads the whole data (CSV rows cannot be found without reading what comes before them) and computes
-     * only its micro-batches. A rank that cannot read prints why; all stop. */
+    /* Each rank reads the whole data (CSV rows cannot be found without reading what comes before them), then keeps
+     * only its share of the training rows, and the test data on rank 0 alone. A rank that cannot read prints why; all
+     * stop. */
     code = load_dataset(command, &a.data, true, &train);
     if (code == 0 && (a.have_test || train.built_in)) {
         if (!a.have_test) a.test.spec = a.data.spec;
@@ -327,10 +348,19 @@ int command_train(int argc, char **argv) {
     code = EXIT_FAILURE;
     status = agree_on_data("the training data", &train);
     if (status == OCLINIT_SUCCESS && test.table) status = agree_on_data("the test data", &test);
+    if (status == OCLINIT_SUCCESS && oi_dist_active()) {
+        if (!train.part) keep_share(&train);
+        if (!first_rank) free_dataset(&test);
+        /* For tests: what each rank holds. */
+        if (getenv("OCLINIT_TEST_SHOW_ROWS"))
+            fprintf(stderr, "rank %d of %d holds rows [%zu, %zu)\n", oi_dist_rank(), oi_dist_size(), train.first,
+                    train.first + train.rows);
+    }
+    size_t total = train.part ? train.total : train.rows, first_row = train.first;
     if (status == OCLINIT_SUCCESS) status = oi_dist_status(oclinit_runtime_create(a.device, &runtime));
     if (status == OCLINIT_SUCCESS && normalize) {
-        /* Collective: each rank fits its share of the chunks; the statistics are one process's. */
-        status = oclinit_normalizer_fit(runtime, method, 0, 1, train.table, &normalizer);
+        /* Collective: each rank fits the chunks of its rows; the statistics are one process's. */
+        status = oi_normalizer_fit_part(runtime, method, 0, 1, train.table, first_row, total, &normalizer);
         if (status == OCLINIT_SUCCESS && first_rank) warn_about_features(command, normalizer, train.table);
         if (status == OCLINIT_SUCCESS) status = oclinit_normalizer_apply(runtime, normalizer, train.table);
         if (status == OCLINIT_SUCCESS && test.table) status = oclinit_normalizer_apply(runtime, normalizer, test.table);
@@ -349,9 +379,7 @@ int command_train(int argc, char **argv) {
     if (status != OCLINIT_SUCCESS) goto failed;
 
     oclinit_network_shape shape = oclinit_network_get_shape(net);
-    size_t full = a.train.optimizer == OCLINIT_OPTIMIZER_GD ? train.rows
-                  : a.train.batch < train.rows              ? a.train.batch
-                                                            : train.rows;
+    size_t full = a.train.optimizer == OCLINIT_OPTIMIZER_GD ? total : a.train.batch < total ? a.train.batch : total;
     size_t micro = oi_train_micro_batches(&a.train, full);
     /* The micro-batches change the rounding: shown whenever there is more than one. */
     char sharing[64] = "";
@@ -367,8 +395,8 @@ int command_train(int argc, char **argv) {
                 micro, micro > 1 ? "es" : "", oi_dist_size(), oi_dist_size() - (int)micro, oi_dist_size());
     if (!a.quiet && first_rank)
         printf("training [%zu, %zu, %zu, 1] %s on %s (%zu rows%s), init %s, %s, lr %g, %zu iterations%s, on %s\n",
-               shape.inputs, shape.hidden1, shape.hidden2, oclinit_activation_str(shape.activation), a.data.spec,
-               train.rows, normalize ? ", normalized" : "", oclinit_scheme_kind_str(scheme.kind),
+               shape.inputs, shape.hidden1, shape.hidden2, oclinit_activation_str(shape.activation), a.data.spec, total,
+               normalize ? ", normalized" : "", oclinit_scheme_kind_str(scheme.kind),
                oclinit_optimizer_str(a.train.optimizer), a.train.learning_rate, a.train.iterations, sharing,
                oclinit_runtime_get_device(runtime)->name);
     fflush(stdout); /* before the diagnostics and the progress bar on stderr */
@@ -377,7 +405,7 @@ int command_train(int argc, char **argv) {
     a.train.progress = report_progress;
     a.train.user = &r;
     oclinit_train_result result;
-    status = oclinit_network_train(net, train.x, train.y, train.rows, &a.train, &result);
+    status = oi_network_train_part(net, train.x, train.y, first_row, train.rows, total, &a.train, &result);
     progress_finish(&r.bar);
     if (status != OCLINIT_SUCCESS) goto failed;
     /* Rank 0 alone evaluates the test data and writes the model; the others wait for its outcome. */

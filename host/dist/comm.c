@@ -55,6 +55,14 @@ void oi_dist_range(uint64_t total, uint64_t unit, int rank, int size, uint64_t *
     *end = rank + 1 >= size ? total : share(total, rank + 1, size) / unit * unit;
 }
 
+void oi_dist_rows(uint64_t total, int rank, int size, uint64_t *first, uint64_t *end) {
+    uint64_t blocks = (total + OI_DIST_ROW_BLOCK - 1) / OI_DIST_ROW_BLOCK;
+    oi_dist_range(blocks, 1, rank, size, first, end);
+    *first *= OI_DIST_ROW_BLOCK;
+    *end = *end * OI_DIST_ROW_BLOCK < total ? *end * OI_DIST_ROW_BLOCK : total;
+    if (*first > *end) *first = *end;
+}
+
 bool oi_dist_test_fail(void) {
     const char *text = getenv("OCLINIT_TEST_FAIL_RANK");
     char *end;

@@ -65,6 +65,12 @@ oclinit_status oi_dist_agree(const oi_dist_value *values, size_t count);
  * into size ranges at multiples of unit (the last range takes the rest), as [*first, *end). */
 void oi_dist_range(uint64_t total, uint64_t unit, int rank, int size, uint64_t *first, uint64_t *end);
 
+/* Data parallelism: the rows of a table of total rows that this rank holds, whole blocks of OI_DIST_ROW_BLOCK rows
+ * (the normalization's fit chunks, so a rank fits the chunks it holds), rank r the blocks oi_dist_range(blocks, 1, r,
+ * size); [0, total) outside a job. */
+#define OI_DIST_ROW_BLOCK 1024
+void oi_dist_rows(uint64_t total, int rank, int size, uint64_t *first, uint64_t *end);
+
 /* For tests of the fault paths: true when OCLINIT_TEST_FAIL_RANK names this rank (a decimal number). */
 bool oi_dist_test_fail(void);
 
@@ -98,5 +104,12 @@ oclinit_status oi_dist_tree_sum(uint64_t leaves, const float *values, size_t str
 /* Collective: data holds units of unit_floats floats, of which rank r has filled oi_dist_range(units, 1, r, size);
  * on return every rank has all of them. */
 oclinit_status oi_dist_gather(float *data, uint64_t units, size_t unit_floats);
+
+/* Collective: each rank sends send_bytes[d] bytes to rank d, packed in rank order in send, and receives
+ * receive_bytes[s] bytes from rank s, packed in rank order into receive (MPI_Alltoallv). The counts must match
+ * pairwise. A rank whose bytes in all, sent or received, reach 2^31 (or that is out of memory) fails every rank
+ * (OCLINIT_ERROR_SIZE_OVERFLOW).
+ * Outside a job, send_bytes[0] bytes are copied. */
+oclinit_status oi_dist_exchange(const void *send, const size_t *send_bytes, void *receive, const size_t *receive_bytes);
 
 #endif

@@ -198,7 +198,42 @@ oclinit_status oi_dist_gather(float *data, uint64_t units, size_t unit_floats) {
     return code == MPI_SUCCESS ? OCLINIT_SUCCESS : mpi_failed(code, "MPI_Allgatherv");
 }
 
+oclinit_status oi_dist_exchange(const void *send, const size_t *send_bytes, void *receive,
+                                const size_t *receive_bytes) {
+    if (!oi_dist_active()) {
+        if (send_bytes[0]) memcpy(receive, send, send_bytes[0]);
+        return OCLINIT_SUCCESS;
+    }
+    int size = oi_dist_size();
+    int *counts = malloc(4 * (size_t)size * sizeof(int));
+    size_t sent = 0, received = 0;
+    for (int r = 0; counts && r < size; r++) {
+        counts[r] = (int)send_bytes[r], counts[size + r] = (int)sent;
+        counts[2 * size + r] = (int)receive_bytes[r], counts[3 * size + r] = (int)received;
+        sent += send_bytes[r], received += receive_bytes[r];
+    }
+    /* Agreed first, so that a rank that cannot take part does not leave the others waiting in the exchange. */
+    int over = oi_dist_lowest(!counts || sent > INT_MAX || received > INT_MAX);
+    int code = over < 0 ? MPI_Alltoallv(send, counts, counts + size, MPI_BYTE, receive, counts + 2 * size,
+                                        counts + 3 * size, MPI_BYTE, MPI_COMM_WORLD)
+                        : MPI_SUCCESS;
+    free(counts);
+    if (over >= 0)
+        return oi_fail(OCLINIT_ERROR_SIZE_OVERFLOW,
+                       "rank %d cannot exchange its rows: out of memory, or more than %d bytes over MPI at once (give "
+                       "a smaller batch)",
+                       over, INT_MAX);
+    return code == MPI_SUCCESS ? OCLINIT_SUCCESS : mpi_failed(code, "MPI_Alltoallv");
+}
+
 #else
+
+oclinit_status oi_dist_exchange(const void *send, const size_t *send_bytes, void *receive,
+                                const size_t *receive_bytes) {
+    (void)receive_bytes;
+    if (send_bytes[0]) memcpy(receive, send, send_bytes[0]);
+    return OCLINIT_SUCCESS;
+}
 
 oclinit_status oi_dist_gather(float *data, uint64_t units, size_t unit_floats) {
     (void)data, (void)units, (void)unit_floats;

@@ -223,6 +223,16 @@ oclinit_status oi_net_forward(oclinit_network_t net, size_t first, size_t m);
 oclinit_status oi_net_backward(oclinit_network_t net, size_t first, size_t m, size_t batch, size_t slot, bool whole,
                                size_t iteration);
 oclinit_status oi_net_update(oclinit_network_t net, oclinit_optimizer optimizer, const oclinit_train_options *options);
+/* Data-parallel fit (collective): table holds rows [first, first + its rows) of a table of total rows, this rank's
+ * oi_dist_rows (or all of them); the statistics are those oclinit_normalizer_fit gives on the whole table. */
+oclinit_status oi_normalizer_fit_part(oclinit_runtime_t runtime, oclinit_normalize_method method, double lo, double hi,
+                                      oclinit_table_t table, size_t first, size_t total,
+                                      oclinit_normalizer_t *normalizer);
+/* Data-parallel training (collective): x and y hold rows [first, first + held) of a training set of samples rows,
+ * this rank's oi_dist_rows (or all of them); the model is the one oclinit_network_train makes on the whole set. */
+oclinit_status oi_network_train_part(oclinit_network_t net, const float *x, const float *y, size_t first, size_t held,
+                                     size_t samples, const oclinit_train_options *options,
+                                     oclinit_train_result *result);
 /* The micro-batches a batch of m rows is cut into (oclinit_train_options.micro_batches; train.c). */
 size_t oi_train_micro_batches(const oclinit_train_options *options, size_t m);
 /* Probabilities of the m rows of the last oi_net_forward. */

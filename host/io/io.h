@@ -22,11 +22,37 @@ struct oclinit_table {
 /* Reads a whole regular file into malloc'ed memory with one spare byte (set to 0) after its size bytes. */
 oclinit_status oi_read_file(const char *path, char **data, size_t *size);
 
+/* size bytes at offset, all of them: a short read means the file shrank. */
+oclinit_status oi_read_at(int fd, const char *path, void *buffer, size_t size, uint64_t offset);
+
 /* Parse a table from memory; data must hold size + 1 bytes and may be modified. name is for messages. */
 oclinit_status oi_table_parse(const char *name, char *data, size_t size, const oclinit_read_options *options,
                               oclinit_table_t *table);
+/* Keeps rows [first, end) of the table (first <= end <= its rows) and frees the rest: a rank's share of the data. */
+void oi_table_keep_rows(oclinit_table_t table, size_t first, size_t end);
 oclinit_status oi_csv_parse(const char *name, char *data, size_t size, const oclinit_read_options *options,
                             oclinit_table_t table);
+/* A .npy file's layout: its data's offset, the size of a value, byte order, and shape. */
+typedef struct oi_npy_layout {
+    size_t offset, item;
+    bool big;
+    uint64_t rows, columns;
+} oi_npy_layout;
+/* The layout from the header at data (size bytes of it at hand) of a file of file_size bytes. */
+oclinit_status oi_npy_layout_parse(const char *name, const unsigned char *data, size_t size, uint64_t file_size,
+                                   oi_npy_layout *layout);
+/* Rows [first, first + rows) of the array, whose bytes start at data, into t. */
+oclinit_status oi_npy_rows(const char *name, const unsigned char *data, const oi_npy_layout *layout, size_t first,
+                           size_t rows, const oclinit_read_options *options, oclinit_table_t t);
+/* Chooses the rows [*first, *end) of a table of total rows to read. */
+typedef void (*oi_rows_part)(uint64_t total, uint64_t *first, uint64_t *end);
+/* Reads the rows part chooses of a table file: a .npy's from their byte range alone (pread), a CSV's after reading it
+ * whole. *first and *total: where they lie in the file's table; *fingerprint: an FNV-1a hash of bytes that every
+ * reader reads whatever its part (a CSV file whole; a .npy's header and its first OI_PART_FINGERPRINT_ROWS rows), so
+ * that readers of different files can tell. */
+#define OI_PART_FINGERPRINT_ROWS 1024
+oclinit_status oi_table_read_part(const char *path, const oclinit_read_options *options, oi_rows_part part,
+                                  oclinit_table_t *table, size_t *first, size_t *total, uint64_t *fingerprint);
 oclinit_status oi_npy_parse(const char *name, const unsigned char *data, size_t size,
                             const oclinit_read_options *options, oclinit_table_t table);
 

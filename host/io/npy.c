@@ -99,8 +99,8 @@ static void byte_swap(unsigned char *bytes, size_t size) {
     }
 }
 
-oclinit_status oi_npy_parse(const char *name, const unsigned char *data, size_t size,
-                            const oclinit_read_options *options, oclinit_table_t t) {
+oclinit_status oi_npy_layout_parse(const char *name, const unsigned char *data, size_t size, uint64_t file_size,
+                                   oi_npy_layout *layout) {
     if (size < 10) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: the .npy header is truncated", name);
     unsigned major = data[6];
     size_t preamble = major == 1 ? 10 : 12, header_length;
@@ -158,15 +158,28 @@ oclinit_status oi_npy_parse(const char *name, const unsigned char *data, size_t 
                        "%s: the array has %d dimensions; a table needs 2 (rows, columns)", name, dim_count);
     uint64_t values, bytes;
     if (__builtin_mul_overflow(dims[0], dims[1], &values) || __builtin_mul_overflow(values, (uint64_t)item, &bytes) ||
-        bytes > size - preamble - header_length)
+        bytes > file_size - preamble - header_length)
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
-                       "%s: the header describes %llu x %llu values, more than the %zu bytes of data the file holds",
-                       name, (unsigned long long)dims[0], (unsigned long long)dims[1], size - preamble - header_length);
+                       "%s: the header describes %llu x %llu values, more than the %llu bytes of data the file holds",
+                       name, (unsigned long long)dims[0], (unsigned long long)dims[1],
+                       (unsigned long long)(file_size - preamble - header_length));
     if (dims[1] == 0) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: the array has no columns", name);
+    *layout = (oi_npy_layout){preamble + header_length, item, big, dims[0], dims[1]};
+    return OCLINIT_SUCCESS;
+malformed:;
+    char shown[84];
+    oi_printable((const char *)data + preamble, header_length, shown, sizeof shown);
+    return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                   "%s: the .npy header is not a dict of descr, fortran_order and shape: %s", name, shown);
+}
 
+oclinit_status oi_npy_rows(const char *name, const unsigned char *data, const oi_npy_layout *layout, size_t first,
+                           size_t rows, const oclinit_read_options *options, oclinit_table_t t) {
+    size_t item = layout->item;
+    bool big = layout->big;
     t->npy_double = item == 8;
-    t->rows = (size_t)dims[0];
-    t->columns = (size_t)dims[1];
+    t->rows = rows;
+    t->columns = (size_t)layout->columns;
     if (options->label) {
         char *end;
         unsigned long long index = strtoull(options->label, &end, 10);
@@ -188,7 +201,7 @@ oclinit_status oi_npy_parse(const char *name, const unsigned char *data, size_t 
     if (!t->data || (t->label_column != OI_NO_LABEL && !t->label_values))
         return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "%s: %zu x %zu values do not fit in memory", name, t->rows,
                        t->columns);
-    const unsigned char *p = data + preamble + header_length;
+    const unsigned char *p = data;
     for (size_t r = 0; r < t->rows; r++) {
         for (size_t c = 0, f = 0; c < t->columns; c++, p += item) {
             unsigned char bytes[8];
@@ -208,16 +221,20 @@ oclinit_status oi_npy_parse(const char *name, const unsigned char *data, size_t 
             }
             if (!isfinite(value) || !isfinite((float)value))
                 return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
-                               "%s: row %zu, column %zu: %g is not a finite float32 number", name, r + 1, c + 1, value);
+                               "%s: row %zu, column %zu: %g is not a finite float32 number", name, first + r + 1, c + 1,
+                               value);
             t->data[r * t->features + f++] = (float)value;
         }
     }
     return OCLINIT_SUCCESS;
-malformed:;
-    char shown[84];
-    oi_printable((const char *)data + preamble, header_length, shown, sizeof shown);
-    return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
-                   "%s: the .npy header is not a dict of descr, fortran_order and shape: %s", name, shown);
+}
+
+oclinit_status oi_npy_parse(const char *name, const unsigned char *data, size_t size,
+                            const oclinit_read_options *options, oclinit_table_t t) {
+    oi_npy_layout layout;
+    oclinit_status status = oi_npy_layout_parse(name, data, size, size, &layout);
+    if (status != OCLINIT_SUCCESS) return status;
+    return oi_npy_rows(name, data + layout.offset, &layout, 0, (size_t)layout.rows, options, t);
 }
 
 oclinit_status oi_npy_write(oclinit_table_t t, oi_output *out) {

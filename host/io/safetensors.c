@@ -341,8 +341,7 @@ cleanup:
     return status;
 }
 
-/* size bytes at offset, all of them: a short read means the file shrank. */
-static oclinit_status read_at(int fd, const char *path, void *buffer, size_t size, uint64_t offset) {
+oclinit_status oi_read_at(int fd, const char *path, void *buffer, size_t size, uint64_t offset) {
     for (size_t done = 0; done < size;) {
         ssize_t got = pread(fd, (char *)buffer + done, size - done, (off_t)(offset + done));
         if (got < 0 && errno == EINTR) continue;
@@ -372,7 +371,7 @@ oclinit_status oclinit_safetensors_open(const char *path, oclinit_safetensors_t 
     unsigned char length[8];
     size_t size = 8;
     if (file_size >= 8) {
-        OI_CHECK(read_at(fd, path, length, 8, 0));
+        OI_CHECK(oi_read_at(fd, path, length, 8, 0));
         uint64_t n = 0;
         for (int b = 7; b >= 0; b--) n = n << 8 | length[b];
         /* A lying length is refused by the parser from these 8 bytes, before anything is allocated for it. */
@@ -383,7 +382,7 @@ oclinit_status oclinit_safetensors_open(const char *path, oclinit_safetensors_t 
         status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "reading the header of %s (%zu bytes)", path, size);
         goto cleanup;
     }
-    if (file_size >= 8) OI_CHECK(read_at(fd, path, head, size, 0));
+    if (file_size >= 8) OI_CHECK(oi_read_at(fd, path, head, size, 0));
     OI_CHECK(oi_safetensors_parse(path, head, file_size >= 8 ? size : 0, file_size, file));
     (*file)->fd = fd;
     fd = -1;
@@ -436,7 +435,7 @@ oclinit_status oclinit_safetensors_read(oclinit_safetensors_t file, size_t index
         size_t bytes;
         if (!oi_size_mul((size_t)count, sizeof(float), &bytes) || count > SIZE_MAX)
             return oi_fail(OCLINIT_ERROR_SIZE_OVERFLOW, "%s: %llu elements", __func__, (unsigned long long)count);
-        return read_at(file->fd, file->path, out, bytes, offset);
+        return oi_read_at(file->fd, file->path, out, bytes, offset);
     }
     /* Other float dtypes through a fixed buffer, so reading takes no memory beyond out. */
     enum { BUFFER_BYTES = 1 << 16 };
@@ -444,7 +443,7 @@ oclinit_status oclinit_safetensors_read(oclinit_safetensors_t file, size_t index
     size_t per_read = BUFFER_BYTES / item;
     for (uint64_t done = 0; done < count;) {
         size_t n = count - done < per_read ? (size_t)(count - done) : per_read;
-        oclinit_status status = read_at(file->fd, file->path, buffer, n * item, offset + done * item);
+        oclinit_status status = oi_read_at(file->fd, file->path, buffer, n * item, offset + done * item);
         if (status != OCLINIT_SUCCESS) return status;
         oi_dtype_to_float(t->dtype, buffer, n, out + done);
         done += n;

@@ -102,6 +102,92 @@ oclinit_status oclinit_table_read(const char *path, const oclinit_read_options *
     return status;
 }
 
+static uint64_t fnv1a(uint64_t hash, const void *data, size_t bytes) {
+    const unsigned char *p = data;
+    for (size_t i = 0; i < bytes; i++) hash = (hash ^ p[i]) * 0x100000001b3u;
+    return hash;
+}
+
+/* A CSV file: read and parsed whole, then cut to the part. */
+static oclinit_status read_part_whole(const char *path, const oclinit_read_options *options, oi_rows_part part,
+                                      oclinit_table_t *table, size_t *first, size_t *total, uint64_t *fingerprint) {
+    char *data;
+    size_t size;
+    uint64_t mine, end;
+    oclinit_status status = oi_read_file(path, &data, &size);
+    if (status != OCLINIT_SUCCESS) return status;
+    *fingerprint = fnv1a(0xcbf29ce484222325u, data, size);
+    status = oi_table_parse(path, data, size, options, table);
+    free(data);
+    if (status != OCLINIT_SUCCESS) return status;
+    *total = (*table)->rows;
+    part(*total, &mine, &end);
+    oi_table_keep_rows(*table, (size_t)mine, (size_t)end);
+    *first = (size_t)mine;
+    return OCLINIT_SUCCESS;
+}
+
+oclinit_status oi_table_read_part(const char *path, const oclinit_read_options *options, oi_rows_part part,
+                                  oclinit_table_t *table, size_t *first, size_t *total, uint64_t *fingerprint) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    oclinit_read_options defaults = {0};
+    unsigned char head[12], *header = NULL, *rows = NULL;
+    oclinit_table_t t = NULL;
+    struct stat st;
+    OI_REQUIRE(path, "path");
+    OI_REQUIRE(table, "table");
+    *table = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return oi_fail(OCLINIT_ERROR_IO, "cannot open %s: %s", path, strerror(errno));
+    bool npy = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t)sizeof head &&
+               oi_read_at(fd, path, head, sizeof head, 0) == OCLINIT_SUCCESS &&
+               memcmp(head, npy_magic, sizeof npy_magic) == 0;
+    if (!npy) {
+        close(fd);
+        return read_part_whole(path, options, part, table, first, total, fingerprint);
+    }
+    /* The header, then only the part's rows (and the first rows, for the fingerprint). */
+    size_t length =
+        head[6] == 1 ? 10 + ((size_t)head[8] | (size_t)head[9] << 8)
+                     : 12 + ((size_t)head[8] | (size_t)head[9] << 8 | (size_t)head[10] << 16 | (size_t)head[11] << 24);
+    if (length > (size_t)st.st_size) length = (size_t)st.st_size;
+    oi_npy_layout layout;
+    uint64_t mine, end;
+    header = malloc(length);
+    if (!header) {
+        status =
+            oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "%s: a header of %zu bytes does not fit in memory", path, length);
+        goto cleanup;
+    }
+    OI_CHECK(oi_read_at(fd, path, header, length, 0));
+    OI_CHECK(oi_npy_layout_parse(path, header, length, (uint64_t)st.st_size, &layout));
+    part(layout.rows, &mine, &end);
+    size_t row_bytes = (size_t)layout.columns * layout.item, count = (size_t)(end - mine),
+           checked = layout.rows < OI_PART_FINGERPRINT_ROWS ? (size_t)layout.rows : OI_PART_FINGERPRINT_ROWS;
+    rows = malloc((count > checked ? count : checked) * row_bytes + 1);
+    t = calloc(1, sizeof *t);
+    if (!rows || !t) {
+        status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "%s: %zu rows do not fit in memory", path, count);
+        goto cleanup;
+    }
+    OI_CHECK(oi_read_at(fd, path, rows, checked * row_bytes, layout.offset));
+    *fingerprint = fnv1a(fnv1a(0xcbf29ce484222325u, header, length), rows, checked * row_bytes);
+    OI_CHECK(oi_read_at(fd, path, rows, count * row_bytes, layout.offset + mine * row_bytes));
+    t->label_column = OI_NO_LABEL;
+    t->is_npy = true;
+    OI_CHECK(oi_npy_rows(path, rows, &layout, (size_t)mine, count, options ? options : &defaults, t));
+    *first = (size_t)mine;
+    *total = (size_t)layout.rows;
+    *table = t;
+    t = NULL;
+cleanup:
+    oclinit_table_free(t);
+    free(rows);
+    free(header);
+    close(fd);
+    return status;
+}
+
 oclinit_status oi_table_writer(const void *object, oi_output *out) {
     oclinit_table_t table = (oclinit_table_t)object;
     return table->is_npy ? oi_npy_write(table, out) : oi_csv_write(table, out);
@@ -123,6 +209,25 @@ void oclinit_table_free(oclinit_table_t table) {
     free(table->names);
     free(table->data);
     free(table);
+}
+
+/* Moves rows [first, end) of an array of elements of size bytes to its start and gives the rest back. */
+static void *keep(void *array, size_t size, size_t first, size_t end) {
+    if (!array) return NULL;
+    memmove(array, (char *)array + first * size, (end - first) * size);
+    size_t bytes = (end - first) * size;
+    void *smaller = realloc(array, bytes > 0 ? bytes : 1);
+    return smaller ? smaller : array;
+}
+
+void oi_table_keep_rows(oclinit_table_t table, size_t first, size_t end) {
+    for (size_t r = 0; table->label_text && r < table->rows; r++)
+        if (r < first || r >= end) free(table->label_text[r]);
+    table->label_text = keep(table->label_text, sizeof *table->label_text, first, end);
+    table->label_values = keep(table->label_values, sizeof *table->label_values, first, end);
+    table->lines = keep(table->lines, sizeof *table->lines, first, end);
+    table->data = keep(table->data, table->features * sizeof(float), first, end);
+    table->rows = end - first;
 }
 
 size_t oclinit_table_get_rows(oclinit_table_t table) {

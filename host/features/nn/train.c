@@ -65,50 +65,87 @@ bool oclinit_network_diagnose(const oclinit_layer_report layers[3], char *text, 
 
 /* ---- Diagnostics -------------------------------------------------------------------------------------------- */
 
-/* Activation statistics of m rows of units; inactive: units never positive (relu) or saturated entries. */
-static void describe_activations(const float *a, size_t m, size_t units, int activation, bool probabilities,
-                                 oclinit_layer_report *r) {
-    double sum = 0, squares = 0;
-    size_t inactive = 0;
-    bool per_unit =
-        !probabilities && (activation == OCLINIT_ACTIVATION_RELU || activation == OCLINIT_ACTIVATION_LEAKY_RELU);
-    for (size_t j = 0; j < units; j++) {
-        bool ever_active = false;
-        for (size_t i = 0; i < m; i++) {
-            float v = a[i * units + j];
-            sum += v;
-            squares += (double)v * v;
-            ever_active |= v > 0;
-            if (!per_unit) {
-                bool tanh_like = !probabilities && activation == OCLINIT_ACTIVATION_TANH;
-                inactive += tanh_like ? fabsf(v) > 0.99f : (v < 0.01f || v > 0.99f);
-            }
-        }
-        if (per_unit) inactive += !ever_active;
-    }
-    double count = (double)m * (double)units;
-    r->activation_mean = sum / count;
-    r->activation_std = sqrt(fmax(squares / count - r->activation_mean * r->activation_mean, 0.0));
-    r->inactive_share = (double)inactive / (per_unit ? (double)units : count);
+/* Sums over some rows of one layer's activations; inactive: saturated entries (relu: none, the units count). */
+typedef struct activation_sums {
+    double sum, squares, inactive;
+} activation_sums;
+
+static bool per_unit(int activation, bool probabilities) {
+    return !probabilities && (activation == OCLINIT_ACTIVATION_RELU || activation == OCLINIT_ACTIVATION_LEAKY_RELU);
 }
 
-/* After oi_net_forward on m rows: the activations of the three layers. */
-static oclinit_status diagnose_forward(oclinit_network_t net, size_t m, oclinit_layer_report layers[3]) {
+/* The sums of m rows of units into s, and into ever which units were ever positive. */
+static void add_activations(const float *a, size_t m, size_t units, int activation, bool probabilities,
+                            activation_sums *s, unsigned char *ever) {
+    for (size_t j = 0; j < units; j++)
+        for (size_t i = 0; i < m; i++) {
+            float v = a[i * units + j];
+            s->sum += v;
+            s->squares += (double)v * v;
+            if (ever) ever[j] |= v > 0;
+            if (!per_unit(activation, probabilities)) {
+                bool tanh_like = !probabilities && activation == OCLINIT_ACTIVATION_TANH;
+                s->inactive += tanh_like ? fabsf(v) > 0.99f : (v < 0.01f || v > 0.99f);
+            }
+        }
+}
+
+/* Activation statistics of m rows of units from their sums (relu: inactive units never positive in ever). */
+static void describe_activations(const activation_sums *s, const unsigned char *ever, size_t m, size_t units,
+                                 int activation, bool probabilities, oclinit_layer_report *r) {
+    double count = (double)m * (double)units, inactive = s->inactive;
+    if (per_unit(activation, probabilities))
+        for (size_t j = 0; j < units; j++) inactive += !ever[j];
+    r->activation_mean = s->sum / count;
+    r->activation_std = sqrt(fmax(s->squares / count - r->activation_mean * r->activation_mean, 0.0));
+    r->inactive_share = inactive / (per_unit(activation, probabilities) ? (double)units : count);
+}
+
+/* One micro-batch's diagnostics: the three layers' sums, then which units of layers 1 and 2 were ever positive. */
+static size_t record_bytes(oclinit_network_t net) {
+    return 3 * sizeof(activation_sums) + net->shape.hidden1 + net->shape.hidden2;
+}
+
+/* After oi_net_forward on m rows: their sums into record (record_bytes, zeroed). */
+static oclinit_status record_forward(oclinit_network_t net, size_t m, float *a, unsigned char *record) {
     oclinit_status status = OCLINIT_SUCCESS;
-    size_t h1 = net->shape.hidden1, h2 = net->shape.hidden2, largest = m * (h1 > h2 ? h1 : h2);
-    float *a = malloc(largest * sizeof(float)), bias;
-    if (!a) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating diagnostics");
+    size_t h1 = net->shape.hidden1, h2 = net->shape.hidden2;
+    int activation = (int)net->shape.activation;
+    activation_sums sums[3];
+    float bias;
+    memset(sums, 0, sizeof sums);
+    unsigned char *ever = record + sizeof sums;
     OI_CHECK(oi_net_read(net, &net->a1, 0, a, m * h1));
-    describe_activations(a, m, h1, (int)net->shape.activation, false, &layers[0]);
+    add_activations(a, m, h1, activation, false, &sums[0], ever);
     OI_CHECK(oi_net_read(net, &net->a2, 0, a, m * h2));
-    describe_activations(a, m, h2, (int)net->shape.activation, false, &layers[1]);
+    add_activations(a, m, h2, activation, false, &sums[1], ever + h1);
     OI_CHECK(oi_net_read(net, &net->z3, 0, a, m));
     OI_CHECK(oi_net_read(net, &net->params, net->offsets[OI_NET_B3], &bias, 1));
     for (size_t i = 0; i < m; i++) a[i] = 1.0f / (1.0f + expf(-(a[i] + bias)));
-    describe_activations(a, m, 1, (int)net->shape.activation, true, &layers[2]);
+    add_activations(a, m, 1, activation, true, &sums[2], NULL);
+    memcpy(record, sums, sizeof sums);
 cleanup:
-    free(a);
     return status;
+}
+
+/* The activations of a batch of m rows from its count micro-batches' records, summed in micro-batch order. */
+static void describe_records(oclinit_network_t net, const unsigned char *records, size_t count, size_t m,
+                             unsigned char *ever, oclinit_layer_report layers[3]) {
+    size_t h1 = net->shape.hidden1, h2 = net->shape.hidden2, bytes = record_bytes(net);
+    activation_sums total[3];
+    memset(total, 0, sizeof total);
+    memset(ever, 0, h1 + h2);
+    for (size_t k = 0; k < count; k++) {
+        activation_sums sums[3];
+        memcpy(sums, records + k * bytes, sizeof sums);
+        for (int l = 0; l < 3; l++)
+            total[l].sum += sums[l].sum, total[l].squares += sums[l].squares, total[l].inactive += sums[l].inactive;
+        for (size_t j = 0; j < h1 + h2; j++) ever[j] |= records[k * bytes + sizeof sums + j];
+    }
+    int activation = (int)net->shape.activation;
+    describe_activations(&total[0], ever, m, h1, activation, false, &layers[0]);
+    describe_activations(&total[1], ever + h1, m, h2, activation, false, &layers[1]);
+    describe_activations(&total[2], NULL, m, 1, activation, true, &layers[2]);
 }
 
 /* After oi_net_backward: the norms of the three weight gradients. */
@@ -153,17 +190,15 @@ static oclinit_status not_finite(oclinit_network_t net, size_t iteration, double
     return diverged(net, what, learning_rate);
 }
 
-/* Row-wise Fisher-Yates shuffle of (x, y) for one epoch, with Philox words of (seed, SHUFFLE_STREAM + epoch). */
-static void shuffle_rows(float *x, float *y, size_t samples, size_t inputs, uint64_t seed, uint64_t epoch, float *row) {
+/* One epoch's Fisher-Yates shuffle of the order of the rows, with Philox words of (seed, SHUFFLE_STREAM + epoch):
+ * applied to the previous epoch's order, so batch position i holds row order[i]. */
+static void shuffle_order(size_t *order, size_t samples, uint64_t seed, uint64_t epoch) {
     for (size_t i = samples - 1; i > 0; i--) {
         oi_philox_words w = oi_philox_block(seed, SHUFFLE_STREAM + epoch, i / 4);
         size_t j = (size_t)(((uint64_t)w.w[i % 4] * (uint64_t)(i + 1)) >> 32);
-        memcpy(row, x + i * inputs, inputs * sizeof(float));
-        memcpy(x + i * inputs, x + j * inputs, inputs * sizeof(float));
-        memcpy(x + j * inputs, row, inputs * sizeof(float));
-        float label = y[i];
-        y[i] = y[j];
-        y[j] = label;
+        size_t row = order[i];
+        order[i] = order[j];
+        order[j] = row;
     }
 }
 
@@ -186,23 +221,29 @@ cleanup:
     return status;
 }
 
+/* Rows [first, first + rows) of a data set: labels 0 or 1 (when y is given), finite inputs. */
+static oclinit_status check_rows(oclinit_network_t net, const float *x, const float *y, size_t first, size_t rows) {
+    for (size_t i = 0; y && i < rows; i++)
+        if (y[i] != 0.0f && y[i] != 1.0f)
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "label %zu is %g; labels must be 0 or 1", first + i + 1,
+                           y[i]);
+    size_t inputs = net->shape.inputs, bytes;
+    oclinit_status status = oi_size_bytes("the samples' inputs", rows, inputs, sizeof(float), &bytes);
+    if (status != OCLINIT_SUCCESS) return status;
+    /* One NaN would spread through every parameter in one step, and an infinity soon after. */
+    for (size_t i = 0; i < rows * inputs; i++)
+        if (!isfinite(x[i]))
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "x at row %zu, column %zu is %g; the data must be finite",
+                           first + i / inputs + 1, i % inputs + 1, x[i]);
+    return OCLINIT_SUCCESS;
+}
+
 static oclinit_status check_data(const char *function, oclinit_network_t net, const float *x, const float *y,
                                  size_t samples) {
     if (!net) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: network is NULL", function);
     if (!x) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: x is NULL", function);
     if (samples == 0) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "there are no samples");
-    for (size_t i = 0; y && i < samples; i++)
-        if (y[i] != 0.0f && y[i] != 1.0f)
-            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "label %zu is %g; labels must be 0 or 1", i + 1, y[i]);
-    size_t inputs = net->shape.inputs, bytes;
-    oclinit_status status = oi_size_bytes("the samples' inputs", samples, inputs, sizeof(float), &bytes);
-    if (status != OCLINIT_SUCCESS) return status;
-    /* One NaN would spread through every parameter in one step, and an infinity soon after. */
-    for (size_t i = 0; i < samples * inputs; i++)
-        if (!isfinite(x[i]))
-            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "x at row %zu, column %zu is %g; the data must be finite",
-                           i / inputs + 1, i % inputs + 1, x[i]);
-    return OCLINIT_SUCCESS;
+    return check_rows(net, x, y, 0, samples);
 }
 
 /* Micro-batches of a batch of m rows: the option, else one per OCLINIT_MICRO_BATCH_ROWS rows up to MICRO_BATCHES_MOST;
@@ -218,6 +259,194 @@ size_t oi_train_micro_batches(const oclinit_train_options *o, size_t m) {
 
 static size_t micro_first(size_t k, size_t m, size_t count) {
     return (size_t)((uint64_t)k * m / count);
+}
+
+/* This rank's part of the training set and what a batch needs: the device's x and y hold the rows the rank owns
+ * (oi_dist_rows; rows [0, held)) and, after them, the rows of the batch's micro-batches it computes, which the ranks
+ * exchange each iteration (whoever owns a row sends it to whoever computes it). So a rank holds about samples / N rows
+ * and a batch, host and device, and every micro-batch still has the rows, in the order, that one process gives it. */
+typedef struct shard {
+    size_t first, held, samples, inputs;
+    size_t base;      /* the device row of the first batch row this rank computes: after the rows it owns, or in them */
+    uint64_t *bounds; /* rank r owns rows [bounds[r], bounds[r + 1]) */
+    size_t *order;    /* the shuffled order (mini-batches); NULL: position i is row i */
+    float *send, *receive;              /* a batch's rows, inputs + 1 floats each (x then the label) */
+    size_t *send_bytes, *receive_bytes; /* per rank */
+    size_t *cursor;                     /* per rank: rows of the received block placed so far */
+    float *chunk_results;               /* cost and accuracy per OI_DIST_ROW_BLOCK rows of the training set */
+    unsigned char *records, *copies;    /* the diagnostics of a batch's micro-batches; this rank's, once per rank */
+    unsigned char *ever;                /* the units of layers 1 and 2 ever positive in the batch */
+    float *activations;                 /* a layer's activations of a micro-batch, read back for the diagnostics */
+} shard;
+
+static void shard_free(shard *sh) {
+    free(sh->activations);
+    free(sh->ever);
+    free(sh->copies);
+    free(sh->records);
+    free(sh->chunk_results);
+    free(sh->cursor);
+    free(sh->receive_bytes);
+    free(sh->send_bytes);
+    free(sh->receive);
+    free(sh->send);
+    free(sh->order);
+    free(sh->bounds);
+}
+
+/* The host's buffers for batches of which this rank computes at most rows rows, micro-batches of at most micro rows
+ * (and at most most of them). */
+static oclinit_status shard_reserve(shard *sh, oclinit_network_t net, size_t rows, size_t micro, size_t most,
+                                    bool shuffled) {
+    int size = oi_dist_size();
+    size_t h = net->shape.hidden1 > net->shape.hidden2 ? net->shape.hidden1 : net->shape.hidden2, row = sh->inputs + 1;
+    size_t chunks = (sh->samples + OI_DIST_ROW_BLOCK - 1) / OI_DIST_ROW_BLOCK;
+    /* It sends at most the rows it owns, and deals the rows it computes back in the same buffer. */
+    size_t sent = sh->held > rows ? sh->held : rows;
+    sh->bounds = malloc(((size_t)size + 1) * sizeof *sh->bounds);
+    sh->order = shuffled ? malloc(sh->samples * sizeof *sh->order) : NULL;
+    sh->send = malloc((sent ? sent : 1) * row * sizeof(float));
+    sh->receive = malloc((rows ? rows : 1) * row * sizeof(float));
+    sh->send_bytes = malloc((size_t)size * sizeof(size_t));
+    sh->receive_bytes = malloc((size_t)size * sizeof(size_t));
+    sh->cursor = malloc((size_t)size * sizeof(size_t));
+    sh->chunk_results = malloc(chunks * 2 * sizeof(float));
+    sh->records = malloc(most * record_bytes(net));
+    sh->copies = malloc((size_t)size * most * record_bytes(net));
+    sh->ever = malloc(net->shape.hidden1 + net->shape.hidden2);
+    sh->activations = malloc(micro * h * sizeof(float));
+    if (!sh->bounds || (shuffled && !sh->order) || !sh->send || !sh->receive || !sh->send_bytes || !sh->receive_bytes ||
+        !sh->cursor || !sh->chunk_results || !sh->records || !sh->copies || !sh->ever || !sh->activations)
+        return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating the buffers of a batch of %zu rows", rows);
+    for (int r = 0; r < size; r++) {
+        uint64_t end;
+        oi_dist_rows(sh->samples, r, size, &sh->bounds[r], &end);
+    }
+    sh->bounds[size] = sh->samples;
+    for (size_t i = 0; sh->order && i < sh->samples; i++) sh->order[i] = i;
+    return OCLINIT_SUCCESS;
+}
+
+/* The rank that owns a row. */
+static int owner(const shard *sh, size_t row) {
+    int low = 0, high = oi_dist_size() - 1;
+    while (low < high) {
+        int middle = (low + high + 1) / 2;
+        if (sh->bounds[middle] <= row)
+            low = middle;
+        else
+            high = middle - 1;
+    }
+    return low;
+}
+
+/* The micro-batches rank computes of a batch cut into count, and the batch positions of their rows. */
+static void computed(size_t m, size_t count, int rank, uint64_t *micro, uint64_t *micro_end, size_t *position,
+                     size_t *position_end) {
+    *micro = 0, *micro_end = count;
+    if (oi_dist_active()) oi_dist_range(count, 1, rank, oi_dist_size(), micro, micro_end);
+    *position = micro_first((size_t)*micro, m, count);
+    *position_end = micro_first((size_t)*micro_end, m, count);
+}
+
+/* Collective: the rows of the batch at position first (m rows, count micro-batches) that this rank computes, from the
+ * ranks that own them, onto the device after the rows it owns. */
+static oclinit_status exchange_batch(oclinit_network_t net, shard *sh, const float *x, const float *y, size_t first,
+                                     size_t m, size_t count, oclinit_status status) {
+    int size = oi_dist_size(), me = oi_dist_rank();
+    size_t row_floats = sh->inputs + 1, row_bytes = row_floats * sizeof(float), packed = 0;
+    uint64_t micro, micro_end;
+    size_t position, position_end;
+    for (int d = 0; d < size; d++) {
+        computed(m, count, d, &micro, &micro_end, &position, &position_end);
+        size_t start = packed;
+        for (size_t q = first + position; q < first + position_end; q++) {
+            size_t row = sh->order ? sh->order[q] : q;
+            if (row < sh->first || row >= sh->first + sh->held) continue;
+            memcpy(sh->send + packed * row_floats, x + (row - sh->first) * sh->inputs, sh->inputs * sizeof(float));
+            sh->send[packed * row_floats + sh->inputs] = y[row - sh->first];
+            packed++;
+        }
+        sh->send_bytes[d] = (packed - start) * row_bytes;
+        sh->receive_bytes[d] = 0;
+    }
+    computed(m, count, me, &micro, &micro_end, &position, &position_end);
+    for (size_t q = first + position; q < first + position_end; q++)
+        sh->receive_bytes[owner(sh, sh->order ? sh->order[q] : q)] += row_bytes;
+    oclinit_status exchanged = oi_dist_exchange(sh->send, sh->send_bytes, sh->receive, sh->receive_bytes);
+    if (status != OCLINIT_SUCCESS) return status;
+    if (exchanged != OCLINIT_SUCCESS) return exchanged;
+    /* Each rank's block holds its rows in batch order: dealt back into the batch's order, x then the labels. */
+    size_t rows = position_end - position, placed = 0;
+    for (int r = 0; r < size; r++) sh->cursor[r] = placed, placed += sh->receive_bytes[r] / row_bytes;
+    for (size_t q = 0; q < rows; q++) {
+        size_t row = sh->order ? sh->order[first + position + q] : first + position + q;
+        const float *from = sh->receive + sh->cursor[owner(sh, row)]++ * row_floats;
+        memcpy(sh->send + q * sh->inputs, from, sh->inputs * sizeof(float));
+        sh->send[rows * sh->inputs + q] = from[sh->inputs];
+    }
+    status = oi_net_write(net, &net->x, sh->base * sh->inputs, sh->send, rows * sh->inputs);
+    if (status == OCLINIT_SUCCESS) status = oi_net_write(net, &net->y, sh->base, sh->send + rows * sh->inputs, rows);
+    return status;
+}
+
+/* Collective: cost and accuracy on the whole training set, the same bits for any number of ranks: each rank evaluates
+ * its blocks of OI_DIST_ROW_BLOCK rows, and every rank sums all blocks' results in block order. */
+static oclinit_status evaluate_shard(oclinit_network_t net, shard *sh, double *cost, double *accuracy) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    size_t chunks = (sh->samples + OI_DIST_ROW_BLOCK - 1) / OI_DIST_ROW_BLOCK;
+    for (size_t at = 0; at < sh->held && status == OCLINIT_SUCCESS; at += OI_DIST_ROW_BLOCK) {
+        size_t m = sh->held - at < OI_DIST_ROW_BLOCK ? sh->held - at : OI_DIST_ROW_BLOCK;
+        float *result = sh->chunk_results + (sh->first + at) / OI_DIST_ROW_BLOCK * 2;
+        status = oi_net_forward(net, at, m);
+        if (status == OCLINIT_SUCCESS) status = net->backend->output_loss(net, at, m, m, 0, &net->result, 0, false, 0);
+        if (status == OCLINIT_SUCCESS) status = oi_net_read(net, &net->result, 0, result, 2);
+    }
+    OI_CHECK(oi_dist_status(status));
+    OI_CHECK(oi_dist_gather(sh->chunk_results, chunks, 2));
+    double cost_sum = 0, correct = 0;
+    for (size_t c = 0; c < chunks; c++) {
+        size_t m = sh->samples - c * OI_DIST_ROW_BLOCK < OI_DIST_ROW_BLOCK ? sh->samples - c * OI_DIST_ROW_BLOCK
+                                                                           : OI_DIST_ROW_BLOCK;
+        cost_sum += (double)sh->chunk_results[2 * c] * (double)m;
+        correct += (double)sh->chunk_results[2 * c + 1] * (double)m;
+    }
+    *cost = cost_sum / (double)sh->samples;
+    *accuracy = correct / (double)sh->samples;
+cleanup:
+    return status;
+}
+
+/* Collective: the activations of the batch (m rows, count micro-batches) for the diagnostics: each rank forwards its
+ * micro-batches one by one (the rows of one process's) and every rank sums all their records in micro-batch order. */
+static oclinit_status diagnose_batch(oclinit_network_t net, shard *sh, size_t m, size_t count,
+                                     oclinit_layer_report layers[3], oclinit_status status) {
+    int size = oi_dist_size();
+    size_t bytes = record_bytes(net), position, position_end;
+    uint64_t micro, micro_end;
+    computed(m, count, oi_dist_rank(), &micro, &micro_end, &position, &position_end);
+    size_t mine = (size_t)(micro_end - micro);
+    memset(sh->records, 0, mine * bytes);
+    for (size_t k = micro; k < micro_end && status == OCLINIT_SUCCESS; k++) {
+        size_t begin = micro_first(k, m, count), rows = micro_first(k + 1, m, count) - begin;
+        status = oi_net_forward(net, sh->base + (begin - position), rows);
+        if (status == OCLINIT_SUCCESS)
+            status = record_forward(net, rows, sh->activations, sh->records + (k - micro) * bytes);
+    }
+    /* Every rank's records to every rank (from copies, over records): they arrive in rank order, which is micro-batch
+     * order. */
+    for (int r = 0; r < size; r++) {
+        uint64_t theirs, theirs_end;
+        size_t p, p_end;
+        computed(m, count, r, &theirs, &theirs_end, &p, &p_end);
+        memcpy(sh->copies + (size_t)r * mine * bytes, sh->records, mine * bytes);
+        sh->send_bytes[r] = mine * bytes;
+        sh->receive_bytes[r] = (size_t)(theirs_end - theirs) * bytes;
+    }
+    oclinit_status exchanged = oi_dist_exchange(sh->copies, sh->send_bytes, sh->records, sh->receive_bytes);
+    if (status == OCLINIT_SUCCESS) status = exchanged;
+    if (status == OCLINIT_SUCCESS) describe_records(net, sh->records, count, m, sh->ever, layers);
+    return status;
 }
 
 /* Where the batch's gradients are summed: the subtrees of the tree that lie inside this process's micro-batches, and
@@ -243,16 +472,17 @@ static void gradient_sum_free(gradient_sum *g) {
     free(g->values);
 }
 
-/* This process's part of iteration t on the batch's m rows at first: its micro-batches' forward and backward passes,
+/* This process's part of iteration t on a batch of m rows whose rows this rank computes are on the device from row
+ * base on: its micro-batches' forward and backward passes,
  * each into the slot on top of a stack of partial sums, and the additions of its subtrees as their leaves complete
  * them (levels + 1 slots, whatever the count); on more than one rank each subtree's value is read back for the
  * exchange. */
-static oclinit_status local_gradients(oclinit_network_t net, gradient_sum *g, size_t first, size_t m, size_t count,
+static oclinit_status local_gradients(oclinit_network_t net, gradient_sum *g, size_t base, size_t m, size_t count,
                                       size_t t) {
     oclinit_status status = OCLINIT_SUCCESS;
-    size_t stride = OI_NET_STRIDE(net);
-    uint64_t mine = 0, end = count;
-    if (oi_dist_active()) oi_dist_range(count, 1, oi_dist_rank(), oi_dist_size(), &mine, &end);
+    size_t stride = OI_NET_STRIDE(net), position, position_end;
+    uint64_t mine, end;
+    computed(m, count, oi_dist_rank(), &mine, &end, &position, &position_end);
     g->node_count = oi_dist_active() ? oi_tree_cover(mine, end, g->nodes) : 1;
     if (!oi_dist_active()) g->nodes[0] = (oi_tree_node){oi_tree_levels(count), 0};
     bool whole = count == 1 && !oi_dist_active();
@@ -261,8 +491,8 @@ static oclinit_status local_gradients(oclinit_network_t net, gradient_sum *g, si
         uint64_t leaf = g->nodes[n].index << g->nodes[n].level, last = leaf + ((uint64_t)1 << g->nodes[n].level);
         for (; leaf < last && leaf < count; leaf++) {
             size_t begin = micro_first(leaf, m, count), rows = micro_first(leaf + 1, m, count) - begin;
-            OI_CHECK(oi_net_forward(net, first + begin, rows));
-            OI_CHECK(oi_net_backward(net, first + begin, rows, m, depth++, whole, t));
+            OI_CHECK(oi_net_forward(net, base + (begin - position), rows));
+            OI_CHECK(oi_net_backward(net, base + (begin - position), rows, m, depth++, whole, t));
             for (size_t merges = oi_tree_merges(count, g->nodes[n], leaf, depth); merges > 0; merges--, depth--)
                 OI_CHECK(net->backend->add(net, (depth - 2) * stride, (depth - 1) * stride, stride));
         }
@@ -287,13 +517,13 @@ cleanup:
 }
 
 /* After the last iteration: no cost went non-finite, and the cost on the whole training set did not grow too much. */
-static oclinit_status final_checks(oclinit_network_t net, const oclinit_train_options *o, size_t samples,
+static oclinit_status final_checks(oclinit_network_t net, const oclinit_train_options *o, shard *sh,
                                    oclinit_train_result *r) {
     oclinit_status status = OCLINIT_SUCCESS;
     float values[3];
     OI_CHECK(oi_net_read(net, &net->result, 0, values, 3));
     if (values[2] >= 0) return not_finite(net, (size_t)values[2], values[0], o->learning_rate);
-    OI_CHECK(evaluate_uploaded(net, samples, &r->cost_end, &r->accuracy_end));
+    OI_CHECK(evaluate_shard(net, sh, &r->cost_end, &r->accuracy_end));
     if (!isfinite(r->cost_end)) return not_finite(net, r->iterations, r->cost_end, o->learning_rate);
     if (r->cost_end > DIVERGED_FACTOR * r->cost_start && r->cost_end > r->cost_start + DIVERGED_MARGIN) {
         char what[160];
@@ -307,15 +537,31 @@ cleanup:
 
 oclinit_status oclinit_network_train(oclinit_network_t net, const float *x, const float *y, size_t samples,
                                      const oclinit_train_options *options, oclinit_train_result *result) {
+    uint64_t first = 0, end = samples;
+    if (!net) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: network is NULL", __func__);
+    OI_REQUIRE(x, "x");
+    OI_REQUIRE(y, "y");
+    /* Under mpirun every rank was given the whole set: each trains on its share, as when given only that. */
+    oi_dist_rows(samples, oi_dist_rank(), oi_dist_size(), &first, &end);
+    return oi_network_train_part(net, x + first * net->shape.inputs, y + first, (size_t)first, (size_t)(end - first),
+                                 samples, options, result);
+}
+
+oclinit_status oi_network_train_part(oclinit_network_t net, const float *x, const float *y, size_t first, size_t held,
+                                     size_t samples, const oclinit_train_options *options,
+                                     oclinit_train_result *result) {
     oclinit_status status = OCLINIT_SUCCESS;
-    float *shuffled_x = NULL, *shuffled_y = NULL, *row = NULL;
     gradient_sum sums;
     memset(&sums, 0, sizeof sums);
+    shard sh;
+    memset(&sh, 0, sizeof sh);
     oclinit_train_result r;
     memset(&r, 0, sizeof r);
     double start = oi_clock_seconds();
-    OI_CHECK(check_data(__func__, net, x, y, samples));
+    if (!net) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: network is NULL", __func__);
+    OI_REQUIRE(x, "x");
     OI_REQUIRE(y, "y");
+    if (samples == 0) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "there are no samples");
     const oclinit_train_options o = options ? *options : oclinit_train_options_default();
     if (!(o.learning_rate > 0) || !isfinite(o.learning_rate))
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "the learning rate must be a finite number > 0, got %g",
@@ -325,53 +571,58 @@ oclinit_status oclinit_network_train(oclinit_network_t net, const float *x, cons
     bool full_batch = o.optimizer == OCLINIT_OPTIMIZER_GD;
     size_t batch = full_batch ? samples : (o.batch ? o.batch : 64);
     if (batch > samples) batch = samples;
-    size_t inputs = net->shape.inputs, batches = (samples + batch - 1) / batch;
+    size_t batches = (samples + batch - 1) / batch;
     /* The most micro-batches of any batch (the last may be shorter), and the stack of partial sums they need. */
     size_t most = oi_train_micro_batches(&o, batch), slots = oi_tree_levels(most) + 1;
+    sh.first = first, sh.held = held, sh.samples = samples, sh.inputs = net->shape.inputs;
+    /* The rows this rank computes of a batch and the largest micro-batch, over the two batch sizes there are. */
+    size_t rows = 0, micro = 0;
+    for (size_t m = batch, k = 0; k < 2; m = samples - (batches - 1) * batch, k++) {
+        size_t count = oi_train_micro_batches(&o, m), position, position_end;
+        uint64_t mine, mine_end;
+        computed(m, count, oi_dist_rank(), &mine, &mine_end, &position, &position_end);
+        if (position_end - position > rows) rows = position_end - position;
+        if ((m + count - 1) / count > micro) micro = (m + count - 1) / count;
+    }
+    /* One process's full batch is the rows it holds, in order: computed where they are. */
+    bool in_place = full_batch && !oi_dist_active();
+    sh.base = in_place ? 0 : held;
 
-    /* Set-up that one rank alone may fail (memory, the device): agreed before the first collective step. */
-    status = oi_net_reserve(
-        net, samples, batch > EVALUATION_BATCH ? batch : (samples < EVALUATION_BATCH ? samples : EVALUATION_BATCH));
+    /* Set-up that one rank alone may fail (its rows, memory, the device): agreed before the first collective step. */
+    status = check_rows(net, x, y, first, held);
+    /* The device holds this rank's rows, then those it computes of a batch; the work buffers take a micro-batch or an
+     * evaluated block. */
+    size_t block = samples < OI_DIST_ROW_BLOCK ? samples : OI_DIST_ROW_BLOCK;
+    if (status == OCLINIT_SUCCESS)
+        status = oi_net_reserve(net, held + (in_place ? 0 : rows), micro > block ? micro : block);
     if (status == OCLINIT_SUCCESS) status = oi_net_reserve_slots(net, slots);
     if (status == OCLINIT_SUCCESS) status = gradient_sum_reserve(&sums, net, most);
-    if (status == OCLINIT_SUCCESS && !full_batch) {
-        shuffled_x = malloc(samples * inputs * sizeof(float));
-        shuffled_y = malloc(samples * sizeof(float));
-        row = malloc(inputs * sizeof(float));
-        if (!shuffled_x || !shuffled_y || !row)
-            status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "copying %zu samples for shuffling", samples);
-        else
-            memcpy(shuffled_x, x, samples * inputs * sizeof(float)), memcpy(shuffled_y, y, samples * sizeof(float));
-    }
-    if (status == OCLINIT_SUCCESS) status = oi_net_write(net, &net->x, 0, x, samples * inputs);
-    if (status == OCLINIT_SUCCESS) status = oi_net_write(net, &net->y, 0, y, samples);
+    if (status == OCLINIT_SUCCESS) status = shard_reserve(&sh, net, rows, micro, most, !full_batch);
+    if (status == OCLINIT_SUCCESS && held) status = oi_net_write(net, &net->x, 0, x, held * sh.inputs);
+    if (status == OCLINIT_SUCCESS && held) status = oi_net_write(net, &net->y, 0, y, held);
+    OI_CHECK(oi_dist_status(status));
     double accuracy;
-    if (status == OCLINIT_SUCCESS) status = evaluate_uploaded(net, samples, &r.cost_start, &accuracy);
+    OI_CHECK(evaluate_shard(net, &sh, &r.cost_start, &accuracy));
     const float fresh[4] = {0, 0, -1, 0};
-    if (status == OCLINIT_SUCCESS) status = oi_net_write(net, &net->result, 0, fresh, 4);
+    status = oi_net_write(net, &net->result, 0, fresh, 4);
 
     /* Each iteration meets the other ranks once before its exchange (oi_dist_status): whatever failed on one rank
-     * since, a cancel included, stops every rank there. */
+     * since, a cancel included, stops every rank there. The row and diagnostics exchanges before it are taken part in
+     * whatever the status, so that every rank makes the same collective calls. */
     for (size_t t = 0; t < o.iterations; t++) {
         size_t b = t % batches;
-        size_t first = b * batch, m = samples - first < batch ? samples - first : batch,
-               count = oi_train_micro_batches(&o, m);
+        size_t at = b * batch, m = samples - at < batch ? samples - at : batch, count = oi_train_micro_batches(&o, m);
         bool diagnose = t == 0 || (o.diagnose_every && t % o.diagnose_every == 0);
         bool report = diagnose || (o.report_every && (t % o.report_every == 0 || t + 1 == o.iterations));
         oclinit_train_report rep;
         memset(&rep, 0, sizeof rep);
         rep.iteration = t;
         rep.diagnosed = diagnose;
-        if (status == OCLINIT_SUCCESS && !full_batch && b == 0) {
-            shuffle_rows(shuffled_x, shuffled_y, samples, inputs, o.seed, t / batches, row);
-            status = oi_net_write(net, &net->x, 0, shuffled_x, samples * inputs);
-            if (status == OCLINIT_SUCCESS) status = oi_net_write(net, &net->y, 0, shuffled_y, samples);
-        }
-        if (status == OCLINIT_SUCCESS && diagnose) {
-            status = oi_net_forward(net, first, m);
-            if (status == OCLINIT_SUCCESS) status = diagnose_forward(net, m, rep.layers);
-        }
-        if (status == OCLINIT_SUCCESS) status = local_gradients(net, &sums, first, m, count, t);
+        if (!full_batch && b == 0) shuffle_order(sh.order, samples, o.seed, t / batches);
+        /* Full batch: the same rows every iteration, exchanged once. */
+        if (!in_place && (!full_batch || t == 0)) status = exchange_batch(net, &sh, x, y, at, m, count, status);
+        if (diagnose) status = diagnose_batch(net, &sh, m, count, rep.layers, status);
+        if (status == OCLINIT_SUCCESS) status = local_gradients(net, &sums, sh.base, m, count, t);
         OI_CHECK(oi_dist_status(status));
         status = finish_gradients(net, &sums, count, t);
         if (status == OCLINIT_SUCCESS && diagnose) status = diagnose_gradients(net, rep.layers);
@@ -394,15 +645,13 @@ oclinit_status oclinit_network_train(oclinit_network_t net, const float *x, cons
     }
     OI_CHECK(oi_dist_status(status));
     /* The final checks, the same on every rank, and then their outcome shared once more. */
-    status = final_checks(net, &o, samples, &r);
+    status = final_checks(net, &o, &sh, &r);
     OI_CHECK(oi_dist_status(status));
     r.seconds = oi_clock_seconds() - start;
     if (result) *result = r;
 cleanup:
+    shard_free(&sh);
     gradient_sum_free(&sums);
-    free(row);
-    free(shuffled_y);
-    free(shuffled_x);
     return status;
 }
 

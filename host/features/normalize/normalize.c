@@ -15,6 +15,8 @@ extern const char oi_kernel_normalize[];
 const oi_program oi_program_normalize = {"kernels/normalize.cl", oi_kernel_normalize, 0};
 const oi_program oi_program_normalize_one_lane = {"kernels/normalize.cl", oi_kernel_normalize, 1};
 
+_Static_assert(OI_FIT_CHUNK_ROWS == OI_DIST_ROW_BLOCK, "a rank's rows are whole fit chunks");
+
 /* Host data pass through the device in chunks of at most this many bytes. */
 #define DEVICE_CHUNK_BYTES ((size_t)256 << 20)
 
@@ -173,8 +175,8 @@ static size_t device_chunk_rows(oclinit_runtime_t rt, size_t rows, size_t featur
     return chunk < rows ? chunk : rows;
 }
 
-/* The chunks' statistics of rows [first, end) (first at a chunk's start) into partials, through the device in steps of
- * rows or with the host twin. */
+/* The chunks' statistics of rows [first, end) (first at a chunk's start; x holds them from row first on) into partials,
+ * through the device in steps of rows or with the host twin. */
 static oclinit_status fit_rows(oclinit_runtime_t rt, const float *x, size_t first, size_t end, size_t features,
                                float *partials) {
     oclinit_status status = OCLINIT_SUCCESS;
@@ -184,7 +186,7 @@ static oclinit_status fit_rows(oclinit_runtime_t rt, const float *x, size_t firs
     if (!oi_runtime_on_host(rt)) OI_CHECK(oi_buffer_create(rt, step * features * sizeof(float), &buffer));
     for (size_t at = first; at < end; at += step) {
         size_t n = end - at < step ? end - at : step;
-        const float *part = x + at * features;
+        const float *part = x + (at - first) * features;
         float *out = partials + at / OI_FIT_CHUNK_ROWS * features * OI_CHUNK_STATS_FIELDS;
         if (buffer) {
             OI_CL_CHECK(clEnqueueWriteBuffer(rt->queue, buffer, CL_FALSE, 0, n * features * sizeof(float), part, 0,
@@ -200,21 +202,28 @@ cleanup:
 }
 
 /* Fits host data: every chunk's statistics, then their merge in chunk order. Under mpirun (collective) each rank fits
- * its range of the chunks and the ranks exchange them, so the merge, and the statistics, are those of one process. */
-static oclinit_status fit_host_data(oclinit_runtime_t rt, const float *x, size_t rows, size_t features,
-                                    accumulator *acc) {
+ * the chunks of its oi_dist_rows and the ranks exchange them, so the merge, and the statistics, are those of one
+ * process. x holds rows [first, first + held) of total: all of them, or (data-parallel) exactly this rank's. */
+static oclinit_status fit_host_data(oclinit_runtime_t rt, const float *x, size_t first, size_t held, size_t total,
+                                    size_t features, accumulator *acc) {
     oclinit_status status = OCLINIT_SUCCESS;
-    size_t chunks = (rows + OI_FIT_CHUNK_ROWS - 1) / OI_FIT_CHUNK_ROWS;
-    uint64_t first = 0, end = chunks;
+    size_t chunks = (total + OI_FIT_CHUNK_ROWS - 1) / OI_FIT_CHUNK_ROWS;
+    uint64_t mine = 0, end = total;
     float *partials = malloc(chunks * features * OI_CHUNK_STATS_FIELDS * sizeof(float));
-    if (oi_dist_active()) oi_dist_range(chunks, 1, oi_dist_rank(), oi_dist_size(), &first, &end);
-    status = partials
-                 ? fit_rows(rt, x, (size_t)first * OI_FIT_CHUNK_ROWS,
-                            end * OI_FIT_CHUNK_ROWS < rows ? (size_t)end * OI_FIT_CHUNK_ROWS : rows, features, partials)
-                 : oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating partial statistics");
+    if (oi_dist_active()) oi_dist_rows(total, oi_dist_rank(), oi_dist_size(), &mine, &end);
+    if (!partials)
+        status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating partial statistics");
+    else if (held == total)
+        status = fit_rows(rt, x + mine * features, (size_t)mine, (size_t)end, features, partials);
+    else if (first != mine || first + held != end)
+        status =
+            oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "rank %d holds rows [%zu, %zu) of %zu, not its share [%llu, %llu)",
+                    oi_dist_rank(), first, first + held, total, (unsigned long long)mine, (unsigned long long)end);
+    else
+        status = fit_rows(rt, x, first, first + held, features, partials);
     OI_CHECK(oi_dist_status(status));
     OI_CHECK(oi_dist_gather(partials, chunks, features * OI_CHUNK_STATS_FIELDS));
-    merge_partials(acc, partials, chunks, features, rows);
+    merge_partials(acc, partials, chunks, features, total);
 cleanup:
     free(partials);
     return status;
@@ -228,20 +237,28 @@ static char *copy_string(const char *text) {
 
 oclinit_status oclinit_normalizer_fit(oclinit_runtime_t runtime, oclinit_normalize_method method, double lo, double hi,
                                       oclinit_table_t table, oclinit_normalizer_t *normalizer) {
+    OI_REQUIRE(table, "table");
+    OI_REQUIRE(normalizer, "normalizer");
+    return oi_normalizer_fit_part(runtime, method, lo, hi, table, 0, table->rows, normalizer);
+}
+
+oclinit_status oi_normalizer_fit_part(oclinit_runtime_t runtime, oclinit_normalize_method method, double lo, double hi,
+                                      oclinit_table_t table, size_t first, size_t total,
+                                      oclinit_normalizer_t *normalizer) {
     oclinit_status status = OCLINIT_SUCCESS;
     oclinit_normalizer_t n = NULL;
     accumulator *acc = NULL;
     OI_REQUIRE(table, "table");
     OI_REQUIRE(normalizer, "normalizer");
     OI_CHECK(check_range(method, lo, hi));
-    OI_CHECK(check_fit_shape(table->rows, table->features));
+    OI_CHECK(check_fit_shape(total, table->features));
     OI_CHECK(normalizer_new(method, lo, hi, table->features, &n));
     acc = new_accumulators(table->features);
     if (!acc) {
         status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating statistics");
         goto cleanup;
     }
-    OI_CHECK(fit_host_data(runtime, table->data, table->rows, table->features, acc));
+    OI_CHECK(fit_host_data(runtime, table->data, first, table->rows, total, table->features, acc));
     OI_CHECK(finish_stats(n, acc));
     if (table->names) {
         n->names = calloc(n->features, sizeof *n->names);
