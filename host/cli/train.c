@@ -272,19 +272,13 @@ static oclinit_status agree_on_command(int argc, char **argv) {
     return status;
 }
 
-static uint64_t fnv1a(uint64_t hash, const void *data, size_t bytes) {
-    const unsigned char *p = data;
-    for (size_t i = 0; i < bytes; i++) hash = (hash ^ p[i]) * 0x100000001b3u;
-    return hash;
-}
-
 /* A file read in part is compared by what every rank read of it (a .npy's header and first rows, a CSV whole). */
 static oclinit_status agree_on_data(const char *what, const dataset *d) {
     if (!oi_dist_active()) return OCLINIT_SUCCESS;
     uint64_t hash = d->fingerprint;
     if (!d->part) {
-        hash = fnv1a(0xcbf29ce484222325u, d->x, d->rows * d->features * sizeof(float));
-        hash = fnv1a(hash, d->y, d->rows * sizeof(float));
+        hash = oi_fnv1a(0xcbf29ce484222325u, d->x, d->rows * d->features * sizeof(float));
+        hash = oi_fnv1a(hash, d->y, d->rows * sizeof(float));
     }
     char text[96];
     snprintf(text, sizeof text, "%zu rows, %zu features, FNV-1a %016llx", d->part ? d->total : d->rows, d->features,

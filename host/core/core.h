@@ -40,6 +40,8 @@ oclinit_status oi_size_bytes(const char *what, size_t rows, size_t columns, size
 /* OCLINIT_ERROR_OUT_OF_HOST_MEMORY, naming what, when bytes exceed the machine's physical memory: where the
  * kernel overcommits, malloc would succeed and the process die later, at its first touch of the pages. */
 oclinit_status oi_host_memory_fits(const char *what, size_t bytes);
+/* FNV-1a 64 of bytes, continuing from hash (0xcbf29ce484222325 to start): what ranks compare of their inputs. */
+uint64_t oi_fnv1a(uint64_t hash, const void *data, size_t bytes);
 
 /* One check, one cleanup label: a failing call sets `status` and jumps to `cleanup`. */
 #define OI_CHECK(expr)                                                                                                 \

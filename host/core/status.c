@@ -98,6 +98,12 @@ oclinit_status oi_host_memory_fits(const char *what, size_t bytes) {
                    (double)bytes / 1073741824.0, memory / 1073741824.0);
 }
 
+uint64_t oi_fnv1a(uint64_t hash, const void *data, size_t bytes) {
+    const unsigned char *p = data;
+    for (size_t i = 0; i < bytes; i++) hash = (hash ^ p[i]) * 0x100000001b3u;
+    return hash;
+}
+
 void oi_printable(const char *text, size_t length, char *out, size_t size) {
     size_t n = 0;
     for (size_t i = 0; i < length && n + 4 < size; i++) {

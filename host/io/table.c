@@ -102,12 +102,6 @@ oclinit_status oclinit_table_read(const char *path, const oclinit_read_options *
     return status;
 }
 
-static uint64_t fnv1a(uint64_t hash, const void *data, size_t bytes) {
-    const unsigned char *p = data;
-    for (size_t i = 0; i < bytes; i++) hash = (hash ^ p[i]) * 0x100000001b3u;
-    return hash;
-}
-
 /* A CSV file: read and parsed whole, then cut to the part. */
 static oclinit_status read_part_whole(const char *path, const oclinit_read_options *options, oi_rows_part part,
                                       oclinit_table_t *table, size_t *first, size_t *total, uint64_t *fingerprint) {
@@ -116,7 +110,7 @@ static oclinit_status read_part_whole(const char *path, const oclinit_read_optio
     uint64_t mine, end;
     oclinit_status status = oi_read_file(path, &data, &size);
     if (status != OCLINIT_SUCCESS) return status;
-    *fingerprint = fnv1a(0xcbf29ce484222325u, data, size);
+    *fingerprint = oi_fnv1a(0xcbf29ce484222325u, data, size);
     status = oi_table_parse(path, data, size, options, table);
     free(data);
     if (status != OCLINIT_SUCCESS) return status;
@@ -171,7 +165,7 @@ oclinit_status oi_table_read_part(const char *path, const oclinit_read_options *
         goto cleanup;
     }
     OI_CHECK(oi_read_at(fd, path, rows, checked * row_bytes, layout.offset));
-    *fingerprint = fnv1a(fnv1a(0xcbf29ce484222325u, header, length), rows, checked * row_bytes);
+    *fingerprint = oi_fnv1a(oi_fnv1a(0xcbf29ce484222325u, header, length), rows, checked * row_bytes);
     OI_CHECK(oi_read_at(fd, path, rows, count * row_bytes, layout.offset + mine * row_bytes));
     t->label_column = OI_NO_LABEL;
     t->is_npy = true;
