@@ -71,16 +71,9 @@ bool oi_dist_test_fail(void) {
     return !*end && rank == job.rank;
 }
 
-static uint64_t fnv1a(const char *text) {
-    uint64_t hash = 0xcbf29ce484222325ull;
-    for (; *text; text++) hash = (hash ^ (unsigned char)*text) * 0x100000001b3ull;
-    return hash;
-}
-
 #if OCLINIT_MPI
 
-/* MPI's own words for an error code, as the detail. */
-static oclinit_status mpi_failed(int code, const char *call) {
+oclinit_status oi_dist_mpi_failed(int code, const char *call) {
     char text[MPI_MAX_ERROR_STRING] = "";
     int length = 0;
     MPI_Error_string(code, text, &length);
@@ -90,7 +83,7 @@ static oclinit_status mpi_failed(int code, const char *call) {
 #define MPI_CHECK(call)                                                                                                \
     do {                                                                                                               \
         int oi_mpi_code_ = (call);                                                                                     \
-        if (oi_mpi_code_ != MPI_SUCCESS) return mpi_failed(oi_mpi_code_, #call);                                       \
+        if (oi_mpi_code_ != MPI_SUCCESS) return oi_dist_mpi_failed(oi_mpi_code_, #call);                               \
     } while (0)
 
 oclinit_status oi_dist_init(void) {
@@ -187,7 +180,8 @@ oclinit_status oi_dist_agree(const oi_dist_value *values, size_t count) {
                          (size_t)first[0]);
         goto cleanup;
     }
-    for (size_t i = 0; i < count; i++) hashes[i] = fnv1a(values[i].text);
+    for (size_t i = 0; i < count; i++)
+        hashes[i] = oi_fnv1a(0xcbf29ce484222325u, values[i].text, strlen(values[i].text));
     memcpy(first, hashes, count * sizeof *first);
     OI_CHECK(oi_dist_broadcast(first, count * sizeof *first, 0));
     differs = oi_dist_lowest(memcmp(first, hashes, count * sizeof *first) != 0);
@@ -238,7 +232,7 @@ oclinit_status oi_dist_status(oclinit_status status) {
 }
 
 oclinit_status oi_dist_agree(const oi_dist_value *values, size_t count) {
-    (void)values, (void)count, (void)fnv1a;
+    (void)values, (void)count;
     return OCLINIT_SUCCESS;
 }
 

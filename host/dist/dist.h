@@ -71,6 +71,12 @@ void oi_dist_range(uint64_t total, uint64_t unit, int rank, int size, uint64_t *
 #define OI_DIST_ROW_BLOCK 1024
 void oi_dist_rows(uint64_t total, int rank, int size, uint64_t *first, uint64_t *end);
 
+/* OCLINIT_ERROR_IO with MPI's own words for an error code of call (an MPI function's name), as the detail. Only in a
+ * build with MPI, for the files of this layer. */
+#if OCLINIT_MPI
+oclinit_status oi_dist_mpi_failed(int code, const char *call);
+#endif
+
 /* For tests of the fault paths: true when OCLINIT_TEST_FAIL_RANK names this rank (a decimal number). */
 bool oi_dist_test_fail(void);
 

@@ -84,13 +84,6 @@ oclinit_status oi_tree_finish(uint64_t leaves, const oi_tree_node *nodes, size_t
 /* Floats of the vector exchanged per round: keeps every MPI count below 2^31 and the buffers small. */
 #define PIECE ((size_t)1 << 20)
 
-static oclinit_status mpi_failed(int code, const char *call) {
-    char text[MPI_MAX_ERROR_STRING];
-    int length = 0;
-    MPI_Error_string(code, text, &length);
-    return oi_fail(OCLINIT_ERROR_IO, "%s failed: %s", call, text);
-}
-
 oclinit_status oi_dist_tree_sum(uint64_t leaves, const float *values, size_t stride, size_t count, float *sum) {
     oclinit_status status = OCLINIT_SUCCESS;
     int size = oi_dist_size(), rank = oi_dist_rank();
@@ -152,7 +145,7 @@ oclinit_status oi_dist_tree_sum(uint64_t leaves, const float *values, size_t str
         int code = MPI_Alltoallv(send ? send : values + start, send_counts, send_offsets, MPI_FLOAT, receive,
                                  receive_counts, receive_offsets, MPI_FLOAT, MPI_COMM_WORLD);
         if (code != MPI_SUCCESS) {
-            status = mpi_failed(code, "MPI_Alltoallv");
+            status = oi_dist_mpi_failed(code, "MPI_Alltoallv");
             goto cleanup;
         }
         /* received holds every node's part of this rank's segment, in rank order: node_total vectors of my_length. */
@@ -166,7 +159,7 @@ oclinit_status oi_dist_tree_sum(uint64_t leaves, const float *values, size_t str
         code = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, sum + start, receive_counts, receive_offsets, MPI_FLOAT,
                               MPI_COMM_WORLD);
         if (code != MPI_SUCCESS) {
-            status = mpi_failed(code, "MPI_Allgatherv");
+            status = oi_dist_mpi_failed(code, "MPI_Allgatherv");
             goto cleanup;
         }
     }
@@ -195,7 +188,7 @@ oclinit_status oi_dist_gather(float *data, uint64_t units, size_t unit_floats) {
     }
     int code = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, data, counts, counts + size, MPI_FLOAT, MPI_COMM_WORLD);
     free(counts);
-    return code == MPI_SUCCESS ? OCLINIT_SUCCESS : mpi_failed(code, "MPI_Allgatherv");
+    return code == MPI_SUCCESS ? OCLINIT_SUCCESS : oi_dist_mpi_failed(code, "MPI_Allgatherv");
 }
 
 oclinit_status oi_dist_exchange(const void *send, const size_t *send_bytes, void *receive,
@@ -223,7 +216,7 @@ oclinit_status oi_dist_exchange(const void *send, const size_t *send_bytes, void
                        "rank %d cannot exchange its rows: out of memory, or more than %d bytes over MPI at once (give "
                        "a smaller batch)",
                        over, INT_MAX);
-    return code == MPI_SUCCESS ? OCLINIT_SUCCESS : mpi_failed(code, "MPI_Alltoallv");
+    return code == MPI_SUCCESS ? OCLINIT_SUCCESS : oi_dist_mpi_failed(code, "MPI_Alltoallv");
 }
 
 #else
