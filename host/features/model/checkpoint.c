@@ -1,10 +1,13 @@
-#define _GNU_SOURCE /* sync_file_range */
+#define _GNU_SOURCE /* sync_file_range, O_DIRECT */
 /* A whole model's first checkpoint, as Hugging Face lays it out: model.safetensors, or model-0000k-of-0000n.safetensors
  * shards (split as huggingface_hub's split_torch_state_dict_into_shards does) and model.safetensors.index.json, plus
  * config.json. Each tensor streams through oi_chunker: while the device (or the host C path) makes chunk k + 1, chunk
  * k is converted to the checkpoint's dtype on all cores and handed to a writer thread, which writes chunk k - 1 and
- * so keeps the disk busy; memory stays a few chunks whatever the model's size. Every file is written under a temporary
- * name and published only when all are complete, the index last; a failure or a cancellation leaves nothing behind.
+ * so keeps the disk busy; memory stays a few chunks whatever the model's size. The thread writes with O_DIRECT where
+ * the file system allows it: the disk then reads the chunk where it was made, with no copy into the page cache,
+ * which on few cores takes a core from the sampling and whose cost varies several times from run to run. Every file is
+ * written under a temporary name and published only when all are complete, the index last; a failure or a cancellation
+ * leaves nothing behind.
  *
  * Under mpirun (host/dist) the ranks share the work: the checkpoint's tensor data, all shards in file order, is cut
  * into one range per rank (oi_dist_range, at multiples of SPLIT_UNIT elements; an orthogonal tensor, one QR, goes
@@ -36,6 +39,8 @@
 /* The ranks' ranges start at multiples of this many elements (16 KiB of f32), so that two ranks rarely write into
  * the same page of a file. */
 #define SPLIT_UNIT 4096
+/* O_DIRECT's alignment of file offsets, sizes and memory: 4096 suits every block size up to a page. */
+#define DIRECT_ALIGN 4096u
 
 typedef struct planned {
     const oclinit_model_tensor *tensor;
@@ -58,7 +63,7 @@ typedef struct shard {
 
 /* Where a slot's bytes go: a file this rank has open, at an offset. */
 typedef struct target {
-    int fd;
+    int fd, direct; /* the file, opened plainly and with O_DIRECT (-1 where the file system refuses it) */
     uint64_t offset;
     const char *path; /* for messages: the file's published name */
 } target;
@@ -68,7 +73,7 @@ typedef struct writer {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t changed;
-    void *slot[2];
+    void *slot[2];   /* aligned for O_DIRECT; a chunk starts at its offset's place in a page (slot_data) */
     size_t bytes[2]; /* 0: the slot is free */
     target to[2];
     int fill, drain; /* the next slot to fill, and to write */
@@ -220,21 +225,56 @@ static oclinit_status write_error(const char *path, int error) {
     return oi_fail(status, "writing %s: %s", path, strerror(error));
 }
 
-static oclinit_status write_at(const target *to, const void *data, size_t size) {
-    const char *p = data;
-    uint64_t offset = to->offset;
+static oclinit_status pwrite_fully(int fd, const char *p, size_t size, uint64_t offset, const char *path) {
     while (size > 0) {
-        ssize_t written = pwrite(to->fd, p, size, (off_t)offset);
+        ssize_t written = pwrite(fd, p, size, (off_t)offset);
         if (written < 0 && errno == EINTR) continue;
-        if (written < 0) return write_error(to->path, errno);
+        if (written < 0) return write_error(path, errno);
         p += written;
         offset += (uint64_t)written;
         size -= (size_t)written;
     }
-    /* The disk starts on these bytes now rather than at the fsync, while the next chunk is made: a hint, whose
-     * errors the fsync reports. */
-    sync_file_range(to->fd, (off_t)to->offset, (off_t)(offset - to->offset), SYNC_FILE_RANGE_WRITE);
     return OCLINIT_SUCCESS;
+}
+
+/* Through the page cache; the disk starts on these bytes now rather than at the fsync, while the next chunk is made
+ * (a hint, whose errors the fsync reports). */
+static oclinit_status write_cached(const target *to, const char *data, size_t size, uint64_t offset) {
+    oclinit_status status = pwrite_fully(to->fd, data, size, offset, to->path);
+    if (status == OCLINIT_SUCCESS && size > 0)
+        sync_file_range(to->fd, (off_t)offset, (off_t)size, SYNC_FILE_RANGE_WRITE);
+    return status;
+}
+
+/* The whole pages of the range go with O_DIRECT, the partial pages at its ends through the cache: a page is only ever
+ * written one way, and a neighbouring chunk or rank writes the rest of a partial page. EINVAL (an alignment the file
+ * system wants larger) sends the pages through the cache too. */
+static oclinit_status write_at(const target *to, const void *data, size_t size) {
+    const char *p = data;
+    uint64_t begin = to->offset, end = begin + size;
+    uint64_t first = (begin + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN, last = end / DIRECT_ALIGN * DIRECT_ALIGN;
+    if (to->direct < 0 || first >= last) return write_cached(to, p, size, begin);
+    oclinit_status status = write_cached(to, p, first - begin, begin);
+    for (uint64_t at = first; status == OCLINIT_SUCCESS && at < last;) {
+        ssize_t written = pwrite(to->direct, p + (at - begin), last - at, (off_t)at);
+        if (written < 0 && errno == EINTR) continue;
+        if (written < 0 && errno == EINVAL)
+            status = write_cached(to, p + (at - begin), last - at, at), at = last;
+        else if (written < 0)
+            status = write_error(to->path, errno);
+        else if (written % DIRECT_ALIGN)
+            status = write_cached(to, p + (at - begin), last - at, at), at = last;
+        else
+            at += (uint64_t)written;
+    }
+    if (status == OCLINIT_SUCCESS) status = write_cached(to, p + (last - begin), end - last, last);
+    return status;
+}
+
+/* Where a chunk bound for that file offset starts in a slot: at the same place in a page, so its whole pages are
+ * aligned in memory as O_DIRECT wants. */
+static void *slot_data(void *slot, uint64_t offset) {
+    return (char *)slot + offset % DIRECT_ALIGN;
 }
 
 static void *writer_main(void *arg) {
@@ -246,7 +286,9 @@ static void *writer_main(void *arg) {
         int slot = w->drain;
         pthread_mutex_unlock(&w->lock);
         oclinit_status status =
-            w->status == OCLINIT_SUCCESS ? write_at(&w->to[slot], w->slot[slot], w->bytes[slot]) : w->status;
+            w->status == OCLINIT_SUCCESS
+                ? write_at(&w->to[slot], slot_data(w->slot[slot], w->to[slot].offset), w->bytes[slot])
+                : w->status;
         pthread_mutex_lock(&w->lock);
         if (w->status == OCLINIT_SUCCESS && status != OCLINIT_SUCCESS)
             snprintf(w->detail, sizeof w->detail, "%s", oclinit_error_get_detail());
@@ -259,12 +301,12 @@ static void *writer_main(void *arg) {
     return NULL;
 }
 
-/* The slot to convert the next chunk into, once the thread has written what it held. */
-static void *writer_slot(writer *w) {
+/* Where to convert the next chunk, bound for that file offset, once the thread has written what the slot held. */
+static void *writer_slot(writer *w, uint64_t offset) {
     pthread_mutex_lock(&w->lock);
     while (w->bytes[w->fill]) pthread_cond_wait(&w->changed, &w->lock);
     pthread_mutex_unlock(&w->lock);
-    return w->slot[w->fill];
+    return slot_data(w->slot[w->fill], offset);
 }
 
 /* Hands the filled slot to the thread; returns the first failure of the writes so far. */
@@ -297,8 +339,8 @@ static oclinit_status writer_drain(writer *w) {
 
 static oclinit_status writer_start(writer *w, size_t slot_bytes) {
     memset(w, 0, sizeof *w);
-    w->slot[0] = malloc(slot_bytes);
-    w->slot[1] = malloc(slot_bytes);
+    for (int k = 0; k < 2; k++)
+        if (posix_memalign(&w->slot[k], DIRECT_ALIGN, slot_bytes + DIRECT_ALIGN) != 0) w->slot[k] = NULL;
     if (!w->slot[0] || !w->slot[1]) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "two chunks of the checkpoint");
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->changed, NULL);
@@ -348,13 +390,13 @@ static oclinit_status write_chunk(void *user, uint64_t first, const float *data,
     oclinit_status status = OCLINIT_SUCCESS;
     tensor_writer *t = user;
     checkpoint *c = t->c;
-    void *converted = writer_slot(&c->w);
+    target to = t->to;
+    to.offset += first * c->dtype_size;
+    void *converted = writer_slot(&c->w, to.offset);
     convert(c->options.dtype, data, converted, count);
     uint64_t begin = t->zero_begin > first ? t->zero_begin : first;
     uint64_t end = t->zero_end < first + count ? t->zero_end : first + count;
     if (begin < end) memset((char *)converted + (begin - first) * c->dtype_size, 0, (end - begin) * c->dtype_size);
-    target to = t->to;
-    to.offset += first * c->dtype_size;
     OI_CHECK(writer_hand(&c->w, to, count * c->dtype_size));
     c->done += count * c->dtype_size;
     /* This rank's share, scaled to the checkpoint: the ranks' shares are equal and go at about the same pace. */
@@ -434,10 +476,11 @@ static oclinit_status write_shard(checkpoint *c, shard *s, oi_chunker *chunker) 
                        oi_dist_rank() > 0 ? ", which rank 0 made (is the directory on a file system every rank sees?)"
                                           : "",
                        oi_dist_test_fail() ? "failing on purpose (OCLINIT_TEST_FAIL_RANK)" : strerror(errno));
+    int direct = open(s->temporary, O_WRONLY | O_CLOEXEC | O_DIRECT); /* -1: every write goes through the cache */
     for (size_t k = 0; k < s->count; k++) {
         const planned *p = &c->tensors[c->order[s->first + k]];
         if (p->begin == p->end) continue;
-        tensor_writer w = {c, {fd, s->header_bytes + p->offset, s->path}, p, 0, 0};
+        tensor_writer w = {c, {fd, direct, s->header_bytes + p->offset, s->path}, p, 0, 0};
         if (p->tensor->zero_row >= 0) {
             uint64_t row = p->elements / (uint64_t)p->distribution.shape.dims[0];
             w.zero_begin = (uint64_t)p->tensor->zero_row * row;
@@ -450,6 +493,7 @@ static oclinit_status write_shard(checkpoint *c, shard *s, oi_chunker *chunker) 
     if (fsync(fd) != 0) status = write_error(s->path, errno);
 cleanup:
     if (status != OCLINIT_SUCCESS) writer_wait(&c->w); /* before its file is closed */
+    if (direct >= 0) close(direct);                    /* what it wrote, the fsync above made durable */
     if (close(fd) != 0 && status == OCLINIT_SUCCESS) status = write_error(s->path, errno);
     return status;
 }
