@@ -70,7 +70,8 @@ oclinit_status bench_gemm(const bench_config *cfg, bench_results *results);
  * iteration, device against the host twin. */
 oclinit_status bench_train(const bench_config *cfg, bench_results *results);
 /* model: `oclinit model` writing TinyLlama-1.1B (2 of its 22 layers with --quick) in bf16, on the device and the host
- * C path, against a plain write of the same bytes (write-limit); PyTorch's route is bench/reference.py's. GB/s. */
+ * C path, against a plain write of the same bytes through the page cache (write-limit) and with O_DIRECT
+ * (write-limit-direct); PyTorch's route is bench/reference.py's. GB/s. */
 oclinit_status bench_model(const bench_config *cfg, bench_results *results);
 int bench_model_layers(const bench_config *cfg);
 double bench_model_parameters(int layers);

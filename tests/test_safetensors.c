@@ -1,5 +1,6 @@
-/* safetensors (host/io/safetensors.c) and the 16-bit conversions (host/io/dtype.c): the writer's header, reading
- * it back, every refusal of the reader, and float32 -> float16 / bfloat16 rounding against independent references.
+/* safetensors (host/io/safetensors.c) and the 16-bit conversions (host/io/dtype.c, kernels/dtype.h): the writer's
+ * header, reading it back, every refusal of the reader, float32 -> float16 / bfloat16 rounding against independent
+ * references, and the device's rounding against the host's.
  * With `--write-conversions FILE` it writes inputs and their conversions to FILE for tests/inspect_test.py, which
  * compares them with numpy and ml_dtypes. */
 #include <math.h>
@@ -332,23 +333,66 @@ static void f16_rounds_to_nearest_even(void **state) {
 #endif
 }
 
-/* Inputs (special values and 10^7 xorshift bit patterns) and their conversions, for tests/inspect_test.py. */
-static int write_conversions(const char *path) {
-    enum { RANDOM = 10000000 };
+/* Special values (ties, the edges of the subnormals and of the range, NaNs), then xorshift bit patterns. */
+static float *conversion_inputs(size_t random, size_t *count) {
     static const uint32_t special[] = {0x00000000u, 0x80000000u, 0x00000001u, 0x007fffffu, 0x00800000u, 0x33000000u,
                                        0x33000001u, 0x33800000u, 0x387ff000u, 0x38800000u, 0x3f800000u, 0x3f808000u,
                                        0x3f818000u, 0x477fe000u, 0x477fefffu, 0x477ff000u, 0x7f7fffffu, 0x7f800000u,
                                        0xff800000u, 0x7fc00000u, 0x7f800001u, 0xffc00001u, 0x7fffffffu};
-    size_t count = RANDOM + OI_COUNT(special);
-    float *in = malloc(count * sizeof *in);
-    uint16_t *f16 = malloc(count * 2), *bf16 = malloc(count * 2);
-    if (!in || !f16 || !bf16) return 1;
+    *count = random + OI_COUNT(special);
+    float *in = malloc(*count * sizeof *in);
+    if (!in) return NULL;
     for (size_t i = 0; i < OI_COUNT(special); i++) in[i] = from_bits(special[i]);
     uint64_t s = 0x9e3779b97f4a7c15ull;
-    for (size_t i = OI_COUNT(special); i < count; i++) {
+    for (size_t i = OI_COUNT(special); i < *count; i++) {
         s ^= s << 13, s ^= s >> 7, s ^= s << 17;
         in[i] = from_bits((uint32_t)(s >> 32));
     }
+    return in;
+}
+
+/* The device's rounding (kernels/dtype.cl, which checkpoints made on a device use) is the host's, bit for bit. */
+static void device_rounds_as_the_host(void **state) {
+    (void)state;
+    oclinit_runtime_t runtime = test_device(0);
+    size_t count;
+    float *in = conversion_inputs(4000000, &count);
+    assert_non_null(in);
+    size_t padded = (count + 15) / 16 * 16;
+    uint16_t *host = malloc(count * 2), *device = malloc(count * 2);
+    assert_true(host && device);
+    cl_mem from = test_buffer(runtime, padded * sizeof(float), NULL), to = test_buffer(runtime, padded * 2, NULL);
+    cl_command_queue queue = oclinit_runtime_get_queue(runtime);
+    assert_int_equal(clEnqueueWriteBuffer(queue, from, CL_TRUE, 0, count * sizeof(float), in, 0, NULL, NULL), 0);
+    const oclinit_dtype dtypes[] = {OCLINIT_DTYPE_BF16, OCLINIT_DTYPE_F16};
+    for (int d = 0; d < 2; d++) {
+        oi_float_to_dtype(dtypes[d], in, host, count);
+        size_t half = count / 32 * 16; /* in two calls, the second from a multiple of 16 */
+        assert_ok(oi_dtype_enqueue_convert(runtime, dtypes[d], from, to, 0, half));
+        assert_ok(oi_dtype_enqueue_convert(runtime, dtypes[d], from, to, half, count - half));
+        assert_int_equal(clEnqueueReadBuffer(queue, to, CL_TRUE, 0, count * 2, device, 0, NULL, NULL), 0);
+        for (size_t i = 0; i < count; i++)
+            if (device[i] != host[i])
+                fail_msg("%s of 0x%08x: device 0x%04x, host 0x%04x", oclinit_dtype_str(dtypes[d]), bits(in[i]),
+                         device[i], host[i]);
+    }
+    assert_int_equal(oi_dtype_enqueue_convert(runtime, OCLINIT_DTYPE_F32, from, to, 0, count),
+                     OCLINIT_ERROR_NOT_SUPPORTED);
+    assert_int_equal(oi_dtype_enqueue_convert(runtime, OCLINIT_DTYPE_BF16, from, to, 8, 16),
+                     OCLINIT_ERROR_INVALID_ARGUMENT);
+    printf("%s: bf16 and f16 of %zu patterns as on the host\n", oclinit_runtime_get_device(runtime)->name, count);
+    clReleaseMemObject(from);
+    clReleaseMemObject(to);
+    free(in), free(host), free(device);
+    oclinit_runtime_free(runtime);
+}
+
+/* Inputs (special values and 10^7 xorshift bit patterns) and their conversions, for tests/inspect_test.py. */
+static int write_conversions(const char *path) {
+    size_t count;
+    float *in = conversion_inputs(10000000, &count);
+    uint16_t *f16 = malloc(count * 2), *bf16 = malloc(count * 2);
+    if (!in || !f16 || !bf16) return 1;
     oi_float_to_f16(in, f16, count);
     oi_float_to_bf16(in, bf16, count);
     const int64_t dims[1] = {(int64_t)count};
@@ -376,6 +420,7 @@ int main(int argc, char **argv) {
                                        cmocka_unit_test(writer_refuses_what_no_reader_could_take),
                                        cmocka_unit_test(reader_refuses_every_malformed_header),
                                        cmocka_unit_test(bf16_rounds_to_nearest_even),
-                                       cmocka_unit_test(f16_rounds_to_nearest_even)};
+                                       cmocka_unit_test(f16_rounds_to_nearest_even),
+                                       cmocka_unit_test(device_rounds_as_the_host)};
     return cmocka_run_group_tests(tests, make_directory, remove_directory);
 }

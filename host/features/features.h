@@ -86,20 +86,27 @@ oclinit_status oi_sparse_enqueue_zero(oclinit_runtime_t runtime, const oclinit_d
                                       uint64_t seed, uint64_t stream, uint64_t first, uint64_t count, cl_mem buffer,
                                       size_t offset);
 
-/* Tensors in chunks (features/init/chunks.c), for writers that stream them: on a device chunk k + 1 is made while
- * consume() runs on chunk k. Created once with room for chunks of chunk_bytes (0: OI_DEFAULT_CHUNK_BYTES), or of
- * most elements when fewer; the device buffer is made first, so a device too small fails before any file exists. */
+/* Tensors in chunks (features/init/chunks.c), for writers that stream them, in their file's dtype (F32, or BF16 /
+ * F16 rounded from the contract's float32 values by kernels/dtype.h): on a device chunk k + 1 is made while
+ * consume() runs on chunk k. Created once with room for chunks of chunk_bytes of float32 (0:
+ * OI_DEFAULT_CHUNK_BYTES), or of most elements when fewer; the device buffers are made first, so a device too small
+ * fails before any file exists. place(), when given, says where chunk [first, first + count) must land, and is
+ * asked for chunk k + 1 before consume() gets chunk k (so the caller keeps three chunks' room); without it the
+ * chunker's own buffers hold the chunks. */
 #define OI_DEFAULT_CHUNK_BYTES ((size_t)64 << 20)
 typedef struct oi_chunker oi_chunker;
-typedef oclinit_status (*oi_chunk_fn)(void *user, uint64_t first, const float *data, size_t count);
-oclinit_status oi_chunker_create(oclinit_runtime_t runtime, size_t chunk_bytes, uint64_t most, oi_chunker **chunker);
+typedef void *(*oi_chunk_place_fn)(void *user, uint64_t first, size_t count);
+typedef oclinit_status (*oi_chunk_fn)(void *user, uint64_t first, const void *data, size_t count);
+oclinit_status oi_chunker_create(oclinit_runtime_t runtime, oclinit_dtype dtype, size_t chunk_bytes, uint64_t most,
+                                 oi_chunker **chunker);
 /* Every element of the tensor, in order, through consume; its failure stops the run and is returned. */
 oclinit_status oi_chunker_run(oi_chunker *chunker, const oclinit_distribution *distribution, uint64_t seed,
                               uint64_t stream, oi_chunk_fn consume, void *user);
 /* Elements [begin, end) only (end clipped to the tensor's size), equal to that range of the whole run: a rank's
  * part. */
 oclinit_status oi_chunker_run_range(oi_chunker *chunker, const oclinit_distribution *distribution, uint64_t seed,
-                                    uint64_t stream, uint64_t begin, uint64_t end, oi_chunk_fn consume, void *user);
+                                    uint64_t stream, uint64_t begin, uint64_t end, oi_chunk_place_fn place,
+                                    oi_chunk_fn consume, void *user);
 void oi_chunker_free(oi_chunker *chunker);
 
 /* Mean, std, min and max of values seen in chunks (Chan et al.'s merge); start from {0}. */

@@ -1,10 +1,16 @@
 /* Element types of checkpoint tensors: names, sizes, and float32 <-> float16 / bfloat16 conversions.
- * The conversions work on bit patterns with integer operations only, so they round the same way whatever the
- * compiler's floating-point options or the CPU's flush-to-zero mode, and each loop is branch-free for the
- * vectorizer. */
+ * The conversions work on bit patterns with integer operations only (kernels/dtype.h, shared with the device), so
+ * they round the same way whatever the compiler's floating-point options or the CPU's flush-to-zero mode, and each
+ * loop is branch-free for the vectorizer. */
 #include <string.h>
 
 #include "io/io.h"
+
+#define OI_DTYPE_WORD uint32_t
+#include "dtype.h"
+
+extern const char oi_kernel_dtype[];
+static const oi_program program = {"kernels/dtype.cl", oi_kernel_dtype, 1};
 
 /* The first name per value is safetensors' own (oclinit_dtype_str), the others what people type. */
 static const name_entry dtype_names[] = {
@@ -82,41 +88,43 @@ bool oi_dtype_is_float(oclinit_dtype dtype) {
            dtype == OCLINIT_DTYPE_F64;
 }
 
-/* Round to nearest, ties to even: add just under half an ulp of the result, plus one when the kept part is odd,
- * then truncate. Overflow carries into the exponent and so becomes infinity by itself. A NaN becomes the quiet
- * NaN of its sign (0x7fc0), as PyTorch and ml_dtypes make it: truncating could leave an infinity. */
-void oi_float_to_bf16(const float *in, uint16_t *out, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        uint32_t x = oi_float_bits(in[i]);
-        uint32_t rounded = (x + 0x7fffu + ((x >> 16) & 1u)) >> 16;
-        uint32_t nan = ((x >> 16) & 0x8000u) | 0x7fc0u;
-        out[i] = (uint16_t)((x & 0x7fffffffu) > 0x7f800000u ? nan : rounded);
-    }
+/* The rounding is kernels/dtype.h's, which the device runs too (oi_dtype_enqueue_convert); cloned per instruction
+ * set, since f16's per-lane shifts only vectorize from AVX2 on. */
+OI_HOST_CLONES void oi_float_to_bf16(const float *in, uint16_t *out, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = (uint16_t)oi_bf16_from_bits(oi_float_bits(in[i]));
 }
 
-/* Three cases computed side by side and one chosen, so the loop has no branch:
- * - normal results (|x| >= 2^-14): rebias the exponent (127 -> 15) and round the 23-bit mantissa to 10 bits as
- *   for bf16; anything from 65520 up rounds past the largest half (65504) and is clamped to infinity;
- * - subnormal results (|x| < 2^-14): the value in units of 2^-24 (the smallest half) is the mantissa with its
- *   implicit bit shifted right by 126 - exponent, rounded to nearest even on the bits shifted out; 14 to 24 bits
- *   go for results that can be non-zero, and a shift capped at 31 gives 0 for everything smaller (including
- *   float32 subnormals); a result of 0x400 is the smallest normal half, which is the right encoding;
- * - NaN: quiet (bit 9 set) with the top of its payload kept, as x86's F16C conversion does. */
-void oi_float_to_f16(const float *in, uint16_t *out, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        uint32_t x = oi_float_bits(in[i]);
-        uint32_t sign = (x >> 16) & 0x8000u, a = x & 0x7fffffffu;
-        uint32_t normal = (a - (112u << 23) + 0xfffu + ((a >> 13) & 1u)) >> 13;
-        normal = normal > 0x7c00u ? 0x7c00u : normal;
-        uint32_t exponent = a >> 23, shift = 126u - exponent;
-        shift = exponent > 126u ? 0u : shift > 31u ? 31u : shift; /* only used below 2^-14, where it is 14..31 */
-        uint32_t mantissa = (a & 0x7fffffu) | 0x800000u;
-        uint32_t kept = mantissa >> shift, rest = mantissa & ((1u << shift) - 1u), half = (1u << shift) >> 1;
-        uint32_t subnormal = kept + (rest > half || (rest == half && (kept & 1u)));
-        uint32_t nan = 0x7e00u | ((a >> 13) & 0x3ffu);
-        uint32_t h = a > 0x7f800000u ? nan : a >= 0x38800000u ? normal : subnormal;
-        out[i] = (uint16_t)(sign | h);
-    }
+OI_HOST_CLONES void oi_float_to_f16(const float *in, uint16_t *out, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = (uint16_t)oi_f16_from_bits(oi_float_bits(in[i]));
+}
+
+void oi_float_to_dtype(oclinit_dtype dtype, const float *in, void *out, size_t n) {
+    if (dtype == OCLINIT_DTYPE_BF16)
+        oi_float_to_bf16(in, out, n);
+    else if (dtype == OCLINIT_DTYPE_F16)
+        oi_float_to_f16(in, out, n);
+    else if ((const void *)in != out)
+        memcpy(out, in, n * sizeof(float));
+}
+
+oclinit_status oi_dtype_enqueue_convert(oclinit_runtime_t runtime, oclinit_dtype dtype, cl_mem in, cl_mem out,
+                                        uint64_t first, uint64_t count) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    cl_kernel kernel = NULL;
+    size_t items = (size_t)((count + 15) / 16);
+    if (count == 0) return OCLINIT_SUCCESS;
+    if (dtype != OCLINIT_DTYPE_BF16 && dtype != OCLINIT_DTYPE_F16)
+        return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "the device converts float32 to bf16 or f16, not to %s",
+                       oclinit_dtype_str(dtype));
+    OI_CHECK(
+        oi_runtime_kernel(runtime, &program, dtype == OCLINIT_DTYPE_BF16 ? "oi_dtype_bf16" : "oi_dtype_f16", &kernel));
+    cl_ulong from = first;
+    if (first % 16) return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "the device converts from a multiple of 16");
+    OI_CHECK(oi_set_kernel_args(kernel, 3, sizeof in, &in, sizeof out, &out, sizeof from, &from));
+    OI_CL_CHECK(
+        clEnqueueNDRangeKernel(oclinit_runtime_get_queue(runtime), kernel, 1, NULL, &items, NULL, 0, NULL, NULL));
+cleanup:
+    return status;
 }
 
 void oi_bf16_to_float(const uint16_t *in, float *out, size_t n) {

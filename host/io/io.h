@@ -74,6 +74,12 @@ bool oi_dtype_is_float(oclinit_dtype dtype); /* F32, F16, BF16, F64 */
 /* n little-endian values of a float dtype at raw into float32 (F64 rounded to nearest); raw must be aligned for its
  * dtype (F32: it may be out itself); OCLINIT_ERROR_NOT_SUPPORTED for other dtypes. */
 oclinit_status oi_dtype_to_float(oclinit_dtype dtype, const void *raw, size_t n, float *out);
+/* n floats to F32 (a copy, or nothing when out is in), BF16 or F16, rounded to nearest even (kernels/dtype.h). */
+void oi_float_to_dtype(oclinit_dtype dtype, const float *in, void *out, size_t n);
+/* The same on the device, enqueued: elements [first, first + count) of in (floats) to BF16 or F16 at the same
+ * place in out; first is a multiple of 16, and both buffers hold first + count rounded up to a multiple of 16. */
+oclinit_status oi_dtype_enqueue_convert(oclinit_runtime_t runtime, oclinit_dtype dtype, cl_mem in, cl_mem out,
+                                        uint64_t first, uint64_t count);
 /* float32 -> bfloat16 / float16 bits, rounded to nearest, ties to even; overflow gives infinity, a NaN stays a quiet
  * NaN of its sign; float16's subnormals are exact. And back, exactly. */
 void oi_float_to_bf16(const float *in, uint16_t *out, size_t n);

@@ -1,51 +1,74 @@
-/* A tensor in chunks, for the writers that stream it to a file (.npy, safetensors): the device makes chunk k + 1
- * while the caller consumes chunk k, so making and writing overlap; on the host C path the chunks are made in turn.
- * Also the running statistics of what was consumed. */
+/* A tensor in chunks, for the writers that stream it to a file (.npy, safetensors), in the file's dtype: the device
+ * makes chunk k + 1 (and rounds it to bf16 or f16 itself, so that half the bytes come back) while the caller
+ * consumes chunk k, so making and writing overlap; on the host C path the chunks are made in turn, in pieces that
+ * are rounded while they are still in cache. Also the running statistics of what was consumed. */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 
 #include "features/features.h"
 
+/* The host C path makes a chunk in pieces of 64 KiB of float32, each rounded by the thread that made it while it is
+ * in that core's cache. */
+#define PIECE ((size_t)1 << 14)
+#define DEVICE_PIECE ((uint64_t)1 << 20) /* 4 MiB of float32, a multiple of 16 */
+
 struct oi_chunker {
     oclinit_runtime_t runtime;
+    oclinit_dtype dtype;
+    size_t size; /* bytes per element of dtype */
     bool on_device;
-    uint64_t chunk; /* elements, a multiple of 4 so no Philox block is made twice */
-    float *host[2];
-    cl_mem device;
+    uint64_t chunk;         /* elements, a multiple of 4 so no Philox block is made twice */
+    void *host[2];          /* chunks in dtype, where the caller does not place them */
+    float *pieces;          /* host C path, dtype other than F32: a piece per thread */
+    int threads;            /* of make_on_host, for which pieces has room */
+    cl_mem device, rounded; /* float32 chunk, and the same in dtype (other than F32); 16-element multiples */
 };
 
 void oi_chunker_free(oi_chunker *c) {
     if (!c) return;
     free(c->host[0]);
     free(c->host[1]);
+    free(c->pieces);
     if (c->device) clReleaseMemObject(c->device);
+    if (c->rounded) clReleaseMemObject(c->rounded);
     free(c);
 }
 
-oclinit_status oi_chunker_create(oclinit_runtime_t runtime, size_t chunk_bytes, uint64_t most, oi_chunker **chunker) {
+static oclinit_status host_buffer(size_t bytes, void **buffer) {
+    *buffer = malloc(bytes);
+    if (!*buffer)
+        return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "cannot allocate a chunk of %.1f MiB of host memory",
+                       (double)bytes / 1048576.0);
+    return OCLINIT_SUCCESS;
+}
+
+oclinit_status oi_chunker_create(oclinit_runtime_t runtime, oclinit_dtype dtype, size_t chunk_bytes, uint64_t most,
+                                 oi_chunker **chunker) {
     oclinit_status status = OCLINIT_SUCCESS;
+    if (dtype != OCLINIT_DTYPE_F32 && dtype != OCLINIT_DTYPE_BF16 && dtype != OCLINIT_DTYPE_F16)
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "tensors are made in f32, bf16 or f16, not %s",
+                       oclinit_dtype_str(dtype));
     oi_chunker *c = calloc(1, sizeof *c);
     if (!c) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating a chunker");
     c->runtime = runtime;
+    c->dtype = dtype;
+    c->size = oclinit_dtype_size(dtype);
     c->on_device = !oi_runtime_on_host(runtime);
     c->chunk = (chunk_bytes ? chunk_bytes : OI_DEFAULT_CHUNK_BYTES) / sizeof(float) / 4 * 4;
     if (c->chunk == 0) c->chunk = 4;
     if (c->chunk > most) c->chunk = most > 0 ? most : 1;
-    if (c->chunk > SIZE_MAX / sizeof(float)) {
+    if (c->chunk > SIZE_MAX / sizeof(float) - 16) {
         status = oi_fail(OCLINIT_ERROR_SIZE_OVERFLOW, "a chunk of %llu elements is too large for this machine",
                          (unsigned long long)c->chunk);
         goto cleanup;
     }
-    size_t bytes = (size_t)c->chunk * sizeof(float);
-    if (c->on_device) OI_CHECK(oi_buffer_create(runtime, bytes, &c->device));
-    for (int k = 0; k < (c->on_device ? 2 : 1); k++) {
-        c->host[k] = malloc(bytes);
-        if (!c->host[k]) {
-            status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "cannot allocate a chunk of %.1f MiB of host memory",
-                             (double)bytes / 1048576.0);
-            goto cleanup;
-        }
-    }
+    size_t padded = ((size_t)c->chunk + 15) / 16 * 16;
+    if (c->on_device) OI_CHECK(oi_buffer_create(runtime, padded * sizeof(float), &c->device));
+    if (c->on_device && dtype != OCLINIT_DTYPE_F32) OI_CHECK(oi_buffer_create(runtime, padded * c->size, &c->rounded));
+    c->threads = omp_get_max_threads();
+    if (!c->on_device && dtype != OCLINIT_DTYPE_F32)
+        OI_CHECK(host_buffer((size_t)c->threads * PIECE * sizeof(float), (void **)&c->pieces));
     *chunker = c;
     c = NULL;
 cleanup:
@@ -53,24 +76,74 @@ cleanup:
     return status;
 }
 
-/* Enqueues chunk [first, first + n) and its read into host[slot]; ready[slot] fires when it is there. */
+/* Where chunk k goes: the caller's place, or the chunker's own buffer k % 2 (made on first use). */
+static oclinit_status destination(oi_chunker *c, oi_chunk_place_fn place, void *user, uint64_t first, uint64_t n,
+                                  uint64_t k, void **dest) {
+    if (place) {
+        *dest = place(user, first, (size_t)n);
+        return OCLINIT_SUCCESS;
+    }
+    int slot = c->on_device ? (int)(k % 2) : 0;
+    oclinit_status status = c->host[slot] ? OCLINIT_SUCCESS : host_buffer((size_t)c->chunk * c->size, &c->host[slot]);
+    *dest = c->host[slot];
+    return status;
+}
+
+/* float32 to the dtype on all cores. */
+static void round_all(oclinit_dtype dtype, const float *in, void *out, size_t count, size_t size) {
+    int64_t pieces = (int64_t)((count + PIECE - 1) / PIECE);
+#pragma omp parallel for schedule(static)
+    for (int64_t k = 0; k < pieces; k++) {
+        size_t first = (size_t)k * PIECE, n = count - first < PIECE ? count - first : PIECE;
+        oi_float_to_dtype(dtype, in + first, (char *)out + first * size, n);
+    }
+}
+
+/* The host C path: [first, first + n) straight into dest in float32, else piece by piece on all cores, each piece
+ * made and rounded by one thread (the twin's own parallel loop then runs on that thread alone). */
+static void make_on_host(oi_chunker *c, const oclinit_distribution *d, uint64_t seed, uint64_t stream, uint64_t first,
+                         uint64_t n, void *dest) {
+    if (c->dtype == OCLINIT_DTYPE_F32) {
+        oi_init_fill_host_twin(d, seed, stream, first, n, dest);
+        return;
+    }
+    int64_t pieces = (int64_t)((n + PIECE - 1) / PIECE);
+#pragma omp parallel for schedule(static) num_threads(c->threads)
+    for (int64_t k = 0; k < pieces; k++) {
+        uint64_t done = (uint64_t)k * PIECE;
+        size_t m = n - done < PIECE ? (size_t)(n - done) : PIECE;
+        float *piece = c->pieces + (size_t)omp_get_thread_num() * PIECE;
+        oi_init_fill_host_twin(d, seed, stream, first + done, m, piece);
+        oi_float_to_dtype(c->dtype, piece, (char *)dest + done * c->size, m);
+    }
+}
+
+/* Enqueues chunk [first, first + n), its rounding and its read into dest; ready fires when it is there. The rounding
+ * follows the making in pieces of DEVICE_PIECE, so that on a CPU device it reads what is still in the caches. */
 static oclinit_status enqueue_chunk(oi_chunker *c, const oclinit_distribution *d, uint64_t seed, uint64_t stream,
-                                    uint64_t first, uint64_t n, int slot, cl_event *ready) {
+                                    uint64_t first, uint64_t n, void *dest, cl_event *ready) {
     oclinit_status status = OCLINIT_SUCCESS;
     cl_command_queue queue = oclinit_runtime_get_queue(c->runtime);
-    OI_CHECK(oi_init_enqueue_fill(c->runtime, d, seed, stream, first, n, c->device, 0));
-    OI_CL_CHECK(
-        clEnqueueReadBuffer(queue, c->device, CL_FALSE, 0, (size_t)n * sizeof(float), c->host[slot], 0, NULL, ready));
+    uint64_t piece = c->rounded ? DEVICE_PIECE : n;
+    for (uint64_t done = 0; done < n; done += piece) {
+        uint64_t m = n - done < piece ? n - done : piece;
+        OI_CHECK(oi_init_enqueue_fill(c->runtime, d, seed, stream, first + done, m, c->device, (size_t)done));
+        if (c->rounded) OI_CHECK(oi_dtype_enqueue_convert(c->runtime, c->dtype, c->device, c->rounded, done, m));
+    }
+    OI_CL_CHECK(clEnqueueReadBuffer(queue, c->rounded ? c->rounded : c->device, CL_FALSE, 0, (size_t)n * c->size, dest,
+                                    0, NULL, ready));
     OI_CL_CHECK(clFlush(queue));
 cleanup:
     return status;
 }
 
 oclinit_status oi_chunker_run_range(oi_chunker *c, const oclinit_distribution *d, uint64_t seed, uint64_t stream,
-                                    uint64_t begin, uint64_t end, oi_chunk_fn consume, void *user) {
+                                    uint64_t begin, uint64_t end, oi_chunk_place_fn place, oi_chunk_fn consume,
+                                    void *user) {
     oclinit_status status = OCLINIT_SUCCESS;
     cl_event ready[2] = {NULL, NULL};
     float *whole = NULL;
+    void *dest[2] = {NULL, NULL};
     uint64_t total = 0;
     OI_CHECK(oi_distribution_check(d));
     oclinit_shape_get_elements(&d->shape, &total);
@@ -85,26 +158,34 @@ oclinit_status oi_chunker_run_range(oi_chunker *c, const oclinit_distribution *d
     }
     bool on_device = c->on_device && !whole;
     uint64_t chunk = c->chunk;
-    if (on_device && begin < end)
-        OI_CHECK(enqueue_chunk(c, d, seed, stream, begin, chunk < end - begin ? chunk : end - begin, 0, &ready[0]));
+    if (on_device && begin < end) {
+        uint64_t n = chunk < end - begin ? chunk : end - begin;
+        OI_CHECK(destination(c, place, user, begin, n, 0, &dest[0]));
+        OI_CHECK(enqueue_chunk(c, d, seed, stream, begin, n, dest[0], &ready[0]));
+    }
     for (uint64_t first = begin, k = 0; first < end; first += chunk, k++) {
         uint64_t n = end - first < chunk ? end - first : chunk;
-        float *data = whole ? whole + first : c->host[on_device ? k % 2 : 0];
+        int slot = (int)(k % 2);
         if (on_device) {
-            OI_CL_CHECK(clWaitForEvents(1, &ready[k % 2]));
-            clReleaseEvent(ready[k % 2]);
-            ready[k % 2] = NULL;
-            uint64_t next = first + n;
-            if (next < end)
-                OI_CHECK(enqueue_chunk(c, d, seed, stream, next, end - next < chunk ? end - next : chunk,
-                                       (int)((k + 1) % 2), &ready[(k + 1) % 2]));
-        } else if (!whole) {
-            oi_init_fill_host_twin(d, seed, stream, first, n, data);
+            OI_CL_CHECK(clWaitForEvents(1, &ready[slot]));
+            clReleaseEvent(ready[slot]);
+            ready[slot] = NULL;
+            uint64_t next = first + n, m = end - next < chunk ? end - next : chunk;
+            if (next < end) {
+                OI_CHECK(destination(c, place, user, next, m, k + 1, &dest[1 - slot]));
+                OI_CHECK(enqueue_chunk(c, d, seed, stream, next, m, dest[1 - slot], &ready[1 - slot]));
+            }
+        } else {
+            OI_CHECK(destination(c, place, user, first, n, k, &dest[slot]));
+            if (whole)
+                round_all(c->dtype, whole + first, dest[slot], (size_t)n, c->size);
+            else
+                make_on_host(c, d, seed, stream, first, n, dest[slot]);
         }
-        OI_CHECK(consume(user, first, data, (size_t)n));
+        OI_CHECK(consume(user, first, dest[slot], (size_t)n));
     }
 cleanup:
-    if (c->on_device) clFinish(oclinit_runtime_get_queue(c->runtime)); /* nothing may still write into host[] */
+    if (c->on_device) clFinish(oclinit_runtime_get_queue(c->runtime)); /* nothing may still write into dest */
     for (int k = 1; k >= 0; k--)
         if (ready[k]) clReleaseEvent(ready[k]);
     free(whole);
@@ -113,7 +194,7 @@ cleanup:
 
 oclinit_status oi_chunker_run(oi_chunker *c, const oclinit_distribution *d, uint64_t seed, uint64_t stream,
                               oi_chunk_fn consume, void *user) {
-    return oi_chunker_run_range(c, d, seed, stream, 0, UINT64_MAX, consume, user);
+    return oi_chunker_run_range(c, d, seed, stream, 0, UINT64_MAX, NULL, consume, user);
 }
 
 void oi_running_stats_add(oi_running_stats *s, const float *x, size_t n) {

@@ -13,7 +13,7 @@ typedef struct npy_writer {
     const char *path;
 } npy_writer;
 
-static oclinit_status write_chunk(void *user, uint64_t first, const float *data, size_t count) {
+static oclinit_status write_chunk(void *user, uint64_t first, const void *data, size_t count) {
     oclinit_status status = OCLINIT_SUCCESS;
     npy_writer *w = user;
     OI_CHECK(oi_output_write(w->out, data, count * sizeof(float)));
@@ -41,7 +41,7 @@ oclinit_status oclinit_init_write_npy(oclinit_runtime_t runtime, const oclinit_d
     oclinit_shape_get_elements(&distribution->shape, &w.total);
     size_t header_size = oi_npy_header(header, distribution->shape.rank, distribution->shape.dims, "<f4");
     /* The buffers first: if the device cannot hold a chunk, no file is touched. */
-    OI_CHECK(oi_chunker_create(runtime, opts.chunk_bytes, w.total, &chunker));
+    OI_CHECK(oi_chunker_create(runtime, OCLINIT_DTYPE_F32, opts.chunk_bytes, w.total, &chunker));
     w.out = malloc(sizeof *w.out);
     if (!w.out) {
         status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating an output file");

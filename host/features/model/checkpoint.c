@@ -1,13 +1,13 @@
 #define _GNU_SOURCE /* sync_file_range, O_DIRECT */
 /* A whole model's first checkpoint, as Hugging Face lays it out: model.safetensors, or model-0000k-of-0000n.safetensors
  * shards (split as huggingface_hub's split_torch_state_dict_into_shards does) and model.safetensors.index.json, plus
- * config.json. Each tensor streams through oi_chunker: while the device (or the host C path) makes chunk k + 1, chunk
- * k is converted to the checkpoint's dtype on all cores and handed to a writer thread, which writes chunk k - 1 and
- * so keeps the disk busy; memory stays a few chunks whatever the model's size. The thread writes with O_DIRECT where
- * the file system allows it: the disk then reads the chunk where it was made, with no copy into the page cache,
- * which on few cores takes a core from the sampling and whose cost varies several times from run to run. Every file is
- * written under a temporary name and published only when all are complete, the index last; a failure or a cancellation
- * leaves nothing behind.
+ * config.json. Each tensor streams through oi_chunker, in the checkpoint's dtype, straight into the writer thread's
+ * slots: while the device (or the host C path) makes chunk k + 1, chunk k is handed to the thread, which writes
+ * chunk k - 1 and so keeps the disk busy; memory stays a few chunks whatever the model's size. The thread writes with
+ * O_DIRECT where the file system allows it: the disk then reads the chunk where it was made, with no copy into the page
+ * cache, which on few cores takes a core from the sampling and whose cost varies several times from run to run. Every
+ * file is written under a temporary name and published only when all are complete, the index last; a failure or a
+ * cancellation leaves nothing behind.
  *
  * Under mpirun (host/dist) the ranks share the work: the checkpoint's tensor data, all shards in file order, is cut
  * into one range per rank (oi_dist_range, at multiples of SPLIT_UNIT elements; an orthogonal tensor, one QR, goes
@@ -68,15 +68,19 @@ typedef struct target {
     const char *path; /* for messages: the file's published name */
 } target;
 
-/* The writer thread and its two slots: the main thread fills one while the thread writes the other. */
+/* The writer thread and its slots: chunk k - 1 is written from one while chunk k is handed over in another and chunk
+ * k + 1 is made into the third (oi_chunker asks for k + 1's place before it hands over k). */
+#define SLOTS 3
+typedef enum slot_state { SLOT_FREE, SLOT_PLACED, SLOT_HANDED } slot_state;
 typedef struct writer {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t changed;
-    void *slot[2];   /* aligned for O_DIRECT; a chunk starts at its offset's place in a page (slot_data) */
-    size_t bytes[2]; /* 0: the slot is free */
-    target to[2];
-    int fill, drain; /* the next slot to fill, and to write */
+    void *slot[SLOTS]; /* aligned for O_DIRECT; a chunk starts at its offset's place in a page (slot_data) */
+    slot_state state[SLOTS];
+    size_t bytes[SLOTS];
+    target to[SLOTS];
+    int place, hand, drain; /* the next slot to place a chunk in, to hand over, and to write */
     bool stop;
     oclinit_status status; /* the first write's failure; later chunks are dropped */
     char detail[1024];     /* its message: the thread's own, which the main thread records again */
@@ -281,40 +285,44 @@ static void *writer_main(void *arg) {
     writer *w = arg;
     pthread_mutex_lock(&w->lock);
     for (;;) {
-        while (!w->bytes[w->drain] && !w->stop) pthread_cond_wait(&w->changed, &w->lock);
-        if (!w->bytes[w->drain]) break; /* stopped with nothing left */
+        while (w->state[w->drain] != SLOT_HANDED && !w->stop) pthread_cond_wait(&w->changed, &w->lock);
+        if (w->state[w->drain] != SLOT_HANDED) break; /* stopped with nothing left */
         int slot = w->drain;
+        oclinit_status status = w->status; /* after a failure, what is handed over is dropped */
         pthread_mutex_unlock(&w->lock);
-        oclinit_status status =
-            w->status == OCLINIT_SUCCESS
-                ? write_at(&w->to[slot], slot_data(w->slot[slot], w->to[slot].offset), w->bytes[slot])
-                : w->status;
+        if (status == OCLINIT_SUCCESS)
+            status = write_at(&w->to[slot], slot_data(w->slot[slot], w->to[slot].offset), w->bytes[slot]);
         pthread_mutex_lock(&w->lock);
         if (w->status == OCLINIT_SUCCESS && status != OCLINIT_SUCCESS)
             snprintf(w->detail, sizeof w->detail, "%s", oclinit_error_get_detail());
         if (w->status == OCLINIT_SUCCESS) w->status = status;
-        w->bytes[slot] = 0;
-        w->drain = 1 - slot;
+        w->state[slot] = SLOT_FREE;
+        w->drain = (slot + 1) % SLOTS;
         pthread_cond_broadcast(&w->changed);
     }
     pthread_mutex_unlock(&w->lock);
     return NULL;
 }
 
-/* Where to convert the next chunk, bound for that file offset, once the thread has written what the slot held. */
-static void *writer_slot(writer *w, uint64_t offset) {
+/* Where to make the next chunk, bound for that file offset, once the thread has written what the slot held. */
+static void *writer_place(writer *w, uint64_t offset) {
     pthread_mutex_lock(&w->lock);
-    while (w->bytes[w->fill]) pthread_cond_wait(&w->changed, &w->lock);
+    while (w->state[w->place] != SLOT_FREE) pthread_cond_wait(&w->changed, &w->lock);
+    int slot = w->place;
+    w->state[slot] = SLOT_PLACED;
+    w->place = (slot + 1) % SLOTS;
     pthread_mutex_unlock(&w->lock);
-    return slot_data(w->slot[w->fill], offset);
+    return slot_data(w->slot[slot], offset);
 }
 
-/* Hands the filled slot to the thread; returns the first failure of the writes so far. */
+/* Hands the oldest placed slot to the thread; returns the first failure of the writes so far. */
 static oclinit_status writer_hand(writer *w, target to, size_t bytes) {
     pthread_mutex_lock(&w->lock);
-    w->to[w->fill] = to;
-    w->bytes[w->fill] = bytes;
-    w->fill = 1 - w->fill;
+    int slot = w->hand;
+    w->to[slot] = to;
+    w->bytes[slot] = bytes;
+    w->state[slot] = SLOT_HANDED;
+    w->hand = (slot + 1) % SLOTS;
     oclinit_status status = w->status;
     pthread_cond_broadcast(&w->changed);
     pthread_mutex_unlock(&w->lock);
@@ -324,7 +332,8 @@ static oclinit_status writer_hand(writer *w, target to, size_t bytes) {
 /* Waits until everything handed over is written (or dropped after a failure). */
 static void writer_wait(writer *w) {
     pthread_mutex_lock(&w->lock);
-    while (w->bytes[0] || w->bytes[1]) pthread_cond_wait(&w->changed, &w->lock);
+    for (int k = 0; k < SLOTS; k++)
+        while (w->state[k] == SLOT_HANDED) pthread_cond_wait(&w->changed, &w->lock);
     pthread_mutex_unlock(&w->lock);
 }
 
@@ -339,9 +348,9 @@ static oclinit_status writer_drain(writer *w) {
 
 static oclinit_status writer_start(writer *w, size_t slot_bytes) {
     memset(w, 0, sizeof *w);
-    for (int k = 0; k < 2; k++)
-        if (posix_memalign(&w->slot[k], DIRECT_ALIGN, slot_bytes + DIRECT_ALIGN) != 0) w->slot[k] = NULL;
-    if (!w->slot[0] || !w->slot[1]) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "two chunks of the checkpoint");
+    for (int k = 0; k < SLOTS; k++)
+        if (posix_memalign(&w->slot[k], DIRECT_ALIGN, slot_bytes + DIRECT_ALIGN) != 0)
+            return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "%d chunks of the checkpoint", SLOTS);
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->changed, NULL);
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
@@ -363,22 +372,6 @@ static void writer_stop(writer *w) {
     pthread_mutex_destroy(&w->lock);
 }
 
-/* float32 to the checkpoint's dtype, in blocks on all cores. */
-static void convert(oclinit_dtype dtype, const float *in, void *out, size_t count) {
-    const size_t block = (size_t)1 << 20;
-    int64_t blocks = (int64_t)((count + block - 1) / block);
-#pragma omp parallel for schedule(static)
-    for (int64_t b = 0; b < blocks; b++) {
-        size_t first = (size_t)b * block, n = count - first < block ? count - first : block;
-        if (dtype == OCLINIT_DTYPE_BF16)
-            oi_float_to_bf16(in + first, (uint16_t *)out + first, n);
-        else if (dtype == OCLINIT_DTYPE_F16)
-            oi_float_to_f16(in + first, (uint16_t *)out + first, n);
-        else
-            memcpy((float *)out + first, in + first, n * sizeof(float));
-    }
-}
-
 typedef struct tensor_writer {
     checkpoint *c;
     target to; /* the tensor's first element in this rank's file */
@@ -386,17 +379,23 @@ typedef struct tensor_writer {
     uint64_t zero_begin, zero_end; /* elements of the zeroed row, if any */
 } tensor_writer;
 
-static oclinit_status write_chunk(void *user, uint64_t first, const float *data, size_t count) {
+/* oi_chunker makes each chunk straight into a writer slot, in the checkpoint's dtype. */
+static void *place_chunk(void *user, uint64_t first, size_t count) {
+    const tensor_writer *t = user;
+    (void)count;
+    return writer_place(&t->c->w, t->to.offset + first * t->c->dtype_size);
+}
+
+static oclinit_status write_chunk(void *user, uint64_t first, const void *data, size_t count) {
     oclinit_status status = OCLINIT_SUCCESS;
     tensor_writer *t = user;
     checkpoint *c = t->c;
-    target to = t->to;
-    to.offset += first * c->dtype_size;
-    void *converted = writer_slot(&c->w, to.offset);
-    convert(c->options.dtype, data, converted, count);
+    char *slot = (char *)data; /* place_chunk's: the writer's, ours to change until handed over */
     uint64_t begin = t->zero_begin > first ? t->zero_begin : first;
     uint64_t end = t->zero_end < first + count ? t->zero_end : first + count;
-    if (begin < end) memset((char *)converted + (begin - first) * c->dtype_size, 0, (end - begin) * c->dtype_size);
+    if (begin < end) memset(slot + (begin - first) * c->dtype_size, 0, (end - begin) * c->dtype_size);
+    target to = t->to;
+    to.offset += first * c->dtype_size;
     OI_CHECK(writer_hand(&c->w, to, count * c->dtype_size));
     c->done += count * c->dtype_size;
     /* This rank's share, scaled to the checkpoint: the ranks' shares are equal and go at about the same pace. */
@@ -487,7 +486,7 @@ static oclinit_status write_shard(checkpoint *c, shard *s, oi_chunker *chunker) 
             w.zero_end = w.zero_begin + row;
         }
         OI_CHECK(oi_chunker_run_range(chunker, &p->distribution, c->options.seed, p->tensor->stream, p->begin, p->end,
-                                      write_chunk, &w));
+                                      place_chunk, write_chunk, &w));
     }
     OI_CHECK(writer_drain(&c->w));
     if (fsync(fd) != 0) status = write_error(s->path, errno);
@@ -720,11 +719,11 @@ oclinit_status oclinit_model_write(oclinit_runtime_t runtime, oclinit_model_t mo
     OI_CHECK(agree(&c, hash, config_path));
 
     /* Buffers before files: a device that cannot hold a chunk fails with nothing written. */
-    status = oi_chunker_create(runtime, c.options.chunk_bytes, most, &chunker);
+    status = oi_chunker_create(runtime, c.options.dtype, c.options.chunk_bytes, most, &chunker);
     size_t chunk_bytes = c.options.chunk_bytes ? c.options.chunk_bytes : OI_DEFAULT_CHUNK_BYTES;
     uint64_t chunk = chunk_bytes / sizeof(float) / 4 * 4;
     if (status == OCLINIT_SUCCESS)
-        status = writer_start(&c.w, (size_t)(chunk < most ? (chunk ? chunk : 4) : most) * sizeof(float));
+        status = writer_start(&c.w, (size_t)(chunk < most ? (chunk ? chunk : 4) : most) * c.dtype_size);
     c.writer_started = status == OCLINIT_SUCCESS;
     OI_CHECK(oi_dist_status(status));
 
@@ -740,8 +739,7 @@ oclinit_status oclinit_model_write(oclinit_runtime_t runtime, oclinit_model_t mo
     status = oi_dist_status(status);
 cleanup:
     if (c.writer_started) writer_stop(&c.w); /* before the files it may still be writing go */
-    free(c.w.slot[0]);
-    free(c.w.slot[1]);
+    for (int k = 0; k < SLOTS; k++) free(c.w.slot[k]);
     for (size_t k = 0; c.shards && k < c.shard_count; k++) {
         if (c.shards[k].out) oi_output_abort(c.shards[k].out);
         free(c.shards[k].out);
