@@ -7,6 +7,11 @@
 
 #include "compat.h"
 
+/* The dtypes of kernels' dtype arguments. */
+#define OI_DTYPE_F32 0
+#define OI_DTYPE_BF16 1
+#define OI_DTYPE_F16 2
+
 /* Round to nearest, ties to even: add just under half an ulp of the result, plus one when the kept part is odd,
  * then truncate. Overflow carries into the exponent and so becomes infinity by itself. A NaN becomes the quiet
  * NaN of its sign (0x7fc0), as PyTorch and ml_dtypes make it: truncating could leave an infinity. */

@@ -1,6 +1,6 @@
 /* Filling: the device equals the host twin bit for bit for every scheme, at odd sizes and at starting
- * elements that cross Philox blocks (and the 2^32-block boundary), with 1 and 16 lanes; slices equal the
- * whole; the .npy writer's chunks equal the whole. */
+ * elements that cross Philox blocks (and the 2^32-block boundary), with 1 and 16 lanes, and made straight in bf16
+ * and f16 with 4, 8 and 16; slices equal the whole; the .npy writer's chunks equal the whole. */
 #include <math.h>
 #include <stdio.h>
 
@@ -101,6 +101,65 @@ static void device_equals_host(void **state) {
             compare_range(rt, &d, 42, 1, (((uint64_t)1 << 32) - 3) * 4 + 1, 41);
     }
     oclinit_runtime_free(rt);
+}
+
+/* The samplers made straight in bf16 and f16 on the device (checkpoints on CPU devices) are the host's float32
+ * samples rounded by the host, at every lane count that does it; with fewer lanes the device declines. */
+static void device_rounds_samples_as_the_host(void **state) {
+    (void)state;
+    static const unsigned lanes[] = {4, 8, 16};
+    static const uint64_t counts[] = {1, 3, 17, 4097, 65537};
+    static const uint64_t firsts[] = {0, 1, 6, 104729};
+    static const oclinit_dtype dtypes[] = {OCLINIT_DTYPE_BF16, OCLINIT_DTYPE_F16};
+    const uint16_t guard = 0xbeef;
+    const size_t pad = 5, most = 65537 + 2 * 5;
+    uint16_t *device = malloc(most * 2), *expected = malloc(most * 2);
+    float *host = malloc(most * sizeof(float));
+    size_t compared = 0;
+    for (size_t l = 0; l < sizeof lanes / sizeof lanes[0]; l++) {
+        oclinit_runtime_t rt = test_device(lanes[l]);
+        for (size_t c = 0; c < CASE_COUNT; c++) {
+            oclinit_distribution d = test_case(c, 4099, 61);
+            for (size_t t = 0; t < 2; t++) {
+                bool sampler = d.kind == OCLINIT_DISTRIBUTION_UNIFORM || d.kind == OCLINIT_DISTRIBUTION_NORMAL ||
+                               d.kind == OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL;
+                assert_int_equal(oi_init_fills_in(rt, &d, dtypes[t]), sampler);
+                if (!sampler) continue;
+                for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+                    for (size_t j = 0; j < sizeof firsts / sizeof firsts[0]; j++) {
+                        uint64_t first = firsts[j], count = counts[i];
+                        size_t total = (size_t)count + 2 * pad;
+                        for (size_t k = 0; k < total; k++) device[k] = guard;
+                        cl_mem buffer = test_buffer(rt, total * 2, device);
+                        assert_ok(oi_init_enqueue_fill_in(rt, &d, 11, 5, first, count, dtypes[t], buffer, pad));
+                        assert_int_equal(clEnqueueReadBuffer(oclinit_runtime_get_queue(rt), buffer, CL_TRUE, 0,
+                                                             total * 2, device, 0, NULL, NULL),
+                                         CL_SUCCESS);
+                        clReleaseMemObject(buffer);
+                        assert_ok(oclinit_init_fill_host(NULL, &d, 11, 5, first, count, host));
+                        oi_float_to_dtype(dtypes[t], host, expected, (size_t)count);
+                        for (size_t k = 0; k < pad; k++)
+                            assert_true(device[k] == guard && device[pad + count + k] == guard);
+                        for (size_t k = 0; k < count; k++)
+                            if (device[pad + k] != expected[k])
+                                fail_msg("%s, kind %d, %u lanes, first %llu, count %llu: element %zu is 0x%04x, "
+                                         "expected 0x%04x",
+                                         oclinit_dtype_str(dtypes[t]), d.kind, lanes[l], (unsigned long long)first,
+                                         (unsigned long long)count, k, device[pad + k], expected[k]);
+                        compared += count;
+                    }
+                }
+            }
+        }
+        oclinit_runtime_free(rt);
+    }
+    oclinit_runtime_t rt = test_device(1);
+    oclinit_distribution d = test_case(5, 64, 64); /* normal */
+    assert_false(oi_init_fills_in(rt, &d, OCLINIT_DTYPE_BF16));
+    assert_true(oi_init_fills_in(rt, &d, OCLINIT_DTYPE_F32));
+    oclinit_runtime_free(rt);
+    printf("%zu samples rounded on the device as on the host\n", compared);
+    free(device), free(expected), free(host);
 }
 
 /* Slices made alone, in any split, equal the tensor made whole, on the host and through the device. */
@@ -316,13 +375,15 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         DEVICE_LANES_TESTS(device_equals_host),
         cmocka_unit_test(slices_equal_whole),
+        cmocka_unit_test(device_rounds_samples_as_the_host),
         cmocka_unit_test(eye_is_identity),
         cmocka_unit_test(seed_and_stream_matter),
         cmocka_unit_test(npy_chunks_equal_whole),
         cmocka_unit_test(npy_header_is_numpy_format),
         cmocka_unit_test(rejects_bad_ranges),
         cmocka_unit_test(dirac_entries),
-        cmocka_unit_test(any_rank_is_the_flat_tensor), cmocka_unit_test(every_instruction_set_matches_the_device),
+        cmocka_unit_test(any_rank_is_the_flat_tensor),
+        cmocka_unit_test(every_instruction_set_matches_the_device),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,9 +46,17 @@ oi_scheme_option oi_scheme_required_option(oclinit_scheme_kind kind, const char 
 /* Checks a distribution's parameters and shape (also what oclinit_scheme_resolve returns through). */
 oclinit_status oi_distribution_check(const oclinit_distribution *distribution);
 
-/* Enqueues a fill of buffer without waiting for it to finish. */
+/* Enqueues a fill of buffer (float32) without waiting for it to finish. */
 oclinit_status oi_init_enqueue_fill(oclinit_runtime_t runtime, const oclinit_distribution *distribution, uint64_t seed,
                                     uint64_t stream, uint64_t first, uint64_t count, cl_mem buffer, size_t offset);
+/* Whether the device makes the distribution's samples straight in dtype (BF16, F16; F32 always), rounded in the
+ * sampling kernel itself: the samplers (uniform, normal, trunc-normal) where a work-item has 4 lanes or more (CPU
+ * devices, whose memory traffic this halves). Otherwise the caller rounds a float32 fill (oi_dtype_enqueue_convert). */
+bool oi_init_fills_in(oclinit_runtime_t runtime, const oclinit_distribution *distribution, oclinit_dtype dtype);
+/* oi_init_enqueue_fill into a buffer of that dtype, where oi_init_fills_in; offset in elements. */
+oclinit_status oi_init_enqueue_fill_in(oclinit_runtime_t runtime, const oclinit_distribution *distribution,
+                                       uint64_t seed, uint64_t stream, uint64_t first, uint64_t count,
+                                       oclinit_dtype dtype, cl_mem buffer, size_t offset);
 
 /* What a random distribution draws with, in plain floats (the twin's lane types stay in init_twin.c). */
 typedef struct oi_sampler {

@@ -118,17 +118,22 @@ static void make_on_host(oi_chunker *c, const oclinit_distribution *d, uint64_t 
     }
 }
 
-/* Enqueues chunk [first, first + n), its rounding and its read into dest; ready fires when it is there. The rounding
- * follows the making in pieces of DEVICE_PIECE, so that on a CPU device it reads what is still in the caches. */
+/* Enqueues chunk [first, first + n) and its read into dest; ready fires when it is there. In a 16-bit dtype the device
+ * makes the samples rounded where it can (oi_init_fills_in), else rounds the float32 fill after each DEVICE_PIECE of
+ * it, so that on a CPU device it reads what is still in the caches. */
 static oclinit_status enqueue_chunk(oi_chunker *c, const oclinit_distribution *d, uint64_t seed, uint64_t stream,
                                     uint64_t first, uint64_t n, void *dest, cl_event *ready) {
     oclinit_status status = OCLINIT_SUCCESS;
     cl_command_queue queue = oclinit_runtime_get_queue(c->runtime);
-    uint64_t piece = c->rounded ? DEVICE_PIECE : n;
-    for (uint64_t done = 0; done < n; done += piece) {
-        uint64_t m = n - done < piece ? n - done : piece;
-        OI_CHECK(oi_init_enqueue_fill(c->runtime, d, seed, stream, first + done, m, c->device, (size_t)done));
-        if (c->rounded) OI_CHECK(oi_dtype_enqueue_convert(c->runtime, c->dtype, c->device, c->rounded, done, m));
+    if (c->rounded && oi_init_fills_in(c->runtime, d, c->dtype)) {
+        OI_CHECK(oi_init_enqueue_fill_in(c->runtime, d, seed, stream, first, n, c->dtype, c->rounded, 0));
+    } else {
+        uint64_t piece = c->rounded ? DEVICE_PIECE : n;
+        for (uint64_t done = 0; done < n; done += piece) {
+            uint64_t m = n - done < piece ? n - done : piece;
+            OI_CHECK(oi_init_enqueue_fill(c->runtime, d, seed, stream, first + done, m, c->device, (size_t)done));
+            if (c->rounded) OI_CHECK(oi_dtype_enqueue_convert(c->runtime, c->dtype, c->device, c->rounded, done, m));
+        }
     }
     OI_CL_CHECK(clEnqueueReadBuffer(queue, c->rounded ? c->rounded : c->device, CL_FALSE, 0, (size_t)n * c->size, dest,
                                     0, NULL, ready));

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "distributions.h"
+#define OI_DTYPE_WORD uint32_t
+#include "dtype.h" /* the kernels' dtype codes */
 #include "features/features.h"
 
 extern const char oi_kernel_init[];
@@ -223,13 +225,32 @@ cleanup:
     return status;
 }
 
+static bool is_sampler(oclinit_distribution_kind kind) {
+    return kind == OCLINIT_DISTRIBUTION_UNIFORM || kind == OCLINIT_DISTRIBUTION_NORMAL ||
+           kind == OCLINIT_DISTRIBUTION_TRUNCATED_NORMAL;
+}
+
+bool oi_init_fills_in(oclinit_runtime_t rt, const oclinit_distribution *d, oclinit_dtype dtype) {
+    return dtype == OCLINIT_DTYPE_F32 ||
+           ((dtype == OCLINIT_DTYPE_BF16 || dtype == OCLINIT_DTYPE_F16) && is_sampler(d->kind) && rt->lanes >= 4);
+}
+
 /* Enqueues the fill without waiting for it (oclinit_init_write_npy overlaps it with writing the file). */
 oclinit_status oi_init_enqueue_fill(oclinit_runtime_t rt, const oclinit_distribution *d, uint64_t seed, uint64_t stream,
                                     uint64_t first, uint64_t count, cl_mem buffer, size_t offset) {
+    return oi_init_enqueue_fill_in(rt, d, seed, stream, first, count, OCLINIT_DTYPE_F32, buffer, offset);
+}
+
+oclinit_status oi_init_enqueue_fill_in(oclinit_runtime_t rt, const oclinit_distribution *d, uint64_t seed,
+                                       uint64_t stream, uint64_t first, uint64_t count, oclinit_dtype dtype,
+                                       cl_mem buffer, size_t offset) {
     oclinit_status status = OCLINIT_SUCCESS;
     cl_kernel kernel = NULL;
     size_t items;
     if (count == 0) return OCLINIT_SUCCESS;
+    if (!oi_init_fills_in(rt, d, dtype))
+        return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "this device makes %s samples in float32 only",
+                       oclinit_distribution_kind_str(d->kind));
 
     if (d->kind == OCLINIT_DISTRIBUTION_ORTHOGONAL)
         return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED, "orthogonal is made whole, on the host (oi_orthogonal_make)");
@@ -250,21 +271,24 @@ oclinit_status oi_init_enqueue_fill(oclinit_runtime_t rt, const oclinit_distribu
         goto cleanup;
     }
 
-    const cl_ulong integers[5] = {offset, first, count, seed, stream};
+    const cl_ulong integers[6] = {
+        offset, first,
+        count,  seed,
+        stream, dtype == OCLINIT_DTYPE_BF16 ? OI_DTYPE_BF16 : dtype == OCLINIT_DTYPE_F16 ? OI_DTYPE_F16 : OI_DTYPE_F32};
     if (d->kind == OCLINIT_DISTRIBUTION_UNIFORM) {
         const cl_float params[2] = {d->a, d->b - d->a};
         OI_CHECK(oi_runtime_kernel(rt, &oi_program_init, "oi_init_uniform", &kernel));
-        OI_CHECK(set_kernel_args(kernel, buffer, integers, 5, params, 2));
+        OI_CHECK(set_kernel_args(kernel, buffer, integers, 6, params, 2));
     } else if (d->kind == OCLINIT_DISTRIBUTION_NORMAL || d->kind == OCLINIT_DISTRIBUTION_SPARSE) {
         const cl_float params[2] = {d->kind == OCLINIT_DISTRIBUTION_SPARSE ? 0.0f : d->mean, d->std};
         OI_CHECK(oi_runtime_kernel(rt, &oi_program_init, "oi_init_normal", &kernel));
-        OI_CHECK(set_kernel_args(kernel, buffer, integers, 5, params, 2));
+        OI_CHECK(set_kernel_args(kernel, buffer, integers, 6, params, 2));
     } else {
         oi_trunc_normal_params p;
         OI_CHECK(trunc_normal_params(d, &p));
         const cl_float params[7] = {p.lower, p.width, p.upper, p.mean, p.scale, p.a, p.b};
         OI_CHECK(oi_runtime_kernel(rt, &oi_program_init, "oi_init_trunc_normal", &kernel));
-        OI_CHECK(set_kernel_args(kernel, buffer, integers, 5, params, 7));
+        OI_CHECK(set_kernel_args(kernel, buffer, integers, 6, params, 7));
     }
     uint64_t blocks = (first + count - 1) / 4 - first / 4 + 1;
     items = (size_t)((blocks + rt->lanes - 1) / rt->lanes);
