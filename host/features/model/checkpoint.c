@@ -241,11 +241,12 @@ static oclinit_status pwrite_fully(int fd, const char *p, size_t size, uint64_t 
     return OCLINIT_SUCCESS;
 }
 
-/* Through the page cache; the disk starts on these bytes now rather than at the fsync, while the next chunk is made
- * (a hint, whose errors the fsync reports). */
-static oclinit_status write_cached(const target *to, const char *data, size_t size, uint64_t offset) {
+/* Through the page cache. With early, the disk starts on these bytes now rather than at the fsync, while the next
+ * chunk is made (a hint, whose errors the fsync reports); not for the partial pages at the ends of an O_DIRECT
+ * range, whose neighbour's next write into the same page would wait for that writeback. */
+static oclinit_status write_cached(const target *to, const char *data, size_t size, uint64_t offset, bool early) {
     oclinit_status status = pwrite_fully(to->fd, data, size, offset, to->path);
-    if (status == OCLINIT_SUCCESS && size > 0)
+    if (status == OCLINIT_SUCCESS && size > 0 && early)
         sync_file_range(to->fd, (off_t)offset, (off_t)size, SYNC_FILE_RANGE_WRITE);
     return status;
 }
@@ -257,21 +258,22 @@ static oclinit_status write_at(const target *to, const void *data, size_t size) 
     const char *p = data;
     uint64_t begin = to->offset, end = begin + size;
     uint64_t first = (begin + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN, last = end / DIRECT_ALIGN * DIRECT_ALIGN;
-    if (to->direct < 0 || first >= last) return write_cached(to, p, size, begin);
-    oclinit_status status = write_cached(to, p, first - begin, begin);
+    if (to->direct < 0 || first >= last) return write_cached(to, p, size, begin, true);
+    oclinit_status status = write_cached(to, p, first - begin, begin, false);
     for (uint64_t at = first; status == OCLINIT_SUCCESS && at < last;) {
         ssize_t written = pwrite(to->direct, p + (at - begin), last - at, (off_t)at);
         if (written < 0 && errno == EINTR) continue;
-        if (written < 0 && errno == EINVAL)
-            status = write_cached(to, p + (at - begin), last - at, at), at = last;
-        else if (written < 0)
+        if (written < 0 && errno != EINVAL) {
             status = write_error(to->path, errno);
-        else if (written % DIRECT_ALIGN)
-            status = write_cached(to, p + (at - begin), last - at, at), at = last;
-        else
+        } else if (written < 0 || written % DIRECT_ALIGN) { /* refused, or a short write that ends inside a page */
+            at += written > 0 ? (uint64_t)written : 0;
+            status = write_cached(to, p + (at - begin), last - at, at, true);
+            at = last;
+        } else {
             at += (uint64_t)written;
+        }
     }
-    if (status == OCLINIT_SUCCESS) status = write_cached(to, p + (last - begin), end - last, last);
+    if (status == OCLINIT_SUCCESS) status = write_cached(to, p + (last - begin), end - last, last, false);
     return status;
 }
 
