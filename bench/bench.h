@@ -44,6 +44,9 @@ typedef oclinit_status (*bench_job)(void *context);
 
 /* Runs job untimed for at least 0.15 s (at least once), then repeat times. */
 timing bench_measure(bench_job job, void *context, int repeat);
+/* The same with cleanup after each run, untimed (deleting a 2 GB file costs a third of a second). */
+typedef void (*bench_cleanup)(void *context);
+timing bench_measure_then(bench_job job, bench_cleanup cleanup, void *context, int repeat);
 /* The runs per figure of a benchmark when the others make repeat: three times as many for gemm and gemm-network,
  * whose products take milliseconds and whose CLBlast figures are the noisiest (bench/README.md). */
 int bench_runs(const char *benchmark, int repeat);

@@ -2,9 +2,9 @@
  * process start to exit on the device and on the host C path, against a plain sequential write of the same bytes to
  * the same file system with the same policy (a temporary file, one fsync, a rename), through the page cache
  * (write-limit) and with O_DIRECT as oclinit writes (write-limit-direct), and against PyTorch's route
- * (bench/reference.py). GB/s of checkpoint and, in the detail, G parameters/s; each run's peak RSS goes in a note. */
+ * (bench/reference.py). GB/s of checkpoint and, in the detail, G parameters/s; each run's peak RSS goes in a note.
+ * Each run's files are deleted after it, untimed. */
 #define _GNU_SOURCE /* O_DIRECT */
-#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
@@ -72,8 +72,11 @@ static oclinit_status run_process(void *context) {
     if (wait4(pid, &status, 0, &usage) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return OCLINIT_ERROR_IO;
     if (usage.ru_maxrss > r->peak_kib) r->peak_kib = usage.ru_maxrss;
-    remove_checkpoint(r->directory);
     return OCLINIT_SUCCESS;
+}
+
+static void remove_run(void *context) {
+    remove_checkpoint(((run *)context)->directory);
 }
 
 /* The same bytes written as oclinit writes a file (core/output.c): a temporary name, one fsync, a rename. */
@@ -95,10 +98,13 @@ static oclinit_status write_plainly(void *context) {
         OI_CHECK(oi_output_write(&out, w->block, n));
     }
     OI_CHECK(oi_output_commit(&out));
-    unlink(w->path);
 cleanup:
     oi_output_abort(&out);
     return status;
+}
+
+static void remove_plain(void *context) {
+    unlink(((plain_write *)context)->path);
 }
 
 /* The same with O_DIRECT, whole 4 KiB pages from an aligned block (the last one padded, then cut back). */
@@ -117,7 +123,7 @@ static oclinit_status write_directly(void *context) {
     if (status == OCLINIT_SUCCESS && (ftruncate(fd, (off_t)w->bytes) != 0 || fsync(fd) != 0)) status = OCLINIT_ERROR_IO;
     if (close(fd) != 0 && status == OCLINIT_SUCCESS) status = OCLINIT_ERROR_IO;
     if (status == OCLINIT_SUCCESS && rename(temporary, w->path) != 0) status = OCLINIT_ERROR_IO;
-    unlink(status == OCLINIT_SUCCESS ? w->path : temporary);
+    if (status != OCLINIT_SUCCESS) unlink(temporary);
     return status;
 }
 
@@ -147,9 +153,9 @@ oclinit_status bench_model(const bench_config *cfg, bench_results *results) {
     for (size_t i = 0; i < w.block_bytes; i++) ((unsigned char *)w.block)[i] = (unsigned char)(i * 2654435761u >> 13);
     int repeat = cfg->repeat < 3 ? cfg->repeat : 3; /* gigabytes a run */
     if ((status = bench_say(cfg, "model: a plain write of %.2f GB", bytes / 1e9)) != OCLINIT_SUCCESS) goto cleanup;
-    timing limit = bench_measure(write_plainly, &w, repeat);
+    timing limit = bench_measure_then(write_plainly, remove_plain, &w, repeat);
     bench_add(results, "model", "write-limit", parameters, limit, bytes / 1e9, "GB/s", detail);
-    timing direct = bench_measure(write_directly, &w, repeat);
+    timing direct = bench_measure_then(write_directly, remove_plain, &w, repeat);
     if (direct.median == direct.median) {
         bench_add(results, "model", "write-limit-direct", parameters, direct, bytes / 1e9, "GB/s", detail);
         if (direct.median < limit.median) limit = direct; /* the targets are against the faster plain write */
@@ -165,7 +171,7 @@ oclinit_status bench_model(const bench_config *cfg, bench_results *results) {
         run r = {argv, directory, 0};
         if ((status = bench_say(cfg, "model: oclinit model on the %s, %.2f GB", backends[d], bytes / 1e9)))
             goto cleanup;
-        timing t = bench_measure(run_process, &r, repeat);
+        timing t = bench_measure_then(run_process, remove_run, &r, repeat);
         if (t.median != t.median) {
             bench_note(results, "model: `%s model --config %s --output %s` failed", cfg->self, config, directory);
             status = OCLINIT_ERROR_IO;

@@ -18,17 +18,23 @@ static int compare_doubles(const void *a, const void *b) {
 #define WARM_UP_SECONDS 0.15
 
 timing bench_measure(bench_job job, void *context, int repeat) {
+    return bench_measure_then(job, NULL, context, repeat);
+}
+
+timing bench_measure_then(bench_job job, bench_cleanup cleanup, void *context, int repeat) {
     double *seconds = calloc((size_t)repeat, sizeof *seconds);
     timing t = {NAN, NAN, NAN};
     oclinit_status status = seconds ? OCLINIT_SUCCESS : OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
     for (double start = oi_clock_seconds(); status == OCLINIT_SUCCESS;) {
         status = job(context);
+        if (cleanup) cleanup(context);
         if (oi_clock_seconds() - start >= WARM_UP_SECONDS) break;
     }
     for (int r = 0; r < repeat && status == OCLINIT_SUCCESS; r++) {
         double start = oi_clock_seconds();
         status = job(context);
         seconds[r] = oi_clock_seconds() - start;
+        if (cleanup) cleanup(context);
     }
     if (status == OCLINIT_SUCCESS) {
         qsort(seconds, (size_t)repeat, sizeof *seconds, compare_doubles);
@@ -42,8 +48,8 @@ int bench_runs(const char *benchmark, int repeat) {
     return strncmp(benchmark, "gemm", 4) == 0 ? 3 * repeat : repeat;
 }
 
-bool bench_add(bench_results *results, const char *benchmark, const char *backend, double size, timing t,
-               double work, const char *unit, const char *detail) {
+bool bench_add(bench_results *results, const char *benchmark, const char *backend, double size, timing t, double work,
+               const char *unit, const char *detail) {
     if (results->count == results->capacity) {
         size_t capacity = results->capacity ? 2 * results->capacity : 64;
         bench_row *grown = realloc(results->rows, capacity * sizeof *grown);
@@ -67,7 +73,8 @@ void bench_note(bench_results *results, const char *format, ...) {
     size_t used = strlen(results->notes);
     va_list args;
     va_start(args, format);
-    if (used + 2 < sizeof results->notes) vsnprintf(results->notes + used, sizeof results->notes - used - 1, format, args);
+    if (used + 2 < sizeof results->notes)
+        vsnprintf(results->notes + used, sizeof results->notes - used - 1, format, args);
     va_end(args);
     used = strlen(results->notes);
     if (used + 1 < sizeof results->notes) strcat(results->notes, "\n");
