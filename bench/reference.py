@@ -6,20 +6,25 @@
 import argparse
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import time
 
 
-def measure(job, repeat):
-    """Median, min and max seconds of repeat runs after an untimed one."""
+def measure(job, repeat, cleanup=None):
+    """Median, min and max seconds of repeat runs after an untimed one; cleanup after each run, untimed."""
     job()
+    if cleanup:
+        cleanup()
     seconds = []
     for _ in range(repeat):
         start = time.perf_counter()
         job()
         seconds.append(time.perf_counter() - start)
+        if cleanup:
+            cleanup()
     return statistics.median(seconds), min(seconds), max(seconds)
 
 
@@ -154,7 +159,7 @@ def bench_npy(args, have_torch):
 
 
 MODEL_ROUTE = """
-import os, shutil, sys, torch
+import sys, torch
 from transformers import LlamaConfig, LlamaForCausalLM
 try:
     from transformers.initialization import no_init_weights  # transformers >= 5
@@ -168,7 +173,6 @@ with no_init_weights():  # no init in the constructors: on torch >= 2, the meta 
     model = LlamaForCausalLM(config)
 model.apply(model._init_weights)  # the family's init, as from_config() would run it
 model.save_pretrained(sys.argv[2], safe_serialization=True)
-shutil.rmtree(sys.argv[2])
 """
 
 
@@ -189,7 +193,7 @@ def bench_model(args):
     parameters = 2 * vocab * hidden + layers * (2 * hidden * hidden + 2 * kv * hidden + 3 * inner * hidden + 2 * hidden)
     parameters += hidden
     t = measure(lambda: subprocess.run([sys.executable, "-c", MODEL_ROUTE, str(layers), directory], check=True),
-                min(args.repeat, 3))
+                min(args.repeat, 3), lambda: shutil.rmtree(directory))
     row("model", "torch", parameters, t, 2 * parameters / 1e9, "GB/s", f"TinyLlama-1.1B, {layers} layers, bf16")
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
     print(f"# model with PyTorch {__import__('torch').__version__} and transformers {transformers.__version__}: "
