@@ -39,9 +39,8 @@ oclinit_status bench_init_npy(const bench_config *cfg, bench_results *results) {
     const double fan = 8192, bytes = fan * fan * 4;
     const char *devices[] = {device, "cpu"}, *backends[] = {"device", "host"};
     for (int d = 0; d < 2; d++) {
-        char *argv[] = {(char *)cfg->self, "init", "--scheme", "he-normal", "--fan-in", "8192",
-                        "--fan-out",       "8192", "--output", output,      "--device", (char *)devices[d],
-                        "--quiet",         NULL};
+        char *argv[] = {(char *)cfg->self, "init",     "--scheme", "he-normal", "--fan-in", "8192", "--fan-out",
+                        "8192",            "--output", output,     "--device",  (char *)devices[d], "--quiet", NULL};
         job j = {argv, output};
         oclinit_status status = bench_say(cfg, "init-npy: oclinit init 8192 x 8192 on the %s", backends[d]);
         if (status != OCLINIT_SUCCESS) return status;

@@ -181,11 +181,15 @@ oclinit_status oi_chunker_run_range(oi_chunker *c, const oclinit_distribution *d
                 OI_CHECK(enqueue_chunk(c, d, seed, stream, next, m, dest[1 - slot], &ready[1 - slot]));
             }
         } else {
-            OI_CHECK(destination(c, place, user, first, n, k, &dest[slot]));
-            if (whole)
-                round_all(c->dtype, whole + first, dest[slot], (size_t)n, c->size);
-            else
-                make_on_host(c, d, seed, stream, first, n, dest[slot]);
+            if (whole && !place && c->dtype == OCLINIT_DTYPE_F32) {
+                dest[slot] = whole + first; /* already what the caller wants, where it can read it */
+            } else {
+                OI_CHECK(destination(c, place, user, first, n, k, &dest[slot]));
+                if (whole)
+                    round_all(c->dtype, whole + first, dest[slot], (size_t)n, c->size);
+                else
+                    make_on_host(c, d, seed, stream, first, n, dest[slot]);
+            }
         }
         OI_CHECK(consume(user, first, dest[slot], (size_t)n));
     }
