@@ -107,7 +107,9 @@ static void remove_plain(void *context) {
     unlink(((plain_write *)context)->path);
 }
 
-/* The same with O_DIRECT, whole 4 KiB pages from an aligned block (the last one padded, then cut back). */
+/* The same with O_DIRECT, whole 4 KiB pages from an aligned block (the last one padded, then cut back), in writes of
+ * the size oclinit's checkpoint writer uses. */
+#define DIRECT_PIECE ((size_t)8 << 20)
 static oclinit_status write_directly(void *context) {
     plain_write *w = context;
     oclinit_status status = OCLINIT_SUCCESS;
@@ -115,10 +117,11 @@ static oclinit_status write_directly(void *context) {
     snprintf(temporary, sizeof temporary, "%s.direct", w->path);
     int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT, 0644);
     if (fd < 0) return OCLINIT_ERROR_NOT_SUPPORTED;
-    for (uint64_t done = 0; done < w->bytes && status == OCLINIT_SUCCESS; done += w->block_bytes) {
-        size_t n = w->bytes - done < w->block_bytes ? (size_t)(w->bytes - done) : w->block_bytes;
+    for (uint64_t done = 0; done < w->bytes && status == OCLINIT_SUCCESS; done += DIRECT_PIECE) {
+        size_t n = w->bytes - done < DIRECT_PIECE ? (size_t)(w->bytes - done) : DIRECT_PIECE;
         n = (n + 4095) / 4096 * 4096;
-        if (pwrite(fd, w->block, n, (off_t)done) != (ssize_t)n) status = OCLINIT_ERROR_IO;
+        if (pwrite(fd, (char *)w->block + done % w->block_bytes, n, (off_t)done) != (ssize_t)n)
+            status = OCLINIT_ERROR_IO;
     }
     if (status == OCLINIT_SUCCESS && (ftruncate(fd, (off_t)w->bytes) != 0 || fsync(fd) != 0)) status = OCLINIT_ERROR_IO;
     if (close(fd) != 0 && status == OCLINIT_SUCCESS) status = OCLINIT_ERROR_IO;

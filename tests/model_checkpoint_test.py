@@ -169,6 +169,30 @@ with tempfile.TemporaryDirectory() as tmp:
     check(mine.tobytes() == raw.tobytes(), f"{name}: differs from oclinit init --name rounded to bf16")
     check(np.array_equal(raw.astype(np.float64), tensors[name]), f"{name}: safetensors and the raw bytes differ")
 
+    # Every tensor, where chunks are smaller than tensors and the writer packs several tensors' chunks into one
+    # slot at offsets that are no multiple of a page: each equals `oclinit init --name` (rounded to bf16, the padding
+    # row zeroed) or is all ones, on the host C path and the device.
+    medium = dict(LLAMA, vocab_size=1000, hidden_size=256, intermediate_size=1100)
+    config = write_json(os.path.join(tmp, "medium.json"), medium)
+    listing = run("model", "--config", config, "--output", os.path.join(tmp, "unused"), "--list").stdout
+    for where in ("cpu", None):
+        out = os.path.join(tmp, f"medium-{where}")
+        run("model", "--config", config, "--output", out, "--seed", "5", "--quiet", "--chunk-mib", "1",
+            *(("--device", where) if where else ()))
+        path = os.path.join(out, "model.safetensors")
+        for line in listing.splitlines()[2:]:
+            name, shape, scheme, _, std, zero_row, _ = line.split("\t")
+            raw = raw_tensor(path, name)
+            if scheme == "ones":
+                check((raw == 1).all(), f"medium {where}: {name} is not all ones")
+                continue
+            run("init", "--scheme", "normal", "--std", std, "--shape", shape, "--name", name, "--seed", "5",
+                "--output", one, "--quiet", "--device", "cpu")
+            mine = np.load(one).astype(ml_dtypes.bfloat16)
+            if int(zero_row) >= 0:
+                mine[int(zero_row)] = 0
+            check(mine.tobytes() == raw.tobytes(), f"medium {where}: {name} differs from oclinit init --name")
+
     # qwen2: tied embeddings stored once, q/k/v biases, float32 from the config; --dtype f16 overrides.
     config = write_json(os.path.join(tmp, "qwen2.json"), QWEN2)
     out = os.path.join(tmp, "qwen2")

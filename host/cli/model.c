@@ -38,7 +38,7 @@ static void usage(FILE *out) {
                  "  --force              replace a checkpoint already in DIR\n"
                  "  --list               print the tensors (name, shape, scheme, std, padding row, stream), tab-\n"
                  "                       separated, and write nothing\n"
-                 "  --chunk-mib N        memory per chunk in MiB (default 64)\n"
+                 "  --chunk-mib N        float32 MiB per chunk; the writer holds six chunks (default 16)\n"
                  "  --quiet              no progress bar\n"
                  "  -h, --help           this text\n"
                  "\n"
@@ -111,7 +111,7 @@ static bool parse_shard_size(const char *text, uint64_t *bytes) {
 /* Returns -1 to go on, else the exit code. */
 static int parse_arguments(int argc, char **argv, model_args *args) {
     memset(args, 0, sizeof *args);
-    args->chunk_mib = 64;
+    args->chunk_mib = 16;
     options_reset();
     int id;
     while ((id = next_option(command, argc, argv, long_options)) != -1) {

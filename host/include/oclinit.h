@@ -722,7 +722,7 @@ typedef struct oclinit_checkpoint_options {
     uint64_t seed;                /* every tensor's Philox key */
     uint64_t max_shard_bytes;     /* a shard's limit, as huggingface_hub splits; 0: 5 GB (5 10^9 bytes) */
     bool force;                   /* replace a checkpoint already in the directory */
-    size_t chunk_bytes;           /* memory per chunk (two host chunks and one device chunk at once); 0: 64 MiB */
+    size_t chunk_bytes;           /* float32 bytes per chunk; the writer holds six in the dtype; 0: 16 MiB */
     oclinit_progress_fn progress; /* after each chunk; done and total count bytes; cancelling writes nothing */
     void *user;
 } oclinit_checkpoint_options;

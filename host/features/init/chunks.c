@@ -100,7 +100,8 @@ static void round_all(oclinit_dtype dtype, const float *in, void *out, size_t co
 }
 
 /* The host C path: [first, first + n) straight into dest in float32, else piece by piece on all cores, each piece
- * made and rounded by one thread (the twin's own parallel loop then runs on that thread alone). */
+ * made and rounded by one thread (the twin's own parallel loop then runs on that thread alone), taken as threads come
+ * free: a writer thread takes a core now and then, and fixed shares would leave the other cores waiting. */
 static void make_on_host(oi_chunker *c, const oclinit_distribution *d, uint64_t seed, uint64_t stream, uint64_t first,
                          uint64_t n, void *dest) {
     if (c->dtype == OCLINIT_DTYPE_F32) {
@@ -108,7 +109,7 @@ static void make_on_host(oi_chunker *c, const oclinit_distribution *d, uint64_t 
         return;
     }
     int64_t pieces = (int64_t)((n + PIECE - 1) / PIECE);
-#pragma omp parallel for schedule(static) num_threads(c->threads)
+#pragma omp parallel for schedule(dynamic) num_threads(c->threads)
     for (int64_t k = 0; k < pieces; k++) {
         uint64_t done = (uint64_t)k * PIECE;
         size_t m = n - done < PIECE ? (size_t)(n - done) : PIECE;

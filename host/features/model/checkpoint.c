@@ -41,6 +41,11 @@
 #define SPLIT_UNIT 4096
 /* O_DIRECT's alignment of file offsets, sizes and memory: 4096 suits every block size up to a page. */
 #define DIRECT_ALIGN 4096u
+/* The O_DIRECT writes' largest size: on the virtual disks measured, 64 MiB writes ran slower than 1-16 MiB ones. */
+#define DIRECT_PIECE ((size_t)8 << 20)
+/* Float32 bytes per chunk: chunks small enough that the writer's SLOTS of them, and so the disk's lead over the
+ * sampling, cost little memory (bench/README.md, "Slots, not tensors"). */
+#define CHUNK_BYTES ((size_t)16 << 20)
 
 typedef struct planned {
     const oclinit_model_tensor *tensor;
@@ -68,19 +73,24 @@ typedef struct target {
     const char *path; /* for messages: the file's published name */
 } target;
 
-/* The writer thread and its slots: chunk k - 1 is written from one while chunk k is handed over in another and chunk
- * k + 1 is made into the third (oi_chunker asks for k + 1's place before it hands over k). */
-#define SLOTS 3
-typedef enum slot_state { SLOT_FREE, SLOT_PLACED, SLOT_HANDED } slot_state;
+/* The writer thread and its slots. Chunks that continue one another in a file are made one after the other into the
+ * open slot, which goes to the thread when the next chunk does not continue it or fit, and its chunks are all made
+ * (oi_chunker asks for chunk k + 1's place before it hands over k). So the thread writes whole slots, not tensors:
+ * the norms and small projections of a model do not each take a slot, and the chunks made ahead of the disk are
+ * always a slot or more. */
+#define SLOTS 6
+typedef enum slot_state { SLOT_FREE, SLOT_OPEN, SLOT_HANDED } slot_state;
 typedef struct writer {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t changed;
-    void *slot[SLOTS]; /* aligned for O_DIRECT; a chunk starts at its offset's place in a page (slot_data) */
+    void *slot[SLOTS]; /* aligned for O_DIRECT; its data starts at its offset's place in a page (slot_data) */
+    size_t capacity;   /* bytes of data a slot holds: at least the largest chunk */
     slot_state state[SLOTS];
-    size_t bytes[SLOTS];
-    target to[SLOTS];
-    int place, hand, drain; /* the next slot to place a chunk in, to hand over, and to write */
+    size_t bytes[SLOTS];    /* placed in it so far */
+    int pending[SLOTS];     /* chunks placed in it and not yet handed over */
+    target to[SLOTS];       /* where its first byte goes */
+    int open, place, drain; /* the open slot (-1: none), the next to open, and the next to write */
     bool stop;
     oclinit_status status; /* the first write's failure; later chunks are dropped */
     char detail[1024];     /* its message: the thread's own, which the main thread records again */
@@ -261,7 +271,8 @@ static oclinit_status write_at(const target *to, const void *data, size_t size) 
     if (to->direct < 0 || first >= last) return write_cached(to, p, size, begin, true);
     oclinit_status status = write_cached(to, p, first - begin, begin, false);
     for (uint64_t at = first; status == OCLINIT_SUCCESS && at < last;) {
-        ssize_t written = pwrite(to->direct, p + (at - begin), last - at, (off_t)at);
+        size_t n = last - at < DIRECT_PIECE ? (size_t)(last - at) : DIRECT_PIECE;
+        ssize_t written = pwrite(to->direct, p + (at - begin), n, (off_t)at);
         if (written < 0 && errno == EINTR) continue;
         if (written < 0 && errno != EINVAL) {
             status = write_error(to->path, errno);
@@ -306,27 +317,52 @@ static void *writer_main(void *arg) {
     return NULL;
 }
 
-/* Where to make the next chunk, bound for that file offset, once the thread has written what the slot held. */
-static void *writer_place(writer *w, uint64_t offset) {
-    pthread_mutex_lock(&w->lock);
-    while (w->state[w->place] != SLOT_FREE) pthread_cond_wait(&w->changed, &w->lock);
-    int slot = w->place;
-    w->state[slot] = SLOT_PLACED;
-    w->place = (slot + 1) % SLOTS;
-    pthread_mutex_unlock(&w->lock);
-    return slot_data(w->slot[slot], offset);
+/* The open slot is complete: it goes to the thread once its chunks are all made. Called with the lock held. */
+static void writer_close(writer *w) {
+    int slot = w->open;
+    if (slot < 0) return;
+    w->open = -1;
+    if (w->pending[slot] == 0) {
+        w->state[slot] = SLOT_HANDED;
+        pthread_cond_broadcast(&w->changed);
+    }
 }
 
-/* Hands the oldest placed slot to the thread; returns the first failure of the writes so far. */
-static oclinit_status writer_hand(writer *w, target to, size_t bytes) {
+/* Where to make a chunk of that many bytes, bound for to: after the open slot's data where it continues it and fits,
+ * else at the start of the next slot, once the thread has written what that slot held. */
+static void *writer_place(writer *w, target to, size_t bytes) {
     pthread_mutex_lock(&w->lock);
-    int slot = w->hand;
-    w->to[slot] = to;
-    w->bytes[slot] = bytes;
-    w->state[slot] = SLOT_HANDED;
-    w->hand = (slot + 1) % SLOTS;
+    int slot = w->open;
+    if (slot >= 0 && (to.fd != w->to[slot].fd || to.offset != w->to[slot].offset + w->bytes[slot] ||
+                      bytes > w->capacity - w->bytes[slot]))
+        writer_close(w);
+    if (w->open < 0) {
+        while (w->state[w->place] != SLOT_FREE) pthread_cond_wait(&w->changed, &w->lock);
+        slot = w->open = w->place;
+        w->place = (slot + 1) % SLOTS;
+        w->state[slot] = SLOT_OPEN;
+        w->to[slot] = to;
+        w->bytes[slot] = 0;
+    }
+    void *at = (char *)slot_data(w->slot[slot], w->to[slot].offset) + w->bytes[slot];
+    w->bytes[slot] += bytes;
+    w->pending[slot]++;
+    pthread_mutex_unlock(&w->lock);
+    return at;
+}
+
+/* A chunk placed at data is made; returns the first failure of the writes so far. */
+static oclinit_status writer_hand(writer *w, const void *data) {
+    pthread_mutex_lock(&w->lock);
+    int slot = 0;
+    while (slot < SLOTS - 1 && !((const char *)data >= (const char *)w->slot[slot] &&
+                                 (const char *)data < (const char *)w->slot[slot] + w->capacity + DIRECT_ALIGN))
+        slot++;
+    if (--w->pending[slot] == 0 && slot != w->open) {
+        w->state[slot] = SLOT_HANDED;
+        pthread_cond_broadcast(&w->changed);
+    }
     oclinit_status status = w->status;
-    pthread_cond_broadcast(&w->changed);
     pthread_mutex_unlock(&w->lock);
     return status == OCLINIT_SUCCESS ? status : oi_fail(status, "%s", w->detail);
 }
@@ -341,6 +377,9 @@ static void writer_wait(writer *w) {
 
 /* Waits, then returns the first failure of the writes, with its message. */
 static oclinit_status writer_drain(writer *w) {
+    pthread_mutex_lock(&w->lock);
+    writer_close(w);
+    pthread_mutex_unlock(&w->lock);
     writer_wait(w);
     pthread_mutex_lock(&w->lock);
     oclinit_status status = w->status;
@@ -350,6 +389,8 @@ static oclinit_status writer_drain(writer *w) {
 
 static oclinit_status writer_start(writer *w, size_t slot_bytes) {
     memset(w, 0, sizeof *w);
+    w->open = -1;
+    w->capacity = slot_bytes;
     for (int k = 0; k < SLOTS; k++)
         if (posix_memalign(&w->slot[k], DIRECT_ALIGN, slot_bytes + DIRECT_ALIGN) != 0)
             return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "%d chunks of the checkpoint", SLOTS);
@@ -384,8 +425,9 @@ typedef struct tensor_writer {
 /* oi_chunker makes each chunk straight into a writer slot, in the checkpoint's dtype. */
 static void *place_chunk(void *user, uint64_t first, size_t count) {
     const tensor_writer *t = user;
-    (void)count;
-    return writer_place(&t->c->w, t->to.offset + first * t->c->dtype_size);
+    target to = t->to;
+    to.offset += first * t->c->dtype_size;
+    return writer_place(&t->c->w, to, count * t->c->dtype_size);
 }
 
 static oclinit_status write_chunk(void *user, uint64_t first, const void *data, size_t count) {
@@ -396,9 +438,7 @@ static oclinit_status write_chunk(void *user, uint64_t first, const void *data, 
     uint64_t begin = t->zero_begin > first ? t->zero_begin : first;
     uint64_t end = t->zero_end < first + count ? t->zero_end : first + count;
     if (begin < end) memset(slot + (begin - first) * c->dtype_size, 0, (end - begin) * c->dtype_size);
-    target to = t->to;
-    to.offset += first * c->dtype_size;
-    OI_CHECK(writer_hand(&c->w, to, count * c->dtype_size));
+    OI_CHECK(writer_hand(&c->w, data));
     c->done += count * c->dtype_size;
     /* This rank's share, scaled to the checkpoint: the ranks' shares are equal and go at about the same pace. */
     oclinit_progress progress = {.done = (uint64_t)((double)c->done / (double)c->mine * (double)c->total),
@@ -721,8 +761,8 @@ oclinit_status oclinit_model_write(oclinit_runtime_t runtime, oclinit_model_t mo
     OI_CHECK(agree(&c, hash, config_path));
 
     /* Buffers before files: a device that cannot hold a chunk fails with nothing written. */
-    status = oi_chunker_create(runtime, c.options.dtype, c.options.chunk_bytes, most, &chunker);
-    size_t chunk_bytes = c.options.chunk_bytes ? c.options.chunk_bytes : OI_DEFAULT_CHUNK_BYTES;
+    size_t chunk_bytes = c.options.chunk_bytes ? c.options.chunk_bytes : CHUNK_BYTES;
+    status = oi_chunker_create(runtime, c.options.dtype, chunk_bytes, most, &chunker);
     uint64_t chunk = chunk_bytes / sizeof(float) / 4 * 4;
     if (status == OCLINIT_SUCCESS)
         status = writer_start(&c.w, (size_t)(chunk < most ? (chunk ? chunk : 4) : most) * c.dtype_size);
