@@ -35,7 +35,7 @@ static void usage(FILE *out) {
             "                       the host C path\n"
             "                       (default: $OCLINIT_DEVICE, else the first GPU, else the first CPU device)\n"
             "  --stats              print mean, std, min and max of what was written, beside the exact values\n"
-            "  --chunk-mib N        memory per chunk in MiB (default 64; three chunks are in use at once)\n"
+            "  --chunk-mib N        memory per chunk in MiB (default 64; five chunks are in use at once)\n"
             "  --quiet              no progress bar\n"
             "  -h, --help           this text\n"
             "\n");

@@ -95,11 +95,11 @@ oclinit_status oi_sparse_enqueue_zero(oclinit_runtime_t runtime, const oclinit_d
                                       size_t offset);
 
 /* Tensors in chunks (features/init/chunks.c), for writers that stream them, in their file's dtype (F32, or BF16 /
- * F16 rounded from the contract's float32 values by kernels/dtype.h): on a device chunk k + 1 is made while
- * consume() runs on chunk k. Created once with room for chunks of chunk_bytes of float32 (0:
+ * F16 rounded from the contract's float32 values by kernels/dtype.h): on a device chunks k + 1 and k + 2 are
+ * made while consume() runs on chunk k. Created once with room for chunks of chunk_bytes of float32 (0:
  * OI_DEFAULT_CHUNK_BYTES), or of most elements when fewer; the device buffers are made first, so a device too small
  * fails before any file exists. place(), when given, says where chunk [first, first + count) must land, and is
- * asked for chunk k + 1 before consume() gets chunk k (so the caller keeps three chunks' room); without it the
+ * asked for chunk k + 2 before consume() gets chunk k (so the caller keeps three chunks' room); without it the
  * chunker's own buffers hold the chunks. */
 #define OI_DEFAULT_CHUNK_BYTES ((size_t)64 << 20)
 typedef struct oi_chunker oi_chunker;

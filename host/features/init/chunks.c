@@ -1,7 +1,8 @@
 /* A tensor in chunks, for the writers that stream it to a file (.npy, safetensors), in the file's dtype: the device
- * makes chunk k + 1 (and rounds it to bf16 or f16 itself, so that half the bytes come back) while the caller
- * consumes chunk k, so making and writing overlap; on the host C path the chunks are made in turn, in pieces that
- * are rounded while they are still in cache. Also the running statistics of what was consumed. */
+ * makes chunks k + 1 and k + 2 (and rounds them to bf16 or f16 itself, so that half the bytes come back) while the
+ * caller consumes chunk k, so making and writing overlap, and the device always has the next chunk queued; on the host
+ * C path the chunks are made in turn, in pieces that are rounded while they are still in cache. Also the running
+ * statistics of what was consumed. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -18,20 +19,21 @@ struct oi_chunker {
     oclinit_dtype dtype;
     size_t size; /* bytes per element of dtype */
     bool on_device;
-    uint64_t chunk;         /* elements, a multiple of 4 so no Philox block is made twice */
-    void *host[2];          /* chunks in dtype, where the caller does not place them */
-    float *pieces;          /* host C path, dtype other than F32: a piece per thread */
-    int threads;            /* of make_on_host, for which pieces has room */
-    cl_mem device, rounded; /* float32 chunk, and the same in dtype (other than F32); 16-element multiples */
+    uint64_t chunk;               /* elements, a multiple of 4 so no Philox block is made twice */
+    void *host[3];                /* chunks in dtype, where the caller does not place them */
+    float *pieces;                /* host C path, dtype other than F32: a piece per thread */
+    int threads;                  /* of make_on_host, for which pieces has room */
+    cl_mem device[2], rounded[2]; /* float32 chunks, and the same in dtype (other than F32); 16-element multiples */
 };
 
 void oi_chunker_free(oi_chunker *c) {
     if (!c) return;
-    free(c->host[0]);
-    free(c->host[1]);
+    for (int k = 0; k < 3; k++) free(c->host[k]);
     free(c->pieces);
-    if (c->device) clReleaseMemObject(c->device);
-    if (c->rounded) clReleaseMemObject(c->rounded);
+    for (int k = 0; k < 2; k++) {
+        if (c->device[k]) clReleaseMemObject(c->device[k]);
+        if (c->rounded[k]) clReleaseMemObject(c->rounded[k]);
+    }
     free(c);
 }
 
@@ -64,8 +66,10 @@ oclinit_status oi_chunker_create(oclinit_runtime_t runtime, oclinit_dtype dtype,
         goto cleanup;
     }
     size_t padded = ((size_t)c->chunk + 15) / 16 * 16;
-    if (c->on_device) OI_CHECK(oi_buffer_create(runtime, padded * sizeof(float), &c->device));
-    if (c->on_device && dtype != OCLINIT_DTYPE_F32) OI_CHECK(oi_buffer_create(runtime, padded * c->size, &c->rounded));
+    for (int k = 0; k < 2 && c->on_device; k++) {
+        OI_CHECK(oi_buffer_create(runtime, padded * sizeof(float), &c->device[k]));
+        if (dtype != OCLINIT_DTYPE_F32) OI_CHECK(oi_buffer_create(runtime, padded * c->size, &c->rounded[k]));
+    }
     c->threads = omp_get_max_threads();
     if (!c->on_device && dtype != OCLINIT_DTYPE_F32)
         OI_CHECK(host_buffer((size_t)c->threads * PIECE * sizeof(float), (void **)&c->pieces));
@@ -76,14 +80,14 @@ cleanup:
     return status;
 }
 
-/* Where chunk k goes: the caller's place, or the chunker's own buffer k % 2 (made on first use). */
+/* Where chunk k goes: the caller's place, or the chunker's own buffer k % 3 (made on first use). */
 static oclinit_status destination(oi_chunker *c, oi_chunk_place_fn place, void *user, uint64_t first, uint64_t n,
                                   uint64_t k, void **dest) {
     if (place) {
         *dest = place(user, first, (size_t)n);
         return OCLINIT_SUCCESS;
     }
-    int slot = c->on_device ? (int)(k % 2) : 0;
+    int slot = c->on_device ? (int)(k % 3) : 0;
     oclinit_status status = c->host[slot] ? OCLINIT_SUCCESS : host_buffer((size_t)c->chunk * c->size, &c->host[slot]);
     *dest = c->host[slot];
     return status;
@@ -119,26 +123,40 @@ static void make_on_host(oi_chunker *c, const oclinit_distribution *d, uint64_t 
     }
 }
 
-/* Enqueues chunk [first, first + n) and its read into dest; ready fires when it is there. In a 16-bit dtype the device
- * makes the samples rounded where it can (oi_init_fills_in), else rounds the float32 fill after each DEVICE_PIECE of
- * it, so that on a CPU device it reads what is still in the caches. */
+/* Enqueues chunk [first, first + n) into device buffer pair b and its read into dest; ready fires when it is there. In
+ * a 16-bit dtype the device makes the samples rounded where it can (oi_init_fills_in), else rounds the float32 fill
+ * after each DEVICE_PIECE of it, so that on a CPU device it reads what is still in the caches. */
 static oclinit_status enqueue_chunk(oi_chunker *c, const oclinit_distribution *d, uint64_t seed, uint64_t stream,
-                                    uint64_t first, uint64_t n, void *dest, cl_event *ready) {
+                                    uint64_t first, uint64_t n, int b, void *dest, cl_event *ready) {
     oclinit_status status = OCLINIT_SUCCESS;
     cl_command_queue queue = oclinit_runtime_get_queue(c->runtime);
-    if (c->rounded && oi_init_fills_in(c->runtime, d, c->dtype)) {
-        OI_CHECK(oi_init_enqueue_fill_in(c->runtime, d, seed, stream, first, n, c->dtype, c->rounded, 0));
+    cl_mem device = c->device[b], rounded = c->rounded[b];
+    if (rounded && oi_init_fills_in(c->runtime, d, c->dtype)) {
+        OI_CHECK(oi_init_enqueue_fill_in(c->runtime, d, seed, stream, first, n, c->dtype, rounded, 0));
     } else {
-        uint64_t piece = c->rounded ? DEVICE_PIECE : n;
+        uint64_t piece = rounded ? DEVICE_PIECE : n;
         for (uint64_t done = 0; done < n; done += piece) {
             uint64_t m = n - done < piece ? n - done : piece;
-            OI_CHECK(oi_init_enqueue_fill(c->runtime, d, seed, stream, first + done, m, c->device, (size_t)done));
-            if (c->rounded) OI_CHECK(oi_dtype_enqueue_convert(c->runtime, c->dtype, c->device, c->rounded, done, m));
+            OI_CHECK(oi_init_enqueue_fill(c->runtime, d, seed, stream, first + done, m, device, (size_t)done));
+            if (rounded) OI_CHECK(oi_dtype_enqueue_convert(c->runtime, c->dtype, device, rounded, done, m));
         }
     }
-    OI_CL_CHECK(clEnqueueReadBuffer(queue, c->rounded ? c->rounded : c->device, CL_FALSE, 0, (size_t)n * c->size, dest,
-                                    0, NULL, ready));
+    OI_CL_CHECK(
+        clEnqueueReadBuffer(queue, rounded ? rounded : device, CL_FALSE, 0, (size_t)n * c->size, dest, 0, NULL, ready));
     OI_CL_CHECK(clFlush(queue));
+cleanup:
+    return status;
+}
+
+/* Chunk k of [begin, end) onto the device, if there is one: into buffer pair k % 2 and dest[k % 3]. */
+static oclinit_status enqueue_next(oi_chunker *c, const oclinit_distribution *d, uint64_t seed, uint64_t stream,
+                                   uint64_t begin, uint64_t end, uint64_t k, oi_chunk_place_fn place, void *user,
+                                   void *dest[3], cl_event ready[2]) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    if (k >= (end - begin + c->chunk - 1) / c->chunk) return status;
+    uint64_t first = begin + k * c->chunk, n = end - first < c->chunk ? end - first : c->chunk;
+    OI_CHECK(destination(c, place, user, first, n, k, &dest[k % 3]));
+    OI_CHECK(enqueue_chunk(c, d, seed, stream, first, n, (int)(k % 2), dest[k % 3], &ready[k % 2]));
 cleanup:
     return status;
 }
@@ -149,11 +167,12 @@ oclinit_status oi_chunker_run_range(oi_chunker *c, const oclinit_distribution *d
     oclinit_status status = OCLINIT_SUCCESS;
     cl_event ready[2] = {NULL, NULL};
     float *whole = NULL;
-    void *dest[2] = {NULL, NULL};
+    void *dest[3] = {NULL, NULL, NULL};
     uint64_t total = 0;
     OI_CHECK(oi_distribution_check(d));
     oclinit_shape_get_elements(&d->shape, &total);
     if (end > total) end = total;
+    if (begin > end) begin = end;
     /* orthogonal is one QR of the whole tensor, handed out in chunks. */
     if (d->kind == OCLINIT_DISTRIBUTION_ORTHOGONAL && begin < end) {
         size_t bytes;
@@ -164,35 +183,26 @@ oclinit_status oi_chunker_run_range(oi_chunker *c, const oclinit_distribution *d
     }
     bool on_device = c->on_device && !whole;
     uint64_t chunk = c->chunk;
-    if (on_device && begin < end) {
-        uint64_t n = chunk < end - begin ? chunk : end - begin;
-        OI_CHECK(destination(c, place, user, begin, n, 0, &dest[0]));
-        OI_CHECK(enqueue_chunk(c, d, seed, stream, begin, n, dest[0], &ready[0]));
-    }
+    for (uint64_t k = 0; on_device && k < 2; k++)
+        OI_CHECK(enqueue_next(c, d, seed, stream, begin, end, k, place, user, dest, ready));
     for (uint64_t first = begin, k = 0; first < end; first += chunk, k++) {
         uint64_t n = end - first < chunk ? end - first : chunk;
-        int slot = (int)(k % 2);
+        void **mine = &dest[k % 3];
         if (on_device) {
-            OI_CL_CHECK(clWaitForEvents(1, &ready[slot]));
-            clReleaseEvent(ready[slot]);
-            ready[slot] = NULL;
-            uint64_t next = first + n, m = end - next < chunk ? end - next : chunk;
-            if (next < end) {
-                OI_CHECK(destination(c, place, user, next, m, k + 1, &dest[1 - slot]));
-                OI_CHECK(enqueue_chunk(c, d, seed, stream, next, m, dest[1 - slot], &ready[1 - slot]));
-            }
+            OI_CL_CHECK(clWaitForEvents(1, &ready[k % 2]));
+            clReleaseEvent(ready[k % 2]);
+            ready[k % 2] = NULL;
+            OI_CHECK(enqueue_next(c, d, seed, stream, begin, end, k + 2, place, user, dest, ready));
+        } else if (whole && !place && c->dtype == OCLINIT_DTYPE_F32) {
+            *mine = whole + first; /* already what the caller wants, where it can read it */
         } else {
-            if (whole && !place && c->dtype == OCLINIT_DTYPE_F32) {
-                dest[slot] = whole + first; /* already what the caller wants, where it can read it */
-            } else {
-                OI_CHECK(destination(c, place, user, first, n, k, &dest[slot]));
-                if (whole)
-                    round_all(c->dtype, whole + first, dest[slot], (size_t)n, c->size);
-                else
-                    make_on_host(c, d, seed, stream, first, n, dest[slot]);
-            }
+            OI_CHECK(destination(c, place, user, first, n, k, mine));
+            if (whole)
+                round_all(c->dtype, whole + first, *mine, (size_t)n, c->size);
+            else
+                make_on_host(c, d, seed, stream, first, n, *mine);
         }
-        OI_CHECK(consume(user, first, dest[slot], (size_t)n));
+        OI_CHECK(consume(user, first, *mine, (size_t)n));
     }
 cleanup:
     if (c->on_device) clFinish(oclinit_runtime_get_queue(c->runtime)); /* nothing may still write into dest */

@@ -1,5 +1,5 @@
-/* Writing a tensor to a .npy file in chunks (features/init/chunks.c: the device makes chunk k + 1 while chunk k is
- * written); the file appears only when complete (core/output.c). */
+/* Writing a tensor to a .npy file in chunks (features/init/chunks.c: the device makes chunks k + 1 and k + 2 while
+ * chunk k is written); the file appears only when complete (core/output.c). */
 #include <math.h>
 #include <stdlib.h>
 

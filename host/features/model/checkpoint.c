@@ -2,8 +2,8 @@
 /* A whole model's first checkpoint, as Hugging Face lays it out: model.safetensors, or model-0000k-of-0000n.safetensors
  * shards (split as huggingface_hub's split_torch_state_dict_into_shards does) and model.safetensors.index.json, plus
  * config.json. Each tensor streams through oi_chunker, in the checkpoint's dtype, straight into the writer thread's
- * slots: while the device (or the host C path) makes chunk k + 1, chunk k is handed to the thread, which writes
- * chunk k - 1 and so keeps the disk busy; memory stays a few chunks whatever the model's size. The thread writes with
+ * slots: while the device (or the host C path) makes the next chunks, the thread writes the slots filled before and
+ * so keeps the disk busy; memory stays a few chunks whatever the model's size. The thread writes with
  * O_DIRECT where the file system allows it: the disk then reads the chunk where it was made, with no copy into the page
  * cache, which on few cores takes a core from the sampling and whose cost varies several times from run to run. Every
  * file is written under a temporary name and published only when all are complete, the index last; a failure or a
@@ -75,7 +75,7 @@ typedef struct target {
 
 /* The writer thread and its slots. Chunks that continue one another in a file are made one after the other into the
  * open slot, which goes to the thread when the next chunk does not continue it or fit, and its chunks are all made
- * (oi_chunker asks for chunk k + 1's place before it hands over k). So the thread writes whole slots, not tensors:
+ * (oi_chunker asks for chunk k + 2's place before it hands over k). So the thread writes whole slots, not tensors:
  * the norms and small projections of a model do not each take a slot, and the chunks made ahead of the disk are
  * always a slot or more. */
 #define SLOTS 6
