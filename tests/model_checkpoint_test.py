@@ -38,8 +38,8 @@ def check(ok, what):
         print("FAIL:", what, flush=True)
 
 
-def run(*args, expect=0):
-    done = subprocess.run([CLI, *args], capture_output=True, text=True)
+def run(*args, expect=0, env=None):
+    done = subprocess.run([CLI, *args], capture_output=True, text=True, env=env)
     check(done.returncode == expect, f"oclinit {' '.join(args)}: exit {done.returncode}, expected {expect}: "
           f"{done.stderr.strip()}")
     return done
@@ -171,14 +171,16 @@ with tempfile.TemporaryDirectory() as tmp:
 
     # Every tensor, where chunks are smaller than tensors and the writer packs several tensors' chunks into one
     # slot at offsets that are no multiple of a page: each equals `oclinit init --name` (rounded to bf16, the padding
-    # row zeroed) or is all ones, on the host C path and the device.
+    # row zeroed) or is all ones, on the host C path, the default device (PoCL in CI) and rusticl (CPU devices make
+    # the chunks in the writer's memory itself, through buffers over it).
     medium = dict(LLAMA, vocab_size=1000, hidden_size=256, intermediate_size=1100)
     config = write_json(os.path.join(tmp, "medium.json"), medium)
     listing = run("model", "--config", config, "--output", os.path.join(tmp, "unused"), "--list").stdout
-    for where in ("cpu", None):
+    for where in ("cpu", None, "rusticl"):
         out = os.path.join(tmp, f"medium-{where}")
         run("model", "--config", config, "--output", out, "--seed", "5", "--quiet", "--chunk-mib", "1",
-            *(("--device", where) if where else ()))
+            *(("--device", where) if where else ()),
+            env=dict(os.environ, RUSTICL_ENABLE="llvmpipe") if where == "rusticl" else None)
         path = os.path.join(out, "model.safetensors")
         for line in listing.splitlines()[2:]:
             name, shape, scheme, _, std, zero_row, _ = line.split("\t")

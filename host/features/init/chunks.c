@@ -13,6 +13,13 @@
  * in that core's cache. */
 #define PIECE ((size_t)1 << 14)
 #define DEVICE_PIECE ((uint64_t)1 << 20) /* 4 MiB of float32, a multiple of 16 */
+#define ADOPTED 8                        /* regions of the caller's memory with buffers over them */
+
+typedef struct adopted {
+    char *memory;
+    size_t bytes;
+    cl_mem buffer;
+} adopted;
 
 struct oi_chunker {
     oclinit_runtime_t runtime;
@@ -24,12 +31,17 @@ struct oi_chunker {
     float *pieces;                /* host C path, dtype other than F32: a piece per thread */
     int threads;                  /* of make_on_host, for which pieces has room */
     cl_mem device[2], rounded[2]; /* float32 chunks, and the same in dtype (other than F32); 16-element multiples */
+    adopted adopted[ADOPTED];     /* where the device makes chunks in place (oi_chunker_adopt) */
+    int adoptions;
+    cl_mem mapped_from[2]; /* the adopted buffer chunk k is mapped from, for pair k % 2, until it has arrived */
+    void *mapped[2];
 };
 
 void oi_chunker_free(oi_chunker *c) {
     if (!c) return;
     for (int k = 0; k < 3; k++) free(c->host[k]);
     free(c->pieces);
+    for (int k = 0; k < c->adoptions; k++) clReleaseMemObject(c->adopted[k].buffer);
     for (int k = 0; k < 2; k++) {
         if (c->device[k]) clReleaseMemObject(c->device[k]);
         if (c->rounded[k]) clReleaseMemObject(c->rounded[k]);
@@ -78,6 +90,24 @@ oclinit_status oi_chunker_create(oclinit_runtime_t runtime, oclinit_dtype dtype,
 cleanup:
     oi_chunker_free(c);
     return status;
+}
+
+void oi_chunker_adopt(oi_chunker *c, void *memory, size_t bytes) {
+    if (!c->on_device || c->adoptions == ADOPTED) return;
+    cl_mem buffer = oi_buffer_over(c->runtime, memory, bytes);
+    if (buffer) c->adopted[c->adoptions++] = (adopted){memory, bytes, buffer};
+}
+
+/* The adopted region that holds [dest, dest + bytes) whole, at a multiple of the element size; NULL when none does. */
+static const adopted *adopted_at(const oi_chunker *c, const void *dest, size_t bytes) {
+    for (int k = 0; k < c->adoptions; k++) {
+        const adopted *a = &c->adopted[k];
+        const char *p = dest;
+        if (p >= a->memory && bytes <= a->bytes && (size_t)(p - a->memory) <= a->bytes - bytes &&
+            (size_t)(p - a->memory) % c->size == 0)
+            return a;
+    }
+    return NULL;
 }
 
 /* Where chunk k goes: the caller's place, or the chunker's own buffer k % 3 (made on first use). */
@@ -131,6 +161,21 @@ static oclinit_status enqueue_chunk(oi_chunker *c, const oclinit_distribution *d
     oclinit_status status = OCLINIT_SUCCESS;
     cl_command_queue queue = oclinit_runtime_get_queue(c->runtime);
     cl_mem device = c->device[b], rounded = c->rounded[b];
+    const adopted *in_place = adopted_at(c, dest, (size_t)n * c->size);
+    if (in_place && oi_init_fills_in(c->runtime, d, c->dtype)) {
+        /* made where the caller wants it; the map makes it visible there (unmapped once it has arrived) */
+        size_t offset = (size_t)((char *)dest - in_place->memory);
+        cl_int error;
+        OI_CHECK(oi_init_enqueue_fill_in(c->runtime, d, seed, stream, first, n, c->dtype, in_place->buffer,
+                                         offset / c->size));
+        void *mapped = clEnqueueMapBuffer(queue, in_place->buffer, CL_FALSE, CL_MAP_READ, offset, (size_t)n * c->size,
+                                          0, NULL, ready, &error);
+        OI_CL_CHECK(error);
+        c->mapped_from[b] = in_place->buffer;
+        c->mapped[b] = mapped;
+        OI_CL_CHECK(clFlush(queue));
+        goto cleanup;
+    }
     if (rounded && oi_init_fills_in(c->runtime, d, c->dtype)) {
         OI_CHECK(oi_init_enqueue_fill_in(c->runtime, d, seed, stream, first, n, c->dtype, rounded, 0));
     } else {
@@ -158,6 +203,17 @@ static oclinit_status enqueue_next(oi_chunker *c, const oclinit_distribution *d,
     OI_CHECK(destination(c, place, user, first, n, k, &dest[k % 3]));
     OI_CHECK(enqueue_chunk(c, d, seed, stream, first, n, (int)(k % 2), dest[k % 3], &ready[k % 2]));
 cleanup:
+    return status;
+}
+
+/* Ends pair b's map of an adopted buffer, if it has one: the chunk stays where it was made. */
+static oclinit_status unmap(oi_chunker *c, int b) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    if (!c->mapped_from[b]) return status;
+    OI_CL_CHECK(
+        clEnqueueUnmapMemObject(oclinit_runtime_get_queue(c->runtime), c->mapped_from[b], c->mapped[b], 0, NULL, NULL));
+cleanup:
+    c->mapped_from[b] = NULL;
     return status;
 }
 
@@ -192,6 +248,7 @@ oclinit_status oi_chunker_run_range(oi_chunker *c, const oclinit_distribution *d
             OI_CL_CHECK(clWaitForEvents(1, &ready[k % 2]));
             clReleaseEvent(ready[k % 2]);
             ready[k % 2] = NULL;
+            OI_CHECK(unmap(c, (int)(k % 2)));
             OI_CHECK(enqueue_next(c, d, seed, stream, begin, end, k + 2, place, user, dest, ready));
         } else if (whole && !place && c->dtype == OCLINIT_DTYPE_F32) {
             *mine = whole + first; /* already what the caller wants, where it can read it */
@@ -205,6 +262,7 @@ oclinit_status oi_chunker_run_range(oi_chunker *c, const oclinit_distribution *d
         OI_CHECK(consume(user, first, *mine, (size_t)n));
     }
 cleanup:
+    for (int b = 0; b < 2; b++) unmap(c, b);
     if (c->on_device) clFinish(oclinit_runtime_get_queue(c->runtime)); /* nothing may still write into dest */
     for (int k = 1; k >= 0; k--)
         if (ready[k]) clReleaseEvent(ready[k]);

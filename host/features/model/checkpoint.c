@@ -767,6 +767,8 @@ oclinit_status oclinit_model_write(oclinit_runtime_t runtime, oclinit_model_t mo
     if (status == OCLINIT_SUCCESS)
         status = writer_start(&c.w, (size_t)(chunk < most ? (chunk ? chunk : 4) : most) * c.dtype_size);
     c.writer_started = status == OCLINIT_SUCCESS;
+    for (int k = 0; k < SLOTS && c.writer_started; k++)
+        oi_chunker_adopt(chunker, c.w.slot[k], c.w.capacity + DIRECT_ALIGN);
     OI_CHECK(oi_dist_status(status));
 
     if (first) status = create_files(&c, config_path, config_target, metadata, 4, &made, &config_data, &config_size);
@@ -781,6 +783,7 @@ oclinit_status oclinit_model_write(oclinit_runtime_t runtime, oclinit_model_t mo
     status = oi_dist_status(status);
 cleanup:
     if (c.writer_started) writer_stop(&c.w); /* before the files it may still be writing go */
+    oi_chunker_free(chunker);                /* before the slots its buffers lie over */
     for (int k = 0; k < SLOTS; k++) free(c.w.slot[k]);
     for (size_t k = 0; c.shards && k < c.shard_count; k++) {
         if (c.shards[k].out) oi_output_abort(c.shards[k].out);
@@ -790,7 +793,6 @@ cleanup:
     oi_output_abort(&config_out);
     oi_output_abort(&index_out);
     if (status != OCLINIT_SUCCESS && made && !published) rmdir(directory);
-    oi_chunker_free(chunker);
     free(c.names);
     free(config_data);
     free(config_target);
