@@ -174,8 +174,9 @@ void *oi_runtime_find_state(oclinit_runtime_t runtime, const void *key);
  * message naming the device instead of an OpenCL code. */
 oclinit_status oi_buffer_create(oclinit_runtime_t runtime, size_t bytes, cl_mem *buffer);
 
-/* A buffer whose storage is the caller's host memory, where the device works in it in place (a CPU device); NULL
- * where it would not: a GPU, or an implementation that keeps a copy (so writing there would need reading back). */
+/* A buffer over the caller's host memory (CL_MEM_USE_HOST_PTR) on a CPU device, which works in that memory itself
+ * (PoCL; a map then copies nothing) or at worst copies on a map; NULL on other devices, whose copy over the bus a
+ * map would only move, or when the implementation refuses. */
 cl_mem oi_buffer_over(oclinit_runtime_t runtime, void *memory, size_t bytes);
 
 /* Sets count kernel arguments in order from (size_t size, const void *value) pairs. */

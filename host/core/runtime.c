@@ -610,15 +610,7 @@ cl_mem oi_buffer_over(oclinit_runtime_t runtime, void *memory, size_t bytes) {
     cl_int error;
     if (runtime->info.type != OCLINIT_DEVICE_CPU || bytes > runtime->info.max_allocation) return NULL;
     cl_mem buffer = clCreateBuffer(runtime->context, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, bytes, memory, &error);
-    if (error != CL_SUCCESS) return NULL;
-    /* In place if a map gives the memory itself back (the standard allows a copy kept beside it). */
-    void *mapped = clEnqueueMapBuffer(runtime->queue, buffer, CL_TRUE, CL_MAP_READ, 0, bytes, 0, NULL, NULL, &error);
-    bool in_place = error == CL_SUCCESS && mapped == memory;
-    if (error == CL_SUCCESS) clEnqueueUnmapMemObject(runtime->queue, buffer, mapped, 0, NULL, NULL);
-    clFinish(runtime->queue);
-    if (in_place) return buffer;
-    clReleaseMemObject(buffer);
-    return NULL;
+    return error == CL_SUCCESS ? buffer : NULL;
 }
 
 oclinit_status oi_buffer_create(oclinit_runtime_t runtime, size_t bytes, cl_mem *buffer) {

@@ -104,8 +104,8 @@ oclinit_status oi_sparse_enqueue_zero(oclinit_runtime_t runtime, const oclinit_d
 #define OI_DEFAULT_CHUNK_BYTES ((size_t)64 << 20)
 typedef struct oi_chunker oi_chunker;
 typedef void *(*oi_chunk_place_fn)(void *user, uint64_t first, size_t count);
-/* Memory the caller's place() will hand out: on a CPU device that can work in it in place (oi_buffer_over), the
- * samplers then make their chunks there, and nothing is copied back. Up to eight regions; otherwise nothing changes. */
+/* Memory the caller's place() will hand out: on a CPU device (oi_buffer_over) the samplers then make their chunks
+ * there and map them, rather than read them back. Up to eight regions; elsewhere nothing changes. */
 void oi_chunker_adopt(oi_chunker *c, void *memory, size_t bytes);
 typedef oclinit_status (*oi_chunk_fn)(void *user, uint64_t first, const void *data, size_t count);
 oclinit_status oi_chunker_create(oclinit_runtime_t runtime, oclinit_dtype dtype, size_t chunk_bytes, uint64_t most,
