@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,7 +45,7 @@ double bench_model_parameters(int layers) {
 typedef struct run {
     char *const *argv;
     const char *directory;
-    long peak_kib; /* the largest peak RSS of the timed runs */
+    long peak_kib; /* the largest peak RSS of the timed runs, KiB */
 } run;
 
 static void remove_checkpoint(const char *directory) {
@@ -58,20 +58,38 @@ static void remove_checkpoint(const char *directory) {
     rmdir(directory);
 }
 
+/* A live process's peak RSS since its exec (VmHWM), in KiB; 0 once it is gone. Not wait4's ru_maxrss, which also
+ * counts the memory of the spawning process (this one) that the child shared until its exec. */
+static long peak_rss_kib(pid_t pid) {
+    char path[64], line[256];
+    long kib = 0;
+    snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %ld kB", &kib) == 1) break;
+    fclose(f);
+    return kib;
+}
+
 static oclinit_status run_process(void *context) {
     run *r = context;
     pid_t pid;
     int status;
-    struct rusage usage;
     posix_spawn_file_actions_t quiet; /* its one line of output would break the tables */
     posix_spawn_file_actions_init(&quiet);
     posix_spawn_file_actions_addopen(&quiet, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
     int error = posix_spawn(&pid, r->argv[0], &quiet, NULL, r->argv, environ);
     posix_spawn_file_actions_destroy(&quiet);
     if (error != 0) return OCLINIT_ERROR_IO;
-    if (wait4(pid, &status, 0, &usage) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return OCLINIT_ERROR_IO;
-    if (usage.ru_maxrss > r->peak_kib) r->peak_kib = usage.ru_maxrss;
+    /* every 2 ms until it exits: its buffers are all made in its first milliseconds */
+    pid_t done;
+    while ((done = waitpid(pid, &status, WNOHANG)) == 0) {
+        long kib = peak_rss_kib(pid);
+        if (kib > r->peak_kib) r->peak_kib = kib;
+        nanosleep(&(struct timespec){0, 2000000}, NULL);
+    }
+    if (done != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return OCLINIT_ERROR_IO;
     return OCLINIT_SUCCESS;
 }
 
