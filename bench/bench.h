@@ -47,6 +47,14 @@ timing bench_measure(bench_job job, void *context, int repeat);
 /* The same with cleanup after each run, untimed (deleting a 2 GB file costs a third of a second). */
 typedef void (*bench_cleanup)(void *context);
 timing bench_measure_then(bench_job job, bench_cleanup cleanup, void *context, int repeat);
+/* Several tasks in turn: after each one's warm-up, round r runs every task once, so that a disk or a machine whose
+ * speed drifts over minutes moves all their figures alike. A task that fails gets NAN and is left out of the rest. */
+typedef struct bench_task {
+    bench_job job;
+    bench_cleanup cleanup;
+    void *context;
+} bench_task;
+void bench_measure_turns(const bench_task *tasks, size_t count, int repeat, timing *out);
 /* The runs per figure of a benchmark when the others make repeat: three times as many for gemm and gemm-network,
  * whose products take milliseconds and whose CLBlast figures are the noisiest (bench/README.md). */
 int bench_runs(const char *benchmark, int repeat);

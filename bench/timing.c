@@ -22,26 +22,42 @@ timing bench_measure(bench_job job, void *context, int repeat) {
 }
 
 timing bench_measure_then(bench_job job, bench_cleanup cleanup, void *context, int repeat) {
-    double *seconds = calloc((size_t)repeat, sizeof *seconds);
-    timing t = {NAN, NAN, NAN};
-    oclinit_status status = seconds ? OCLINIT_SUCCESS : OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
-    for (double start = oi_clock_seconds(); status == OCLINIT_SUCCESS;) {
-        status = job(context);
-        if (cleanup) cleanup(context);
-        if (oi_clock_seconds() - start >= WARM_UP_SECONDS) break;
-    }
-    for (int r = 0; r < repeat && status == OCLINIT_SUCCESS; r++) {
-        double start = oi_clock_seconds();
-        status = job(context);
-        seconds[r] = oi_clock_seconds() - start;
-        if (cleanup) cleanup(context);
-    }
-    if (status == OCLINIT_SUCCESS) {
-        qsort(seconds, (size_t)repeat, sizeof *seconds, compare_doubles);
-        t = (timing){seconds[repeat / 2], seconds[0], seconds[repeat - 1]};
-    }
-    free(seconds);
+    timing t;
+    bench_measure_turns(&(bench_task){job, cleanup, context}, 1, repeat, &t);
     return t;
+}
+
+/* One run of a task, cleaned up after; false when it failed. */
+static bool run_task(const bench_task *task, double *seconds) {
+    double start = oi_clock_seconds();
+    oclinit_status status = task->job(task->context);
+    if (seconds) *seconds = oi_clock_seconds() - start;
+    if (task->cleanup) task->cleanup(task->context);
+    return status == OCLINIT_SUCCESS;
+}
+
+void bench_measure_turns(const bench_task *tasks, size_t count, int repeat, timing *out) {
+    double *seconds = calloc((size_t)repeat * count, sizeof *seconds);
+    bool *ok = calloc(count, sizeof *ok);
+    for (size_t k = 0; k < count; k++) out[k] = (timing){NAN, NAN, NAN};
+    for (size_t k = 0; k < count && seconds && ok; k++) {
+        ok[k] = true;
+        for (double start = oi_clock_seconds(); ok[k];) {
+            ok[k] = run_task(&tasks[k], NULL);
+            if (oi_clock_seconds() - start >= WARM_UP_SECONDS) break;
+        }
+    }
+    for (int r = 0; r < repeat && seconds && ok; r++)
+        for (size_t k = 0; k < count; k++)
+            if (ok[k]) ok[k] = run_task(&tasks[k], &seconds[k * (size_t)repeat + (size_t)r]);
+    for (size_t k = 0; k < count && seconds && ok; k++) {
+        if (!ok[k]) continue;
+        double *mine = &seconds[k * (size_t)repeat];
+        qsort(mine, (size_t)repeat, sizeof *mine, compare_doubles);
+        out[k] = (timing){mine[repeat / 2], mine[0], mine[repeat - 1]};
+    }
+    free(ok);
+    free(seconds);
 }
 
 int bench_runs(const char *benchmark, int repeat) {
