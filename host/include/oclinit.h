@@ -43,8 +43,8 @@ extern "C" {
 #endif
 
 #define OCLINIT_VERSION_MAJOR 0
-#define OCLINIT_VERSION_MINOR 3
-#define OCLINIT_VERSION_PATCH 0
+#define OCLINIT_VERSION_MINOR 4
+#define OCLINIT_VERSION_PATCH 2
 
 /* ---- Status ------------------------------------------------------------------------------------------ */
 
