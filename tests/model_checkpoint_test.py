@@ -293,6 +293,23 @@ with tempfile.TemporaryDirectory() as tmp:
     process.wait(60)
     check(process.returncode in (130, -signal.SIGINT) and not os.path.exists(gone),
           f"SIGINT: exit {process.returncode}, left {os.listdir(gone) if os.path.exists(gone) else None}")
+    # One interrupt delivered twice within moments (`timeout -s INT` signals the process and its group; a watching
+    # parent forwards what it gets) is one Ctrl-C: the writing is cancelled and cleaned up, not killed half-way with
+    # its directory left. On the default device with an empty kernel cache, so that the signals come while its files
+    # exist and PoCL compiles the sampling kernels, long before the first chunk asks whether to stop.
+    process = subprocess.Popen([CLI, "model", "--config", os.path.join(tmp, "wide.json"), "--output", gone, "--dtype",
+                                "f32", "--quiet"], stderr=subprocess.PIPE, text=True,
+                               env=dict(os.environ, POCL_CACHE_DIR=os.path.join(tmp, "empty-kernel-cache")))
+    deadline = time.time() + 60
+    while time.time() < deadline and not (os.path.isdir(gone) and os.listdir(gone)):
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    err = process.communicate(timeout=60)[1]
+    check(process.returncode == 130 and "cancelled" in err and not os.path.exists(gone),
+          f"SIGINT twice: exit {process.returncode}, {err.strip()!r}, "
+          f"left {os.listdir(gone) if os.path.exists(gone) else None}")
 
 for failure in failures:
     print("FAIL:", failure)

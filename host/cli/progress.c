@@ -8,13 +8,24 @@
 
 /* SIGINT while a progress display is live (the work polls it through the callbacks) cancels the work, which
  * then removes its files and exits 130. Any other signal that ends the process, and SIGINT when nothing polls
- * or a second time, first removes the temporary files of outputs being written. */
+ * or again a second or more after the first, first removes the temporary files of outputs being written. Sooner
+ * it is the same interrupt delivered twice: `timeout` and `kill -INT -PGID` signal the process and its group, and
+ * a watching parent (main.c) forwards what it gets; taken as a second Ctrl-C, it left a half-made directory. */
 static volatile sig_atomic_t interrupt_seen = 0, polling = 0;
+static struct timespec first_interrupt;
 
 static void on_signal(int signal_number) {
-    if (signal_number == SIGINT && polling && !interrupt_seen) {
-        interrupt_seen = 1;
-        return;
+    if (signal_number == SIGINT && polling) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now); /* async-signal-safe */
+        if (!interrupt_seen) {
+            first_interrupt = now;
+            interrupt_seen = 1;
+            return;
+        }
+        if ((double)(now.tv_sec - first_interrupt.tv_sec) + 1e-9 * (double)(now.tv_nsec - first_interrupt.tv_nsec) <
+            1.0)
+            return;
     }
     oi_output_remove_temporaries();
     struct sigaction action = {0};
