@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "features/features.h"
 
 extern char **environ;
 
@@ -142,7 +143,6 @@ static void remove_plain(void *context) {
 
 /* The same with O_DIRECT, whole 4 KiB pages from an aligned block (the last one padded, then cut back), in writes of
  * the size oclinit's checkpoint writer uses. */
-#define DIRECT_PIECE ((size_t)8 << 20)
 static oclinit_status write_directly(void *context) {
     plain_write *w = context;
     oclinit_status status = OCLINIT_SUCCESS;
@@ -150,8 +150,8 @@ static oclinit_status write_directly(void *context) {
     snprintf(temporary, sizeof temporary, "%s.direct", w->path);
     int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT, 0644);
     if (fd < 0) return OCLINIT_ERROR_NOT_SUPPORTED;
-    for (uint64_t done = 0; done < w->bytes && status == OCLINIT_SUCCESS; done += DIRECT_PIECE) {
-        size_t n = w->bytes - done < DIRECT_PIECE ? (size_t)(w->bytes - done) : DIRECT_PIECE;
+    for (uint64_t done = 0; done < w->bytes && status == OCLINIT_SUCCESS; done += OI_DIRECT_PIECE) {
+        size_t n = w->bytes - done < OI_DIRECT_PIECE ? (size_t)(w->bytes - done) : OI_DIRECT_PIECE;
         n = (n + 4095) / 4096 * 4096;
         if (pwrite(fd, (char *)w->block + done % w->block_bytes, n, (off_t)done) != (ssize_t)n)
             status = OCLINIT_ERROR_IO;

@@ -41,8 +41,6 @@
 #define SPLIT_UNIT 4096
 /* O_DIRECT's alignment of file offsets, sizes and memory: 4096 suits every block size up to a page. */
 #define DIRECT_ALIGN 4096u
-/* The O_DIRECT writes' largest size: on the virtual disks measured, 64 MiB writes ran slower than 1-16 MiB ones. */
-#define DIRECT_PIECE ((size_t)8 << 20)
 /* Float32 bytes per chunk: chunks small enough that the writer's SLOTS of them, and so the disk's lead over the
  * sampling, cost little memory (bench/README.md, "Slots, not tensors"). */
 #define CHUNK_BYTES ((size_t)16 << 20)
@@ -271,7 +269,7 @@ static oclinit_status write_at(const target *to, const void *data, size_t size) 
     if (to->direct < 0 || first >= last) return write_cached(to, p, size, begin, true);
     oclinit_status status = write_cached(to, p, first - begin, begin, false);
     for (uint64_t at = first; status == OCLINIT_SUCCESS && at < last;) {
-        size_t n = last - at < DIRECT_PIECE ? (size_t)(last - at) : DIRECT_PIECE;
+        size_t n = last - at < OI_DIRECT_PIECE ? (size_t)(last - at) : OI_DIRECT_PIECE;
         ssize_t written = pwrite(to->direct, p + (at - begin), n, (off_t)at);
         if (written < 0 && errno == EINTR) continue;
         if (written < 0 && errno != EINVAL) {
