@@ -40,22 +40,24 @@ void bench_measure_turns(const bench_task *tasks, size_t count, int repeat, timi
     double *seconds = calloc((size_t)repeat * count, sizeof *seconds);
     bool *ok = calloc(count, sizeof *ok);
     for (size_t k = 0; k < count; k++) out[k] = (timing){NAN, NAN, NAN};
-    for (size_t k = 0; k < count && seconds && ok; k++) {
+    if (!seconds || !ok) goto cleanup;
+    for (size_t k = 0; k < count; k++) {
         ok[k] = true;
         for (double start = oi_clock_seconds(); ok[k];) {
             ok[k] = run_task(&tasks[k], NULL);
             if (oi_clock_seconds() - start >= WARM_UP_SECONDS) break;
         }
     }
-    for (int r = 0; r < repeat && seconds && ok; r++)
+    for (int r = 0; r < repeat; r++)
         for (size_t k = 0; k < count; k++)
             if (ok[k]) ok[k] = run_task(&tasks[k], &seconds[k * (size_t)repeat + (size_t)r]);
-    for (size_t k = 0; k < count && seconds && ok; k++) {
+    for (size_t k = 0; k < count; k++) {
         if (!ok[k]) continue;
         double *mine = &seconds[k * (size_t)repeat];
         qsort(mine, (size_t)repeat, sizeof *mine, compare_doubles);
         out[k] = (timing){mine[repeat / 2], mine[0], mine[repeat - 1]};
     }
+cleanup:
     free(ok);
     free(seconds);
 }

@@ -82,7 +82,7 @@ static const char *const command = "model";
 typedef struct model_args {
     const char *config, *spec, *output, *device, *dtype;
     uint64_t seed, max_shard_bytes;
-    int64_t chunk_mib;
+    int64_t chunk_mib; /* 0: the library's default */
     bool have_seed, force, list, quiet;
 } model_args;
 
@@ -111,7 +111,6 @@ static bool parse_shard_size(const char *text, uint64_t *bytes) {
 /* Returns -1 to go on, else the exit code. */
 static int parse_arguments(int argc, char **argv, model_args *args) {
     memset(args, 0, sizeof *args);
-    args->chunk_mib = 16;
     options_reset();
     int id;
     while ((id = next_option(command, argc, argv, long_options)) != -1) {
