@@ -293,6 +293,17 @@ with tempfile.TemporaryDirectory() as tmp:
     process.wait(60)
     check(process.returncode in (130, -signal.SIGINT) and not os.path.exists(gone),
           f"SIGINT: exit {process.returncode}, left {os.listdir(gone) if os.path.exists(gone) else None}")
+    # A signal that ends the process at once (SIGTERM, or a second Ctrl-C a second or more after the first) still
+    # takes the temporary files and the directory made for them.
+    process = subprocess.Popen([CLI, "model", "--config", os.path.join(tmp, "wide.json"), "--output", gone, "--dtype",
+                                "f32", "--device", "cpu"], stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not (os.path.isdir(gone) and os.listdir(gone)):
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    process.wait(60)
+    check(process.returncode == -signal.SIGTERM and not os.path.exists(gone),
+          f"SIGTERM: exit {process.returncode}, left {os.listdir(gone) if os.path.exists(gone) else None}")
     # One interrupt delivered twice within moments (`timeout -s INT` signals the process and its group; a watching
     # parent forwards what it gets) is one Ctrl-C: the writing is cancelled and cleaned up, not killed half-way with
     # its directory left. On the default device with an empty kernel cache, so that the signals come while its files

@@ -220,9 +220,13 @@ oclinit_status oi_output_publish(oi_output *out);
 oclinit_status oi_output_commit(oi_output *out);
 /* Removes the temporary file; safe after a failed or successful step, twice, and on a zeroed oi_output. */
 void oi_output_abort(oi_output *out);
-/* Removes every temporary file this process has open: async-signal-safe (it only calls unlink), for signal
- * handlers that then let the signal end the process. */
+/* Removes every temporary file this process has open, then the directory named by oi_output_made_directory if that
+ * leaves it empty: async-signal-safe (it only calls unlink and rmdir), for signal handlers that then let the signal
+ * end the process. */
 void oi_output_remove_temporaries(void);
+/* A directory made to hold outputs not yet published, for oi_output_remove_temporaries; NULL once they are, or
+ * once the caller has removed it. The string must live until then. */
+void oi_output_made_directory(const char *directory);
 
 /* The whole cycle for one file: open, write(object, out), commit, or nothing on failure. */
 typedef oclinit_status (*oi_writer)(const void *object, oi_output *out);

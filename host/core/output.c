@@ -38,11 +38,19 @@ static void release_slot(const char *name) {
     }
 }
 
+static _Atomic(const char *) made_directory;
+
+void oi_output_made_directory(const char *directory) {
+    atomic_store(&made_directory, directory);
+}
+
 void oi_output_remove_temporaries(void) {
     for (int i = 0; i < LIVE_TEMPORARIES; i++) {
         char *name = atomic_load(&live[i]);
         if (name) unlink(name);
     }
+    const char *directory = atomic_load(&made_directory);
+    if (directory) rmdir(directory); /* fails, harmlessly, unless the temporaries were all it held */
 }
 
 static void describe_size(double bytes, char *text, size_t size) {

@@ -179,6 +179,7 @@ static oclinit_status prepare_directory(const char *directory, bool force, bool 
         if (mkdir(directory, 0777) != 0)
             return oi_fail(OCLINIT_ERROR_IO, "cannot create the directory %s: %s", directory, strerror(errno));
         *made = true;
+        oi_output_made_directory(directory); /* so that a fatal signal removes it with the temporary files */
         return OCLINIT_SUCCESS;
     }
     if (!S_ISDIR(st.st_mode))
@@ -790,6 +791,7 @@ cleanup:
     }
     oi_output_abort(&config_out);
     oi_output_abort(&index_out);
+    if (made) oi_output_made_directory(NULL);
     if (status != OCLINIT_SUCCESS && made && !published) rmdir(directory);
     free(c.names);
     free(config_data);
