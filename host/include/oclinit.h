@@ -722,7 +722,7 @@ typedef struct oclinit_checkpoint_options {
     uint64_t seed;                /* every tensor's Philox key */
     uint64_t max_shard_bytes;     /* a shard's limit, as huggingface_hub splits; 0: 5 GB (5 10^9 bytes) */
     bool force;                   /* replace a checkpoint already in the directory */
-    size_t chunk_bytes;           /* float32 bytes per chunk; the writer holds six in the dtype; 0: 16 MiB */
+    size_t chunk_bytes;           /* float32 bytes a chunk, the writer holds six; 0: 16 MiB, on a device 64 */
     oclinit_progress_fn progress; /* after each chunk; done and total count bytes; cancelling writes nothing */
     void *user;
 } oclinit_checkpoint_options;

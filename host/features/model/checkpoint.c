@@ -41,9 +41,12 @@
 #define SPLIT_UNIT 4096
 /* O_DIRECT's alignment of file offsets, sizes and memory: 4096 suits every block size up to a page. */
 #define DIRECT_ALIGN 4096u
-/* Float32 bytes per chunk: chunks small enough that the writer's SLOTS of them, and so the disk's lead over the
- * sampling, cost little memory (bench/README.md, "Slots, not tensors"). */
-#define CHUNK_BYTES ((size_t)16 << 20)
+/* Float32 bytes per chunk unless asked. On the host path small enough that the writer's SLOTS of them cost little
+ * memory (bench/README.md, "Slots, not tensors"). On a device larger: the two chunks queued there must outlast the
+ * moments the thread that feeds the queue waits for a core, which it shares with the writer and, on a CPU device, the
+ * device's own threads; with 16 MiB PoCL ran dry between chunks ("A deeper queue on a device"). */
+#define HOST_CHUNK_BYTES ((size_t)16 << 20)
+#define DEVICE_CHUNK_BYTES ((size_t)64 << 20)
 
 typedef struct planned {
     const oclinit_model_tensor *tensor;
@@ -760,7 +763,9 @@ oclinit_status oclinit_model_write(oclinit_runtime_t runtime, oclinit_model_t mo
     OI_CHECK(agree(&c, hash, config_path));
 
     /* Buffers before files: a device that cannot hold a chunk fails with nothing written. */
-    size_t chunk_bytes = c.options.chunk_bytes ? c.options.chunk_bytes : CHUNK_BYTES;
+    size_t chunk_bytes = c.options.chunk_bytes         ? c.options.chunk_bytes
+                         : oi_runtime_on_host(runtime) ? HOST_CHUNK_BYTES
+                                                       : DEVICE_CHUNK_BYTES;
     status = oi_chunker_create(runtime, c.options.dtype, chunk_bytes, most, &chunker);
     uint64_t chunk = chunk_bytes / sizeof(float) / 4 * 4;
     if (status == OCLINIT_SUCCESS)
