@@ -152,6 +152,8 @@ void oi_runtime_set_local_rank(unsigned local_rank);
 
 /* True for the host C path: a NULL runtime or one made for "cpu". The one test of where work runs. */
 bool oi_runtime_on_host(oclinit_runtime_t runtime);
+/* True for a CPU device, whose kernels can work in the host's memory (oi_buffer_over). */
+bool oi_runtime_shares_memory(oclinit_runtime_t runtime);
 
 /* A kernel of program, built for the runtime's device on first use and cached with the runtime. */
 oclinit_status oi_runtime_kernel(oclinit_runtime_t runtime, const oi_program *program, const char *name,
@@ -220,6 +222,10 @@ oclinit_status oi_output_publish(oi_output *out);
 oclinit_status oi_output_commit(oi_output *out);
 /* Removes the temporary file; safe after a failed or successful step, twice, and on a zeroed oi_output. */
 void oi_output_abort(oi_output *out);
+/* Memory to write from with O_DIRECT, page-aligned; with huge, aligned to 2 MiB and asked for transparent huge pages
+ * (madvise), from which the virtual disks measured took O_DIRECT writes 1.2-1.4x faster (bench/README.md, "Huge
+ * pages"). NULL when out of memory; free() releases it. */
+void *oi_output_direct_memory(size_t bytes, bool huge);
 /* Removes every temporary file this process has open, then the directory named by oi_output_made_directory if that
  * leaves it empty: async-signal-safe (it only calls unlink and rmdir), for signal handlers that then let the signal
  * end the process. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -51,6 +52,15 @@ void oi_output_remove_temporaries(void) {
     }
     const char *directory = atomic_load(&made_directory);
     if (directory) rmdir(directory); /* fails, harmlessly, unless the temporaries were all it held */
+}
+
+void *oi_output_direct_memory(size_t bytes, bool huge) {
+    size_t align = huge ? (size_t)2 << 20 : 4096;
+    void *memory;
+    if (bytes > SIZE_MAX - align || posix_memalign(&memory, align, (bytes + align - 1) / align * align) != 0)
+        return NULL;
+    if (huge) madvise(memory, (bytes + align - 1) / align * align, MADV_HUGEPAGE); /* a request: without, small pages */
+    return memory;
 }
 
 static void describe_size(double bytes, char *text, size_t size) {

@@ -472,6 +472,10 @@ bool oi_runtime_on_host(oclinit_runtime_t runtime) {
     return !runtime || !runtime->device;
 }
 
+bool oi_runtime_shares_memory(oclinit_runtime_t runtime) {
+    return !oi_runtime_on_host(runtime) && runtime->info.type == OCLINIT_DEVICE_CPU;
+}
+
 const oclinit_device_info *oclinit_runtime_get_device(oclinit_runtime_t runtime) {
     OI_REQUIRE_OR(runtime, "runtime", NULL);
     return &runtime->info;
@@ -608,7 +612,7 @@ oclinit_status oi_runtime_enqueue(oclinit_runtime_t runtime, cl_kernel kernel, s
 
 cl_mem oi_buffer_over(oclinit_runtime_t runtime, void *memory, size_t bytes) {
     cl_int error;
-    if (runtime->info.type != OCLINIT_DEVICE_CPU || bytes > runtime->info.max_allocation) return NULL;
+    if (!oi_runtime_shares_memory(runtime) || bytes > runtime->info.max_allocation) return NULL;
     cl_mem buffer = clCreateBuffer(runtime->context, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, bytes, memory, &error);
     return error == CL_SUCCESS ? buffer : NULL;
 }

@@ -389,12 +389,12 @@ static oclinit_status writer_drain(writer *w) {
     return status == OCLINIT_SUCCESS ? status : oi_fail(status, "%s", w->detail);
 }
 
-static oclinit_status writer_start(writer *w, size_t slot_bytes) {
+static oclinit_status writer_start(writer *w, size_t slot_bytes, bool huge) {
     memset(w, 0, sizeof *w);
     w->open = -1;
     w->capacity = slot_bytes;
     for (int k = 0; k < SLOTS; k++)
-        if (posix_memalign(&w->slot[k], DIRECT_ALIGN, slot_bytes + DIRECT_ALIGN) != 0)
+        if (!(w->slot[k] = oi_output_direct_memory(slot_bytes + DIRECT_ALIGN, huge)))
             return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "%d chunks of the checkpoint", SLOTS);
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->changed, NULL);
@@ -768,8 +768,10 @@ oclinit_status oclinit_model_write(oclinit_runtime_t runtime, oclinit_model_t mo
                                                        : DEVICE_CHUNK_BYTES;
     status = oi_chunker_create(runtime, c.options.dtype, chunk_bytes, most, &chunker);
     uint64_t chunk = chunk_bytes / sizeof(float) / 4 * 4;
+    /* Huge pages speed the disk's transfers from the slots, but slowed PoCL's kernels that make chunks in them. */
     if (status == OCLINIT_SUCCESS)
-        status = writer_start(&c.w, (size_t)(chunk < most ? (chunk ? chunk : 4) : most) * c.dtype_size);
+        status = writer_start(&c.w, (size_t)(chunk < most ? (chunk ? chunk : 4) : most) * c.dtype_size,
+                              !oi_runtime_shares_memory(runtime));
     c.writer_started = status == OCLINIT_SUCCESS;
     for (int k = 0; k < SLOTS && c.writer_started; k++)
         oi_chunker_adopt(chunker, c.w.slot[k], c.w.capacity + DIRECT_ALIGN);
