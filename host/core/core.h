@@ -223,8 +223,8 @@ oclinit_status oi_output_commit(oi_output *out);
 /* Removes the temporary file; safe after a failed or successful step, twice, and on a zeroed oi_output. */
 void oi_output_abort(oi_output *out);
 /* Memory to write from with O_DIRECT, page-aligned; with huge, aligned to 2 MiB and asked for transparent huge pages
- * (madvise), from which the virtual disks measured took O_DIRECT writes 1.2-1.4x faster (bench/README.md, "Huge
- * pages"). NULL when out of memory; free() releases it. */
+ * (madvise), from which the virtual disks measured took O_DIRECT writes 1.2-1.4x faster (bench/README.md, "A deeper
+ * queue on a device, and huge pages"). NULL when out of memory; free() releases it. */
 void *oi_output_direct_memory(size_t bytes, bool huge);
 /* Removes every temporary file this process has open, then the directory named by oi_output_made_directory if that
  * leaves it empty: async-signal-safe (it only calls unlink and rmdir), for signal handlers that then let the signal

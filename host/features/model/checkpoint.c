@@ -44,7 +44,8 @@
 /* Float32 bytes per chunk unless asked. On the host path small enough that the writer's SLOTS of them cost little
  * memory (bench/README.md, "Slots, not tensors"). On a device larger: the two chunks queued there must outlast the
  * moments the thread that feeds the queue waits for a core, which it shares with the writer and, on a CPU device, the
- * device's own threads; with 16 MiB PoCL ran dry between chunks ("A deeper queue on a device"). */
+ * device's own threads; with 16 MiB PoCL ran dry between chunks (bench/README.md, "A deeper queue on a device, and huge
+ * pages"). */
 #define HOST_CHUNK_BYTES ((size_t)16 << 20)
 #define DEVICE_CHUNK_BYTES ((size_t)64 << 20)
 
