@@ -2,7 +2,9 @@
 # The GPU run, ready for a machine with an NVIDIA GPU (NVIDIA's OpenCL driver, a C compiler, CMake and the
 # packages of .ci/install-deps): builds, lists the devices, runs the device tests on the GPU, checks that every
 # scheme of `oclinit init` and both normalizations give the same bytes on the GPU as on the host C path, tunes
-# CLBlast within a budget and runs `oclinit bench --quick`, writing everything into one folder (under 8 minutes).
+# CLBlast within a budget, runs `oclinit bench --quick`, and times TinyLlama's whole bf16 checkpoint against a plain
+# write on the GPU and on the host path (`oclinit bench --only model`), writing everything into one folder (under 10
+# minutes).
 #
 #   bench/gpu-check.sh [--device D] [--out DIR] [--build DIR] [--no-build] [--budget S] [--quick]
 #
@@ -10,8 +12,8 @@
 #   --out DIR    the folder (default bench/results/gpu/DATE-DEVICE, the device's name once it is known)
 #   --build DIR  the build folder (default build-gpu in the repository); --no-build uses it as it is
 #   --budget S   seconds for `oclinit tune` (default 90)
-#   --quick      the script's own test (CI runs it on PoCL): one test program, a 1 s tuning, and the bench's
-#                init and normalize parts once each
+#   --quick      the script's own test (CI runs it on PoCL): one test program, a 1 s tuning, the bench's
+#                init and normalize parts once each, and no checkpoint
 #
 # Without a registered NVIDIA driver (no nvidia.icd under /etc/OpenCL/vendors, as in some containers), it points
 # the OpenCL loader at libnvidia-opencl.so.1 where it finds one. Every step runs even when one before failed;
@@ -191,10 +193,15 @@ bench() {
         "$oclinit" bench --quick --device "$device" --quiet --csv "$out/bench.csv" --plot "$out/plots" "${only[@]}"
 }
 
+# The whole checkpoint, 2.2 GB a run, in three rounds: the bench --quick above writes 2 of its 22 layers only.
+model() {
+    "$oclinit" bench --only model --repeat 3 --device "$device" --quiet
+}
+
 [ "$quick" -eq 1 ] && budget=1
 # The steps run in a child shell, under timeout.
 export device out build oclinit quick budget
-export -f environment build_project list_devices device_tests identity tune bench
+export -f environment build_project list_devices device_tests identity tune bench model
 register_nvidia
 step environment environment.txt 60 environment
 if [ "$do_build" -eq 1 ]; then step build build.log 300 build_project; fi
@@ -218,6 +225,7 @@ step tests tests.log $((quick ? 120 : 180)) device_tests
 step identity identity.txt 120 identity
 step tune tune.txt $((budget + 90)) tune
 step bench bench.txt 240 bench
+[ "$quick" -eq 1 ] || step model model.txt 300 model
 rm -rf "$out/identity-files"
 cat "$out/summary.txt"
 echo "results in $out"
