@@ -56,10 +56,11 @@ void oi_output_remove_temporaries(void) {
 
 void *oi_output_direct_memory(size_t bytes, bool huge) {
     size_t align = huge ? (size_t)2 << 20 : 4096;
+    if (bytes > SIZE_MAX - align) return NULL;
+    size_t size = (bytes + align - 1) / align * align;
     void *memory;
-    if (bytes > SIZE_MAX - align || posix_memalign(&memory, align, (bytes + align - 1) / align * align) != 0)
-        return NULL;
-    if (huge) madvise(memory, (bytes + align - 1) / align * align, MADV_HUGEPAGE); /* a request: without, small pages */
+    if (posix_memalign(&memory, align, size) != 0) return NULL;
+    if (huge) madvise(memory, size, MADV_HUGEPAGE); /* a request: refused, the memory stays on small pages */
     return memory;
 }
 
