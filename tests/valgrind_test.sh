@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the CLI's commands under valgrind (init, normalize, train, predict, model, inspect; successes and failures) and fails
-# on any memory error or definite leak outside what tests/valgrind.supp attributes to PoCL and glibc.
+# Runs the CLI's commands under valgrind (init, normalize, train, predict, model, inspect; successes and failures)
+# and fails on any memory error or definite leak outside what tests/valgrind.supp attributes to PoCL and glibc.
 #   tests/valgrind_test.sh CLI DEVICE      (DEVICE: cpu for the host C path, "" for the default device)
 set -euo pipefail
 cli=$1
