@@ -1,5 +1,6 @@
 /* Devices: listing, choosing by index, name, "cpu" and OCLINIT_DEVICE; build failures hand back the log;
- * allocations beyond the device's limits fail with a message that names the device. */
+ * allocations beyond the device's limits fail with a message that names the device; which device shares the host's
+ * memory; memory for O_DIRECT writes. */
 #define _GNU_SOURCE /* strcasestr */
 #include <ctype.h>
 #include <string.h>
@@ -116,6 +117,33 @@ static void allocation_beyond_the_device_fails_clearly(void **state) {
     oclinit_runtime_free(rt);
 }
 
+/* Only a CPU device works in the host's memory (the checkpoint writer's slots: kernels write into them, and then they
+ * stay on small pages); the host C path is no device. */
+static void shares_memory_only_on_a_cpu_device(void **state) {
+    (void)state;
+    oclinit_runtime_t rt = test_device(0), host = NULL;
+    assert_false(oi_runtime_shares_memory(NULL));
+    assert_ok(oclinit_runtime_create("cpu", &host));
+    assert_false(oi_runtime_shares_memory(host));
+    assert_int_equal(oi_runtime_shares_memory(rt), oclinit_runtime_get_device(rt)->type == OCLINIT_DEVICE_CPU);
+    oclinit_runtime_free(host);
+    oclinit_runtime_free(rt);
+}
+
+/* Memory for O_DIRECT writes: page-aligned, 2 MiB-aligned when huge pages are asked for, all of it usable; none for
+ * a size that cannot be rounded up. */
+static void direct_memory_is_aligned(void **state) {
+    (void)state;
+    for (int huge = 0; huge < 2; huge++) {
+        unsigned char *memory = oi_output_direct_memory(5000, huge);
+        assert_non_null(memory);
+        assert_int_equal((uintptr_t)memory % (huge ? (size_t)2 << 20 : 4096), 0);
+        memset(memory, 0xa5, 5000);
+        free(memory);
+        assert_null(oi_output_direct_memory(SIZE_MAX - 100, huge));
+    }
+}
+
 /* A runtime on the caller's queue works on that queue, names the same device with the same indices, keeps its
  * kernels apart from another runtime's, and leaves the queue alive for the caller when freed. */
 static void runtime_from_the_callers_queue(void **state) {
@@ -150,6 +178,8 @@ int main(void) {
         cmocka_unit_test(build_failure_returns_the_log),
         cmocka_unit_test(allocation_beyond_the_device_fails_clearly),
         cmocka_unit_test(runtime_from_the_callers_queue),
+        cmocka_unit_test(shares_memory_only_on_a_cpu_device),
+        cmocka_unit_test(direct_memory_is_aligned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
