@@ -113,6 +113,8 @@ void oi_chunker_adopt(oi_chunker *c, void *memory, size_t bytes);
 typedef oclinit_status (*oi_chunk_fn)(void *user, uint64_t first, const void *data, size_t count);
 oclinit_status oi_chunker_create(oclinit_runtime_t runtime, oclinit_dtype dtype, size_t chunk_bytes, uint64_t most,
                                  oi_chunker **chunker);
+/* Elements in its largest chunk: what a place() must have room for at a time. */
+uint64_t oi_chunker_elements(const oi_chunker *chunker);
 /* Every element of the tensor, in order, through consume; its failure stops the run and is returned. */
 oclinit_status oi_chunker_run(oi_chunker *chunker, const oclinit_distribution *distribution, uint64_t seed,
                               uint64_t stream, oi_chunk_fn consume, void *user);

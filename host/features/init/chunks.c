@@ -92,6 +92,10 @@ cleanup:
     return status;
 }
 
+uint64_t oi_chunker_elements(const oi_chunker *c) {
+    return c->chunk;
+}
+
 void oi_chunker_adopt(oi_chunker *c, void *memory, size_t bytes) {
     if (!c->on_device || c->adoptions == ADOPTED) return;
     cl_mem buffer = oi_buffer_over(c->runtime, memory, bytes);

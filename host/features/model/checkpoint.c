@@ -768,11 +768,10 @@ oclinit_status oclinit_model_write(oclinit_runtime_t runtime, oclinit_model_t mo
                          : oi_runtime_on_host(runtime) ? HOST_CHUNK_BYTES
                                                        : DEVICE_CHUNK_BYTES;
     status = oi_chunker_create(runtime, c.options.dtype, chunk_bytes, most, &chunker);
-    uint64_t chunk = chunk_bytes / sizeof(float) / 4 * 4;
     /* Huge pages speed the disk's transfers from the slots, but slowed PoCL's kernels that make chunks in them. */
     if (status == OCLINIT_SUCCESS)
-        status = writer_start(&c.w, (size_t)(chunk < most ? (chunk ? chunk : 4) : most) * c.dtype_size,
-                              !oi_runtime_shares_memory(runtime));
+        status =
+            writer_start(&c.w, (size_t)oi_chunker_elements(chunker) * c.dtype_size, !oi_runtime_shares_memory(runtime));
     c.writer_started = status == OCLINIT_SUCCESS;
     for (int k = 0; k < SLOTS && c.writer_started; k++)
         oi_chunker_adopt(chunker, c.w.slot[k], c.w.capacity + DIRECT_ALIGN);
