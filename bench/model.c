@@ -53,10 +53,8 @@ typedef struct run {
  * `discard` (as the VMs measured here are), the trimming of the freed gigabytes that would otherwise slow that run. */
 static void settle(const char *path) {
     char parent[1200];
-    snprintf(parent, sizeof parent, "%s", path);
-    char *slash = strrchr(parent, '/');
-    if (slash) *slash = '\0';
-    int fd = open(slash ? parent : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    oi_path_split(path, parent, sizeof parent);
+    int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return;
     syncfs(fd);
     close(fd);
