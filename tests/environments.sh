@@ -66,6 +66,19 @@ err=$(cat err.txt)
 [[ $code -eq 1 && $err == *"libnot-an-opencl-driver.so.1 (registered in $work/vendors/missing.icd) cannot be loaded"* &&
    $err != *"install an OpenCL driver"* ]] || fail "a driver that cannot be loaded: exit $code: $err"
 
+# OpenBLAS's kernels: the user's OPENBLAS_CORETYPE is kept (and called older than a CPU with AVX2); without it, an
+# AVX2 CPU runs AVX2 kernels or newer, whatever this OpenBLAS knows of it.
+avx2=false
+grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo && avx2=true
+OPENBLAS_CORETYPE=Prescott "$cli" devices >out.txt 2>err.txt || fail "devices with OPENBLAS_CORETYPE=Prescott: $(cat err.txt)"
+grep -q "OpenBLAS's Prescott kernels" out.txt || fail "OPENBLAS_CORETYPE=Prescott not kept: $(cat out.txt)"
+if $avx2; then
+    grep -q "older than this CPU; OPENBLAS_CORETYPE=" out.txt || fail "Prescott on an AVX2 CPU not flagged: $(cat out.txt)"
+    env -u OPENBLAS_CORETYPE "$cli" devices >out.txt 2>err.txt
+    grep -Eq "OpenBLAS's (Haswell|Zen|SkylakeX|Cooperlake|SapphireRapids|Excavator) kernels$" out.txt ||
+        fail "an AVX2 CPU without OPENBLAS_CORETYPE: $(grep OpenBLAS out.txt)"
+fi
+
 if [ "$failures" -ne 0 ]; then
     echo "$failures environment checks failed"
     exit 1

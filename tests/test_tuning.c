@@ -259,6 +259,32 @@ static oclinit_tuning_state state_after_first_product(oclinit_runtime_t rt, cons
 
 /* On the device: a corrupt or incomplete file is ignored with a message, never fatal; a complete one is applied
  * and CLBlast's products stay right with it. */
+/* OpenBLAS's fallback kernels on a CPU it does not know are replaced by the CPU's own; its choice stands otherwise. */
+static void test_host_kernels_follow_the_cpu(void **state) {
+    (void)state;
+    static const struct {
+        const char *running;
+        bool avx2_fma, avx512;
+        const char *expected;
+    } cases[] = {
+        {"Prescott", true, true, "SkylakeX"}, {"Prescott", true, false, "Haswell"},
+        {"Core2", true, false, "Haswell"},    {"Sandybridge", true, false, "Haswell"},
+        {"Nehalem", false, false, NULL},      {"Prescott", false, false, NULL},
+        {"Haswell", true, true, NULL},        {"SkylakeX", true, true, NULL},
+        {"skylakex", true, true, NULL},       {"Zen", true, false, NULL},
+        {"Cooperlake", true, true, NULL},     {"SapphireRapids", true, true, NULL},
+        {NULL, true, false, "Haswell"},
+    };
+    for (size_t i = 0; i < OI_COUNT(cases); i++) {
+        const char *got = oi_gemm_host_kernels_for(cases[i].running, cases[i].avx2_fma, cases[i].avx512);
+        if (cases[i].expected)
+            assert_non_null(got), assert_string_equal(got, cases[i].expected);
+        else
+            assert_null(got);
+    }
+    assert_non_null(oi_gemm_host_kernels());
+}
+
 static void test_runtime_applies_or_ignores_the_file(void **state) {
     (void)state;
     oclinit_runtime_t rt = test_device(0);
@@ -420,6 +446,7 @@ int main(void) {
         cmocka_unit_test(test_path_names_the_device_and_its_driver),
         cmocka_unit_test(test_check_reads_good_and_rejects_corrupt_files),
         cmocka_unit_test(test_seeds_follow_the_device),
+        cmocka_unit_test(test_host_kernels_follow_the_cpu),
         cmocka_unit_test(test_runtime_applies_or_ignores_the_file),
         cmocka_unit_test(test_sgemm_in_chunks_equals_whole),
         cmocka_unit_test(test_tune_measures_checks_and_cancels),

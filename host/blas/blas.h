@@ -15,6 +15,17 @@ typedef struct oi_gemm_shape {
 void oi_gemm_host(const oi_gemm_shape *shape, const float *a, size_t lda, const float *b, size_t ldb, float *c,
                   size_t ldc);
 
+/* The kernels OpenBLAS chose for this CPU when it loaded ("SkylakeX", "Haswell", ...; its openblas_get_corename). */
+const char *oi_gemm_host_kernels(void);
+
+/* Which kernels to ask OpenBLAS for (OPENBLAS_CORETYPE) when it runs ones older than AVX2 on a CPU with AVX2 and
+ * FMA, or AVX-512: an OpenBLAS older than the CPU (Debian 12's 0.3.21 on Emerald Rapids) falls back to its SSE3
+ * "Prescott" kernels, several times slower. "SkylakeX" or "Haswell", or NULL when what runs is fine. */
+const char *oi_gemm_host_kernels_for(const char *running, bool avx2_fma, bool avx512);
+
+/* oi_gemm_host_kernels_for this CPU and the kernels running. */
+const char *oi_gemm_host_better_kernels(void);
+
 /* The same on the runtime's device at element offsets, with CLBlast on its queue: SGEMV for a product with one row
  * or one contiguous column, else SGEMM with K split by the tuned panel budget. The device's tuning cache file is
  * applied before its first product. Adds the CLBlast calls enqueued to *calls when calls is not NULL. */

@@ -11,6 +11,7 @@
 
 #include <cblas.h>
 #include <clblast_c.h>
+#include <strings.h>
 
 #include "blas/blas.h"
 
@@ -55,6 +56,31 @@ void oi_gemm_host(const oi_gemm_shape *s, const float *a, size_t lda, const floa
                   size_t ldc) {
     cblas_sgemm(CblasRowMajor, s->transpose_a ? CblasTrans : CblasNoTrans, s->transpose_b ? CblasTrans : CblasNoTrans,
                 (int)s->m, (int)s->n, (int)s->k, 1.0f, a, (int)lda, b, (int)ldb, 0.0f, c, (int)ldc);
+}
+
+const char *oi_gemm_host_kernels(void) {
+    return openblas_get_corename();
+}
+
+const char *oi_gemm_host_kernels_for(const char *running, bool avx2_fma, bool avx512) {
+    /* OpenBLAS's x86-64 kernels for AVX2 and later (Excavator's only on AMD's family 15h, which it knows). */
+    static const char *const modern[] = {"Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids", "Excavator"};
+    for (size_t i = 0; running && i < OI_COUNT(modern); i++)
+        if (strcasecmp(running, modern[i]) == 0) return NULL;
+    return avx512 ? "SkylakeX" : avx2_fma ? "Haswell" : NULL;
+}
+
+const char *oi_gemm_host_better_kernels(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    /* SkylakeX's kernels use AVX-512 F, BW, VL and DQ (Knights Landing has F alone). */
+    bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                  __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+    return oi_gemm_host_kernels_for(oi_gemm_host_kernels(),
+                                    __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"), avx512);
+#else
+    return NULL;
+#endif
 }
 
 oclinit_status oi_gemm_device(oclinit_runtime_t rt, const oi_gemm_shape *s, cl_mem a, size_t a_offset, size_t lda,

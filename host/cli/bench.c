@@ -472,7 +472,13 @@ int command_bench(int argc, char **argv) {
                                             : "with its own parameters: run `oclinit tune` for faster GEMM");
     char cpu[512];
     cpu_text(cpu, sizeof cpu);
-    printf("host CPU: %s\n\n", cpu);
+    const char *better = oi_gemm_host_better_kernels();
+    printf("host CPU: %s\nhost BLAS: OpenBLAS's %s kernels\n\n", cpu, oi_gemm_host_kernels());
+    if (better)
+        fprintf(stderr,
+                "oclinit bench: warning: OpenBLAS runs kernels older than this CPU, so the host figures understate "
+                "it; OPENBLAS_CORETYPE=%s runs its own\n",
+                better);
     if (tuning == OCLINIT_TUNING_IGNORED) fprintf(stderr, "oclinit bench: warning: %s\n", tuning_message);
     fflush(stdout);
 

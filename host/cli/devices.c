@@ -88,6 +88,10 @@ int command_devices(int argc, char **argv) {
     printf("%c %-5s %-6s %-34s (--device cpu)\n",
            default_status == OCLINIT_SUCCESS && chosen.type == OCLINIT_DEVICE_HOST ? '*' : ' ', "cpu", "host",
            "host C path, all cores");
+    const char *better = oi_gemm_host_better_kernels();
+    printf("  %-5s %-6s matrix products: OpenBLAS's %s kernels", "", "", oi_gemm_host_kernels());
+    if (better) printf(" (older than this CPU; OPENBLAS_CORETYPE=%s runs its own)", better);
+    printf("\n");
     if (problems[0]) printf("\n%s", problems);
     if (default_status != OCLINIT_SUCCESS)
         printf("\nOCLINIT_DEVICE=\"%s\" names no device: %s\n",

@@ -17,6 +17,7 @@
  * any command, once it is known to fit. */
 #define OPENBLAS_BUFFER ((size_t)130 << 20) /* the 128 MiB, OpenBLAS's header and malloc's */
 #define OPENBLAS_THREADS "OPENBLAS_NUM_THREADS="
+#define OPENBLAS_CORETYPE "OPENBLAS_CORETYPE"
 
 static pid_t watched; /* the command's process, in the watching parent */
 
@@ -106,6 +107,18 @@ static bool reserve_openblas_buffer(void) {
     return true;
 }
 
+/* An OpenBLAS older than the CPU runs its SSE3 kernels on it (oi_gemm_host_better_kernels), as Debian 12's does on
+ * Emerald Rapids. Unless the user chose (OPENBLAS_CORETYPE), oclinit runs itself again asking for the CPU's
+ * kernels, as later OpenBLAS releases pick by the CPU's features themselves; OpenBLAS reads the variable as it
+ * loads, before main. */
+static void ask_openblas_for_kernels(char **argv) {
+    const char *better = oi_gemm_host_better_kernels();
+    if (!better || getenv(OPENBLAS_CORETYPE)) return;
+    if (setenv(OPENBLAS_CORETYPE, better, 1) != 0) return;
+    execv("/proc/self/exe", argv);
+    unsetenv(OPENBLAS_CORETYPE); /* not run again (no /proc): the old kernels, as before */
+}
+
 int stop_together(int code) {
     int stopped = oi_dist_lowest(code >= 0);
     if (stopped < 0) return -1;
@@ -140,6 +153,7 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+    ask_openblas_for_kernels(argv);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
