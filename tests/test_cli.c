@@ -584,6 +584,10 @@ static void tune_and_bench(void **state) {
     expect_output(r, "gemm: GFLOP/s", false);
     expect_output(r, "2048 x 1024 x 512 NT", false);
     expect_output(r, "SGEMM: CLBlast / OpenBLAS", false);
+    expect_output(r, "host BLAS: OpenBLAS's ", false);
+#if defined(__linux__) && defined(__x86_64__)
+    expect_output(r, ", model ", false); /* the CPU's family and model number, beside its name */
+#endif
     free(r);
     char *text;
     size_t size;

@@ -351,19 +351,26 @@ static bool write_files(bench_results *r, const char *csv, const char *dir) {
 }
 
 /* The host CPU's model and the vector extensions that decide its speed here: the host twins run their AVX-512,
- * AVX2 or plain x86-64 code (target_clones), and PoCL's device builds for the same extensions. */
+ * AVX2 or plain x86-64 code (target_clones), and PoCL's device builds for the same extensions. The family and model
+ * numbers tell apart CPUs that share a name ("Intel(R) Xeon(R) Processor" in a virtual machine). */
 static void cpu_text(char *text, size_t size) {
-    char line[512], model[256] = "unknown CPU";
+    char line[512], model[256] = "unknown CPU", family[16] = "", number[16] = "";
     FILE *info = fopen("/proc/cpuinfo", "r");
-    while (info && fgets(line, sizeof line, info)) {
+    while (info && fgets(line, sizeof line, info) && line[0] != '\n') { /* the first processor's block */
         char *colon = strchr(line, ':');
-        if (strncmp(line, "model name", 10) != 0 || !colon) continue;
-        snprintf(model, sizeof model, "%s", colon + 1 + strspn(colon + 1, " \t"));
-        model[strcspn(model, "\n")] = '\0';
-        break;
+        if (!colon) continue;
+        line[strcspn(line, "\n")] = '\0';
+        const char *value = colon + 1 + strspn(colon + 1, " \t");
+        size_t key = strcspn(line, "\t:");
+        if (key == 10 && strncmp(line, "model name", 10) == 0) snprintf(model, sizeof model, "%s", value);
+        if (key == 10 && strncmp(line, "cpu family", 10) == 0) snprintf(family, sizeof family, "%s", value);
+        if (key == 5 && strncmp(line, "model", 5) == 0) snprintf(number, sizeof number, "%s", value);
     }
     if (info) fclose(info);
-    size_t used = (size_t)snprintf(text, size, "%s; vector extensions:", model);
+    size_t used =
+        family[0] && number[0]
+            ? (size_t)snprintf(text, size, "%s (family %s, model %s); vector extensions:", model, family, number)
+            : (size_t)snprintf(text, size, "%s; vector extensions:", model);
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
     static const char *const names[] = {"sse4.2", "avx", "avx2", "fma", "avx512f"};
