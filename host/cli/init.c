@@ -35,7 +35,8 @@ static void usage(FILE *out) {
             "                       the host C path\n"
             "                       (default: $OCLINIT_DEVICE, else the first GPU, else the first CPU device)\n"
             "  --stats              print mean, std, min and max of what was written, beside the exact values\n"
-            "  --chunk-mib N        memory per chunk in MiB (default 64; five chunks are in use at once)\n"
+            "  --chunk-mib N        float32 MiB per chunk; the writer holds six chunks (default 16 on the\n"
+            "                       host path, 64 on a device)\n"
             "  --quiet              no progress bar\n"
             "  -h, --help           this text\n"
             "\n");
@@ -110,7 +111,7 @@ static const struct option long_options[] = {
 
 typedef struct init_args {
     const char *scheme_name, *output, *device;
-    int64_t fan_in, fan_out, chunk_mib;
+    int64_t fan_in, fan_out, chunk_mib; /* chunk_mib 0: the library's default */
     uint64_t seed, stream;
     bool stats, quiet, have_fan_in, have_fan_out, have_shape, have_stream;
     const char *name;
@@ -124,7 +125,6 @@ static const char *const command = "init";
 /* Returns -1 to go on, else the exit code. */
 static int parse_arguments(int argc, char **argv, init_args *args) {
     memset(args, 0, sizeof *args);
-    args->chunk_mib = 64;
     options_reset();
     int id;
     while ((id = next_option(command, argc, argv, long_options)) != -1) {

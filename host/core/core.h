@@ -111,6 +111,9 @@ double oi_clock_seconds(void);
 /* The smaller of the address-space and data limits (ulimit -v, ulimit -d) in bytes, or 0 when there is none:
  * OpenCL drivers and OpenBLAS fail in their own ways when it is low, and messages name it. */
 size_t oi_memory_limit(void);
+/* "; too little memory? This process may use only N MiB (ulimit -v or -d)" under such a limit, else "": for
+ * messages about memory that could not be had, which do not otherwise say that the limit is why. */
+void oi_memory_hint(char *text, size_t size);
 
 /* A program of kernels/, embedded at build time (kernels/embed.cmake). The runtime builds it on first use, for
  * each vector width it is asked for, and keeps it: features own their programs, the runtime only caches them. */
@@ -222,9 +225,9 @@ oclinit_status oi_output_publish(oi_output *out);
 oclinit_status oi_output_commit(oi_output *out);
 /* Removes the temporary file; safe after a failed or successful step, twice, and on a zeroed oi_output. */
 void oi_output_abort(oi_output *out);
-/* Memory to write from with O_DIRECT, page-aligned; with huge, aligned to 2 MiB and asked for transparent huge pages
- * (madvise), from which the virtual disks measured took O_DIRECT writes 1.2-1.4x faster (bench/README.md, "A deeper
- * queue on a device, and huge pages"). NULL when out of memory; free() releases it. */
+/* Memory to write from with O_DIRECT, page-aligned; with huge, and 2 MiB or more, aligned to 2 MiB and asked for
+ * transparent huge pages (madvise), from which the virtual disks measured took O_DIRECT writes 1.2-1.4x faster
+ * (bench/README.md, "A deeper queue on a device, and huge pages"). NULL when out of memory; free() releases it. */
 void *oi_output_direct_memory(size_t bytes, bool huge);
 /* Removes every temporary file this process has open, then the directory named by oi_output_made_directory if that
  * leaves it empty: async-signal-safe (it only calls unlink and rmdir), for signal handlers that then let the signal
@@ -234,10 +237,52 @@ void oi_output_remove_temporaries(void);
  * once the caller has removed it. The string must live until then. */
 void oi_output_made_directory(const char *directory);
 
+/* OCLINIT_ERROR_NO_SPACE (a full disk or quota, a file too large) or OCLINIT_ERROR_IO, naming path and errno. */
+oclinit_status oi_output_write_error(const char *path, int error);
+
 /* The whole cycle for one file: open, write(object, out), commit, or nothing on failure. */
 typedef oclinit_status (*oi_writer)(const void *object, oi_output *out);
 oclinit_status oi_output_write_file(const char *path, oi_writer write, const void *object);
 /* The same for bytes already in memory. */
 oclinit_status oi_output_write_bytes(const char *path, const void *data, size_t size);
+
+/* ---- Writing from a thread (core/slots.c) ---- */
+
+/* O_DIRECT's alignment of file offsets, sizes and memory: 4096 suits every block size up to a page. */
+#define OI_DIRECT_ALIGN 4096u
+/* The largest O_DIRECT write (bench/model.c's plain O_DIRECT write uses it too): on the virtual disks measured,
+ * 64 MiB writes ran slower than 1-16 MiB ones. */
+#define OI_DIRECT_PIECE ((size_t)8 << 20)
+
+/* Where bytes go: a file open for writing, plainly and with O_DIRECT (direct: -1 where the file system refuses it),
+ * at an offset; path names it in messages. */
+typedef struct oi_slot_target {
+    int fd, direct;
+    uint64_t offset;
+    const char *path;
+} oi_slot_target;
+
+/* A writer thread and OI_SLOTS slots of slot_bytes each, on huge pages when asked (oi_output_direct_memory). */
+enum { OI_SLOTS = 6 };
+typedef struct oi_slots oi_slots;
+oclinit_status oi_slots_start(size_t slot_bytes, bool huge, oi_slots **slots);
+/* Slot k's memory and its size, for a driver to make data in (oi_chunker_start_slots). */
+void *oi_slots_memory(const oi_slots *slots, int k, size_t *bytes);
+/* Where to make that many bytes bound for to (at most slot_bytes): after the open slot's data where they continue
+ * it and fit, else at the start of the next slot, once the thread has written what it held. */
+void *oi_slots_place(oi_slots *slots, oi_slot_target to, size_t bytes);
+/* The bytes placed at data are made: the thread may write them. Returns the first failure of the writes so far. */
+oclinit_status oi_slots_hand(oi_slots *slots, const void *data);
+/* Waits until everything handed over is written (or dropped after a failure). */
+void oi_slots_wait(oi_slots *slots);
+/* The open slot handed over, then oi_slots_wait; returns the first failure of the writes, with its message. */
+oclinit_status oi_slots_drain(oi_slots *slots);
+/* A file's writes are all handed over: drains them and fsyncs the file when status is a success, waits otherwise,
+ * closes both descriptors; returns status or the first failure. */
+oclinit_status oi_slots_close(oi_slots *slots, oi_slot_target *to, oclinit_status status);
+/* Stops the thread, dropping what is still queued, before the files it writes go; the memory stays until
+ * oi_slots_free (a driver's buffers may lie over it). NULL does nothing. */
+void oi_slots_stop(oi_slots *slots);
+void oi_slots_free(oi_slots *slots);
 
 #endif

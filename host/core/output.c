@@ -54,13 +54,16 @@ void oi_output_remove_temporaries(void) {
     if (directory) rmdir(directory); /* fails, harmlessly, unless the temporaries were all it held */
 }
 
+#define HUGE_PAGE ((size_t)2 << 20)
+
 void *oi_output_direct_memory(size_t bytes, bool huge) {
-    size_t align = huge ? (size_t)2 << 20 : 4096;
+    size_t align = huge && bytes >= HUGE_PAGE ? HUGE_PAGE : 4096;
     if (bytes > SIZE_MAX - align) return NULL;
     size_t size = (bytes + align - 1) / align * align;
     void *memory;
     if (posix_memalign(&memory, align, size) != 0) return NULL;
-    if (huge) madvise(memory, size, MADV_HUGEPAGE); /* a request: refused, the memory stays on small pages */
+    if (align == HUGE_PAGE)
+        madvise(memory, size, MADV_HUGEPAGE); /* a request: refused, the memory stays on small pages */
     return memory;
 }
 
@@ -152,7 +155,7 @@ const char *oi_path_split(const char *path, char *directory, size_t size) {
     return slash ? slash + 1 : path;
 }
 
-static oclinit_status write_error(const char *path, int error) {
+oclinit_status oi_output_write_error(const char *path, int error) {
     oclinit_status status =
         error == ENOSPC || error == EDQUOT || error == EFBIG ? OCLINIT_ERROR_NO_SPACE : OCLINIT_ERROR_IO;
     return oi_fail(status, "writing %s: %s", path, strerror(error));
@@ -233,7 +236,7 @@ static oclinit_status write_fully(oi_output *out, const void *data, size_t size)
     while (size > 0) {
         ssize_t written = write(out->fd, p, size);
         if (written < 0 && errno == EINTR) continue;
-        if (written < 0) return write_error(out->path, errno);
+        if (written < 0) return oi_output_write_error(out->path, errno);
         p += written;
         size -= (size_t)written;
     }
@@ -264,10 +267,10 @@ oclinit_status oi_output_finish(oi_output *out) {
         out->fd = -1;
         return status;
     }
-    if (status == OCLINIT_SUCCESS && fsync(out->fd) != 0) status = write_error(out->path, errno);
+    if (status == OCLINIT_SUCCESS && fsync(out->fd) != 0) status = oi_output_write_error(out->path, errno);
     int fd = out->fd;
     out->fd = -1;
-    if (close(fd) != 0 && status == OCLINIT_SUCCESS) status = write_error(out->path, errno);
+    if (close(fd) != 0 && status == OCLINIT_SUCCESS) status = oi_output_write_error(out->path, errno);
     if (status != OCLINIT_SUCCESS) oi_output_abort(out);
     return status;
 }

@@ -59,9 +59,8 @@ size_t oi_memory_limit(void) {
     return limit;
 }
 
-/* "; too little memory? ..." when the process runs under a memory limit, else "": drivers that cannot map their
- * libraries or allocate fail in many ways, none of which says that the limit is why. */
-static void memory_hint(char *text, size_t size) {
+/* Drivers that cannot map their libraries or allocate fail in many ways, none of which says that the limit is why. */
+void oi_memory_hint(char *text, size_t size) {
     size_t limit = oi_memory_limit();
     if (limit)
         snprintf(text, size, "; too little memory? This process may use only %zu MiB (ulimit -v or -d)", limit >> 20);
@@ -72,7 +71,7 @@ static void memory_hint(char *text, size_t size) {
 /* An OpenCL call that lists or describes platforms and devices failed with error. */
 static oclinit_status listing_failed(cl_int error, const char *what) {
     char hint[128];
-    memory_hint(hint, sizeof hint);
+    oi_memory_hint(hint, sizeof hint);
     return oi_fail((oclinit_status)error, "%s failed: %s%s", what, oclinit_status_str((oclinit_status)error), hint);
 }
 
@@ -122,7 +121,7 @@ static oclinit_status no_platform(void) {
     char where[PATH_MAX + 16], library[PATH_MAX], hint[128];
     if (!registered_driver(where, sizeof where, library, sizeof library))
         return oi_fail(OCLINIT_ERROR_NO_PLATFORM, NO_PLATFORM_ADVICE);
-    memory_hint(hint, sizeof hint);
+    oi_memory_hint(hint, sizeof hint);
     void *driver = dlopen(library, RTLD_NOW | RTLD_LOCAL);
     if (!driver)
         return oi_fail(OCLINIT_ERROR_NO_PLATFORM, "the OpenCL driver %s (registered in %s) cannot be loaded: %s%s",
@@ -243,7 +242,7 @@ static oclinit_status enumerate_devices(device_entry **entries, size_t *count) {
     if (total == 0) {
         /* A driver that cannot start its device under a memory limit (PoCL's threads) lists none. */
         char hint[128];
-        memory_hint(hint, sizeof hint);
+        oi_memory_hint(hint, sizeof hint);
         status = skipped != CL_SUCCESS ? listing_failed(skipped, "OpenCL's device list")
                                        : oi_fail(OCLINIT_ERROR_DEVICE_NOT_FOUND,
                                                  "the OpenCL platforms here have no device%s; --device cpu runs the "

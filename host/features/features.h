@@ -96,25 +96,22 @@ oclinit_status oi_sparse_enqueue_zero(oclinit_runtime_t runtime, const oclinit_d
 
 /* Tensors in chunks (features/init/chunks.c), for writers that stream them, in their file's dtype (F32, or BF16 /
  * F16 rounded from the contract's float32 values by kernels/dtype.h): on a device chunks k + 1 and k + 2 are
- * made while consume() runs on chunk k. Created once with room for chunks of chunk_bytes of float32 (0:
- * OI_DEFAULT_CHUNK_BYTES), or of most elements when fewer; the device buffers are made first, so a device too small
- * fails before any file exists. place(), when given, says where chunk [first, first + count) must land, and is
- * asked for chunk k + 2 before consume() gets chunk k (so the caller keeps three chunks' room); without it the
- * chunker's own buffers hold the chunks. */
-#define OI_DEFAULT_CHUNK_BYTES ((size_t)64 << 20)
-/* The checkpoint writer's largest O_DIRECT write (bench/model.c's plain O_DIRECT write uses it too): on the virtual
- * disks measured, 64 MiB writes ran slower than 1-16 MiB ones. */
-#define OI_DIRECT_PIECE ((size_t)8 << 20)
+ * made while consume() runs on chunk k. Created once with room for chunks of chunk_bytes of float32 (0: 16 MiB on
+ * the host C path, 64 MiB on a device), or of most elements when fewer; the device buffers are made first, so a
+ * device too small fails before any file exists. place(), when given, says where chunk [first, first + count) must
+ * land, and is asked for chunk k + 2 before consume() gets chunk k (so the caller keeps three chunks' room); without
+ * it the chunker's own buffers hold the chunks. */
 typedef struct oi_chunker oi_chunker;
 typedef void *(*oi_chunk_place_fn)(void *user, uint64_t first, size_t count);
-/* Memory the caller's place() will hand out: on a CPU device (oi_buffer_over) the samplers then make their chunks
- * there and map them, rather than read them back. Up to eight regions; elsewhere nothing changes. */
-void oi_chunker_adopt(oi_chunker *c, void *memory, size_t bytes);
 typedef oclinit_status (*oi_chunk_fn)(void *user, uint64_t first, const void *data, size_t count);
 oclinit_status oi_chunker_create(oclinit_runtime_t runtime, oclinit_dtype dtype, size_t chunk_bytes, uint64_t most,
                                  oi_chunker **chunker);
 /* Elements in its largest chunk: what a place() must have room for at a time. */
 uint64_t oi_chunker_elements(const oi_chunker *chunker);
+/* A writer thread (core/slots.c) whose slots hold a chunk each, for a place() that hands them out: on a CPU device
+ * the samplers make their chunks there and map them, rather than read them back. Stop it (oi_slots_stop) before the
+ * files it writes go, free it after the chunker, whose buffers lie over its slots. */
+oclinit_status oi_chunker_start_slots(oi_chunker *chunker, oi_slots **slots);
 /* Every element of the tensor, in order, through consume; its failure stops the run and is returned. */
 oclinit_status oi_chunker_run(oi_chunker *chunker, const oclinit_distribution *distribution, uint64_t seed,
                               uint64_t stream, oi_chunk_fn consume, void *user);

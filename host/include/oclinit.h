@@ -44,7 +44,7 @@ extern "C" {
 
 #define OCLINIT_VERSION_MAJOR 0
 #define OCLINIT_VERSION_MINOR 4
-#define OCLINIT_VERSION_PATCH 3
+#define OCLINIT_VERSION_PATCH 4
 
 /* ---- Status ------------------------------------------------------------------------------------------ */
 
@@ -371,7 +371,7 @@ OCLINIT_API oclinit_status oclinit_init_fill_host(oclinit_runtime_t runtime, con
 /* ---- Writing a layer to a .npy file ---------------------------------------------------------------------- */
 
 typedef struct oclinit_write_options {
-    size_t chunk_bytes;           /* memory per chunk (two host chunks and one device chunk live at once); 0: 64 MiB */
+    size_t chunk_bytes;           /* float32 bytes a chunk, the writer holds six; 0: 16 MiB, on a device 64 */
     oclinit_progress_fn progress; /* after each chunk */
     void *user;
     oclinit_stats *stats; /* when not NULL, filled with the statistics of the whole tensor */

@@ -13,7 +13,14 @@
  * in that core's cache. */
 #define PIECE ((size_t)1 << 14)
 #define DEVICE_PIECE ((uint64_t)1 << 20) /* 4 MiB of float32, a multiple of 16 */
-#define ADOPTED 8                        /* regions of the caller's memory with buffers over them */
+#define ADOPTED OI_SLOTS                 /* regions of the caller's memory with buffers over them */
+/* Float32 bytes per chunk unless asked. On the host path small enough that a writer's OI_SLOTS of them cost little
+ * memory (bench/README.md, "Slots, not tensors"). On a device larger: the two chunks queued there must outlast the
+ * moments the thread that feeds the queue waits for a core, which it shares with the writer and, on a CPU device, the
+ * device's own threads; with 16 MiB PoCL ran dry between chunks (bench/README.md, "A deeper queue on a device, and huge
+ * pages"). */
+#define HOST_CHUNK_BYTES ((size_t)16 << 20)
+#define DEVICE_CHUNK_BYTES ((size_t)64 << 20)
 
 typedef struct adopted {
     char *memory;
@@ -69,7 +76,8 @@ oclinit_status oi_chunker_create(oclinit_runtime_t runtime, oclinit_dtype dtype,
     c->dtype = dtype;
     c->size = oclinit_dtype_size(dtype);
     c->on_device = !oi_runtime_on_host(runtime);
-    c->chunk = (chunk_bytes ? chunk_bytes : OI_DEFAULT_CHUNK_BYTES) / sizeof(float) / 4 * 4;
+    if (!chunk_bytes) chunk_bytes = c->on_device ? DEVICE_CHUNK_BYTES : HOST_CHUNK_BYTES;
+    c->chunk = chunk_bytes / sizeof(float) / 4 * 4;
     if (c->chunk == 0) c->chunk = 4;
     if (c->chunk > most) c->chunk = most > 0 ? most : 1;
     if (c->chunk > SIZE_MAX / sizeof(float) - 16) {
@@ -96,10 +104,23 @@ uint64_t oi_chunker_elements(const oi_chunker *c) {
     return c->chunk;
 }
 
-void oi_chunker_adopt(oi_chunker *c, void *memory, size_t bytes) {
+/* Memory the caller's place() will hand out: on a CPU device (oi_buffer_over) the samplers then make their chunks
+ * there and map them, rather than read them back. Elsewhere nothing changes. */
+static void adopt(oi_chunker *c, void *memory, size_t bytes) {
     if (!c->on_device || c->adoptions == ADOPTED) return;
     cl_mem buffer = oi_buffer_over(c->runtime, memory, bytes);
     if (buffer) c->adopted[c->adoptions++] = (adopted){memory, bytes, buffer};
+}
+
+oclinit_status oi_chunker_start_slots(oi_chunker *c, oi_slots **slots) {
+    /* Huge pages speed the disk's transfers from the slots, but slowed PoCL's kernels that make chunks in them. */
+    oclinit_status status = oi_slots_start((size_t)c->chunk * c->size, !oi_runtime_shares_memory(c->runtime), slots);
+    for (int k = 0; k < OI_SLOTS && status == OCLINIT_SUCCESS; k++) {
+        size_t bytes;
+        void *memory = oi_slots_memory(*slots, k, &bytes);
+        adopt(c, memory, bytes);
+    }
+    return status;
 }
 
 /* The adopted region that holds [dest, dest + bytes) whole, at a multiple of the element size; NULL when none does. */

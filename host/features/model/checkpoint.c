@@ -1,4 +1,4 @@
-#define _GNU_SOURCE /* sync_file_range, O_DIRECT */
+#define _GNU_SOURCE /* O_DIRECT */
 /* A whole model's first checkpoint, as Hugging Face lays it out: model.safetensors, or model-0000k-of-0000n.safetensors
  * shards (split as huggingface_hub's split_torch_state_dict_into_shards does) and model.safetensors.index.json, plus
  * config.json. Each tensor streams through oi_chunker, in the checkpoint's dtype, straight into the writer thread's
@@ -22,7 +22,6 @@
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,16 +38,6 @@
 /* The ranks' ranges start at multiples of this many elements (16 KiB of f32), so that two ranks rarely write into
  * the same page of a file. */
 #define SPLIT_UNIT 4096
-/* O_DIRECT's alignment of file offsets, sizes and memory: 4096 suits every block size up to a page. */
-#define DIRECT_ALIGN 4096u
-/* Float32 bytes per chunk unless asked. On the host path small enough that the writer's SLOTS of them cost little
- * memory (bench/README.md, "Slots, not tensors"). On a device larger: the two chunks queued there must outlast the
- * moments the thread that feeds the queue waits for a core, which it shares with the writer and, on a CPU device, the
- * device's own threads; with 16 MiB PoCL ran dry between chunks (bench/README.md, "A deeper queue on a device, and huge
- * pages"). */
-#define HOST_CHUNK_BYTES ((size_t)16 << 20)
-#define DEVICE_CHUNK_BYTES ((size_t)64 << 20)
-
 typedef struct planned {
     const oclinit_model_tensor *tensor;
     oclinit_distribution distribution;
@@ -68,36 +57,6 @@ typedef struct shard {
     uint64_t mine; /* bytes this rank writes into it */
 } shard;
 
-/* Where a slot's bytes go: a file this rank has open, at an offset. */
-typedef struct target {
-    int fd, direct; /* the file, opened plainly and with O_DIRECT (-1 where the file system refuses it) */
-    uint64_t offset;
-    const char *path; /* for messages: the file's published name */
-} target;
-
-/* The writer thread and its slots. Chunks that continue one another in a file are made one after the other into the
- * open slot, which goes to the thread when the next chunk does not continue it or fit, and its chunks are all made
- * (oi_chunker asks for chunk k + 2's place before it hands over k). So the thread writes whole slots, not tensors:
- * the norms and small projections of a model do not each take a slot, and the chunks made ahead of the disk are
- * always a slot or more. */
-#define SLOTS 6
-typedef enum slot_state { SLOT_FREE, SLOT_OPEN, SLOT_HANDED } slot_state;
-typedef struct writer {
-    pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t changed;
-    void *slot[SLOTS]; /* aligned for O_DIRECT; its data starts at its offset's place in a page (slot_data) */
-    size_t capacity;   /* bytes of data a slot holds: at least the largest chunk */
-    slot_state state[SLOTS];
-    size_t bytes[SLOTS];    /* placed in it so far */
-    int pending[SLOTS];     /* chunks placed in it and not yet handed over */
-    target to[SLOTS];       /* where its first byte goes */
-    int open, place, drain; /* the open slot (-1: none), the next to open, and the next to write */
-    bool stop;
-    oclinit_status status; /* the first write's failure; later chunks are dropped */
-    char detail[1024];     /* its message: the thread's own, which the main thread records again */
-} writer;
-
 typedef struct checkpoint {
     oclinit_runtime_t runtime;
     oclinit_checkpoint_options options;
@@ -106,8 +65,7 @@ typedef struct checkpoint {
     planned *tensors;
     size_t *order;
     shard *shards;
-    writer w;
-    bool writer_started;
+    oi_slots *slots;            /* the writer thread's (core/slots.c) */
     uint64_t done, total, mine; /* bytes: written by this rank, of the checkpoint, this rank's share */
     const char *directory;
     char *names; /* the shards' temporary names, as rank 0 sent them */
@@ -236,191 +194,9 @@ static uint64_t plan_hash(const checkpoint *c) {
     return hash;
 }
 
-static oclinit_status write_error(const char *path, int error) {
-    oclinit_status status =
-        error == ENOSPC || error == EDQUOT || error == EFBIG ? OCLINIT_ERROR_NO_SPACE : OCLINIT_ERROR_IO;
-    return oi_fail(status, "writing %s: %s", path, strerror(error));
-}
-
-static oclinit_status pwrite_fully(int fd, const char *p, size_t size, uint64_t offset, const char *path) {
-    while (size > 0) {
-        ssize_t written = pwrite(fd, p, size, (off_t)offset);
-        if (written < 0 && errno == EINTR) continue;
-        if (written < 0) return write_error(path, errno);
-        p += written;
-        offset += (uint64_t)written;
-        size -= (size_t)written;
-    }
-    return OCLINIT_SUCCESS;
-}
-
-/* Through the page cache. With early, the disk starts on these bytes now rather than at the fsync, while the next
- * chunk is made (a hint, whose errors the fsync reports); not for the partial pages at the ends of an O_DIRECT
- * range, whose neighbour's next write into the same page would wait for that writeback. */
-static oclinit_status write_cached(const target *to, const char *data, size_t size, uint64_t offset, bool early) {
-    oclinit_status status = pwrite_fully(to->fd, data, size, offset, to->path);
-    if (status == OCLINIT_SUCCESS && size > 0 && early)
-        sync_file_range(to->fd, (off_t)offset, (off_t)size, SYNC_FILE_RANGE_WRITE);
-    return status;
-}
-
-/* The whole pages of the range go with O_DIRECT, the partial pages at its ends through the cache: a page is only ever
- * written one way, and a neighbouring chunk or rank writes the rest of a partial page. EINVAL (an alignment the file
- * system wants larger) sends the pages through the cache too. */
-static oclinit_status write_at(const target *to, const void *data, size_t size) {
-    const char *p = data;
-    uint64_t begin = to->offset, end = begin + size;
-    uint64_t first = (begin + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN, last = end / DIRECT_ALIGN * DIRECT_ALIGN;
-    if (to->direct < 0 || first >= last) return write_cached(to, p, size, begin, true);
-    oclinit_status status = write_cached(to, p, first - begin, begin, false);
-    for (uint64_t at = first; status == OCLINIT_SUCCESS && at < last;) {
-        size_t n = last - at < OI_DIRECT_PIECE ? (size_t)(last - at) : OI_DIRECT_PIECE;
-        ssize_t written = pwrite(to->direct, p + (at - begin), n, (off_t)at);
-        if (written < 0 && errno == EINTR) continue;
-        if (written < 0 && errno != EINVAL) {
-            status = write_error(to->path, errno);
-        } else if (written < 0 || written % DIRECT_ALIGN) { /* refused, or a short write that ends inside a page */
-            at += written > 0 ? (uint64_t)written : 0;
-            status = write_cached(to, p + (at - begin), last - at, at, true);
-            at = last;
-        } else {
-            at += (uint64_t)written;
-        }
-    }
-    if (status == OCLINIT_SUCCESS) status = write_cached(to, p + (last - begin), end - last, last, false);
-    return status;
-}
-
-/* Where a chunk bound for that file offset starts in a slot: at the same place in a page, so its whole pages are
- * aligned in memory as O_DIRECT wants. */
-static void *slot_data(void *slot, uint64_t offset) {
-    return (char *)slot + offset % DIRECT_ALIGN;
-}
-
-static void *writer_main(void *arg) {
-    writer *w = arg;
-    pthread_mutex_lock(&w->lock);
-    for (;;) {
-        while (w->state[w->drain] != SLOT_HANDED && !w->stop) pthread_cond_wait(&w->changed, &w->lock);
-        if (w->state[w->drain] != SLOT_HANDED) break; /* stopped with nothing left */
-        int slot = w->drain;
-        oclinit_status status = w->status; /* after a failure, what is handed over is dropped */
-        pthread_mutex_unlock(&w->lock);
-        if (status == OCLINIT_SUCCESS)
-            status = write_at(&w->to[slot], slot_data(w->slot[slot], w->to[slot].offset), w->bytes[slot]);
-        pthread_mutex_lock(&w->lock);
-        if (w->status == OCLINIT_SUCCESS && status != OCLINIT_SUCCESS)
-            snprintf(w->detail, sizeof w->detail, "%s", oclinit_error_get_detail());
-        if (w->status == OCLINIT_SUCCESS) w->status = status;
-        w->state[slot] = SLOT_FREE;
-        w->drain = (slot + 1) % SLOTS;
-        pthread_cond_broadcast(&w->changed);
-    }
-    pthread_mutex_unlock(&w->lock);
-    return NULL;
-}
-
-/* The open slot is complete: it goes to the thread once its chunks are all made. Called with the lock held. */
-static void writer_close(writer *w) {
-    int slot = w->open;
-    if (slot < 0) return;
-    w->open = -1;
-    if (w->pending[slot] == 0) {
-        w->state[slot] = SLOT_HANDED;
-        pthread_cond_broadcast(&w->changed);
-    }
-}
-
-/* Where to make a chunk of that many bytes, bound for to: after the open slot's data where it continues it and fits,
- * else at the start of the next slot, once the thread has written what that slot held. */
-static void *writer_place(writer *w, target to, size_t bytes) {
-    pthread_mutex_lock(&w->lock);
-    int slot = w->open;
-    if (slot >= 0 && (to.fd != w->to[slot].fd || to.offset != w->to[slot].offset + w->bytes[slot] ||
-                      bytes > w->capacity - w->bytes[slot]))
-        writer_close(w);
-    if (w->open < 0) {
-        while (w->state[w->place] != SLOT_FREE) pthread_cond_wait(&w->changed, &w->lock);
-        slot = w->open = w->place;
-        w->place = (slot + 1) % SLOTS;
-        w->state[slot] = SLOT_OPEN;
-        w->to[slot] = to;
-        w->bytes[slot] = 0;
-    }
-    void *at = (char *)slot_data(w->slot[slot], w->to[slot].offset) + w->bytes[slot];
-    w->bytes[slot] += bytes;
-    w->pending[slot]++;
-    pthread_mutex_unlock(&w->lock);
-    return at;
-}
-
-/* A chunk placed at data is made; returns the first failure of the writes so far. */
-static oclinit_status writer_hand(writer *w, const void *data) {
-    pthread_mutex_lock(&w->lock);
-    int slot = 0;
-    while (slot < SLOTS - 1 && !((const char *)data >= (const char *)w->slot[slot] &&
-                                 (const char *)data < (const char *)w->slot[slot] + w->capacity + DIRECT_ALIGN))
-        slot++;
-    if (--w->pending[slot] == 0 && slot != w->open) {
-        w->state[slot] = SLOT_HANDED;
-        pthread_cond_broadcast(&w->changed);
-    }
-    oclinit_status status = w->status;
-    pthread_mutex_unlock(&w->lock);
-    return status == OCLINIT_SUCCESS ? status : oi_fail(status, "%s", w->detail);
-}
-
-/* Waits until everything handed over is written (or dropped after a failure). */
-static void writer_wait(writer *w) {
-    pthread_mutex_lock(&w->lock);
-    for (int k = 0; k < SLOTS; k++)
-        while (w->state[k] == SLOT_HANDED) pthread_cond_wait(&w->changed, &w->lock);
-    pthread_mutex_unlock(&w->lock);
-}
-
-/* Waits, then returns the first failure of the writes, with its message. */
-static oclinit_status writer_drain(writer *w) {
-    pthread_mutex_lock(&w->lock);
-    writer_close(w);
-    pthread_mutex_unlock(&w->lock);
-    writer_wait(w);
-    pthread_mutex_lock(&w->lock);
-    oclinit_status status = w->status;
-    pthread_mutex_unlock(&w->lock);
-    return status == OCLINIT_SUCCESS ? status : oi_fail(status, "%s", w->detail);
-}
-
-static oclinit_status writer_start(writer *w, size_t slot_bytes, bool huge) {
-    memset(w, 0, sizeof *w);
-    w->open = -1;
-    w->capacity = slot_bytes;
-    for (int k = 0; k < SLOTS; k++)
-        if (!(w->slot[k] = oi_output_direct_memory(slot_bytes + DIRECT_ALIGN, huge)))
-            return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "%d chunks of the checkpoint", SLOTS);
-    pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->changed, NULL);
-    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
-        pthread_cond_destroy(&w->changed);
-        pthread_mutex_destroy(&w->lock);
-        return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "cannot start the checkpoint's writer thread");
-    }
-    return OCLINIT_SUCCESS;
-}
-
-static void writer_stop(writer *w) {
-    pthread_mutex_lock(&w->lock);
-    w->stop = true;
-    if (w->status == OCLINIT_SUCCESS) w->status = OCLINIT_ERROR_CANCELLED; /* what is still queued is dropped */
-    pthread_cond_broadcast(&w->changed);
-    pthread_mutex_unlock(&w->lock);
-    pthread_join(w->thread, NULL);
-    pthread_cond_destroy(&w->changed);
-    pthread_mutex_destroy(&w->lock);
-}
-
 typedef struct tensor_writer {
     checkpoint *c;
-    target to; /* the tensor's first element in this rank's file */
+    oi_slot_target to; /* the tensor's first element in this rank's file */
     const planned *p;
     uint64_t zero_begin, zero_end; /* elements of the zeroed row, if any */
 } tensor_writer;
@@ -428,9 +204,9 @@ typedef struct tensor_writer {
 /* oi_chunker makes each chunk straight into a writer slot, in the checkpoint's dtype. */
 static void *place_chunk(void *user, uint64_t first, size_t count) {
     const tensor_writer *t = user;
-    target to = t->to;
+    oi_slot_target to = t->to;
     to.offset += first * t->c->dtype_size;
-    return writer_place(&t->c->w, to, count * t->c->dtype_size);
+    return oi_slots_place(t->c->slots, to, count * t->c->dtype_size);
 }
 
 static oclinit_status write_chunk(void *user, uint64_t first, const void *data, size_t count) {
@@ -441,7 +217,7 @@ static oclinit_status write_chunk(void *user, uint64_t first, const void *data, 
     uint64_t begin = t->zero_begin > first ? t->zero_begin : first;
     uint64_t end = t->zero_end < first + count ? t->zero_end : first + count;
     if (begin < end) memset(slot + (begin - first) * c->dtype_size, 0, (end - begin) * c->dtype_size);
-    OI_CHECK(writer_hand(&c->w, data));
+    OI_CHECK(oi_slots_hand(c->slots, data));
     c->done += count * c->dtype_size;
     /* This rank's share, scaled to the checkpoint: the ranks' shares are equal and go at about the same pace. */
     oclinit_progress progress = {.done = (uint64_t)((double)c->done / (double)c->mine * (double)c->total),
@@ -520,11 +296,11 @@ static oclinit_status write_shard(checkpoint *c, shard *s, oi_chunker *chunker) 
                        oi_dist_rank() > 0 ? ", which rank 0 made (is the directory on a file system every rank sees?)"
                                           : "",
                        oi_dist_test_fail() ? "failing on purpose (OCLINIT_TEST_FAIL_RANK)" : strerror(errno));
-    int direct = open(s->temporary, O_WRONLY | O_CLOEXEC | O_DIRECT); /* -1: every write goes through the cache */
+    oi_slot_target file = {fd, open(s->temporary, O_WRONLY | O_CLOEXEC | O_DIRECT), 0, s->path};
     for (size_t k = 0; k < s->count; k++) {
         const planned *p = &c->tensors[c->order[s->first + k]];
         if (p->begin == p->end) continue;
-        tensor_writer w = {c, {fd, direct, s->header_bytes + p->offset, s->path}, p, 0, 0};
+        tensor_writer w = {c, {fd, file.direct, s->header_bytes + p->offset, s->path}, p, 0, 0};
         if (p->tensor->zero_row >= 0) {
             uint64_t row = p->elements / (uint64_t)p->distribution.shape.dims[0];
             w.zero_begin = (uint64_t)p->tensor->zero_row * row;
@@ -533,13 +309,8 @@ static oclinit_status write_shard(checkpoint *c, shard *s, oi_chunker *chunker) 
         OI_CHECK(oi_chunker_run_range(chunker, &p->distribution, c->options.seed, p->tensor->stream, p->begin, p->end,
                                       place_chunk, write_chunk, &w));
     }
-    OI_CHECK(writer_drain(&c->w));
-    if (fsync(fd) != 0) status = write_error(s->path, errno);
 cleanup:
-    if (status != OCLINIT_SUCCESS) writer_wait(&c->w); /* before its file is closed */
-    if (direct >= 0) close(direct);                    /* what it wrote, the fsync above made durable */
-    if (close(fd) != 0 && status == OCLINIT_SUCCESS) status = write_error(s->path, errno);
-    return status;
+    return oi_slots_close(c->slots, &file, status);
 }
 
 /* model.safetensors.index.json as transformers writes it: metadata.total_size and weight_map, keys sorted. */
@@ -764,17 +535,8 @@ oclinit_status oclinit_model_write(oclinit_runtime_t runtime, oclinit_model_t mo
     OI_CHECK(agree(&c, hash, config_path));
 
     /* Buffers before files: a device that cannot hold a chunk fails with nothing written. */
-    size_t chunk_bytes = c.options.chunk_bytes         ? c.options.chunk_bytes
-                         : oi_runtime_on_host(runtime) ? HOST_CHUNK_BYTES
-                                                       : DEVICE_CHUNK_BYTES;
-    status = oi_chunker_create(runtime, c.options.dtype, chunk_bytes, most, &chunker);
-    /* Huge pages speed the disk's transfers from the slots, but slowed PoCL's kernels that make chunks in them. */
-    if (status == OCLINIT_SUCCESS)
-        status =
-            writer_start(&c.w, (size_t)oi_chunker_elements(chunker) * c.dtype_size, !oi_runtime_shares_memory(runtime));
-    c.writer_started = status == OCLINIT_SUCCESS;
-    for (int k = 0; k < SLOTS && c.writer_started; k++)
-        oi_chunker_adopt(chunker, c.w.slot[k], c.w.capacity + DIRECT_ALIGN);
+    status = oi_chunker_create(runtime, c.options.dtype, c.options.chunk_bytes, most, &chunker);
+    if (status == OCLINIT_SUCCESS) status = oi_chunker_start_slots(chunker, &c.slots);
     OI_CHECK(oi_dist_status(status));
 
     if (first) status = create_files(&c, config_path, config_target, metadata, 4, &made, &config_data, &config_size);
@@ -788,9 +550,9 @@ oclinit_status oclinit_model_write(oclinit_runtime_t runtime, oclinit_model_t mo
     if (first) status = publish(&c, config_target, config_data, config_size, &config_out, &index_out, &published);
     status = oi_dist_status(status);
 cleanup:
-    if (c.writer_started) writer_stop(&c.w); /* before the files it may still be writing go */
-    oi_chunker_free(chunker);                /* before the slots its buffers lie over */
-    for (int k = 0; k < SLOTS; k++) free(c.w.slot[k]);
+    oi_slots_stop(c.slots);   /* before the files it may still be writing go */
+    oi_chunker_free(chunker); /* before the slots its buffers lie over */
+    oi_slots_free(c.slots);
     for (size_t k = 0; c.shards && k < c.shard_count; k++) {
         if (c.shards[k].out) oi_output_abort(c.shards[k].out);
         free(c.shards[k].out);
