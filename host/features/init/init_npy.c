@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 
 #include "features/features.h"
 
@@ -67,6 +68,7 @@ oclinit_status oclinit_init_write_npy(oclinit_runtime_t runtime, const oclinit_d
         status = oi_fail(OCLINIT_ERROR_IO, "cannot open %s: %s", out.temporary, strerror(errno));
         goto cleanup;
     }
+    flock(w.to.fd, LOCK_EX | LOCK_NB); /* marked as being written again: finish dropped oi_output_open's lock */
     w.to.direct = open(out.temporary, O_WRONLY | O_CLOEXEC | O_DIRECT); /* -1: every write goes through the cache */
     w.to.offset = header_size;
     status = oi_chunker_run_range(chunker, distribution, seed, stream, 0, w.total, place_chunk, write_chunk, &w);

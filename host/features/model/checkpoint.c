@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -296,6 +297,7 @@ static oclinit_status write_shard(checkpoint *c, shard *s, oi_chunker *chunker) 
                        oi_dist_rank() > 0 ? ", which rank 0 made (is the directory on a file system every rank sees?)"
                                           : "",
                        oi_dist_test_fail() ? "failing on purpose (OCLINIT_TEST_FAIL_RANK)" : strerror(errno));
+    flock(fd, LOCK_EX | LOCK_NB); /* marked as being written again (core/output.c): create_shard's lock went */
     oi_slot_target file = {fd, open(s->temporary, O_WRONLY | O_CLOEXEC | O_DIRECT), 0, s->path};
     for (size_t k = 0; k < s->count; k++) {
         const planned *p = &c->tensors[c->order[s->first + k]];
