@@ -242,8 +242,13 @@ void oi_slots_free(oi_slots *w) {
 oclinit_status oi_slots_close(oi_slots *w, oi_slot_target *to, oclinit_status status) {
     if (status == OCLINIT_SUCCESS) status = oi_slots_drain(w);
     if (status == OCLINIT_SUCCESS && fsync(to->fd) != 0) status = oi_output_write_error(to->path, errno);
-    if (status != OCLINIT_SUCCESS) oi_slots_wait(w); /* before its file is closed */
-    if (to->direct >= 0) close(to->direct);          /* what it wrote, the fsync above made durable */
+    if (status != OCLINIT_SUCCESS) { /* the file goes: what is queued for it is dropped, the write under way ends */
+        pthread_mutex_lock(&w->lock);
+        if (w->status == OCLINIT_SUCCESS) w->status = OCLINIT_ERROR_CANCELLED;
+        pthread_mutex_unlock(&w->lock);
+        oi_slots_wait(w); /* before its file is closed */
+    }
+    if (to->direct >= 0) close(to->direct); /* what it wrote, the fsync above made durable */
     if (to->fd >= 0 && close(to->fd) != 0 && status == OCLINIT_SUCCESS) status = oi_output_write_error(to->path, errno);
     to->fd = to->direct = -1;
     return status;
