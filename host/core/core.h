@@ -262,6 +262,11 @@ typedef struct oi_slot_target {
     const char *path;
 } oi_slot_target;
 
+/* The target for a file open for writing at fd (file: its name now; path: its name in messages), at offset 0: the file
+ * is marked as being written again (the lock core/output.c's removal of stale temporaries respects, which closing
+ * its first descriptor dropped) and opened once more with O_DIRECT where the file system allows it. */
+oi_slot_target oi_slot_target_open(int fd, const char *file, const char *path);
+
 /* A writer thread and OI_SLOTS slots of slot_bytes each, on huge pages when asked (oi_output_direct_memory). */
 enum { OI_SLOTS = 6 };
 typedef struct oi_slots oi_slots;

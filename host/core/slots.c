@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "core/core.h"
@@ -237,6 +238,11 @@ void oi_slots_free(oi_slots *w) {
     pthread_mutex_destroy(&w->lock);
     for (int k = 0; k < OI_SLOTS; k++) free(w->slot[k]);
     free(w);
+}
+
+oi_slot_target oi_slot_target_open(int fd, const char *file, const char *path) {
+    flock(fd, LOCK_EX | LOCK_NB);
+    return (oi_slot_target){fd, open(file, O_WRONLY | O_CLOEXEC | O_DIRECT), 0, path};
 }
 
 oclinit_status oi_slots_close(oi_slots *w, oi_slot_target *to, oclinit_status status) {

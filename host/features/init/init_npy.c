@@ -1,4 +1,3 @@
-#define _GNU_SOURCE /* O_DIRECT */
 /* Writing a tensor to a .npy file in chunks (features/init/chunks.c), made straight into the writer thread's slots
  * (core/slots.c): while the device (or the host C path) makes the next chunks, the thread writes the ones before, with
  * O_DIRECT where the file system allows it. The file appears only when complete (core/output.c). */
@@ -7,7 +6,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 
 #include "features/features.h"
 
@@ -68,8 +66,7 @@ oclinit_status oclinit_init_write_npy(oclinit_runtime_t runtime, const oclinit_d
         status = oi_fail(OCLINIT_ERROR_IO, "cannot open %s: %s", out.temporary, strerror(errno));
         goto cleanup;
     }
-    flock(w.to.fd, LOCK_EX | LOCK_NB); /* marked as being written again: finish dropped oi_output_open's lock */
-    w.to.direct = open(out.temporary, O_WRONLY | O_CLOEXEC | O_DIRECT); /* -1: every write goes through the cache */
+    w.to = oi_slot_target_open(w.to.fd, out.temporary, path);
     w.to.offset = header_size;
     status = oi_chunker_run_range(chunker, distribution, seed, stream, 0, w.total, place_chunk, write_chunk, &w);
     OI_CHECK(oi_slots_close(w.slots, &w.to, status));

@@ -1,4 +1,3 @@
-#define _GNU_SOURCE /* O_DIRECT */
 /* A whole model's first checkpoint, as Hugging Face lays it out: model.safetensors, or model-0000k-of-0000n.safetensors
  * shards (split as huggingface_hub's split_torch_state_dict_into_shards does) and model.safetensors.index.json, plus
  * config.json. Each tensor streams through oi_chunker, in the checkpoint's dtype, straight into the writer thread's
@@ -25,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -297,8 +295,7 @@ static oclinit_status write_shard(checkpoint *c, shard *s, oi_chunker *chunker) 
                        oi_dist_rank() > 0 ? ", which rank 0 made (is the directory on a file system every rank sees?)"
                                           : "",
                        oi_dist_test_fail() ? "failing on purpose (OCLINIT_TEST_FAIL_RANK)" : strerror(errno));
-    flock(fd, LOCK_EX | LOCK_NB); /* marked as being written again (core/output.c): create_shard's lock went */
-    oi_slot_target file = {fd, open(s->temporary, O_WRONLY | O_CLOEXEC | O_DIRECT), 0, s->path};
+    oi_slot_target file = oi_slot_target_open(fd, s->temporary, s->path);
     for (size_t k = 0; k < s->count; k++) {
         const planned *p = &c->tensors[c->order[s->first + k]];
         if (p->begin == p->end) continue;
