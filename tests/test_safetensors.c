@@ -246,17 +246,21 @@ static uint16_t bf16_reference(uint32_t x) {
 
 static void bf16_rounds_to_nearest_even(void **state) {
     (void)state;
-    /* Every 65th bit pattern (66 million, the 16 low bits all covered across the sweep), and around every tie. */
+    /* Every 65th bit pattern (66 million, the 16 low bits all covered across the sweep), and around every tie; also
+     * streamed (as files are written: other stores where the CPU has them), to an address off the vector width. */
     enum { BLOCK = 4096 };
     float in[BLOCK];
-    uint16_t out[BLOCK];
+    uint16_t out[BLOCK], streamed[BLOCK + 1];
     uint64_t checked = 0;
     for (uint64_t start = 0; start < (1ull << 32); start += BLOCK * 65ull) {
         for (int i = 0; i < BLOCK; i++) in[i] = from_bits((uint32_t)(start + (uint64_t)i * 65));
         oi_float_to_bf16(in, out, BLOCK);
+        oi_float_to_dtype_streamed(OCLINIT_DTYPE_BF16, in, streamed + 1, BLOCK);
         for (int i = 0; i < BLOCK; i++) {
             uint16_t expected = bf16_reference(bits(in[i]));
             if (out[i] != expected) fail_msg("bf16 of 0x%08x: 0x%04x, expected 0x%04x", bits(in[i]), out[i], expected);
+            if (streamed[i + 1] != expected)
+                fail_msg("streamed bf16 of 0x%08x: 0x%04x, expected 0x%04x", bits(in[i]), streamed[i + 1], expected);
         }
         checked += BLOCK;
     }

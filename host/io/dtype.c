@@ -90,21 +90,74 @@ bool oi_dtype_is_float(oclinit_dtype dtype) {
 
 /* The rounding is kernels/dtype.h's, which the device runs too (oi_dtype_enqueue_convert); cloned per instruction
  * set, since f16's per-lane shifts only vectorize from AVX2 on. */
-OI_HOST_CLONES void oi_float_to_bf16(const float *in, uint16_t *out, size_t n) {
+OI_HOST_CLONES static void float_to_bf16(const float *in, uint16_t *out, size_t n) {
     for (size_t i = 0; i < n; i++) out[i] = (uint16_t)oi_bf16_from_bits(oi_float_bits(in[i]));
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+/* AVX512_BF16's conversion rounds to nearest even as kernels/dtype.h does, in one instruction, but flushes subnormals
+ * to zero and keeps a NaN's payload: each 16 floats that hold neither go through it, the others through the rounding
+ * above. Streamed, the results bypass the caches (from the first 32-byte boundary of out on). */
+__attribute__((target("avx512f,avx512bf16"))) static void float_to_bf16_avx512bf16(const float *in, uint16_t *out,
+                                                                                   size_t n, bool streamed) {
+    const __m512i magnitude = _mm512_set1_epi32(0x7fffffff), one = _mm512_set1_epi32(1);
+    const __m512i largest_subnormal = _mm512_set1_epi32(0x007fffff), infinity = _mm512_set1_epi32(0x7f800000);
+    size_t i = 0;
+    while (streamed && i < n && ((uintptr_t)(out + i) & 31)) i++;
+    float_to_bf16(in, out, i);
+    for (; i + 16 <= n; i += 16) {
+        __m512 x = _mm512_loadu_ps(in + i);
+        __m512i a = _mm512_and_si512(_mm512_castps_si512(x), magnitude);
+        __mmask16 subnormal = _mm512_cmplt_epu32_mask(_mm512_sub_epi32(a, one), largest_subnormal);
+        __mmask16 nan = _mm512_cmpgt_epu32_mask(a, infinity);
+        __m256i rounded = (__m256i)_mm512_cvtneps_pbh(x);
+        if (subnormal | nan)
+            float_to_bf16(in + i, out + i, 16);
+        else if (streamed)
+            _mm256_stream_si256((__m256i *)(out + i), rounded);
+        else
+            _mm256_storeu_si256((__m256i *)(out + i), rounded);
+    }
+    float_to_bf16(in + i, out + i, n - i);
+    if (streamed) _mm_sfence();
+}
+#endif
+
+static void to_bf16(const float *in, uint16_t *out, size_t n, bool streamed) {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512bf16")) {
+        float_to_bf16_avx512bf16(in, out, n, streamed);
+        return;
+    }
+#endif
+    (void)streamed;
+    float_to_bf16(in, out, n);
+}
+
+void oi_float_to_bf16(const float *in, uint16_t *out, size_t n) {
+    to_bf16(in, out, n, false);
 }
 
 OI_HOST_CLONES void oi_float_to_f16(const float *in, uint16_t *out, size_t n) {
     for (size_t i = 0; i < n; i++) out[i] = (uint16_t)oi_f16_from_bits(oi_float_bits(in[i]));
 }
 
-void oi_float_to_dtype(oclinit_dtype dtype, const float *in, void *out, size_t n) {
+static void to_dtype(oclinit_dtype dtype, const float *in, void *out, size_t n, bool streamed) {
     if (dtype == OCLINIT_DTYPE_BF16)
-        oi_float_to_bf16(in, out, n);
+        to_bf16(in, out, n, streamed);
     else if (dtype == OCLINIT_DTYPE_F16)
         oi_float_to_f16(in, out, n);
     else if ((const void *)in != out)
         memcpy(out, in, n * sizeof(float));
+}
+
+void oi_float_to_dtype(oclinit_dtype dtype, const float *in, void *out, size_t n) {
+    to_dtype(dtype, in, out, n, false);
+}
+
+void oi_float_to_dtype_streamed(oclinit_dtype dtype, const float *in, void *out, size_t n) {
+    to_dtype(dtype, in, out, n, true);
 }
 
 oclinit_status oi_dtype_enqueue_convert(oclinit_runtime_t runtime, oclinit_dtype dtype, cl_mem in, cl_mem out,

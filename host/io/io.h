@@ -76,6 +76,9 @@ bool oi_dtype_is_float(oclinit_dtype dtype); /* F32, F16, BF16, F64 */
 oclinit_status oi_dtype_to_float(oclinit_dtype dtype, const void *raw, size_t n, float *out);
 /* n floats to F32 (a copy, or nothing when out is in), BF16 or F16, rounded to nearest even (kernels/dtype.h). */
 void oi_float_to_dtype(oclinit_dtype dtype, const float *in, void *out, size_t n);
+/* The same for output that goes to a file and is not read again here: where the CPU can, it is stored without the
+ * caches first reading the lines it overwrites (non-temporal stores), and is not left in them. */
+void oi_float_to_dtype_streamed(oclinit_dtype dtype, const float *in, void *out, size_t n);
 /* The same on the device, enqueued: elements [first, first + count) of in (floats) to BF16 or F16 at the same
  * place in out; first is a multiple of 16, and both buffers hold first + count rounded up to a multiple of 16. */
 oclinit_status oi_dtype_enqueue_convert(oclinit_runtime_t runtime, oclinit_dtype dtype, cl_mem in, cl_mem out,

@@ -154,7 +154,7 @@ static void round_all(oclinit_dtype dtype, const float *in, void *out, size_t co
 #pragma omp parallel for schedule(static)
     for (int64_t k = 0; k < pieces; k++) {
         size_t first = (size_t)k * PIECE, n = count - first < PIECE ? count - first : PIECE;
-        oi_float_to_dtype(dtype, in + first, (char *)out + first * size, n);
+        oi_float_to_dtype_streamed(dtype, in + first, (char *)out + first * size, n);
     }
 }
 
@@ -174,7 +174,7 @@ static void make_on_host(oi_chunker *c, const oclinit_distribution *d, uint64_t 
         size_t m = n - done < PIECE ? (size_t)(n - done) : PIECE;
         float *piece = c->pieces + (size_t)omp_get_thread_num() * PIECE;
         oi_init_fill_host_twin(d, seed, stream, first + done, m, piece);
-        oi_float_to_dtype(c->dtype, piece, (char *)dest + done * c->size, m);
+        oi_float_to_dtype_streamed(c->dtype, piece, (char *)dest + done * c->size, m);
     }
 }
 
