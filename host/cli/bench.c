@@ -351,7 +351,8 @@ static bool write_files(bench_results *r, const char *csv, const char *dir) {
 }
 
 /* The host CPU's model and the vector extensions that decide its speed here: the host twins run their AVX-512,
- * AVX2 or plain x86-64 code (target_clones), and PoCL's device builds for the same extensions. The family and model
+ * AVX2 or plain x86-64 code (target_clones), PoCL's device builds for the same extensions, and bf16 is rounded by
+ * AVX512_BF16's instruction where the CPU has it. The family and model
  * numbers tell apart CPUs that share a name ("Intel(R) Xeon(R) Processor" in a virtual machine). */
 static void cpu_text(char *text, size_t size) {
     char line[512], model[256] = "unknown CPU", family[16] = "", number[16] = "";
@@ -373,9 +374,10 @@ static void cpu_text(char *text, size_t size) {
             : (size_t)snprintf(text, size, "%s; vector extensions:", model);
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
-    static const char *const names[] = {"sse4.2", "avx", "avx2", "fma", "avx512f"};
-    bool has[] = {__builtin_cpu_supports("sse4.2"), __builtin_cpu_supports("avx"), __builtin_cpu_supports("avx2"),
-                  __builtin_cpu_supports("fma"), __builtin_cpu_supports("avx512f")};
+    static const char *const names[] = {"sse4.2", "avx", "avx2", "fma", "avx512f", "avx512bf16"};
+    bool has[] = {__builtin_cpu_supports("sse4.2"),  __builtin_cpu_supports("avx"),
+                  __builtin_cpu_supports("avx2"),    __builtin_cpu_supports("fma"),
+                  __builtin_cpu_supports("avx512f"), __builtin_cpu_supports("avx512bf16")};
     size_t found = 0;
     for (size_t i = 0; i < sizeof names / sizeof names[0] && used < size; i++)
         if (has[i]) used += (size_t)snprintf(text + used, size - used, " %s", names[i]), found++;
