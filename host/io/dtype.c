@@ -1,7 +1,8 @@
 /* Element types of checkpoint tensors: names, sizes, and float32 <-> float16 / bfloat16 conversions.
  * The conversions work on bit patterns with integer operations only (kernels/dtype.h, shared with the device), so
  * they round the same way whatever the compiler's floating-point options or the CPU's flush-to-zero mode, and each
- * loop is branch-free for the vectorizer. */
+ * loop is branch-free for the vectorizer. AVX512_BF16's instruction, used where it gives the same bits, ignores those
+ * modes too. */
 #include <string.h>
 
 #include "io/io.h"
