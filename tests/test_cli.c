@@ -587,6 +587,8 @@ static void tune_and_bench(void **state) {
     expect_output(r, "host BLAS: OpenBLAS's ", false);
 #if defined(__linux__) && defined(__x86_64__)
     expect_output(r, ", model ", false); /* the CPU's family and model number, beside its name */
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512bf16")) expect_output(r, " avx512bf16", false); /* bf16 rounds through it */
 #endif
     free(r);
     char *text;
