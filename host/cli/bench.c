@@ -352,8 +352,8 @@ static bool write_files(bench_results *r, const char *csv, const char *dir) {
 
 /* The host CPU's model and the vector extensions that decide its speed here: the host twins run their AVX-512,
  * AVX2 or plain x86-64 code (target_clones), PoCL's device builds for the same extensions, and bf16 is rounded by
- * AVX512_BF16's instruction where the CPU has it. The family and model
- * numbers tell apart CPUs that share a name ("Intel(R) Xeon(R) Processor" in a virtual machine). */
+ * AVX512_BF16's instruction where the CPU has it. The family and model numbers tell apart CPUs that share a name
+ * ("Intel(R) Xeon(R) Processor" in a virtual machine). */
 static void cpu_text(char *text, size_t size) {
     char line[512], model[256] = "unknown CPU", family[16] = "", number[16] = "";
     FILE *info = fopen("/proc/cpuinfo", "r");
