@@ -514,6 +514,7 @@ typedef struct tuner {
     double start_pass;      /* ... of the first, with the parameters in use */
     double best_pass;       /* ... of the latest with the best parameters */
     double longest;         /* wall seconds of the longest candidate so far (compilation, check, timing) */
+    double cutoff;          /* a candidate's timing stops at this clock (+inf outside candidates) */
 } tuner;
 
 static double shape_flops(const oi_gemm_shape *s) {
@@ -529,7 +530,8 @@ static oclinit_status run_gemm(tuner *t, const oi_gemm_shape *s) {
 
 /* Seconds per product for each shape with the parameters in use: one untimed run (kernel compilation) whose
  * result is checked, then the fastest of at least 3 runs and 50 ms. Stops early (returning +inf) once the total
- * passes limit. Fails when CLBlast fails (OCLINIT_ERROR_BLAS or OpenCL's code) or a product is wrong. */
+ * passes limit or the clock passes t->cutoff. Fails when CLBlast fails (OCLINIT_ERROR_BLAS or OpenCL's code) or a
+ * product is wrong. */
 static oclinit_status time_shapes(tuner *t, double limit, double seconds[OCLINIT_TUNING_SHAPES], double *total) {
     oclinit_status status = OCLINIT_SUCCESS;
     double pass_start = oi_clock_seconds();
@@ -554,7 +556,7 @@ static oclinit_status time_shapes(tuner *t, double limit, double seconds[OCLINIT
             seconds[i] = fmin(seconds[i], oi_clock_seconds() - run_start);
         }
         *total += seconds[i];
-        if (*total > limit) return *total = INFINITY, OCLINIT_SUCCESS;
+        if (*total > limit || oi_clock_seconds() > t->cutoff) return *total = INFINITY, OCLINIT_SUCCESS;
     }
     t->pass = oi_clock_seconds() - pass_start;
 cleanup:
@@ -607,15 +609,17 @@ static oclinit_status remember(tuner *t, const oi_xgemm_config *c) {
     return OCLINIT_SUCCESS;
 }
 
-/* *total: the seconds of one candidate over the shapes, +inf when it is slower than limit, CLBlast refused it
- * or its products were wrong. Fails only when out of memory or cancelled. */
-static oclinit_status try_config(tuner *t, const oi_xgemm_config *c, double limit,
+/* *total: the seconds of one candidate over the shapes, +inf when it is slower than limit, not done by the clock's
+ * cutoff, CLBlast refused it or its products were wrong. Fails only when out of memory or cancelled. */
+static oclinit_status try_config(tuner *t, const oi_xgemm_config *c, double limit, double cutoff,
                                  const oclinit_tuning_options *options, double *total) {
     double seconds[OCLINIT_TUNING_SHAPES];
     oclinit_status status = remember(t, c);
     if (status != OCLINIT_SUCCESS) return status;
     status = apply_config(t, c);
+    t->cutoff = cutoff;
     if (status == OCLINIT_SUCCESS) status = time_shapes(t, limit, seconds, total);
+    t->cutoff = INFINITY;
     oclinit_tuning_report *r = t->report;
     r->candidates++;
     if (status != OCLINIT_SUCCESS) {
@@ -655,13 +659,22 @@ cleanup:
  * kernel's build and cubes up to 768, then per panel budget a pass and 2048^3, at worst 2.5 passes, then the last
  * measurement), and each of their steps starts only while it and the last measurement fit. A candidate starts only
  * while it (as long as the longest so far, or a pass with the parameters in use before the first), the final
- * choices and one more build fit; before there is a best, the last measurement alone. */
+ * choices and one more build fit. Before there is a best, only the last measurement must fit after it: a
+ * candidate taken is faster than the start, and the final steps check the time themselves (reserving them all
+ * there made `--budget 60` try nothing when CLBlast's own parameters take 12 s a pass). Estimates fail when the
+ * machine gets busier, so a candidate's timing also stops where the rest would no longer fit (its cutoff). */
 enum { FINAL_PASSES = 13, FINAL_STEP_PASSES = 4 };
 
+static double candidate_estimate(const tuner *t) {
+    return t->longest > 0 ? t->longest : t->start_pass;
+}
+
+static double candidate_cutoff(const tuner *t, bool have_best) {
+    return t->deadline - (have_best ? FINAL_PASSES * t->best_pass + candidate_estimate(t) : t->start_pass);
+}
+
 static bool time_for_candidate(const tuner *t, bool have_best) {
-    double candidate = t->longest > 0 ? t->longest : t->start_pass;
-    double final = have_best ? FINAL_PASSES * t->best_pass + candidate : FINAL_STEP_PASSES * t->start_pass;
-    return oi_clock_seconds() + candidate + final <= t->deadline;
+    return oi_clock_seconds() + candidate_estimate(t) <= candidate_cutoff(t, have_best);
 }
 
 static bool time_for_final_step(const tuner *t) {
@@ -846,7 +859,7 @@ oclinit_status oclinit_tuning_run(oclinit_runtime_t runtime, const oclinit_tunin
                                   oclinit_tuning_report *report) {
     oclinit_status status = OCLINIT_SUCCESS;
     oclinit_tuning_options defaults = {0};
-    tuner t = {.rt = runtime, .report = report, .start = oi_clock_seconds()};
+    tuner t = {.rt = runtime, .report = report, .start = oi_clock_seconds(), .cutoff = INFINITY};
     double began;
     double seconds[OCLINIT_TUNING_SHAPES], start_total, best_total, total;
     oi_xgemm_config best = {{0}}, candidate;
@@ -888,7 +901,8 @@ oclinit_status oclinit_tuning_run(oclinit_runtime_t runtime, const oclinit_tunin
         candidate = seeds[s];
         if (visited(&t, &candidate)) continue;
         began = oi_clock_seconds();
-        OI_CHECK(try_config(&t, &candidate, 2 * fmin(climb_total, start_total), options, &total));
+        OI_CHECK(try_config(&t, &candidate, 2 * fmin(climb_total, start_total), candidate_cutoff(&t, have_best),
+                            options, &total));
         OI_CHECK(take_if_faster(&t, &best, &climb_total, &candidate, total, &taken));
         t.longest = fmax(t.longest, oi_clock_seconds() - began);
         have_best = have_best || taken;
@@ -919,7 +933,8 @@ oclinit_status oclinit_tuning_run(oclinit_runtime_t runtime, const oclinit_tunin
                     continue;
                 if ((out_of_time = !time_for_candidate(&t, have_best))) break;
                 began = oi_clock_seconds();
-                OI_CHECK(try_config(&t, &candidate, 1.5 * climb_total, options, &total));
+                OI_CHECK(
+                    try_config(&t, &candidate, 1.5 * climb_total, candidate_cutoff(&t, have_best), options, &total));
                 OI_CHECK(take_if_faster(&t, &best, &climb_total, &candidate, total, &improved));
                 t.longest = fmax(t.longest, oi_clock_seconds() - began);
                 if (total < best_total) best_total = total;

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -138,8 +139,11 @@ int command_tune(int argc, char **argv) {
     printf("%-26s %10.1f %10.1f\n\n", "all", report.before, report.saved ? report.best : report.before);
     if (report.saved)
         printf("saved\n%s\nto %s\noclinit applies it whenever it uses this device.\n", report.parameters, report.path);
-    else
+    else if (access(report.path, F_OK) == 0)
         printf("nothing beat the parameters in use by 2 %%; %s is unchanged.\n", report.path);
+    else
+        printf("nothing beat CLBlast's own parameters by 2 %%; nothing was saved to %s%s.\n", report.path,
+               report.candidates == 0 ? " (the budget left no time for a candidate: give a larger --budget)" : "");
     oclinit_runtime_free(runtime);
     return EXIT_SUCCESS;
 }
