@@ -4,6 +4,7 @@ bytes on the host C path and the device, sharded or not; one tensor equal to `oc
 unchanged when others are added; and bad input refused with nothing left behind.
 
 Run: python3 model_checkpoint_test.py path/to/oclinit"""
+import fcntl
 import filecmp
 import json
 import math
@@ -208,6 +209,8 @@ with tempfile.TemporaryDirectory() as tmp:
     run("model", "--config", config, "--output", out16, "--quiet", "--dtype", "f16")
     half, dtypes = load(out16)
     check(set(dtypes.values()) == {"float16"}, f"qwen2 f16 dtypes {set(dtypes.values())}")
+    check(json.load(open(os.path.join(out16, "config.json"))) == dict(QWEN2, torch_dtype="float16"),
+          "qwen2 f16: config.json's torch_dtype is not the dtype written, or other keys changed")
     name = "model.layers.0.self_attn.q_proj.weight"
     check(np.array_equal(half[name], tensors[name].astype(np.float32).astype(np.float16).astype(np.float64)),
           "qwen2: f16 is not the float32 values rounded to nearest even")
@@ -217,6 +220,7 @@ with tempfile.TemporaryDirectory() as tmp:
     out = os.path.join(tmp, "gpt2")
     run("model", "--config", config, "--output", out, "--quiet", "--dtype", "f32")
     tensors, _ = load(out)
+    check(json.load(open(os.path.join(out, "config.json"))) == GPT2, "gpt2: config.json without torch_dtype changed")
     expected = expected_gpt2(GPT2)
     check(set(tensors) == set(expected), f"gpt2 names: {sorted(set(tensors) ^ set(expected))}")
     check(all(tensors[k].shape == expected[k] for k in expected if k in tensors), "gpt2 shapes differ")
@@ -275,6 +279,25 @@ with tempfile.TemporaryDirectory() as tmp:
     run("model", "--config", os.path.join(tmp, "llama.json"), "--output", sharded, "--seed", "5", "--quiet", "--force")
     check(sorted(os.listdir(sharded)) == ["config.json", "model.safetensors"],
           f"--force left the old shards: {os.listdir(sharded)}")
+
+    # A second writer into a directory being written is refused, whatever it would write; the temporary files that a
+    # killed writer left go with the next write, whatever layout they were for, while a live writer's stay.
+    busy = os.path.join(tmp, "busy")
+    os.mkdir(busy)
+    lock = os.open(busy, os.O_RDONLY)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    refused(["model", "--config", os.path.join(tmp, "llama.json"), "--output", busy], "another process is writing",
+            busy)
+    os.close(lock)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = f"model-00001-of-00007.safetensors.tmp-{dead.pid}-0"
+    live = f"model.safetensors.index.json.tmp-{os.getpid()}-0"
+    for name in (stale, live):
+        open(os.path.join(busy, name), "w").close()
+    run("model", "--config", os.path.join(tmp, "llama.json"), "--output", busy, "--quiet", "--device", "cpu")
+    check(sorted(os.listdir(busy)) == sorted(["config.json", "model.safetensors", live]),
+          f"a killed writer's temporary file: {sorted(os.listdir(busy))}")
 
     # A full disk (a file size limit here) or a signal while writing: nothing left, not even the new directory. On the
     # host C path: PoCL's compiler aborts when the limit stops it writing its kernel cache.

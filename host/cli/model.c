@@ -211,8 +211,10 @@ int command_model(int argc, char **argv) {
         .progress = progress_update,
     };
     code = -1;
-    if (args.dtype && oclinit_dtype_parse(args.dtype, &options.dtype) != OCLINIT_SUCCESS) {
-        fprintf(stderr, "oclinit model: --dtype: %s\n", oclinit_error_get_detail());
+    if (args.dtype && (oclinit_dtype_parse(args.dtype, &options.dtype) != OCLINIT_SUCCESS ||
+                       (options.dtype != OCLINIT_DTYPE_F32 && options.dtype != OCLINIT_DTYPE_F16 &&
+                        options.dtype != OCLINIT_DTYPE_BF16))) {
+        fprintf(stderr, "oclinit model: --dtype: expected f32, f16 or bf16, not \"%s\"\n", args.dtype);
         code = EXIT_USAGE;
     } else if (args.list) {
         if (first) list_tensors(model, options.dtype, options.seed);

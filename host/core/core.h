@@ -207,6 +207,10 @@ const char *oi_path_split(const char *path, char *directory, size_t size);
  * with one link or does not exist. A directory, device, FIFO, socket, symbolic link (even to a regular file) or
  * hard-linked file is never replaced: renaming over it would replace the link, not what it points to. */
 oclinit_status oi_output_check(const char *path);
+/* Removes the temporary files ("<base>.tmp-<pid>-<n>") that processes which no longer exist left in directory (killed
+ * with SIGKILL, or the machine stopped), of every base for which belongs holds. */
+void oi_output_remove_stale(const char *directory, bool (*belongs)(const char *base, const void *user),
+                            const void *user);
 /* Checks path (oi_output_check), removes the temporary files of processes that no longer exist from its
  * directory, and creates the temporary file beside it, with the permissions (and, for root, the owner) of the
  * file it will replace. */

@@ -111,34 +111,36 @@ oclinit_status oi_output_check(const char *path) {
                    what);
 }
 
-/* "<name>.tmp-<pid>-<n>", what oi_output_open creates: the pid, or 0 for any other name. */
-static pid_t temporary_owner(const char *name, const char *base) {
-    size_t length = strlen(base);
-    if (strncmp(name, base, length) != 0 || strncmp(name + length, ".tmp-", 5) != 0) return 0;
-    const char *p = name + length + 5;
+/* "<base>.tmp-<pid>-<n>", what oi_output_open creates: the pid, with base copied out, or 0 for any other name. */
+static pid_t temporary_owner(const char *name, char *base, size_t size) {
+    const char *tmp = NULL;
+    for (const char *at = strstr(name, ".tmp-"); at; at = strstr(at + 1, ".tmp-")) tmp = at;
+    if (!tmp || tmp == name || (size_t)(tmp - name) >= size) return 0;
+    const char *p = tmp + 5;
     if (!isdigit((unsigned char)*p)) return 0;
     char *end;
     errno = 0;
     unsigned long long pid = strtoull(p, &end, 10);
     if (errno || *end != '-' || !isdigit((unsigned char)end[1]) || pid == 0 || pid > INT_MAX) return 0;
     for (p = end + 1; isdigit((unsigned char)*p); p++) continue;
-    return *p ? 0 : (pid_t)pid;
+    if (*p) return 0;
+    snprintf(base, size, "%.*s", (int)(tmp - name), name);
+    return (pid_t)pid;
 }
 
-/* Removes the temporary files of path ("<path>.tmp-<pid>-<n>", no other name) that a process which no longer
- * exists left (killed with SIGKILL, or the machine stopped): nothing else would, and a large layer leaves hundreds
- * of MB. A writer holds a lock on its temporary file, so one whose pid only looks dead from here (another pid
- * namespace, another host on a shared file system) keeps it. */
-static void remove_stale_temporaries(const char *path) {
-    char directory[PATH_MAX];
-    const char *name = oi_path_split(path, directory, sizeof directory);
+/* A large layer leaves hundreds of MB, and nothing else would remove them. A writer holds a lock on its temporary
+ * file, so one whose pid only looks dead from here (another pid namespace, another host on a shared file system)
+ * keeps it. */
+void oi_output_remove_stale(const char *directory, bool (*belongs)(const char *base, const void *user),
+                            const void *user) {
     DIR *dir = opendir(directory);
     if (!dir) return;
     struct dirent *entry;
+    char base[NAME_MAX + 1];
     while ((entry = readdir(dir)) != NULL) {
-        pid_t owner = temporary_owner(entry->d_name, name);
+        pid_t owner = temporary_owner(entry->d_name, base, sizeof base);
         struct stat st;
-        if (!owner || kill(owner, 0) == 0 || errno != ESRCH ||
+        if (!owner || !belongs(base, user) || kill(owner, 0) == 0 || errno != ESRCH ||
             fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
             continue;
         int fd = openat(dirfd(dir), entry->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -147,6 +149,10 @@ static void remove_stale_temporaries(const char *path) {
         close(fd);
     }
     closedir(dir);
+}
+
+static bool same_name(const char *base, const void *name) {
+    return strcmp(base, name) == 0;
 }
 
 const char *oi_path_split(const char *path, char *directory, size_t size) {
@@ -181,7 +187,8 @@ oclinit_status oi_output_open(const char *path, oi_output *out) {
     if (status != OCLINIT_SUCCESS) return status;
     struct stat existing;
     bool replaces = stat(path, &existing) == 0;
-    remove_stale_temporaries(path);
+    char directory[PATH_MAX];
+    oi_output_remove_stale(directory, same_name, oi_path_split(path, directory, sizeof directory));
     size_t size = strlen(path) + 48;
     char *name = malloc(size);
     if (!name) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating a file name");
@@ -205,7 +212,7 @@ oclinit_status oi_output_open(const char *path, oi_output *out) {
         return status;
     }
     out->temporary = name;
-    flock(out->fd, LOCK_EX | LOCK_NB); /* marks it as being written (remove_stale_temporaries) */
+    flock(out->fd, LOCK_EX | LOCK_NB); /* marks it as being written (oi_output_remove_stale) */
     if (replaces) status = keep_attributes(out, &existing);
     if (status != OCLINIT_SUCCESS) oi_output_abort(out);
     return status;

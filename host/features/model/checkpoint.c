@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -126,8 +127,15 @@ static bool is_checkpoint_file(const char *name) {
     return strcmp(name, SINGLE_FILE) == 0 || strcmp(name, INDEX_FILE) == 0 || fnmatch(SHARD_PATTERN, name, 0) == 0;
 }
 
-/* The directory, made when missing (*made says so); one that already holds a checkpoint is refused unless force. */
-static oclinit_status prepare_directory(const char *directory, bool force, bool *made) {
+static bool is_written_here(const char *name, const void *unused) {
+    (void)unused;
+    return is_checkpoint_file(name) || strcmp(name, "config.json") == 0;
+}
+
+/* The directory, made when missing (*made says so) and locked (*lock: flock on it, which closing releases), so that a
+ * second writer is refused instead of mixing its files with this one's; then the temporary files that killed writers
+ * left there, whatever the layout they were for. One that already holds a checkpoint is refused unless force. */
+static oclinit_status prepare_directory(const char *directory, bool force, bool *made, int *lock) {
     struct stat st;
     *made = false;
     if (stat(directory, &st) != 0) {
@@ -141,11 +149,20 @@ static oclinit_status prepare_directory(const char *directory, bool force, bool 
             return oi_fail(OCLINIT_ERROR_IO, "cannot create the directory %s: %s", directory, strerror(errno));
         *made = true;
         oi_output_made_directory(directory); /* so that a fatal signal removes it with the temporary files */
-        return OCLINIT_SUCCESS;
-    }
-    if (!S_ISDIR(st.st_mode))
+    } else if (!S_ISDIR(st.st_mode)) {
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s exists and is not a directory", directory);
-    if (force) return OCLINIT_SUCCESS;
+    }
+    *lock = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (*lock < 0) return oi_fail(OCLINIT_ERROR_IO, "cannot open the directory %s: %s", directory, strerror(errno));
+    if (flock(*lock, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+        if (*made) oi_output_made_directory(NULL), *made = false; /* the other writer's now */
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                       "another process is writing a checkpoint into %s; wait for it to end, or choose another "
+                       "directory",
+                       directory);
+    }
+    oi_output_remove_stale(directory, is_written_here, NULL);
+    if (*made || force) return OCLINIT_SUCCESS;
     DIR *dir = opendir(directory);
     if (!dir) return oi_fail(OCLINIT_ERROR_IO, "cannot read the directory %s: %s", directory, strerror(errno));
     oclinit_status status = OCLINIT_SUCCESS;
@@ -337,10 +354,53 @@ cleanup:
     return status;
 }
 
-/* config.json beside the weights: copied unless the directory's is that very file or already holds the same bytes;
- * a different one is replaced only with force. */
-static oclinit_status prepare_config(const char *config_path, const char *target, bool force, char **data,
-                                     size_t *size) {
+/* Sets the config's torch_dtype (or dtype, as transformers >= 4.56 writes it) to the dtype written, so that
+ * from_pretrained(torch_dtype="auto") loads the tensors as they are. Only a config that names another (none counts
+ * as float32) is written again, through jansson: keys in their order, numbers as jansson prints them. */
+static oclinit_status set_config_dtype(oclinit_dtype dtype, char **data, size_t *size) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    const char *wanted = dtype == OCLINIT_DTYPE_BF16 ? "bfloat16" : dtype == OCLINIT_DTYPE_F16 ? "float16" : "float32";
+    char *text = NULL;
+    json_t *root = json_loadb(*data, *size, 0, NULL); /* parsed before, when the model was read from it */
+    if (!json_is_object(root)) goto cleanup;
+    const char *key = json_object_get(root, "torch_dtype") || !json_object_get(root, "dtype") ? "torch_dtype" : "dtype";
+    const char *named = json_string_value(json_object_get(root, key));
+    if (strcmp(named ? named : "float32", wanted) == 0) goto cleanup;
+    if (json_object_set_new(root, key, json_string(wanted)) != 0) {
+        status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "setting config.json's %s", key);
+        goto cleanup;
+    }
+    /* The fewest digits that give every number back (1e-05, not 1.0000000000000001e-5). */
+    for (int digits = 15; digits <= 17; digits++) {
+        free(text);
+        text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(digits));
+        json_t *again = text ? json_loads(text, 0, NULL) : NULL;
+        bool same = json_equal(root, again);
+        json_decref(again);
+        if (same) break;
+    }
+    size_t length = text ? strlen(text) : 0;
+    char *grown = text ? realloc(text, length + 2) : NULL;
+    if (!grown) {
+        status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "writing config.json's %s", key);
+        goto cleanup;
+    }
+    text = NULL;
+    memcpy(grown + length, "\n", 2);
+    free(*data);
+    *data = grown;
+    *size = length + 1;
+cleanup:
+    free(text);
+    json_decref(root);
+    return status;
+}
+
+/* config.json beside the weights, with the dtype written (set_config_dtype): copied unless the directory's is that
+ * very file (an input is never rewritten) or already holds the same bytes; a different one is replaced only with
+ * force. */
+static oclinit_status prepare_config(const char *config_path, const char *target, bool force, oclinit_dtype dtype,
+                                     char **data, size_t *size) {
     oclinit_status status = OCLINIT_SUCCESS;
     char *existing = NULL;
     size_t existing_size = 0;
@@ -349,6 +409,7 @@ static oclinit_status prepare_config(const char *config_path, const char *target
     if (stat(config_path, &from) == 0 && stat(target, &to) == 0 && from.st_dev == to.st_dev && from.st_ino == to.st_ino)
         return OCLINIT_SUCCESS;
     OI_CHECK(oi_read_file(config_path, data, size));
+    OI_CHECK(set_config_dtype(dtype, data, size));
     if (stat(target, &to) != 0) return OCLINIT_SUCCESS;
     if (oi_read_file(target, &existing, &existing_size) == OCLINIT_SUCCESS && existing_size == *size &&
         memcmp(existing, *data, *size) == 0) {
@@ -421,11 +482,13 @@ static oclinit_status agree(const checkpoint *c, const char *plan, const char *c
 
 /* Rank 0: the directory, config.json's bytes and every shard's temporary file with its header. */
 static oclinit_status create_files(checkpoint *c, const char *config_path, const char *config_target,
-                                   const char *const *metadata, size_t metadata_pairs, bool *made, char **config_data,
-                                   size_t *config_size) {
+                                   const char *const *metadata, size_t metadata_pairs, bool *made, int *lock,
+                                   char **config_data, size_t *config_size) {
     oclinit_status status = OCLINIT_SUCCESS;
-    OI_CHECK(prepare_directory(c->directory, c->options.force, made));
-    if (config_path) OI_CHECK(prepare_config(config_path, config_target, c->options.force, config_data, config_size));
+    OI_CHECK(prepare_directory(c->directory, c->options.force, made, lock));
+    if (config_path)
+        OI_CHECK(
+            prepare_config(config_path, config_target, c->options.force, c->options.dtype, config_data, config_size));
     for (size_t k = 0; k < c->shard_count; k++) {
         char *header = NULL;
         size_t header_size = 0;
@@ -481,6 +544,9 @@ static oclinit_status publish(checkpoint *c, const char *config_target, const ch
         OI_CHECK(oi_output_finish(index_out));
     }
     *published = true;
+    /* Replacing a sharded checkpoint: its index goes first, so that a stop among the renames below leaves a directory
+     * that does not load, rather than an old index over a mix of old and new shards of the same names. */
+    if (c->options.force && index_path) unlink(index_path);
     for (size_t k = 0; k < c->shard_count; k++) OI_CHECK(oi_output_publish(c->shards[k].out));
     if (config_data) OI_CHECK(oi_output_publish(config_out));
     if (index_path) OI_CHECK(oi_output_publish(index_out));
@@ -500,6 +566,7 @@ oclinit_status oclinit_model_write(oclinit_runtime_t runtime, oclinit_model_t mo
     char *config_target = NULL, *config_data = NULL;
     size_t config_size = 0;
     bool made = false, published = false, first = oi_dist_rank() == 0;
+    int lock = -1;
     uint64_t most = 1;
 
     memset(&c, 0, sizeof c);
@@ -538,7 +605,8 @@ oclinit_status oclinit_model_write(oclinit_runtime_t runtime, oclinit_model_t mo
     if (status == OCLINIT_SUCCESS) status = oi_chunker_start_slots(chunker, &c.slots);
     OI_CHECK(oi_dist_status(status));
 
-    if (first) status = create_files(&c, config_path, config_target, metadata, 4, &made, &config_data, &config_size);
+    if (first)
+        status = create_files(&c, config_path, config_target, metadata, 4, &made, &lock, &config_data, &config_size);
     OI_CHECK(oi_dist_status(status));
     OI_CHECK(share_names(&c));
 
@@ -561,6 +629,7 @@ cleanup:
     oi_output_abort(&index_out);
     if (made) oi_output_made_directory(NULL);
     if (status != OCLINIT_SUCCESS && made && !published) rmdir(directory);
+    if (lock >= 0) close(lock);
     free(c.names);
     free(config_data);
     free(config_target);
