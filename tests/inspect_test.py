@@ -7,8 +7,12 @@
 - `oclinit inspect --json` on files written by safetensors.torch (F32, F16, BF16, F64, a scalar, an integer tensor,
   NaN and infinities), on a sharded Hugging Face directory and on .npy files (any rank, float16, big-endian,
   integers): names, dtypes, shapes and numpy's mean, std (ddof 0), min and max of the finite values;
+- F64 statistics in double: 1e300 and 1e-300 neither overflow nor underflow, min and max exact;
+- the safetensors __metadata__, whole in --json and one line per key (long values cut) in the text;
+- an index file given itself, shards in file order, model.safetensors preferred to an index beside it;
 - the verdicts (explode, vanish, constant, ok; embeddings and norms not judged), a bad index refused, and bad input
-  refused with exit status 2 and a message naming the file, writing nothing.
+  refused with exit status 2 and a message naming the file (an unsupported .npy dtype named as it is, a .npy name
+  without .npy content), writing nothing.
 
     python3 tests/inspect_test.py build/host/oclinit build/tests/test_safetensors
 """
@@ -42,6 +46,7 @@ def check(condition, message):
 
 def inspect(path, expect_exit=0):
     result = subprocess.run([OCLINIT, "inspect", "--json", path], capture_output=True, text=True)
+    inspect.stderr = result.stderr
     check(result.returncode == expect_exit,
           f"inspect {path}: exit {result.returncode}, expected {expect_exit}; stderr: {result.stderr.strip()}")
     if result.returncode != 0:
@@ -50,8 +55,8 @@ def inspect(path, expect_exit=0):
 
 
 def compare_stats(row, values, what):
-    """numpy's statistics of values as oclinit reads them: float32 (F64 rounded to it), in float64 arithmetic."""
-    values = np.asarray(values).astype(np.float32).astype(np.float64).ravel()
+    """numpy's statistics of values as oclinit reads them: exactly, in float64 arithmetic."""
+    values = np.asarray(values).astype(np.float64).ravel()
     finite = values[np.isfinite(values)]
     check(row["count"] == values.size, f"{what}: count {row['count']}, expected {values.size}")
     check(row["nonfinite"] == values.size - finite.size, f"{what}: nonfinite {row['nonfinite']}")
@@ -168,6 +173,71 @@ def sharded(directory, weights):
     check("model-00003-of-00003.safetensors" in message, f"sharded, missing shard: {message!r}")
 
 
+def text_output(path):
+    result = subprocess.run([OCLINIT, "inspect", path], capture_output=True, text=True)
+    check(result.returncode == 0, f"inspect {path}: exit {result.returncode}; stderr: {result.stderr.strip()}")
+    return result.stdout
+
+
+def float64_stats(directory):
+    """F64 values taken as they are: no rounding to float32, no overflow or underflow in the variance."""
+    cases = {"huge.npy": ([1e300, -1e300, 1.0], 1 / 3, 1e300 * np.sqrt(2 / 3)),
+             "tiny.npy": ([1e-300, 2e-300], 1.5e-300, 0.5e-300)}
+    for name, (values, mean, std) in cases.items():
+        path = os.path.join(directory, name)
+        np.save(path, np.array(values))
+        row = inspect(path)[path]
+        check(row["nonfinite"] == 0, f"{name}: {row['nonfinite']} values taken as NaN or infinite")
+        check(row["min"] == min(values) and row["max"] == max(values), f"{name}: min {row['min']!r} max {row['max']!r}")
+        check(np.isclose(row["mean"], mean, rtol=1e-12, atol=0), f"{name}: mean {row['mean']!r}, not {mean!r}")
+        check(np.isclose(row["std"], std, rtol=1e-12, atol=0), f"{name}: std {row['std']!r}, not {std!r}")
+    text = text_output(os.path.join(directory, "huge.npy"))
+    check("-1e+300" in text and " 1e+300" in text and "NaN" not in text, f"F64 text output: {text!r}")
+    # In a safetensors file too: 0.1 as a double, not as float32's 0.100000001.
+    path = os.path.join(directory, "double.safetensors")
+    from safetensors.numpy import save_file as save_numpy
+    save_numpy({"d": np.array([0.1, 0.7, 3e300])}, path)
+    row = inspect(path)["d"]
+    check(row["min"] == 0.1 and row["max"] == 3e300, f"F64 safetensors: min {row['min']!r} max {row['max']!r}")
+
+
+def metadata(directory):
+    path = os.path.join(directory, "metadata.safetensors")
+    meta = {"format": "pt", "oclinit_seed": "42", "oclinit_version": "1.2.3", "note": "x" * 300}
+    save_file({"w": torch.zeros(2)}, path, metadata=meta)
+    check(inspect(path)["w"].get("metadata") == meta, "--json does not give the file's __metadata__")
+    lines = text_output(path).splitlines()
+    for key in ("format: pt", "oclinit_seed: 42", "oclinit_version: 1.2.3"):
+        check(sum(line == "metadata " + key for line in lines) == 1, f"text output lacks the line 'metadata {key}'")
+    note = [line for line in lines if line.startswith("metadata note: ")]
+    check(len(note) == 1 and note[0].endswith("...") and len(note[0]) < 120, f"long metadata value not cut: {note}")
+
+
+def index_file(directory, weights):
+    """The index given itself reads its directory; shards come in file order; model.safetensors wins beside it."""
+    folder = os.path.join(directory, "index_file")
+    os.mkdir(folder)
+    names = sorted(weights)
+    shards = {"model-00002-of-00002.safetensors": names[:4], "model-00001-of-00002.safetensors": names[4:]}
+    weight_map = {}
+    for shard, members in shards.items():  # the index names shard 2 first
+        save_file({name: weights[name] for name in members}, os.path.join(folder, shard))
+        weight_map.update({name: shard for name in members})
+    index = os.path.join(folder, "model.safetensors.index.json")
+    with open(index, "w") as f:
+        json.dump({"metadata": {}, "weight_map": weight_map}, f)
+    rows = inspect(index)
+    check(isinstance(rows, dict) and set(rows) == set(weights), f"index file: {str(rows)[:200]}")
+    text = text_output(index)
+    first, second = (text.find(os.path.join(folder, f"model-0000{i}-of-00002.safetensors")) for i in (1, 2))
+    check(0 <= first < second, "shards are not listed in file order")
+    save_file({"single": torch.ones(3)}, os.path.join(folder, "model.safetensors"))
+    rows = inspect(folder)
+    check(set(rows) == {"single"}, f"beside an index, model.safetensors was not the one read: {sorted(rows)}")
+    check("model.safetensors.index.json" in inspect.stderr and "warning" in inspect.stderr,
+          f"no warning that the index is passed over: {inspect.stderr!r}")
+
+
 def npy_files(directory):
     rng = np.random.default_rng(7)
     arrays = {"rank3.npy": rng.standard_normal((4, 5, 6)).astype(np.float32),
@@ -200,11 +270,26 @@ def bad_input(directory):
         f.write(struct.pack("<Q", len(header)) + header + bytes(12))
     message = inspect(corrupt, expect_exit=2)
     check("corrupt.safetensors" in message and "beyond the file's end" in message, f"truncated data: {message!r}")
+    complex_npy = os.path.join(directory, "complex.npy")
+    np.save(complex_npy, np.zeros(3, np.complex64))
+    message = inspect(complex_npy, expect_exit=2)
+    check("complex.npy" in message and "'<c8' is not" in message, f"complex .npy: {message!r}")
+    record = os.path.join(directory, "record.npy")
+    np.save(record, np.zeros(3, dtype=[("a", "f4"), ("b", "i4")]))
+    message = inspect(record, expect_exit=2)
+    check("record.npy" in message and "structured" in message and "malformed" not in message,
+          f"structured .npy: {message!r}")
+    not_npy = os.path.join(directory, "text.npy")
+    with open(not_npy, "w") as f:
+        f.write("plain text, no numpy here")
+    message = inspect(not_npy, expect_exit=2)
+    check("text.npy: not a .npy file" in message and "header length" not in message, f"not a .npy: {message!r}")
     empty = os.path.join(directory, "empty_dir")
     os.mkdir(empty)
     message = inspect(empty, expect_exit=2)
     check("model.safetensors" in message, f"empty directory: {message!r}")
-    check(sorted(os.listdir(directory)) == sorted(before + ["corrupt.safetensors", "empty_dir"]),
+    check(sorted(os.listdir(directory)) == sorted(before + ["corrupt.safetensors", "complex.npy", "record.npy",
+                                                            "text.npy", "empty_dir"]),
           "inspect wrote a file")
 
 
@@ -213,6 +298,9 @@ with tempfile.TemporaryDirectory() as directory:
     weights = torch_file(directory)
     verdicts(directory)
     sharded(directory, weights)
+    index_file(directory, weights)
+    float64_stats(directory)
+    metadata(directory)
     npy_files(directory)
     bad_input(directory)
 

@@ -24,12 +24,16 @@ static void usage(FILE *out) {
             "\n"
             "Per tensor: name, dtype, shape, mean, std (population), min and max, read in chunks (memory does not\n"
             "grow with the checkpoint). PATH is\n"
-            "  a .safetensors file (any writer's; its header is checked as safetensors itself checks it),\n"
-            "  a Hugging Face checkpoint directory: model.safetensors, or model.safetensors.index.json and the\n"
-            "    shards it names (every file must exist and hold every tensor the index places in it, and no other),\n"
+            "  a .safetensors file (any writer's; its header is checked as safetensors itself checks it; its\n"
+            "    __metadata__ is printed, one line per key),\n"
+            "  a Hugging Face checkpoint directory: model.safetensors, or else model.safetensors.index.json and the\n"
+            "    shards it names, in file order (every file must exist and hold every tensor the index places in it,\n"
+            "    and no other); transformers' from_pretrained makes the same choice,\n"
+            "  a model.safetensors.index.json file: its directory's shards, as above,\n"
             "  or a .npy file (any rank, float16/32/64 or integer, either byte order).\n"
-            "Integer and boolean tensors are listed without statistics; NaN and infinite values are counted and\n"
-            "left out of them.\n"
+            "Files are told apart by their content, not their name. Statistics are computed in double precision\n"
+            "from the stored values (F64 exactly). Integer and boolean tensors are listed without statistics; NaN\n"
+            "and infinite values are counted and left out of them.\n"
             "\n"
             "Weight matrices (rank >= 2, a float dtype, and no part of the name between dots containing \"embed\"\n"
             "or \"norm\", nor being \"wte\" or \"wpe\": embedding tables are looked up, not multiplied) also get\n"
@@ -45,65 +49,99 @@ static void usage(FILE *out) {
             "\n"
             "Options:\n"
             "  --json        a JSON array, one object per tensor (file, name, dtype, shape, count, nonfinite, mean,\n"
-            "                std, min, max, and for weight matrices fan_in, fan_out, gain, xavier, he, verdict)\n"
+            "                std, min, max, for safetensors metadata (the file's __metadata__ object), and for\n"
+            "                weight matrices fan_in, fan_out, gain, xavier, he, verdict)\n"
             "  -h, --help    this text\n"
             "\n"
             "Exit status: 0 read, 1 a read failed, 2 bad input (usage, a missing or malformed file or index).\n",
             EXPLODE_FACTOR, VANISH_FACTOR, EXPLODE_FACTOR);
 }
 
-/* One tensor to read: from a safetensors file, or from a .npy file's data. */
+/* One tensor to read: its bytes at offset in fd (a .npy file's or a safetensors file's), little-endian unless swap. */
 typedef struct tensor {
     const char *file, *name;
     oclinit_dtype dtype;
     int rank;
     int64_t dims[OCLINIT_MAX_RANK];
     uint64_t elements;
-    oclinit_safetensors_t safetensors; /* with index; NULL for .npy */
-    size_t index;
-    int fd; /* .npy: data at offset, byte-swapped when big-endian */
+    int fd;
     uint64_t offset;
     bool swap;
+    json_t *metadata; /* the safetensors file's __metadata__ object; NULL for .npy */
 } tensor;
 
 typedef struct inspector {
     bool json;
     json_t *rows;      /* --json */
-    float *buffer;     /* CHUNK floats */
+    double *buffer;    /* CHUNK values */
     size_t name_width; /* text */
 } inspector;
 
 enum { CHUNK = 1 << 20 };
 
-static oclinit_status read_npy(const tensor *t, uint64_t first, size_t count, float *out) {
+/* Elements [first, first + count) of a float tensor as doubles: F64 as stored, the narrower dtypes exactly. */
+static oclinit_status read_values(const tensor *t, uint64_t first, size_t count, double *out) {
     uint64_t raw[8192]; /* aligned for every dtype */
+    float narrow[OI_COUNT(raw)];
     size_t item = oclinit_dtype_size(t->dtype), per = sizeof raw / item;
+    if (per > OI_COUNT(narrow)) per = OI_COUNT(narrow);
     for (size_t done = 0; done < count;) {
         size_t n = count - done < per ? count - done : per, bytes = n * item;
         unsigned char *bytes_of = (unsigned char *)raw;
-        for (size_t got = 0; got < bytes;) {
-            ssize_t r = pread(t->fd, bytes_of + got, bytes - got, (off_t)(t->offset + (first + done) * item + got));
-            if (r < 0 && errno == EINTR) continue;
-            if (r <= 0)
-                return oi_fail(OCLINIT_ERROR_IO, "reading %s: %s", t->file, r < 0 ? strerror(errno) : "it ended early");
-            got += (size_t)r;
-        }
+        oclinit_status status = oi_read_at(t->fd, t->file, raw, bytes, t->offset + (first + done) * item);
+        if (status != OCLINIT_SUCCESS) return status;
         for (size_t i = 0; t->swap && i < n; i++) /* big-endian values */
             for (size_t b = 0; b < item / 2; b++) {
                 unsigned char c = bytes_of[i * item + b];
                 bytes_of[i * item + b] = bytes_of[i * item + item - 1 - b];
                 bytes_of[i * item + item - 1 - b] = c;
             }
-        oclinit_status status = oi_dtype_to_float(t->dtype, raw, n, out + done);
-        if (status != OCLINIT_SUCCESS) return status;
+        if (t->dtype == OCLINIT_DTYPE_F64) { /* little-endian now, as the host is */
+            memcpy(out + done, raw, bytes);
+        } else {
+            status = oi_dtype_to_float(t->dtype, raw, n, narrow);
+            if (status != OCLINIT_SUCCESS) return status;
+            for (size_t i = 0; i < n; i++) out[done + i] = narrow[i];
+        }
         done += n;
     }
     return OCLINIT_SUCCESS;
 }
 
-static oclinit_status read_values(const tensor *t, uint64_t first, size_t count, float *out) {
-    return t->safetensors ? oclinit_safetensors_read(t->safetensors, t->index, first, count, out)
-                          : read_npy(t, first, count, out);
+/* Mean and the sum of squared deviations of finite values seen in chunks (Chan et al.'s merge), kept in units of
+ * 2^scale, the power of two of the largest magnitude so far: F64's 1e300 squared overflows a double and 1e-300
+ * squared underflows it, while the scaled values lie in (-1, 1). */
+typedef struct moments {
+    uint64_t count;
+    int scale;
+    double mean, m2, min, max, largest;
+} moments;
+
+static void moments_add(moments *m, const double *x, size_t n) {
+    if (!n) return;
+    if (!m->count) m->min = INFINITY, m->max = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        if (x[i] < m->min) m->min = x[i];
+        if (x[i] > m->max) m->max = x[i];
+    }
+    m->largest = fmax(m->largest, fmax(fabs(m->min), fabs(m->max)));
+    int scale = 0;
+    frexp(m->largest, &scale);
+    /* The scale only grows, or leaves 0 while every value so far was zero: rescaling loses nothing that matters. */
+    m->mean = ldexp(m->mean, m->scale - scale);
+    m->m2 = ldexp(m->m2, 2 * (m->scale - scale));
+    m->scale = scale;
+    double sum = 0, m2 = 0;
+    for (size_t i = 0; i < n; i++) sum += ldexp(x[i], -scale);
+    double mean = sum / (double)n;
+    for (size_t i = 0; i < n; i++) {
+        double d = ldexp(x[i], -scale) - mean;
+        m2 += d * d;
+    }
+    double total = (double)m->count + (double)n, delta = mean - m->mean;
+    m->m2 += m2 + delta * delta * (double)m->count * (double)n / total;
+    m->mean += delta * (double)n / total;
+    m->count += n;
 }
 
 /* A weight matrix by the rule in usage(). */
@@ -135,7 +173,7 @@ static void format_shape(const tensor *t, char *text, size_t size) {
 }
 
 static oclinit_status inspect_tensor(inspector *in, const tensor *t) {
-    oi_running_stats running = {0};
+    moments running = {0};
     uint64_t nonfinite = 0;
     bool has_stats = oi_dtype_is_float(t->dtype);
     for (uint64_t first = 0; has_stats && first < t->elements;) {
@@ -143,17 +181,22 @@ static oclinit_status inspect_tensor(inspector *in, const tensor *t) {
         oclinit_status status = read_values(t, first, n, in->buffer);
         if (status != OCLINIT_SUCCESS) return status;
         for (size_t i = 0; i < n; i++) { /* finite values only, moved to the front */
-            float x = in->buffer[i];
+            double x = in->buffer[i];
             if (isfinite(x))
                 in->buffer[kept++] = x;
             else
                 nonfinite++;
         }
-        oi_running_stats_add(&running, in->buffer, kept);
+        moments_add(&running, in->buffer, kept);
         first += n;
     }
-    oclinit_stats stats = oi_running_stats_get(&running);
-    if (!running.count) stats.mean = stats.std = stats.min = stats.max = NAN;
+    oclinit_stats stats = {running.count, NAN, NAN, NAN, NAN};
+    if (running.count) {
+        stats.mean = ldexp(running.mean, running.scale);
+        stats.std = ldexp(sqrt(running.m2 / (double)running.count), running.scale);
+        stats.min = running.min;
+        stats.max = running.max;
+    }
     bool weight = is_weight_matrix(t) && running.count;
     int64_t fan_in = 0, fan_out = 0;
     double gain = NAN, xavier = NAN, he = sqrt(2.0);
@@ -187,6 +230,7 @@ static oclinit_status inspect_tensor(inspector *in, const tensor *t) {
             json_object_set_new(row, "min", number(stats.min));
             json_object_set_new(row, "max", number(stats.max));
         }
+        if (t->metadata) json_object_set(row, "metadata", t->metadata);
         if (weight) {
             json_object_set_new(row, "fan_in", json_integer(fan_in));
             json_object_set_new(row, "fan_out", json_integer(fan_out));
@@ -256,7 +300,16 @@ static int inspect_npy(inspector *in, const char *path) {
     memmove(header, header + preamble, length + 1);
     const char *descr = npy_value(header, "descr"), *fortran = npy_value(header, "fortran_order"),
                *shape = npy_value(header, "shape");
-    if (!descr || !fortran || !shape || (*descr != '\'' && *descr != '"') || *shape != '(') goto malformed;
+    if (!descr || !fortran || !shape || *shape != '(') goto malformed;
+    if (*descr == '[') { /* numpy writes a structured dtype's descr as a list of fields */
+        fprintf(stderr,
+                "oclinit inspect: error: %s: the .npy dtype is structured (a record of fields), which oclinit does not "
+                "read: only plain float, integer and bool arrays\n",
+                path);
+        goto cleanup;
+    }
+    const char *end_quote = *descr == '\'' || *descr == '"' ? strchr(descr + 1, *descr) : NULL;
+    if (!end_quote) goto malformed;
     static const struct {
         const char *code;
         oclinit_dtype dtype;
@@ -267,9 +320,14 @@ static int inspect_npy(inspector *in, const char *path) {
     char order = descr[1];
     size_t c = 0;
     for (; c < OI_COUNT(codes); c++)
-        if (strncmp(descr + 2, codes[c].code, 2) == 0 && descr[4] == descr[0]) break;
+        if (end_quote - descr == 4 && strncmp(descr + 2, codes[c].code, 2) == 0) break;
     if (c == OI_COUNT(codes) || !strchr("<>|=", order)) {
-        fprintf(stderr, "oclinit inspect: error: %s: .npy dtype %.12s is not one oclinit reads\n", path, descr);
+        char printable[64];
+        oi_printable(descr + 1, (size_t)(end_quote - descr - 1), printable, sizeof printable);
+        fprintf(stderr,
+                "oclinit inspect: error: %s: the .npy dtype '%s' is not one oclinit reads: only float16, float32, "
+                "float64, integers and bool\n",
+                path, printable);
         goto cleanup;
     }
     t.dtype = codes[c].dtype;
@@ -323,36 +381,96 @@ static int open_failure(oclinit_status status) {
     return status == OCLINIT_ERROR_IO || status == OCLINIT_ERROR_OUT_OF_HOST_MEMORY ? EXIT_FAILURE : EXIT_USAGE;
 }
 
-static int inspect_files(inspector *in, char **paths, oclinit_safetensors_t *files, size_t count) {
+/* A safetensors file, its own descriptor for reading the data as stored, and its "__metadata__" (an object, empty
+ * when there is none). */
+typedef struct checkpoint_file {
+    char *path;
+    oclinit_safetensors_t file;
+    int fd;
+    json_t *metadata;
+} checkpoint_file;
+
+/* Opens c->path. oclinit_safetensors_open checks the header; it is parsed again here for "__metadata__", whose keys
+ * the library gives by name only. */
+static oclinit_status checkpoint_open(checkpoint_file *c) {
+    oclinit_status status = OCLINIT_SUCCESS;
+    char *header = NULL;
+    json_t *root = NULL;
+    OI_CHECK(oclinit_safetensors_open(c->path, &c->file));
+    c->fd = open(c->path, O_RDONLY | O_CLOEXEC);
+    if (c->fd < 0) {
+        status = oi_fail(OCLINIT_ERROR_IO, "cannot open %s: %s", c->path, strerror(errno));
+        goto cleanup;
+    }
+    unsigned char length[8];
+    OI_CHECK(oi_read_at(c->fd, c->path, length, sizeof length, 0));
+    size_t n = 0;
+    for (int b = 7; b >= 0; b--) n = n << 8 | length[b];
+    header = malloc(n ? n : 1); /* n is at most 100 MB: the open above checked it */
+    if (!header) {
+        status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "reading the header of %s", c->path);
+        goto cleanup;
+    }
+    OI_CHECK(oi_read_at(c->fd, c->path, header, n, 8));
+    root = json_loadb(header, n, 0, NULL);
+    json_t *metadata = json_object_get(root, "__metadata__");
+    c->metadata = json_is_object(metadata) ? json_incref(metadata) : json_object();
+    if (!root || !c->metadata)
+        status = oi_fail(OCLINIT_ERROR_IO, "%s changed while it was read (its header no longer parses)", c->path);
+cleanup:
+    free(header);
+    json_decref(root);
+    return status;
+}
+
+static void checkpoint_close(checkpoint_file *c) {
+    oclinit_safetensors_free(c->file);
+    if (c->fd >= 0) close(c->fd);
+    json_decref(c->metadata);
+    free(c->path);
+}
+
+static void print_metadata(const json_t *metadata) {
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)metadata, key, value) {
+        char key_text[64], value_text[104]; /* long values are cut, with "..." */
+        oi_printable(key, strlen(key), key_text, sizeof key_text);
+        oi_printable(json_string_value(value), json_string_length(value), value_text, sizeof value_text);
+        printf("metadata %s: %s\n", key_text, value_text);
+    }
+}
+
+static int inspect_files(inspector *in, const checkpoint_file *files, size_t count) {
     size_t tensors = 0;
     uint64_t parameters = 0;
     for (size_t f = 0; f < count; f++)
-        for (size_t i = 0; i < oclinit_safetensors_get_count(files[f]); i++) {
-            const oclinit_tensor_info *info = oclinit_safetensors_get_info(files[f], i);
+        for (size_t i = 0; i < oclinit_safetensors_get_count(files[f].file); i++) {
+            const oclinit_tensor_info *info = oclinit_safetensors_get_info(files[f].file, i);
             size_t width = strlen(info->name);
             if (width > in->name_width) in->name_width = width < 60 ? width : 60;
             parameters += info->elements;
             tensors++;
         }
-    if (!in->json) {
-        printf("%zu file%s, %zu tensors, %llu values\n", count, count == 1 ? "" : "s", tensors,
-               (unsigned long long)parameters);
-        const char *format = oclinit_safetensors_get_metadata(files[0], "format");
-        if (format) printf("metadata format: %s\n", format);
-    }
+    if (!in->json)
+        printf("%zu file%s, %zu tensor%s, %llu values\n", count, count == 1 ? "" : "s", tensors,
+               tensors == 1 ? "" : "s", (unsigned long long)parameters);
     for (size_t f = 0; f < count; f++) {
-        if (!in->json) printf("\n%s\n", paths[f]);
+        if (!in->json) {
+            printf("\n%s\n", files[f].path);
+            print_metadata(files[f].metadata);
+        }
         print_columns(in);
-        for (size_t i = 0; i < oclinit_safetensors_get_count(files[f]); i++) {
-            const oclinit_tensor_info *info = oclinit_safetensors_get_info(files[f], i);
-            tensor t = {.file = paths[f],
+        for (size_t i = 0; i < oclinit_safetensors_get_count(files[f].file); i++) {
+            const oclinit_tensor_info *info = oclinit_safetensors_get_info(files[f].file, i);
+            tensor t = {.file = files[f].path,
                         .name = info->name,
                         .dtype = info->dtype,
                         .rank = info->rank,
                         .elements = info->elements,
-                        .safetensors = files[f],
-                        .index = i,
-                        .fd = -1};
+                        .fd = files[f].fd,
+                        .offset = info->offset,
+                        .metadata = files[f].metadata};
             memcpy(t.dims, info->dims, sizeof t.dims);
             oclinit_status status = inspect_tensor(in, &t);
             if (status != OCLINIT_SUCCESS) return open_failure(status);
@@ -368,14 +486,18 @@ static char *join(const char *directory, const char *name) {
     return path;
 }
 
+static int by_name(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* model.safetensors.index.json: {"metadata": {...}, "weight_map": {tensor: shard file}}. */
 static int inspect_index(inspector *in, const char *directory, const char *index_path) {
     int exit_code = EXIT_USAGE;
     json_error_t error;
     json_t *index = json_load_file(index_path, JSON_REJECT_DUPLICATES, &error);
-    char **paths = NULL;
-    oclinit_safetensors_t *files = NULL;
-    size_t count = 0;
+    const char **shards = NULL;
+    checkpoint_file *files = NULL;
+    size_t count = 0, opened = 0;
     if (!index) {
         fprintf(stderr, "oclinit inspect: error: %s: %s (line %d)\n", index_path, error.text, error.line);
         return EXIT_USAGE;
@@ -387,14 +509,13 @@ static int inspect_index(inspector *in, const char *directory, const char *index
         goto cleanup;
     }
     size_t entries = json_object_size(map);
-    paths = calloc(entries, sizeof *paths);
+    shards = calloc(entries, sizeof *shards);
     files = calloc(entries, sizeof *files);
-    if (!paths || !files) {
+    if (!shards || !files) {
         fprintf(stderr, "oclinit inspect: error: out of host memory\n");
         exit_code = EXIT_FAILURE;
         goto cleanup;
     }
-    /* The shards in the order the index first names them. */
     const char *name;
     json_t *value;
     json_object_foreach(map, name, value) {
@@ -405,30 +526,38 @@ static int inspect_index(inspector *in, const char *directory, const char *index
             goto cleanup;
         }
         size_t f = 0;
-        while (f < count && strcmp(strrchr(paths[f], '/') + 1, shard) != 0) f++;
-        if (f < count) continue;
-        paths[count] = join(directory, shard);
-        if (!paths[count]) {
+        while (f < count && strcmp(shards[f], shard) != 0) f++;
+        if (f == count) shards[count++] = shard;
+    }
+    /* In file order (model-00001-... first), as transformers loads them: sorted(set(weight_map.values())). */
+    qsort(shards, count, sizeof *shards, by_name);
+    for (; opened < count; opened++) {
+        checkpoint_file *c = &files[opened];
+        c->fd = -1;
+        c->path = join(directory, shards[opened]);
+        if (!c->path) {
+            fprintf(stderr, "oclinit inspect: error: out of host memory\n");
             exit_code = EXIT_FAILURE;
+            opened++;
             goto cleanup;
         }
-        oclinit_status status = oclinit_safetensors_open(paths[count], &files[count]);
-        count++;
+        oclinit_status status = checkpoint_open(c);
         if (status != OCLINIT_SUCCESS) {
             exit_code = open_failure(status);
-            if (status == OCLINIT_ERROR_IO) exit_code = access(paths[count - 1], F_OK) != 0 ? EXIT_USAGE : 1;
+            if (status == OCLINIT_ERROR_IO) exit_code = access(c->path, F_OK) != 0 ? EXIT_USAGE : EXIT_FAILURE;
+            opened++;
             goto cleanup;
         }
     }
     /* Every tensor where the index says, and no tensor the index does not name. */
     uint64_t total = 0;
     for (size_t f = 0; f < count; f++) {
-        for (size_t i = 0; i < oclinit_safetensors_get_count(files[f]); i++) {
-            const oclinit_tensor_info *info = oclinit_safetensors_get_info(files[f], i);
+        for (size_t i = 0; i < oclinit_safetensors_get_count(files[f].file); i++) {
+            const oclinit_tensor_info *info = oclinit_safetensors_get_info(files[f].file, i);
             const char *listed = json_string_value(json_object_get(map, info->name));
             total += info->bytes;
-            if (!listed || strcmp(listed, strrchr(paths[f], '/') + 1) != 0) {
-                fprintf(stderr, "oclinit inspect: error: %s holds tensor \"%s\", which %s names %s%s\n", paths[f],
+            if (!listed || strcmp(listed, shards[f]) != 0) {
+                fprintf(stderr, "oclinit inspect: error: %s holds tensor \"%s\", which %s names %s%s\n", files[f].path,
                         info->name, index_path, listed ? "in " : "nowhere", listed ? listed : "");
                 goto cleanup;
             }
@@ -436,13 +565,13 @@ static int inspect_index(inspector *in, const char *directory, const char *index
     }
     json_object_foreach(map, name, value) {
         size_t f = 0;
-        while (strcmp(strrchr(paths[f], '/') + 1, json_string_value(value)) != 0) f++;
+        while (strcmp(shards[f], json_string_value(value)) != 0) f++;
         bool found = false;
-        for (size_t i = 0; i < oclinit_safetensors_get_count(files[f]) && !found; i++)
-            found = strcmp(oclinit_safetensors_get_info(files[f], i)->name, name) == 0;
+        for (size_t i = 0; i < oclinit_safetensors_get_count(files[f].file) && !found; i++)
+            found = strcmp(oclinit_safetensors_get_info(files[f].file, i)->name, name) == 0;
         if (!found) {
             fprintf(stderr, "oclinit inspect: error: %s places tensor \"%s\" in %s, which does not hold it\n",
-                    index_path, name, paths[f]);
+                    index_path, name, files[f].path);
             goto cleanup;
         }
     }
@@ -450,64 +579,101 @@ static int inspect_index(inspector *in, const char *directory, const char *index
     if (json_is_integer(size) && (uint64_t)json_integer_value(size) != total)
         fprintf(stderr, "oclinit inspect: warning: %s gives total_size %lld, but the tensors hold %llu bytes\n",
                 index_path, (long long)json_integer_value(size), (unsigned long long)total);
-    exit_code = inspect_files(in, paths, files, count);
+    exit_code = inspect_files(in, files, count);
 cleanup:
-    for (size_t f = 0; f < count; f++) {
-        oclinit_safetensors_free(files[f]);
-        free(paths[f]);
-    }
-    free(paths);
+    for (size_t f = opened; f-- > 0;) checkpoint_close(&files[f]);
     free(files);
+    free(shards);
     json_decref(index);
     return exit_code;
 }
 
 static int inspect_safetensors(inspector *in, const char *path) {
-    oclinit_safetensors_t file;
-    oclinit_status status = oclinit_safetensors_open(path, &file);
-    if (status != OCLINIT_SUCCESS) return open_failure(status);
-    char *paths[1] = {(char *)path};
-    int exit_code = inspect_files(in, paths, &file, 1);
-    oclinit_safetensors_free(file);
+    checkpoint_file c = {.path = strdup(path), .fd = -1};
+    if (!c.path) {
+        fprintf(stderr, "oclinit inspect: error: out of host memory\n");
+        return EXIT_FAILURE;
+    }
+    oclinit_status status = checkpoint_open(&c);
+    int exit_code = status == OCLINIT_SUCCESS ? inspect_files(in, &c, 1) : open_failure(status);
+    checkpoint_close(&c);
     return exit_code;
 }
 
+static int inspect_directory(inspector *in, const char *path) {
+    char *index = join(path, "model.safetensors.index.json"), *single = join(path, "model.safetensors");
+    int exit_code = EXIT_FAILURE;
+    if (!index || !single)
+        fprintf(stderr, "oclinit inspect: error: out of host memory\n");
+    else if (access(single, F_OK) == 0) {
+        if (access(index, F_OK) == 0)
+            fprintf(stderr,
+                    "oclinit inspect: warning: %s holds both model.safetensors and model.safetensors.index.json: "
+                    "inspecting model.safetensors, which transformers' from_pretrained loads (pass the index file "
+                    "to inspect the shards)\n",
+                    path);
+        exit_code = inspect_safetensors(in, single);
+    } else if (access(index, F_OK) == 0)
+        exit_code = inspect_index(in, path, index);
+    else {
+        fprintf(stderr, "oclinit inspect: error: %s holds neither model.safetensors nor model.safetensors.index.json\n",
+                path);
+        exit_code = EXIT_USAGE;
+    }
+    free(index);
+    free(single);
+    return exit_code;
+}
+
+/* The index JSON named by path, read with the shards of its directory. */
+static int inspect_index_file(inspector *in, const char *path) {
+    const char *slash = strrchr(path, '/');
+    char *directory = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    if (!directory) {
+        fprintf(stderr, "oclinit inspect: error: out of host memory\n");
+        return EXIT_FAILURE;
+    }
+    int exit_code = inspect_index(in, directory, path);
+    free(directory);
+    return exit_code;
+}
+
+static bool ends_with(const char *text, const char *suffix) {
+    size_t n = strlen(text), m = strlen(suffix);
+    return n >= m && strcmp(text + n - m, suffix) == 0;
+}
+
+/* Which reader a file gets is decided by its first bytes; the name only words the message when none fits. */
 static int inspect_path(inspector *in, const char *path) {
     struct stat st;
     if (stat(path, &st) != 0) {
         fprintf(stderr, "oclinit inspect: error: %s: %s\n", path, strerror(errno));
         return EXIT_USAGE;
     }
-    if (S_ISDIR(st.st_mode)) {
-        char *index = join(path, "model.safetensors.index.json"), *single = join(path, "model.safetensors");
-        int exit_code = EXIT_FAILURE;
-        if (index && single) {
-            if (access(index, F_OK) == 0)
-                exit_code = inspect_index(in, path, index);
-            else if (access(single, F_OK) == 0)
-                exit_code = inspect_safetensors(in, single);
-            else {
-                fprintf(stderr,
-                        "oclinit inspect: error: %s holds neither model.safetensors nor model.safetensors.index.json\n",
-                        path);
-                exit_code = EXIT_USAGE;
-            }
-        }
-        free(index);
-        free(single);
-        return exit_code;
-    }
+    if (S_ISDIR(st.st_mode)) return inspect_directory(in, path);
     if (!S_ISREG(st.st_mode)) { /* a FIFO or a device would block or never end */
         fprintf(stderr, "oclinit inspect: error: %s is not a regular file, a directory or a checkpoint's directory\n",
                 path);
         return EXIT_USAGE;
     }
-    char magic[6] = {0};
+    unsigned char head[8] = {0};
     FILE *f = fopen(path, "rb");
-    size_t got = f ? fread(magic, 1, sizeof magic, f) : 0;
+    size_t got = f ? fread(head, 1, sizeof head, f) : 0;
     if (f) fclose(f);
-    if (got == sizeof magic && memcmp(magic, "\x93NUMPY", 6) == 0) return inspect_npy(in, path);
-    return inspect_safetensors(in, path);
+    if (got >= 6 && memcmp(head, "\x93NUMPY", 6) == 0) return inspect_npy(in, path);
+    uint64_t length = 0;
+    for (int b = 7; b >= 0; b--) length = length << 8 | head[b];
+    /* A safetensors file starts with its header's length, which text (an index's JSON) gives as absurdly large. */
+    if (got == sizeof head && length <= (uint64_t)st.st_size - 8) return inspect_safetensors(in, path);
+    size_t first = 0;
+    while (first < got && (head[first] == ' ' || head[first] == '\t' || head[first] == '\r' || head[first] == '\n'))
+        first++;
+    if (first < got && head[first] == '{') return inspect_index_file(in, path);
+    if (ends_with(path, ".npy")) {
+        fprintf(stderr, "oclinit inspect: error: %s: not a .npy file (it does not start with \\x93NUMPY)\n", path);
+        return EXIT_USAGE;
+    }
+    return inspect_safetensors(in, path); /* its reader says what is wrong */
 }
 
 int command_inspect(int argc, char **argv) {
