@@ -145,6 +145,14 @@ static void help_is_there(void **state) {
     expect_output(r, "--scheme NAME", false);
     expect_output(r, "kaiming-normal --nonlinearity linear", false);
     free(r);
+    /* Every command's help lists its -h. */
+    const char *commands[] = {"init", "normalize", "train", "predict", "experiment"};
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++) {
+        r = run((const char *const[]){commands[k], "--help", NULL}, NULL);
+        assert_int_equal(r->exit_code, 0);
+        expect_output(r, "-h, --help", false);
+        free(r);
+    }
     const char *none[] = {NULL};
     r = run(none, NULL);
     assert_int_equal(r->exit_code, 2);
@@ -369,6 +377,18 @@ static void normalize_fits_and_applies(void **state) {
     assert_int_equal(r->exit_code, 0);
     assert_string_equal(read_text_file(out), "height;class;weight\n1.5;x;1.5\n");
     free(r);
+    /* Production data lack the label the statistics record: the features, matched by name, are normalized. */
+    write_text_file(test, "height;weight\n4;40\n");
+    r = run(NORMALIZE("--stats", stats, "--input", test, "--output", out, "--device", "cpu"), NULL);
+    assert_int_equal(r->exit_code, 0);
+    expect_output(r, "no label column (the statistics' \"class\" is not in the input)", false);
+    assert_string_equal(read_text_file(out), "height;weight\n1.5;1.5\n");
+    free(r);
+    /* Other names are no match: the label's absence is the error. */
+    unlink(out);
+    write_text_file(test, "height;mass\n4;40\n");
+    expect_failure(NORMALIZE("--stats", stats, "--input", test, "--output", out, "--device", "cpu"), NULL,
+                   "no column is named \"class\"");
 }
 
 static void normalize_bad_inputs(void **state) {
@@ -479,6 +499,24 @@ static void train_and_predict(void **state) {
     free(r);
     assert_int_equal(count_lines(out), 101);
     assert_true(strncmp(read_text_file(out), "probability,class\n", 18) == 0);
+    /* Without --label the model's own label column is left out of the inputs, the same predictions. */
+    char first[4096], again[300];
+    snprintf(first, sizeof first, "%s", read_text_file(out));
+    snprintf(again, sizeof again, "%s", path_in_dir("again.csv"));
+    r = run(PREDICT("--model", model, "--data", test, "--output", again, "--device", "cpu"), NULL);
+    assert_int_equal(r->exit_code, 0);
+    expect_output(r, "100 predictions written to", false);
+    expect_output(r, "(column \"y\", the model's label, is not an input); accuracy", false);
+    free(r);
+    assert_string_equal(read_text_file(again), first);
+    /* --quiet: the predictions and nothing else. */
+    unlink(again);
+    r = run(PREDICT("--model", model, "--data", test, "--output", again, "--device", "cpu", "--quiet"), NULL);
+    assert_int_equal(r->exit_code, 0);
+    assert_string_equal(r->out, "");
+    assert_string_equal(r->err, "");
+    free(r);
+    assert_string_equal(read_text_file(again), first);
 }
 
 static void train_bad_inputs(void **state) {
@@ -529,7 +567,7 @@ static void predict_bad_inputs(void **state) {
     assert_int_equal(r->exit_code, 0);
     free(r);
     expect_failure(PREDICT("--model", model, "--data", data, "--output", out), NULL,
-                   "has 3 feature columns; the model takes 2");
+                   "has 3 feature columns; the model takes 2; give --label NAME");
     unlink(model);
     unlink(data);
 }

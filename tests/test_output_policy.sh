@@ -2,7 +2,8 @@
 # The output policy through the CLI: outputs are regular files or new names (special files, links and
 # directories are refused, exit 2, untouched), never the same file as an input or another output, "-" is
 # standard output only where a command streams, permissions of a replaced file are kept, several outputs
-# appear all or none, signals leave no temporary file, and stale temporaries of dead processes are removed.
+# appear all or none, signals leave no temporary file, and stale temporaries of dead processes are removed; the
+# progress bar on a terminal leaves nothing of a longer line before it.
 # Usage: test_output_policy.sh path/to/oclinit
 set -euo pipefail
 
@@ -99,6 +100,25 @@ fi
 # iterations would outlast the timeout).
 code_expected=1 refused "missing directory" "nowhere/w.npy" \
     "$cli" train --data circles --iterations 100000000 --device cpu --save nowhere/w.npy
+# A directory that takes no new files (outputs are written as temporaries beside them) is found before any work too,
+# naming the option and the path. Root may write anywhere: it tries as nobody, where it can.
+mkdir ro
+chmod 555 ro
+as_user=()
+if [[ $(id -u) -eq 0 ]]; then
+    chmod 755 "$work"
+    as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$work")
+fi
+if [[ $(id -u) -ne 0 ]] || "${as_user[@]}" "$cli" --help >/dev/null 2>&1; then
+    code_expected=1 refused "train --save into a read-only directory" "--save: cannot create ro/m.bin: ro: Permission denied" \
+        "${as_user[@]}" "$cli" train --data circles --iterations 100000000 --device cpu --save ro/m.bin
+    code_expected=1 refused "experiment --plot into a read-only directory" "--plot: cannot create ro/c.svg" \
+        "${as_user[@]}" "$cli" experiment --iterations 100000000 --device cpu --quiet --plot ro/c.svg
+else
+    echo "note: nobody cannot run $cli here; the read-only directory checks did not run" >&2
+fi
+chmod 755 ro
+rmdir ro
 
 # ---- 2. "-" is standard output where a command streams, refused elsewhere ----
 "${normalize[@]}" --input in.csv --output expected.csv
@@ -269,6 +289,19 @@ if mount -t tmpfs -o size=64k tmpfs small 2>/dev/null; then
     check "the space message is in KiB: $(cat stderr.log)" grep -q "needs 390.[78] KiB but only 64.0 KiB are free" \
         stderr.log
     rm stderr.log
+fi
+
+# ---- 9. The progress bar, on a terminal, erases what a longer line before it left ----
+if command -v script >/dev/null; then
+    script -qec "$(printf '%q ' "$cli" init --scheme uniform --fan-in 64 --fan-out 64 --device cpu --output bar.npy)" \
+        /dev/null </dev/null >terminal.log 2>&1 || true
+    redraws=$(grep -o $'\rinit \\[' terminal.log | wc -l)
+    erased=$(grep -o $'left\e\\[K' terminal.log | wc -l)
+    check "each of the $redraws redraws of the bar erases to the end of the line ($erased)" \
+        test "$redraws" -ge 1 -a "$erased" -eq "$redraws"
+    rm -f terminal.log bar.npy
+else
+    echo "note: no script(1) here; the progress bar check did not run" >&2
 fi
 
 echo "$passed passed, $failed failed"

@@ -139,7 +139,8 @@ typedef struct file_arg {
 /* Before any work: every output is "-" only where it streams, else a regular file with one link or a new name
  * (oi_output_check), and none is the same file as an input or another output (existing files compared by
  * device and inode, new ones by their directory's real path and their name). Returns -1 to go on, else the exit
- * code after printing why: EXIT_USAGE for what the policy refuses, EXIT_FAILURE for a missing directory.
+ * code after printing why: EXIT_USAGE for what the policy refuses, EXIT_FAILURE for a directory that is missing or
+ * takes no new files (outputs are written as temporaries beside them).
  * Installs the signal handlers too. */
 int check_files(const char *command, const file_arg *inputs, size_t input_count, const file_arg *outputs,
                 size_t output_count);
@@ -204,6 +205,10 @@ bool parse_noise(const char *command, const char *text, double *noise);
  * where labels are needed), else EXIT_FAILURE. */
 int load_dataset(const char *command, const dataset_request *request, bool need_labels, dataset *out);
 void free_dataset(dataset *d);
+/* Whether a label column's text names it by 1-based index (all digits, as the table reader takes it). */
+bool label_is_index(const char *label);
+/* Whether a feature of the table has the header name (never one given as an index); false for NULL. */
+bool has_feature_named(oclinit_table_t table, const char *name);
 
 /* "column 3" or "column 3 (\"name\")": feature f's column in the table and its name in the statistics. */
 void describe_feature(oclinit_normalizer_t n, size_t f, oclinit_table_t table, char *text, size_t size);

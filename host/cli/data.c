@@ -1,5 +1,6 @@
 /* Data for train and predict: a built-in set or a table with an optional label column; the warnings about
  * fitted features that normalize and train print; and train's diagnostics table. */
+#include <ctype.h>
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -108,6 +109,22 @@ int load_dataset(const char *command, const dataset_request *request, bool need_
         }
     }
     return 0;
+}
+
+bool label_is_index(const char *label) {
+    if (!label || !*label) return false;
+    for (const char *c = label; *c; c++)
+        if (!isdigit((unsigned char)*c)) return false;
+    return true;
+}
+
+bool has_feature_named(oclinit_table_t table, const char *name) {
+    if (!name || label_is_index(name)) return false;
+    for (size_t f = 0; f < oclinit_table_get_features(table); f++) {
+        const char *feature = oclinit_table_get_feature_name(table, f);
+        if (feature && strcmp(feature, name) == 0) return true;
+    }
+    return false;
 }
 
 void free_dataset(dataset *d) {

@@ -32,7 +32,8 @@ static void usage(FILE *out) {
         "                       the host C path\n"
         "  --seed S             seed of the data and of the weights (default 1)\n"
         "  --iterations N       default 15000     --lr X   default 0.01\n"
-        "  --quiet              no progress bars\n");
+        "  --quiet              no progress bars\n"
+        "  -h, --help           this text\n");
 }
 
 static const struct {

@@ -51,10 +51,6 @@ static int identify_output(const char *command, const file_arg *f, identity *id)
         fprintf(stderr, "oclinit %s: error: %s: %s\n", command, f->option, oclinit_error_get_detail());
         return status == OCLINIT_ERROR_INVALID_ARGUMENT ? EXIT_USAGE : EXIT_FAILURE;
     }
-    if (stat(f->path, &st) == 0) {
-        identify_existing(id, &st);
-        return -1;
-    }
     char directory[PATH_MAX], real[PATH_MAX];
     const char *name = oi_path_split(f->path, directory, sizeof directory);
     const char *problem = NULL;
@@ -62,10 +58,18 @@ static int identify_output(const char *command, const file_arg *f, identity *id)
         problem = strerror(errno);
     else if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
         problem = "not a directory";
+    /* Even a file that exists is written as a new temporary beside it: a directory that takes no new names would
+     * otherwise fail the command only after all its work. */
+    else if (access(real, W_OK | X_OK) != 0)
+        problem = strerror(errno);
     if (problem) {
         fprintf(stderr, "oclinit %s: error: %s: cannot create %s: %s: %s\n", command, f->option, f->path, directory,
                 problem);
         return EXIT_FAILURE; /* as for a missing input */
+    }
+    if (stat(f->path, &st) == 0) {
+        identify_existing(id, &st);
+        return -1;
     }
     size_t size = strlen(real) + strlen(f->path) + 2;
     id->name = malloc(size);

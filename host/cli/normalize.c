@@ -25,7 +25,8 @@ static void usage(FILE *out) {
             "\n"
             "Options:\n"
             "  --label COL          a column passed through unchanged and never normalized: header name or\n"
-            "                       1-based index (with --stats, the statistics' label is the default)\n"
+            "                       1-based index (with --stats, the statistics' label is the default; data\n"
+            "                       without that column and with the fitted feature names get no label column)\n"
             "  --no-header          CSV: the first row is data      --header   CSV: the first row is a header\n"
             "  --separator C        CSV: , ; or tab (default: detected from the first line)\n"
             "  --device D           P:D, part of a device or platform name (nvidia, pocl, rusticl), or cpu for\n"
@@ -138,8 +139,34 @@ static bool parse_range(const char *text, double *lo, double *hi) {
     return true;
 }
 
+/* Saved statistics name the label column of the training data, which production data lack. After reading with it
+ * failed (status): data whose header names the fitted features, and nothing more, are read without it; else the
+ * first failure stands. */
+static bool read_without_label(const normalize_args *args, oclinit_normalizer_t n, oclinit_status status,
+                               oclinit_table_t *table) {
+    char detail[1024]; /* copied: the second read replaces it */
+    snprintf(detail, sizeof detail, "%s", oclinit_error_get_detail());
+    oclinit_read_options read = args->read;
+    read.label = NULL;
+    oclinit_table_t t = NULL;
+    size_t features = oclinit_normalizer_get_features(n);
+    bool match =
+        oclinit_table_read(args->input, &read, &t) == OCLINIT_SUCCESS && oclinit_table_get_features(t) == features;
+    for (size_t f = 0; match && f < features; f++) {
+        const char *fitted = oclinit_normalizer_get_feature_name(n, f), *name = oclinit_table_get_feature_name(t, f);
+        match = fitted && name && strcmp(fitted, name) == 0;
+    }
+    if (match) {
+        *table = t;
+        return true;
+    }
+    oclinit_table_free(t);
+    oi_fail(status, "%s", detail);
+    return false;
+}
+
 static void print_summary(const normalize_args *args, oclinit_normalizer_t n, oclinit_table_t table,
-                          oclinit_runtime_t runtime, double seconds) {
+                          oclinit_runtime_t runtime, double seconds, bool label_absent) {
     FILE *out = strcmp(args->output, "-") == 0 ? stderr : stdout; /* standard output may carry the data */
     double lo, hi;
     oclinit_normalizer_get_range(n, &lo, &hi);
@@ -152,6 +179,8 @@ static void print_summary(const normalize_args *args, oclinit_normalizer_t n, oc
     if (oclinit_table_get_label_column(table))
         fprintf(out, ", label column %zu%s%s%s passed through", oclinit_table_get_label_column(table),
                 label ? " (\"" : "", label ? label : "", label ? "\")" : "");
+    else if (label_absent)
+        fprintf(out, ", no label column (the statistics' \"%s\" is not in the input)", label);
     fprintf(out, ", on %s, %.3f s\n", oclinit_runtime_get_device(runtime)->name, seconds);
     fprintf(out, "  %-28s %12s %12s %12s %12s\n", "feature", "mean", "std", "min", "max");
     size_t features = oclinit_normalizer_get_features(n), shown = features <= 20 ? features : 16;
@@ -194,8 +223,12 @@ int command_normalize(int argc, char **argv) {
         status = oclinit_normalizer_load(args.stats, &normalizer);
         if (status != OCLINIT_SUCCESS) goto failed;
     }
-    args.read.label = args.label ? args.label : normalizer ? oclinit_normalizer_get_label(normalizer) : NULL;
+    const char *saved_label = args.label || !normalizer ? NULL : oclinit_normalizer_get_label(normalizer);
+    args.read.label = args.label ? args.label : saved_label;
     status = oclinit_table_read(args.input, &args.read, &table);
+    bool label_absent = status != OCLINIT_SUCCESS && saved_label && !label_is_index(saved_label) &&
+                        read_without_label(&args, normalizer, status, &table);
+    if (label_absent) status = OCLINIT_SUCCESS;
     if (status != OCLINIT_SUCCESS) goto failed;
     status = oclinit_runtime_create(args.device, &runtime);
     if (status != OCLINIT_SUCCESS) goto failed;
@@ -210,7 +243,7 @@ int command_normalize(int argc, char **argv) {
     if (status != OCLINIT_SUCCESS) goto failed;
     output_file files[] = {{args.save_stats, oi_normalizer_writer, normalizer}, {args.output, oi_table_writer, table}};
     if (!write_outputs(command, files, 2)) goto done;
-    if (!args.quiet) print_summary(&args, normalizer, table, runtime, oi_clock_seconds() - start);
+    if (!args.quiet) print_summary(&args, normalizer, table, runtime, oi_clock_seconds() - start, label_absent);
     code = EXIT_SUCCESS;
     goto done;
 failed:

@@ -13,11 +13,14 @@ static void usage(FILE *out) {
                  "writes it to standard output.\n"
                  "\n"
                  "Options:\n"
-                 "  --label COL          a label column: not used as input; the accuracy is printed\n"
+                 "  --label COL          a label column: not used as input; the accuracy is printed (default: the\n"
+                 "                       model's label column, when the data has a column of that name)\n"
                  "  --no-header, --separator C   CSV, as for oclinit normalize\n"
                  "  --samples N, --noise X, --seed S   built-in sets, as for oclinit train (default: its test set)\n"
                  "  --device D           P:D, part of a device or platform name (nvidia, pocl, rusticl), or cpu for\n"
-                 "                       the host C path\n");
+                 "                       the host C path\n"
+                 "  --quiet              no summary\n"
+                 "  -h, --help           this text\n");
 }
 
 typedef struct predictions {
@@ -44,11 +47,13 @@ int command_predict(int argc, char **argv) {
         {"samples", required_argument, NULL, 's'},
         {"noise", required_argument, NULL, 'N'},
         {"seed", required_argument, NULL, 'e'},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *model = NULL, *output = NULL, *device = NULL;
     dataset_request request = {.samples = 100, .noise = 0.05, .seed = 1, .stream = 102};
+    bool quiet = false;
     int64_t samples;
     options_reset();
     int c;
@@ -69,6 +74,7 @@ int command_predict(int argc, char **argv) {
             break;
         case 'N': ok = parse_noise("predict", optarg, &request.noise); break;
         case 'e': ok = parse_uint64("predict", "seed", optarg, &request.seed); break;
+        case 'q': quiet = true; break;
         case 'h': usage(stdout); return EXIT_SUCCESS;
         }
         if (!ok) return EXIT_USAGE;
@@ -98,10 +104,20 @@ int command_predict(int argc, char **argv) {
     if (status != OCLINIT_SUCCESS) goto failed;
     report_tuning("predict", runtime, false);
     if (load_dataset("predict", &request, false, &data) != 0) goto done;
+    /* Data that still holds the column the model was trained to predict: read again with it as the label. */
+    const char *model_label = normalizer ? oclinit_normalizer_get_label(normalizer) : NULL;
+    bool label_from_model = !request.label && has_feature_named(data.table, model_label);
+    if (label_from_model) {
+        free_dataset(&data);
+        request.label = model_label;
+        if (load_dataset("predict", &request, false, &data) != 0) goto done;
+    }
     size_t inputs = oclinit_network_get_shape(net).inputs;
     if (data.features != inputs) {
-        fprintf(stderr, "oclinit predict: error: %s has %zu feature columns%s; the model takes %zu\n", request.spec,
-                data.features, request.label ? " besides the label" : "", inputs);
+        fprintf(stderr, "oclinit predict: error: %s has %zu feature columns%s; the model takes %zu%s\n", request.spec,
+                data.features, request.label ? " besides the label" : "", inputs,
+                !request.label && data.features > inputs ? "; give --label NAME for a column that is not an input"
+                                                         : "");
         goto done;
     }
     if (normalizer) status = oclinit_normalizer_apply(runtime, normalizer, data.table);
@@ -113,14 +129,17 @@ int command_predict(int argc, char **argv) {
     printed_text text = {write_predictions, &p};
     output_file file = {output, write_printed, &text};
     if (!write_outputs("predict", &file, 1)) goto done;
-    fprintf(report, "%zu predictions written to %s", data.rows, report == stderr ? "standard output" : output);
-    if (data.y) {
-        double cost, accuracy;
-        status = oclinit_network_evaluate(net, data.x, data.y, data.rows, &cost, &accuracy);
-        if (status != OCLINIT_SUCCESS) goto failed;
-        fprintf(report, "; accuracy %.3f, cost %.4g", accuracy, cost);
+    if (!quiet) {
+        fprintf(report, "%zu predictions written to %s", data.rows, report == stderr ? "standard output" : output);
+        if (label_from_model) fprintf(report, " (column \"%s\", the model's label, is not an input)", model_label);
+        if (data.y) {
+            double cost, accuracy;
+            status = oclinit_network_evaluate(net, data.x, data.y, data.rows, &cost, &accuracy);
+            if (status != OCLINIT_SUCCESS) goto failed;
+            fprintf(report, "; accuracy %.3f, cost %.4g", accuracy, cost);
+        }
+        fprintf(report, "\n");
     }
-    fprintf(report, "\n");
     code = EXIT_SUCCESS;
     goto done;
 failed:

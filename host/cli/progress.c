@@ -68,6 +68,10 @@ void progress_start(progress *p, const char *label, bool quiet) {
     p->start = p->last_draw = oi_clock_seconds();
 }
 
+/* Each redraw is on the line of the one before and may be shorter (fewer digits, a shorter detail): erasing to the
+ * end of the line removes what is left of the longer one. The bar is drawn only on a terminal, which takes it. */
+#define CLEAR_TO_END "\033[K"
+
 static void human_bytes(double bytes, char *text, size_t size) {
     const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     int u = 0;
@@ -91,8 +95,8 @@ int progress_update(void *user, const oclinit_progress *so_far) {
     human_bytes((double)total * sizeof(float), whole, sizeof whole);
     double rate = elapsed > 0 ? (double)done * sizeof(float) / elapsed / 1e9 : 0;
     double remaining = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0;
-    fprintf(stderr, "\r%s [%s] %3.0f%%  %s of %s  %.2f GB/s  %3.0f s left ", p->label, bar, fraction * 100, written,
-            whole, rate, remaining);
+    fprintf(stderr, "\r%s [%s] %3.0f%%  %s of %s  %.2f GB/s  %3.0f s left" CLEAR_TO_END, p->label, bar, fraction * 100,
+            written, whole, rate, remaining);
     fflush(stderr);
     return 0;
 }
@@ -108,8 +112,8 @@ int progress_iterations(progress *p, size_t done, size_t total, double cost, dou
     for (int i = 0; i < 20; i++) bar[i] = i < filled ? '#' : '.';
     bar[20] = '\0';
     double rate = elapsed > 0 ? (double)done / elapsed : 0, remaining = rate > 0 ? (double)(total - done) / rate : 0;
-    fprintf(stderr, "\r%s [%s] %zu/%zu  cost %.4g  accuracy %.3f  %.0f it/s  %3.0f s left ", p->label, bar, done, total,
-            cost, accuracy, rate, remaining);
+    fprintf(stderr, "\r%s [%s] %zu/%zu  cost %.4g  accuracy %.3f  %.0f it/s  %3.0f s left" CLEAR_TO_END, p->label, bar,
+            done, total, cost, accuracy, rate, remaining);
     fflush(stderr);
     return 0;
 }
@@ -123,7 +127,7 @@ int progress_status(progress *p, double fraction, const char *detail) {
     int filled = (int)(fmin(fmax(fraction, 0), 1) * 20);
     for (int i = 0; i < 20; i++) bar[i] = i < filled ? '#' : '.';
     bar[20] = '\0';
-    fprintf(stderr, "\r%s [%s] %3.0f s  %s ", p->label, bar, now - p->start, detail);
+    fprintf(stderr, "\r%s [%s] %3.0f s  %s" CLEAR_TO_END, p->label, bar, now - p->start, detail);
     fflush(stderr);
     return 0;
 }

@@ -44,6 +44,7 @@ static void usage(FILE *out) {
         "                       the host C path\n"
         "  --save MODEL         the model file to write\n"
         "  --quiet              no progress bar and no diagnostics\n"
+        "  -h, --help           this text\n"
         "\n"
         "Example:\n"
         "  oclinit train --data moons --hidden 16,8 --optimizer adam --lr 0.01 --iterations 2000 --save moons.model\n"

@@ -523,7 +523,7 @@ OCLINIT_API oclinit_status oclinit_normalizer_apply(oclinit_runtime_t runtime, o
  * is written as an infinity. */
 OCLINIT_API oclinit_status oclinit_normalizer_apply_buffer(oclinit_runtime_t runtime, oclinit_normalizer_t normalizer,
                                                            cl_mem in, cl_mem out, size_t rows);
-/* A small text file (README.md, "Normalization statistics"); the file appears only when complete. */
+/* A small text file (README.md, "The command line": the statistics file); the file appears only when complete. */
 OCLINIT_API oclinit_status oclinit_normalizer_save(oclinit_normalizer_t normalizer, const char *path);
 OCLINIT_API oclinit_status oclinit_normalizer_load(const char *path, oclinit_normalizer_t *normalizer);
 OCLINIT_API void oclinit_normalizer_free(oclinit_normalizer_t normalizer);
@@ -650,11 +650,11 @@ OCLINIT_API oclinit_status oclinit_network_evaluate(oclinit_network_t network, c
 OCLINIT_API oclinit_status oclinit_network_predict(oclinit_network_t network, const float *x, size_t samples,
                                                    float *probabilities);
 
-/* A model file (README.md, "Model files"): the network and, optionally, the normalization fitted on its
- * training data. Written under a temporary name and renamed; a network with a NaN or infinite parameter is not
- * saved (OCLINIT_ERROR_INVALID_ARGUMENT). Loading refuses truncated, corrupted, foreign and newer-version files,
- * and files with a NaN or infinite parameter even when their checksum is valid, with OCLINIT_ERROR_BAD_MODEL
- * naming the first bad parameter. *normalizer is NULL when the model has none. */
+/* A model file (README.md, "The command line": model files): the network and, optionally, the normalization fitted on
+ * its training data. Written under a temporary name and renamed; a network with a NaN or infinite parameter is not
+ * saved (OCLINIT_ERROR_INVALID_ARGUMENT). Loading refuses truncated, corrupted, foreign and newer-version files, and
+ * files with a NaN or infinite parameter even when their checksum is valid, with OCLINIT_ERROR_BAD_MODEL naming the
+ * first bad parameter. *normalizer is NULL when the model has none. */
 OCLINIT_API oclinit_status oclinit_network_save(oclinit_network_t network, oclinit_normalizer_t normalizer,
                                                 const char *path);
 OCLINIT_API oclinit_status oclinit_network_load(oclinit_runtime_t runtime, const char *path, oclinit_network_t *network,

@@ -1,6 +1,6 @@
 /* Model files: a network, its shape and activation, and the normalization fitted on its training data.
  *
- * Little-endian binary (README.md, "Model files"):
+ * Little-endian binary (README.md, "The command line": model files):
  *   0   8  magic "OCLINITM"
  *   8   4  format version (1)
  *   12  8  inputs       20  8  hidden1       28  8  hidden2

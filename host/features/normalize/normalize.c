@@ -823,7 +823,7 @@ oclinit_status oi_normalizer_parse(const char *path, char *data, size_t size, oc
 malformed:
     status = oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
                      "%s: line %zu is not valid statistics (see README.md, "
-                     "\"Normalization statistics\")",
+                     "\"The command line\", the statistics file)",
                      path, line_number);
     goto cleanup;
 out_of_memory:
