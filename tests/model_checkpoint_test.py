@@ -215,6 +215,18 @@ with tempfile.TemporaryDirectory() as tmp:
     check(np.array_equal(half[name], tensors[name].astype(np.float32).astype(np.float16).astype(np.float64)),
           "qwen2: f16 is not the float32 values rounded to nearest even")
 
+    # A torch_dtype oclinit does not write is refused only without --dtype; the config.json written names the dtype
+    # written. A null quantization_config is none.
+    f64 = write_json(os.path.join(tmp, "qwen2-f64.json"), dict(QWEN2, torch_dtype="float64", quantization_config=None))
+    out = os.path.join(tmp, "qwen2-f64")
+    refused_f64 = run("model", "--config", f64, "--output", out, "--quiet", expect=2)
+    check("give --dtype" in refused_f64.stderr and not os.path.exists(out), f"float64 config: {refused_f64.stderr!r}")
+    run("model", "--config", f64, "--output", out, "--quiet", "--dtype", "bf16", "--device", "cpu")
+    _, dtypes = load(out)
+    check(set(dtypes.values()) == {"bfloat16"}, f"float64 config with --dtype bf16: dtypes {set(dtypes.values())}")
+    check(json.load(open(os.path.join(out, "config.json")))["torch_dtype"] == "bfloat16",
+          "float64 config with --dtype bf16: config.json's torch_dtype is not the dtype written")
+
     # gpt2: Conv1D weights (in, out), tied lm_head, residual projections scaled by 1/sqrt(2 n_layer).
     config = write_json(os.path.join(tmp, "gpt2.json"), GPT2)
     out = os.path.join(tmp, "gpt2")
@@ -239,6 +251,12 @@ with tempfile.TemporaryDirectory() as tmp:
     run("model", "--spec", write_json(os.path.join(tmp, "b.json"), grown), "--output", b, "--quiet", "--device", "cpu")
     first, _ = load(a)
     second, _ = load(b)
+    # A seed from 2^63 on, which JSON integers do not reach, as a decimal string.
+    c = os.path.join(tmp, "spec-c")
+    run("model", "--spec", write_json(os.path.join(tmp, "c.json"), dict(base, seed="18446744073709551615")), "--output",
+        c, "--quiet", "--device", "cpu")
+    with safe_open(os.path.join(c, "model.safetensors"), framework="pt") as f:
+        check(f.metadata().get("oclinit_seed") == "18446744073709551615", f"seed as a string: {f.metadata()}")
     check(set(second) - set(first) == {"z.weight"}, f"spec names: {sorted(second)}")
     check(all(np.array_equal(first[k], second[k]) for k in first), "spec: adding and reordering tensors changed others")
     check((first["a.bias"] == 0).all() and abs(np.abs(first["a.weight"]).max() - math.sqrt(6 / 20)) < 0.05,

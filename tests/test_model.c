@@ -279,8 +279,9 @@ static void config_refusals(void **state) {
                    "tie_word_embeddings: expected true or false, got 1");
     CONFIG_REFUSED("{\"model_type\": \"llama\", " LLAMA ", \"pad_token_id\": 128}", bad,
                    "pad_token_id: 128 is not a row of the embedding (vocab_size 128)");
-    CONFIG_REFUSED("{\"model_type\": \"llama\", " LLAMA ", \"torch_dtype\": \"float64\"}", bad,
-                   "torch_dtype: expected \"float32\", \"float16\" or \"bfloat16\", got \"float64\"");
+    CONFIG_REFUSED("{\"model_type\": \"llama\", " LLAMA ", \"torch_dtype\": \"complex64\"}", bad,
+                   "torch_dtype: expected a torch dtype such as \"float32\", \"float16\" or \"bfloat16\", got "
+                   "\"complex64\"");
     CONFIG_REFUSED("{\"model_type\": \"llama\", " LLAMA ", \"initializer_range\": -1}", bad,
                    "initializer_range: expected a number > 0, got -1");
     CONFIG_REFUSED("{\"model_type\": \"llama\", " LLAMA ", \"quantization_config\": {\"bits\": 4}}",
@@ -307,6 +308,9 @@ static void config_refusals(void **state) {
     CONFIG_REFUSED("{\"model_type\": \"llama\", " LLAMA ", \"hidden_size\": 32}", bad,
                    "config.json:1:", "duplicate object key");
     CONFIG_REFUSED("{\"model_type\": \"llama\",\n \"vocab_size\": 128,,}", bad, "config.json:2:");
+    /* jansson names no key for an integer beyond 2^63 - 1: the message does. */
+    CONFIG_REFUSED("{\"model_type\": \"llama\", \"vocab_size\": 99999999999999999999}", bad, "config.json:1:",
+                   ": vocab_size: too big integer near '99999999999999999999' (integers go from -2^63 to 2^63 - 1)");
     CONFIG_REFUSED("[1, 2]", bad, "config.json: expected a JSON object (a config.json), got a list");
     oclinit_model_t model = NULL;
     assert_int_equal(oclinit_model_load_config("/nonexistent/config.json", &model), OCLINIT_ERROR_IO);
@@ -318,6 +322,22 @@ static void config_refusals(void **state) {
     assert_int_equal(oclinit_model_get_dtype(NULL), OCLINIT_DTYPE_F32);
     assert_true(oclinit_model_get_seed(NULL) == 0);
     oclinit_model_free(NULL);
+}
+
+/* What a config may say that oclinit takes: a null quantization_config (none, to transformers), and a torch_dtype
+ * oclinit does not write, kept for the caller (oclinit model refuses it unless --dtype names another). */
+static void config_dtype_and_null_quantization(void **state) {
+    (void)state;
+    oclinit_model_t m = config("{\"model_type\": \"llama\", " LLAMA ", \"quantization_config\": null}");
+    assert_int_equal(oclinit_model_get_dtype(m), OCLINIT_DTYPE_F32);
+    oclinit_model_free(m);
+    m = config("{\"model_type\": \"llama\", " LLAMA ", \"torch_dtype\": \"float64\"}");
+    assert_int_equal(oclinit_model_get_dtype(m), OCLINIT_DTYPE_F64);
+    oclinit_model_free(m);
+    m = config("{\"model_type\": \"gpt2\", \"vocab_size\": 1, \"n_embd\": 4, \"n_layer\": 1, \"n_head\": 1, "
+               "\"n_positions\": 2, \"dtype\": \"bfloat16\"}");
+    assert_int_equal(oclinit_model_get_dtype(m), OCLINIT_DTYPE_BF16);
+    oclinit_model_free(m);
 }
 
 static void spec_rules_and_default(void **state) {
@@ -374,6 +394,16 @@ static void spec_rules_and_default(void **state) {
     const oclinit_model_tensor *t = find(m, "t");
     assert_true(t->scheme.mean == 1 && t->scheme.std == 2 && t->scheme.a == -3 && t->scheme.b == 4);
     oclinit_model_free(m);
+    /* A seed beyond JSON's integers as a decimal string; bracket globs, with ']' and an escaped '[' as members. */
+    m = spec("{\"seed\": \"18446744073709551615\", \"tensors\": [{\"name\": \"a.weight\", \"shape\": [2]}, "
+             "{\"name\": \"b]\", \"shape\": [2]}, {\"name\": \"c[\", \"shape\": [2]}], \"rules\": [{\"match\": "
+             "\"[!b].weight\", \"scheme\": \"ones\"}, {\"match\": \"?[]]\", \"scheme\": \"zeros\"}, {\"match\": "
+             "\"c[\\\\[]\", \"scheme\": \"normal\"}]}");
+    assert_true(oclinit_model_get_seed(m) == UINT64_MAX);
+    assert_int_equal(find(m, "a.weight")->scheme.kind, OCLINIT_SCHEME_ONES);
+    assert_int_equal(find(m, "b]")->scheme.kind, OCLINIT_SCHEME_ZEROS);
+    assert_int_equal(find(m, "c[")->scheme.kind, OCLINIT_SCHEME_NORMAL);
+    oclinit_model_free(m);
 }
 
 static void spec_refusals(void **state) {
@@ -416,8 +446,10 @@ static void spec_refusals(void **state) {
                  "tensors[1]: scheme sparse needs \"sparsity\"");
     SPEC_REFUSED(T("{\"name\": \"b\", \"shape\": [3], \"scheme\": \"orthogonal\"}"), bad,
                  "spec.json: tensors[1]: tensor b: ");
-    SPEC_REFUSED(T("{\"name\": \"b\", \"shape\": [3], \"scheme\": \"ones\", \"zero_row\": 3}"), bad,
+    SPEC_REFUSED(T("{\"name\": \"b\", \"shape\": [3, 2], \"scheme\": \"ones\", \"zero_row\": 3}"), bad,
                  "tensor b: zero_row 3 is not below 3");
+    SPEC_REFUSED(T("{\"name\": \"b\", \"shape\": [3], \"scheme\": \"ones\", \"zero_row\": 0}"), bad,
+                 "spec.json: tensors[1].zero_row: needs a tensor of rank 2 or more");
     SPEC_REFUSED(T("{\"name\": \"b\", \"shape\": [3], \"scheme\": \"ones\", \"zero_row\": -1}"), bad,
                  "tensors[1].zero_row: expected an integer >= 0, got -1");
     SPEC_REFUSED(T("{\"name\": \"b\", \"shape\": [3]}"), bad,
@@ -450,7 +482,30 @@ static void spec_refusals(void **state) {
     SPEC_REFUSED("{\"tensors\": []}", bad, "spec.json: tensors: expected a non-empty list");
     SPEC_REFUSED("{\"seed\": 1}", bad, "spec.json: tensors: missing");
     SPEC_REFUSED("{\"tensors\": [{\"name\": \"x\", \"shape\": [4]}], \"seed\": -1}", bad,
-                 "spec.json: seed: expected an integer >= 0, got -1");
+                 "spec.json: seed: expected an integer >= 0, or one up to 2^64 - 1 as a decimal string, got -1");
+    SPEC_REFUSED("{\"tensors\": [{\"name\": \"x\", \"shape\": [4]}], \"seed\": \"18446744073709551616\"}", bad,
+                 "spec.json: seed: expected an integer >= 0, or one up to 2^64 - 1 as a decimal string, got "
+                 "\"18446744073709551616\"");
+    SPEC_REFUSED("{\"tensors\": [{\"name\": \"x\", \"shape\": [4]}], \"seed\": \"-1\"}", bad, "spec.json: seed: ");
+    SPEC_REFUSED("{\"tensors\": [{\"name\": \"x\", \"shape\": [4]}], \"seed\": \"0x10\"}", bad, "spec.json: seed: ");
+    SPEC_REFUSED("{\"tensors\": [{\"name\": \"x\", \"shape\": [4]}], \"seed\": \" 1\"}", bad, "spec.json: seed: ");
+    SPEC_REFUSED("{\"tensors\": [{\"name\": \"x\", \"shape\": [4]}], \"seed\": 9223372036854775808}", bad,
+                 "spec.json:1:", ": seed: too big integer near '9223372036854775808'",
+                 "give a larger seed as a decimal string");
+    SPEC_REFUSED("{\"tensors\": [{\"name\": \"x\", \"shape\": [4, 1e3]}, {\"name\": \"y\", \"shape\": [4, "
+                 "-9223372036854775809]}]}",
+                 bad, ": tensors[1].shape[1]: too big negative integer");
+    /* A glob fnmatch would take in a way nobody means. */
+    SPEC_REFUSED("{\"tensors\": [{\"name\": \"a.weight\", \"shape\": [8, 4]}], \"rules\": [{\"match\": \"*.bias\", "
+                 "\"scheme\": \"zeros\"}, {\"match\": \"a[.weight\", \"scheme\": \"zeros\"}], "
+                 "\"default\": {\"scheme\": \"normal\"}}",
+                 bad, "spec.json: rules[1].match: unterminated '[' in \"a[.weight\"");
+    SPEC_REFUSED("{\"tensors\": [{\"name\": \"x\", \"shape\": [4]}], \"rules\": [{\"match\": \"x[]\", "
+                 "\"scheme\": \"ones\"}]}",
+                 bad, "spec.json: rules[0].match: unterminated '[' in \"x[]\"");
+    SPEC_REFUSED("{\"tensors\": [{\"name\": \"x\", \"shape\": [4]}], \"rules\": [{\"match\": \"x\\\\\", "
+                 "\"scheme\": \"ones\"}]}",
+                 bad, "spec.json: rules[0].match: a final '\\' escapes nothing in \"x\\\"");
     SPEC_REFUSED("{\"tensors\": [{\"name\": \"x\", \"shape\": [4]}], \"dtype\": \"int8\"}", bad,
                  "spec.json: dtype: expected \"f32\", \"f16\" or \"bf16\", got \"int8\"");
     SPEC_REFUSED("{\"tensors\": [{\"name\": \"x\", \"shape\": [4]}], \"sede\": 1}", bad,
@@ -467,6 +522,7 @@ int main(void) {
         cmocka_unit_test(qwen2_and_mistral),
         cmocka_unit_test(gpt2_conv1d_and_scaled_projections),
         cmocka_unit_test(config_refusals),
+        cmocka_unit_test(config_dtype_and_null_quantization),
         cmocka_unit_test(spec_rules_and_default),
         cmocka_unit_test(spec_refusals),
     };

@@ -31,6 +31,12 @@ static void gains_match_calculate_gain(void **state) {
         assert_ok(oclinit_nonlinearity_parse(linear_names[i], &n));
         assert_int_equal(n, OCLINIT_NONLINEARITY_LINEAR);
     }
+    /* An unknown name's message lists every accepted one. */
+    oclinit_nonlinearity n;
+    assert_int_equal(oclinit_nonlinearity_parse("swish", &n), OCLINIT_ERROR_INVALID_ARGUMENT);
+    assert_non_null(strstr(oclinit_error_get_detail(),
+                           "unknown nonlinearity \"swish\"; known: linear, identity, sigmoid, tanh, relu, leaky_relu, "
+                           "selu, conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d"));
 }
 
 static void pytorch_conventions(void **state) {

@@ -1,7 +1,10 @@
 /* oclinit model: a whole model's first checkpoint, from a Hugging Face config.json or an oclinit spec, in
  * safetensors as from_pretrained() loads it. */
+#include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,13 +34,15 @@ static void usage(FILE *out) {
                  "Options:\n"
                  "  --dtype T            f32, f16 or bf16 (default: the config's torch_dtype or the spec's dtype,\n"
                  "                       else f32); 16-bit values are the float32 ones rounded to nearest even\n"
-                 "  --max-shard-size S   largest shard, as transformers reads it: 5GB (the default; 10^9 bytes),\n"
-                 "                       500MB, 2GiB (2^30 bytes), or bytes\n"
+                 "  --max-shard-size S   largest shard, as transformers reads it (default 5GB): KB, MB, GB are\n"
+                 "                       powers of 10, KiB, MiB, GiB of 2, in any case, and a lowercase final b\n"
+                 "                       means bits (5gb = 625 MB); a plain number is bytes, up to 2^64 - 1\n"
                  "  --seed S             64-bit seed (default: the spec's, else 0)\n"
                  "  --device D           P:D, part of a device or platform name, or cpu for the host C path\n"
+                 "                       (default: $OCLINIT_DEVICE, else the first GPU, else the first CPU device)\n"
                  "  --force              replace a checkpoint already in DIR\n"
-                 "  --list               print the tensors (name, shape, scheme, std, padding row, stream), tab-\n"
-                 "                       separated, and write nothing\n"
+                 "  --list               print the tensors (name, shape, scheme, draws, std, zero_row, stream),\n"
+                 "                       tab-separated, and write nothing\n"
                  "  --chunk-mib N        float32 MiB per chunk; the writer holds six chunks (default 16 on the\n"
                  "                       host path, 64 on a device)\n"
                  "  --quiet              no progress bar\n"
@@ -88,7 +93,7 @@ typedef struct model_args {
 } model_args;
 
 /* transformers' convert_file_size_to_int: GiB, MiB, KiB are powers of 2; GB, MB, KB powers of 10; a lowercase
- * final b means bits. A plain number is bytes. */
+ * final b means bits. A plain number is bytes. Prints why it refuses. */
 static bool parse_shard_size(const char *text, uint64_t *bytes) {
     static const struct {
         const char *unit;
@@ -97,16 +102,26 @@ static bool parse_shard_size(const char *text, uint64_t *bytes) {
                  {"GB", 1000000000ull}, {"MB", 1000000ull},  {"KB", 1000ull}};
     size_t length = strlen(text);
     char *end;
+    errno = 0;
     unsigned long long number = strtoull(text, &end, 10);
-    if (end == text || text[0] == '-' || text[0] == '+') return false;
     size_t rest = length - (size_t)(end - text);
     uint64_t scale = rest == 0 ? 1 : 0;
     for (size_t u = 0; u < sizeof units / sizeof *units && scale == 0; u++)
         if (strcasecmp(end, units[u].unit) == 0) scale = units[u].scale;
-    if (scale == 0 || number == 0 || number > UINT64_MAX / scale) return false;
+    if (end == text || text[0] == '-' || text[0] == '+' || scale == 0 || number == 0) {
+        fprintf(stderr,
+                "oclinit model: --max-shard-size takes a size such as 5GB, 500MB, 2GiB or a number of bytes, got "
+                "\"%s\"\n",
+                text);
+        return false;
+    }
+    if (errno == ERANGE || number > UINT64_MAX / scale) {
+        fprintf(stderr, "oclinit model: --max-shard-size: \"%s\" is more than 2^64 - 1 bytes\n", text);
+        return false;
+    }
     *bytes = number * scale;
     if (rest == 2 && end[1] == 'b') *bytes /= 8;
-    return *bytes > 0;
+    return true;
 }
 
 /* Returns -1 to go on, else the exit code. */
@@ -124,14 +139,7 @@ static int parse_arguments(int argc, char **argv, model_args *args) {
         case OPT_SPEC: args->spec = optarg; break;
         case OPT_OUTPUT: args->output = optarg; break;
         case OPT_DTYPE: args->dtype = optarg; break;
-        case OPT_MAX_SHARD_SIZE:
-            ok = parse_shard_size(optarg, &args->max_shard_bytes);
-            if (!ok)
-                fprintf(stderr,
-                        "oclinit model: --max-shard-size takes a size such as 5GB, 500MB, 2GiB or a number of bytes, "
-                        "got \"%s\"\n",
-                        optarg);
-            break;
+        case OPT_MAX_SHARD_SIZE: ok = parse_shard_size(optarg, &args->max_shard_bytes); break;
         case OPT_SEED: ok = parse_uint64(command, "seed", optarg, &args->seed), args->have_seed = true; break;
         case OPT_DEVICE: args->device = optarg; break;
         case OPT_FORCE: args->force = true; break;
@@ -181,6 +189,28 @@ static void list_tensors(oclinit_model_t model, oclinit_dtype dtype, uint64_t se
     }
 }
 
+/* A rule whose glob matches no tensor's name is likely a typo, yet the spec is valid: a warning, naming the rule. */
+static void warn_unmatched_rules(const char *path, oclinit_model_t model) {
+    json_t *root = json_load_file(path, 0, NULL); /* read before, when the model loaded from it */
+    const json_t *rule;
+    size_t i, count = oclinit_model_get_count(model);
+    json_array_foreach(json_object_get(root, "rules"), i, rule) {
+        const json_t *match = json_object_get(rule, "match");
+        size_t t = 0;
+        if (!json_is_string(match)) continue; /* the file changed since */
+        while (t < count && fnmatch(json_string_value(match), oclinit_model_get_tensor(model, t)->name, 0) != 0) t++;
+        if (t < count) continue;
+        char shown[72];
+        oi_printable(json_string_value(match), json_string_length(match), shown, sizeof shown);
+        fprintf(stderr, "oclinit model: warning: %s: rules[%zu].match: \"%s\" matches no tensor\n", path, i, shown);
+    }
+    json_decref(root);
+}
+
+static bool writable(oclinit_dtype dtype) {
+    return dtype == OCLINIT_DTYPE_F32 || dtype == OCLINIT_DTYPE_F16 || dtype == OCLINIT_DTYPE_BF16;
+}
+
 /* Under mpirun each step's outcome is every rank's (oi_dist_status), and only rank 0 prints: a failure once, naming
  * the rank it happened on. */
 int command_model(int argc, char **argv) {
@@ -202,6 +232,7 @@ int command_model(int argc, char **argv) {
                    ? EXIT_USAGE
                    : failure_exit_code(status);
     }
+    if (args.spec && first) warn_unmatched_rules(args.spec, model);
     oclinit_checkpoint_options options = {
         .dtype = oclinit_model_get_dtype(model),
         .seed = args.have_seed ? args.seed : oclinit_model_get_seed(model),
@@ -211,10 +242,16 @@ int command_model(int argc, char **argv) {
         .progress = progress_update,
     };
     code = -1;
-    if (args.dtype && (oclinit_dtype_parse(args.dtype, &options.dtype) != OCLINIT_SUCCESS ||
-                       (options.dtype != OCLINIT_DTYPE_F32 && options.dtype != OCLINIT_DTYPE_F16 &&
-                        options.dtype != OCLINIT_DTYPE_BF16))) {
+    if (args.dtype &&
+        (oclinit_dtype_parse(args.dtype, &options.dtype) != OCLINIT_SUCCESS || !writable(options.dtype))) {
         fprintf(stderr, "oclinit model: --dtype: expected f32, f16 or bf16, not \"%s\"\n", args.dtype);
+        code = EXIT_USAGE;
+    } else if (!writable(options.dtype)) { /* a config's torch_dtype matters only without --dtype */
+        if (first)
+            fprintf(stderr,
+                    "oclinit model: %s: the config's dtype is %s, which oclinit does not write; give --dtype "
+                    "f32, f16 or bf16\n",
+                    source, oclinit_dtype_str(options.dtype));
         code = EXIT_USAGE;
     } else if (args.list) {
         if (first) list_tensors(model, options.dtype, options.seed);

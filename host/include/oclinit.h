@@ -711,7 +711,8 @@ OCLINIT_API oclinit_status oclinit_model_load_spec(const char *path, oclinit_mod
 OCLINIT_API size_t oclinit_model_get_count(oclinit_model_t model);
 /* Tensor index (0 to count - 1), in the order of the spec or of the state_dict. On NULL or out of range: NULL. */
 OCLINIT_API const oclinit_model_tensor *oclinit_model_get_tensor(oclinit_model_t model, size_t index);
-/* The model's own dtype (config's torch_dtype, spec's "dtype"; F32 when it names none). On NULL: F32. */
+/* The model's own dtype (config's torch_dtype, spec's "dtype"; F32 when it names none). A config may name one that
+ * oclinit_model_write refuses (float64 is F64), for the caller to replace with its own choice. On NULL: F32. */
 OCLINIT_API oclinit_dtype oclinit_model_get_dtype(oclinit_model_t model);
 /* The spec's seed, else 0. On NULL: 0. */
 OCLINIT_API uint64_t oclinit_model_get_seed(oclinit_model_t model);

@@ -76,9 +76,31 @@ static const name_entry distribution_names[] = {
 
 OI_NAMED_ENUM(oclinit_scheme_kind, scheme_names, "scheme")
 OI_NAMED_ENUM(oclinit_fan_mode, fan_mode_names, "mode")
-OI_NAMED_ENUM(oclinit_nonlinearity, nonlinearity_names, "nonlinearity")
 OI_NAMED_ENUM(oclinit_distribution_kind, distribution_names, "distribution")
 OI_NAMED_ENUM(oclinit_convention, convention_names, "convention")
+
+/* Not OI_NAMED_ENUM, whose message leaves out a name that follows one of the same value (an alias): the conv names,
+ * of linear's gain, are PyTorch's own names and belong in the list. */
+oclinit_status oclinit_nonlinearity_parse(const char *name, oclinit_nonlinearity *value) {
+    int parsed;
+    OI_REQUIRE(name, "name");
+    OI_REQUIRE(value, "nonlinearity (the result)");
+    if (oi_parse_name(nonlinearity_names, OI_COUNT(nonlinearity_names), "nonlinearity", name, &parsed) !=
+        OCLINIT_SUCCESS) {
+        char known[256] = "";
+        size_t used = 0;
+        for (size_t i = 0; i < OI_COUNT(nonlinearity_names) && used < sizeof known; i++)
+            used +=
+                (size_t)snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "", nonlinearity_names[i].name);
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "unknown nonlinearity \"%s\"; known: %s", name, known);
+    }
+    *value = (oclinit_nonlinearity)parsed;
+    return OCLINIT_SUCCESS;
+}
+
+const char *oclinit_nonlinearity_str(oclinit_nonlinearity value) {
+    return oi_name_of(nonlinearity_names, OI_COUNT(nonlinearity_names), (int)value);
+}
 
 oclinit_status oclinit_shape_get_fans(const oclinit_shape *shape, oclinit_convention convention, int64_t *fan_in,
                                       int64_t *fan_out) {

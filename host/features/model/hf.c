@@ -135,7 +135,9 @@ static oclinit_status get_padding_row(const reader *r, int64_t vocab, int64_t *r
     return OCLINIT_SUCCESS;
 }
 
-/* torch_dtype (transformers >= 4.56 writes dtype): the checkpoint's element type; absent or null: float32. */
+/* torch_dtype (transformers >= 4.56 writes dtype): the checkpoint's element type; absent or null: float32. Any torch
+ * dtype with a safetensors twin is taken, also those oclinit does not write: the caller refuses them only when the
+ * user names no other (oclinit model --dtype). */
 static oclinit_status get_dtype(const reader *r, oclinit_dtype *dtype) {
     const char *key = "torch_dtype";
     const json_t *value = json_object_get(r->config, key);
@@ -145,14 +147,21 @@ static oclinit_status get_dtype(const reader *r, oclinit_dtype *dtype) {
     static const struct {
         const char *name;
         oclinit_dtype dtype;
-    } names[] = {{"float32", OCLINIT_DTYPE_F32}, {"float16", OCLINIT_DTYPE_F16}, {"bfloat16", OCLINIT_DTYPE_BF16}};
+    } names[] = {{"float32", OCLINIT_DTYPE_F32},        {"float16", OCLINIT_DTYPE_F16},
+                 {"bfloat16", OCLINIT_DTYPE_BF16},      {"float64", OCLINIT_DTYPE_F64},
+                 {"int64", OCLINIT_DTYPE_I64},          {"int32", OCLINIT_DTYPE_I32},
+                 {"int16", OCLINIT_DTYPE_I16},          {"int8", OCLINIT_DTYPE_I8},
+                 {"uint64", OCLINIT_DTYPE_U64},         {"uint32", OCLINIT_DTYPE_U32},
+                 {"uint16", OCLINIT_DTYPE_U16},         {"uint8", OCLINIT_DTYPE_U8},
+                 {"bool", OCLINIT_DTYPE_BOOL},          {"float8_e4m3fn", OCLINIT_DTYPE_F8_E4M3},
+                 {"float8_e5m2", OCLINIT_DTYPE_F8_E5M2}};
     for (size_t i = 0; json_is_string(value) && i < OI_COUNT(names); i++) {
         if (strcmp(json_string_value(value), names[i].name) == 0) {
             *dtype = names[i].dtype;
             return OCLINIT_SUCCESS;
         }
     }
-    return expected(r, key, "\"float32\", \"float16\" or \"bfloat16\"", value);
+    return expected(r, key, "a torch dtype such as \"float32\", \"float16\" or \"bfloat16\"", value);
 }
 
 /* A product of config values that a dimension is made of, e.g. num_attention_heads x head_dim. */
@@ -363,7 +372,8 @@ oclinit_status oi_model_from_hf(const char *path, const json_t *config, oclinit_
                            path, i, got, families[f].model_type, families[f].architecture);
         }
     }
-    if (json_object_get(config, "quantization_config"))
+    const json_t *quantization = json_object_get(config, "quantization_config");
+    if (quantization && !json_is_null(quantization)) /* null is no quantization to transformers */
         return oi_fail(OCLINIT_ERROR_NOT_SUPPORTED,
                        "%s: quantization_config: quantized models are not supported (their tensors differ)", path);
     oclinit_status status = get_dtype(&r, &model->dtype);

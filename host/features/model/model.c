@@ -9,6 +9,7 @@
  *    "default": {"scheme": "kaiming-uniform", "nonlinearity": "relu"}}
  * Options are named as the CLI's (std, gain, mode, negative-slope or negative_slope, fan-in, ...) and refused on a
  * scheme that does not use them; unknown keys are refused everywhere, so a typo never falls back to a default. */
+#include <errno.h>
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <math.h>
@@ -317,6 +318,44 @@ static oclinit_status parse_shape(const spec_reader *s, const char *where, const
     return OCLINIT_SUCCESS;
 }
 
+/* Why pattern is malformed, or NULL. glibc's fnmatch takes an unterminated '[' as a plain character and lets a
+ * final '\\' match nothing, so either typo would leave its rule silently unused. */
+static const char *glob_error(const char *pattern) {
+    for (const char *p = pattern; *p; p++) {
+        if (*p == '\\') {
+            if (!*++p) return "a final '\\' escapes nothing";
+        } else if (*p == '[') {
+            const char *q = p + 1;
+            if (*q == '!' || *q == '^') q++;
+            if (*q == ']') q++; /* a ']' first is a member, not the end */
+            for (; *q && *q != ']'; q++)
+                if (*q == '\\' && q[1]) q++;
+            if (!*q) return "unterminated '['";
+            p = q;
+        }
+    }
+    return NULL;
+}
+
+/* An integer, or a decimal string for seeds from 2^63 on, which JSON parsers (jansson too) take only as a string. */
+static oclinit_status get_seed(const spec_reader *s, const json_t *value, uint64_t *seed) {
+    if (json_is_integer(value) && json_integer_value(value) >= 0) {
+        *seed = (uint64_t)json_integer_value(value);
+        return OCLINIT_SUCCESS;
+    }
+    if (json_is_string(value)) {
+        const char *text = json_string_value(value);
+        char *end;
+        errno = 0;
+        unsigned long long parsed = strtoull(text, &end, 10);
+        if (*text >= '0' && *text <= '9' && end == text + json_string_length(value) && errno == 0) {
+            *seed = parsed;
+            return OCLINIT_SUCCESS;
+        }
+    }
+    return spec_fail(s, "seed", NULL, "expected an integer >= 0, or one up to 2^64 - 1 as a decimal string", value);
+}
+
 static const char *const tensor_keys[] = {"name", "shape", "zero_row", NULL};
 static const char *const rule_keys[] = {"match", NULL};
 static const char *const no_keys[] = {NULL};
@@ -341,6 +380,8 @@ static oclinit_status add_tensor(const spec_reader *s, oclinit_model_t model, si
     OI_CHECK(parse_shape(s, where, json_object_get(entry, "shape"), &shape));
     if (row && (!json_is_integer(row) || json_integer_value(row) < 0))
         return spec_fail(s, where, "zero_row", "expected an integer >= 0", row);
+    if (row && shape.rank < 2) /* a row of a vector would be one element */
+        return spec_fail(s, where, "zero_row", "needs a tensor of rank 2 or more", NULL);
     if (row) zero_row = json_integer_value(row);
     OI_CHECK(parse_scheme(s, entry, where, tensor_keys, "name, shape, zero_row, ", &found, &scheme));
     for (size_t r = 0; !found && r < rule_count; r++) {
@@ -420,9 +461,7 @@ static oclinit_status spec_load(const spec_reader *s, const json_t *root, oclini
     const json_t *seed = json_object_get(root, "seed"), *dtype = json_object_get(root, "dtype"),
                  *tensors = json_object_get(root, "tensors"), *rule_list = json_object_get(root, "rules"),
                  *default_scheme = json_object_get(root, "default");
-    if (seed && (!json_is_integer(seed) || json_integer_value(seed) < 0))
-        return spec_fail(s, "seed", NULL, "expected an integer >= 0", seed);
-    if (seed) model->seed = (uint64_t)json_integer_value(seed);
+    if (seed) OI_CHECK(get_seed(s, seed, &model->seed));
     if (dtype) {
         if (!json_is_string(dtype) || oclinit_dtype_parse(json_string_value(dtype), &model->dtype) != OCLINIT_SUCCESS ||
             (model->dtype != OCLINIT_DTYPE_F32 && model->dtype != OCLINIT_DTYPE_F16 &&
@@ -449,6 +488,14 @@ static oclinit_status spec_load(const spec_reader *s, const json_t *root, oclini
         if (!match || !json_is_string(match) || json_string_length(match) == 0) {
             status =
                 spec_fail(s, where, "match", match ? "expected a non-empty glob, e.g. \"*.bias\"" : "missing", match);
+            goto cleanup;
+        }
+        const char *malformed = glob_error(json_string_value(match));
+        if (malformed) {
+            char shown[72];
+            oi_printable(json_string_value(match), json_string_length(match), shown, sizeof shown);
+            status =
+                oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: %s.match: %s in \"%s\"", s->path, where, malformed, shown);
             goto cleanup;
         }
         OI_CHECK(parse_scheme(s, entry, where, rule_keys, "match, ", &found, &rules[i].scheme));
@@ -480,6 +527,32 @@ cleanup:
 
 /* ---- Loading ---- */
 
+/* Whether value holds a number of 2^63 or more in magnitude; *path becomes the JSON path of the first (seed,
+ * tensors[0].shape[1]) from path[used] on. */
+static bool find_huge(const json_t *value, char *path, size_t size, size_t used) {
+    const char *key;
+    json_t *item;
+    size_t i;
+    char shown[72];
+    switch (json_typeof(value)) {
+    case JSON_REAL: return fabs(json_real_value(value)) >= 0x1p63;
+    case JSON_OBJECT:
+        json_object_foreach((json_t *)value, key, item) {
+            oi_printable(key, strlen(key), shown, sizeof shown);
+            size_t next = used + (size_t)snprintf(path + used, size - used, "%s%s", used ? "." : "", shown);
+            if (find_huge(item, path, size, next < size ? next : size - 1)) return true;
+        }
+        return false;
+    case JSON_ARRAY:
+        json_array_foreach(value, i, item) {
+            size_t next = used + (size_t)snprintf(path + used, size - used, "[%zu]", i);
+            if (find_huge(item, path, size, next < size ? next : size - 1)) return true;
+        }
+        return false;
+    default: return false;
+    }
+}
+
 oclinit_status oi_model_parse_json(const char *name, const char *data, size_t size, bool is_spec,
                                    oclinit_model_t *model) {
     oclinit_status status = OCLINIT_SUCCESS;
@@ -487,6 +560,17 @@ oclinit_status oi_model_parse_json(const char *name, const char *data, size_t si
     oclinit_model_t made = NULL;
     *model = NULL;
     json_t *root = json_loadb(data, size, JSON_REJECT_DUPLICATES, &error);
+    if (!root && json_error_code(&error) == json_error_numeric_overflow) {
+        /* jansson's message names no key: find it in the file read with integers as doubles, which hold any. */
+        char path[256] = "";
+        json_t *loose = json_loadb(data, size, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, NULL);
+        bool found = loose && find_huge(loose, path, sizeof path, 0);
+        json_decref(loose);
+        if (found)
+            return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s:%d:%d: %s: %s (integers go from -2^63 to 2^63 - 1)%s",
+                           name, error.line, error.column, path, error.text,
+                           is_spec && strcmp(path, "seed") == 0 ? "; give a larger seed as a decimal string" : "");
+    }
     if (!root)
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s:%d:%d: %s", name, error.line, error.column, error.text);
     OI_CHECK(oi_model_create(&made));
