@@ -66,6 +66,11 @@ expect 2 '"-1e39"' train --data circles --init normal --mean -1e39 --save new.bi
 expect 2 '"1e-50"' init --scheme trunc-normal --std 1e-50 --fan-in 3 --fan-out 3 --output w.npy
 expect 2 '--range must be a float32 number (magnitude at most 3.40282e+38), got "1e39"' normalize --input data.csv --output n.csv --method minmax --range 0,1e39
 expect 2 '"2,1"' normalize --input data.csv --output n.csv --method minmax --range 2,1
+expect 2 'needs exactly two numbers LO,HI, got "0,1,2"' normalize --input data.csv --output n.csv --method minmax \
+    --range 0,1,2
+expect 2 "too large: a layer has at most 16777216 units" train --data circles --hidden 99999999999,99999999999 \
+    --save new.bin
+expect 2 "too large: a layer has at most 16777216 units" train --data circles --hidden 5,16777217 --save new.bin
 expect 2 '"1e39"' predict --model model.bin --data circles --noise 1e39 --output p.csv
 
 # Ambiguous prefixes name every option they could mean.
@@ -84,13 +89,41 @@ expect 2 "needs a whole number" init --scheme normal --fan-in 3x --fan-out 3 --o
 expect 2 "does not apply" init --scheme normal --gain 2 --fan-in 3 --fan-out 3 --output w.npy
 expect 2 "unknown method" normalize --input data.csv --output n.csv --method medium
 expect 2 "needs --label" train --data data.csv --save new.bin
+# A misspelt built-in set is neither a file nor a set: said so, never "needs --label".
+expect 1 "circel: no such file, and not a built-in data set (circles, moons, spirals)" train --data circel \
+    --save new.bin
+expect 1 "no such file, and not a built-in data set" predict --model model.bin --data mons --output p.csv
+# init writes .npy: a .csv name would hold .npy bytes.
+expect 2 "init writes a .npy file (numpy.load reads it), not CSV; name it r1.npy" init --scheme normal --shape 4,4 \
+    --output r1.csv
 expect 2 "--noise must be >= 0" train --data circles --noise -1 --save new.bin
 expect 2 "too small" train --data circles --lr 1e-400 --save new.bin
 expect 2 "--samples must be >= 2" predict --model model.bin --data circles --samples 1 --output p.csv
 expect 2 "needs a whole number" experiment --iterations 99999999999999999999
 expect 2 "--iterations must be >= 1" experiment --iterations 0
 expect 2 "needs a finite number" tune --budget x
+expect 2 "--budget must be from 1 to 604800 seconds" tune --budget 0.001
+expect 2 "--budget must be from 1 to 604800 seconds" tune --budget 99999999999999999999
 expect 2 "--repeat must be >= 1" bench --repeat 0
+
+# oclinit model: a config's torch_dtype that oclinit does not write matters only without --dtype; shard sizes beyond
+# 64 bits are refused; a spec's rule that matches no tensor is a warning; --help names the columns --list prints.
+echo '{"model_type":"llama","hidden_size":64,"intermediate_size":128,"num_attention_heads":4,"num_hidden_layers":2,
+"vocab_size":1000,"torch_dtype":"float64"}' >f64.json
+echo '{"tensors":[{"name":"a.weight","shape":[8,4]}],"rules":[{"match":"b.*","scheme":"zeros"}],
+"default":{"scheme":"normal"}}' >rules.json
+expect 2 "f64.json: the config's dtype is F64, which oclinit does not write; give --dtype" model --config f64.json \
+    --list
+expect 0 "" model --config f64.json --list --dtype bf16
+expect 2 '"18446744073709551616" is more than 2^64 - 1 bytes' model --spec rules.json --list \
+    --max-shard-size 18446744073709551616
+expect 2 '"18446744073709551615GB" is more than 2^64 - 1 bytes' model --spec rules.json --list \
+    --max-shard-size 18446744073709551615GB
+expect 0 'warning: rules.json: rules[0].match: "b.*" matches no tensor' model --spec rules.json --list
+columns=$("$cli" model --spec rules.json --list 2>/dev/null | sed -n 2p | sed 's/\t/, /g')
+[[ "$("$cli" model --help | tr -s ' \n' ' ')" == *"--list print the tensors ($columns)"* ]] ||
+    fail "oclinit model --help does not name the columns --list prints: $columns"
+rm -f f64.json rules.json
 
 # A FIFO where a file is read (an input, the CLBlast cache file) is refused or ignored at once: opening it for
 # reading would wait for a writer forever.

@@ -464,6 +464,10 @@ static void experiment_writes_table_results_and_plot(void **state) {
     assert_int_equal(r->exit_code, 0);
     expect_output(r, "he (variance 2/fan_in)", false);
     expect_output(r, "zeros stays at 50 %:                      yes", false);
+    expect_output(r,
+                  "(the article trained 15000 iterations at lr 0.01; these checks assume that, not this run's 400 "
+                  "at lr 0.01)",
+                  false);
     expect_output(r, "zeros: every weight gradient is 0", false);
     free(r);
     assert_int_equal(count_lines(results), 6);
@@ -551,6 +555,40 @@ static void train_bad_inputs(void **state) {
     unlink(other);
 }
 
+/* --header: the first row is a header even when it is all numbers, and a label that is exactly a header name is
+ * that column, not an index. */
+static void train_header(void **state) {
+    (void)state;
+    char data[300], model[300];
+    snprintf(data, sizeof data, "%s", path_in_dir("numbered.csv"));
+    snprintf(model, sizeof model, "%s", path_in_dir("numbered.model"));
+    write_text_file(data, "10,20,30\n0.1,0.2,0\n0.9,0.8,1\n0.2,0.1,0\n0.8,0.9,1\n");
+    const char *labels[] = {"3", "30"};
+    for (int k = 0; k < 2; k++) {
+        run_result *r = run(TRAIN("--data", data, "--header", "--label", labels[k], "--iterations", "3", "--device",
+                                  "cpu", "--save", model, "--quiet"),
+                            NULL);
+        if (r->exit_code != 0) print_error("--label %s: %s%s", labels[k], r->out, r->err);
+        assert_int_equal(r->exit_code, 0);
+        free(r);
+        if (k == 1) { /* predict reads the file the same way */
+            char out[300];
+            snprintf(out, sizeof out, "%s", path_in_dir("numbered-predictions.csv"));
+            r = run(PREDICT("--model", model, "--data", data, "--header", "--label", "30", "--output", out), NULL);
+            if (r->exit_code != 0) print_error("predict --header: %s%s", r->out, r->err);
+            assert_int_equal(r->exit_code, 0);
+            assert_non_null(strstr(r->out, "4 predictions written"));
+            free(r);
+            assert_int_equal(unlink(out), 0);
+        }
+        assert_int_equal(unlink(model), 0);
+    }
+    /* Without it the row of numbers is data, whose label 30 is not 0 or 1. */
+    expect_failure(TRAIN("--data", data, "--label", "3", "--iterations", "3", "--device", "cpu", "--save", model), NULL,
+                   "the label is \"30\"");
+    unlink(data);
+}
+
 static void predict_bad_inputs(void **state) {
     (void)state;
     char data[300], model[300], out[300];
@@ -580,7 +618,9 @@ static void tune_and_bench(void **state) {
         const char *args[8], *message;
     } bad[] = {
         {{"tune", "--device", "cpu", NULL}, "needs no tuning"},
-        {{"tune", "--budget", "0", NULL}, "--budget must be a number of seconds > 0"},
+        {{"tune", "--budget", "0", NULL}, "--budget must be from 1 to 604800 seconds (a week), got 0"},
+        {{"tune", "--budget", "0.001", NULL}, "--budget must be from 1 to 604800 seconds"},
+        {{"tune", "--budget", "99999999999999999999", NULL}, "--budget must be from 1 to 604800 seconds"},
         {{"tune", "--budget", "soon", NULL}, "--budget"},
         {{"bench", "--only", "init,nonsense", NULL}, "unknown benchmark \"nonsense\""},
         {{"bench", "--device", "cpu", NULL}, "choose a device with --device"},
@@ -747,6 +787,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(experiment_writes_table_results_and_plot, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(train_and_predict, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(train_bad_inputs, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(train_header, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(predict_bad_inputs, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(tune_and_bench, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(extreme_magnitudes_and_divergence, setup_dir, remove_dir),

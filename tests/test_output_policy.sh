@@ -300,9 +300,36 @@ if command -v script >/dev/null; then
     check "each of the $redraws redraws of the bar erases to the end of the line ($erased)" \
         test "$redraws" -ge 1 -a "$erased" -eq "$redraws"
     rm -f terminal.log bar.npy
+    # The last report comes before the last step; the bar's final draw shows what the summary prints (lr 1: the
+    # last step changes the cost in the 4 digits shown).
+    script -qec "$(printf '%q ' "$cli" train --data circles --iterations 10 --lr 1 --device cpu --save bar.model)" \
+        /dev/null </dev/null >terminal.log 2>&1 || true
+    bar=$(grep -ao 'cost [^ ]*  accuracy [^ ]*' terminal.log | tail -n 1)
+    summary=$(grep -ao -- '-> [^,]*, train accuracy [^,]*' terminal.log | sed 's/-> \(.*\), train accuracy /cost \1  accuracy /')
+    check "train's bar ends on the summary's values: \"$bar\" vs \"$summary\"" test -n "$bar" -a "$bar" = "$summary"
+    rm -f terminal.log bar.model
 else
-    echo "note: no script(1) here; the progress bar check did not run" >&2
+    echo "note: no script(1) here; the progress bar checks did not run" >&2
 fi
+
+# ---- 10. The output's format follows its name; a .npy input must be one ----
+printf 'a,b,y\n1,2,0\n3,5,1\n4,4,1\n' >labelled.csv
+"$cli" normalize --method zscore --label y --input labelled.csv --output z.npy --device cpu --quiet
+check "CSV to z.npy writes a (3, 3) float32 .npy" \
+    grep -aq $'^\x93NUMPY.*\'descr\': \'<f4\', \'fortran_order\': False, \'shape\': (3, 3)' z.npy
+"$cli" normalize --method minmax --label 3 --input z.npy --output back.csv --device cpu --quiet
+check "z.npy to back.csv writes CSV, the label column as numbers: $(head -c 200 back.csv)" \
+    test "$(cut -d, -f3 back.csv | tr '\n' ' ')" = "0 1 1 "
+check "back.csv has the rows of z.npy (minmax: column a from 0 to 1)" \
+    test "$(awk -F, 'NF == 3 { print $1 }' back.csv | sed -n '1p;3p' | tr '\n' ' ')" = "0 1 "
+rm -f z.npy back.csv
+printf 'a,y\n1,no\n2,yes\n' >text.csv
+code_expected=1 refused "a text label into .npy" 'z.npy: the label "no" (line 2 of the input) is not a number' \
+    "$cli" normalize --method zscore --label y --input text.csv --output z.npy --device cpu
+printf 'hello\n1\n2\n3\n' >fake.npy
+code_expected=1 refused "CSV named .npy" "fake.npy is not a .npy file" \
+    "$cli" normalize --method minmax --input fake.npy --output out.csv --device cpu
+rm -f labelled.csv text.csv fake.npy
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

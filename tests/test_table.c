@@ -70,6 +70,18 @@ static void header_detection(void **state) {
     assert_string_equal(oclinit_table_get_feature_name(t, 0), "10");
     oclinit_table_free(t);
     expect_error("x,y\n1,2\n", 8, NULL, OCLINIT_HEADER_NO, "line 1, column 1: \"x\" is not a number");
+    /* A declared header: a label that is exactly a column's name is that column, not an index; else an index. */
+    const char *numbered = "30,1,x\n1,2,3\n";
+    assert_ok(parse(numbered, strlen(numbered), "30", OCLINIT_HEADER_YES, &t));
+    assert_int_equal(oclinit_table_get_label_column(t), 1);
+    oclinit_table_free(t);
+    assert_ok(parse(numbered, strlen(numbered), "1", OCLINIT_HEADER_YES, &t));
+    assert_int_equal(oclinit_table_get_label_column(t), 2);
+    oclinit_table_free(t);
+    assert_ok(parse(numbered, strlen(numbered), "3", OCLINIT_HEADER_YES, &t));
+    assert_int_equal(oclinit_table_get_label_column(t), 3);
+    oclinit_table_free(t);
+    expect_error(numbered, strlen(numbered), "30", OCLINIT_HEADER_AUTO, "label column 30 does not exist");
 }
 
 static void label_column_passes_through(void **state) {
@@ -228,6 +240,47 @@ static void npy_errors(void **state) {
     expect_error(file, size, NULL, OCLINIT_HEADER_AUTO, ".npy format version 9.0 is not supported");
 }
 
+static oclinit_status write_npy(const void *table, oi_output *out) {
+    return oi_npy_write((oclinit_table_t)table, out);
+}
+
+static oclinit_status write_csv(const void *table, oi_output *out) {
+    return oi_csv_write((oclinit_table_t)table, out);
+}
+
+/* Either format from either: a CSV table as .npy (the label a column of numbers, no header), a .npy table as CSV
+ * (comma, the label as the number it was). */
+static void formats_cross(void **state) {
+    (void)state;
+    oclinit_table_t t = parse_ok("a;y;b\n1;0;2\n3; 1 ;4\n", "y");
+    assert_ok(oi_output_write_file("test_table_out.npy", write_npy, t));
+    oclinit_table_free(t);
+    assert_ok(oclinit_table_read("test_table_out.npy", &(oclinit_read_options){.label = "2"}, &t));
+    assert_true(t->is_npy && !t->npy_double);
+    const float features[4] = {1, 2, 3, 4};
+    assert_memory_equal(oclinit_table_get_data(t), features, sizeof features);
+    assert_true(t->label_values[0] == 0 && t->label_values[1] == 1);
+    assert_ok(oi_output_write_file("test_table_out.csv", write_csv, t));
+    oclinit_table_free(t);
+    char text[64] = "";
+    FILE *f = fopen("test_table_out.csv", "r");
+    assert_non_null(f);
+    text[fread(text, 1, sizeof text - 1, f)] = '\0';
+    fclose(f);
+    assert_string_equal(text, "1,0,2\n3,1,4\n");
+    /* A label that is no number has no place in a .npy. */
+    t = parse_ok("a,y\n1,0\n2,yes\n", "y");
+    assert_int_equal(oi_output_write_file("test_table_out.npy", write_npy, t), OCLINIT_ERROR_INVALID_ARGUMENT);
+    assert_non_null(strstr(oclinit_error_get_detail(), "the label \"yes\" (line 3 of the input) is not a number"));
+    oclinit_table_free(t);
+    remove("test_table_out.npy");
+    remove("test_table_out.csv");
+    /* A file named .npy is one, or refused: never read as CSV. */
+    char fake[] = "hello\n1\n2\n";
+    assert_int_equal(oi_table_parse("data.NPY", fake, strlen(fake), NULL, &t), OCLINIT_ERROR_INVALID_ARGUMENT);
+    assert_non_null(strstr(oclinit_error_get_detail(), "data.NPY is not a .npy file"));
+}
+
 static void missing_file(void **state) {
     (void)state;
     oclinit_table_t t = NULL;
@@ -246,6 +299,7 @@ int main(void) {
         cmocka_unit_test(header_only_reads_as_no_rows),
         cmocka_unit_test(npy_dtypes_and_byte_orders),
         cmocka_unit_test(npy_errors),
+        cmocka_unit_test(formats_cross),
         cmocka_unit_test(missing_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

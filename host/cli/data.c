@@ -1,6 +1,7 @@
 /* Data for train and predict: a built-in set or a table with an optional label column; the warnings about
  * fitted features that normalize and train print; and train's diagnostics table. */
 #include <ctype.h>
+#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -64,8 +65,16 @@ int load_dataset(const char *command, const dataset_request *request, bool need_
     memset(out, 0, sizeof *out);
     oclinit_dataset kind;
     /* A built-in name, unless a file of that name exists. */
-    if (access(request->spec, F_OK) != 0 && oclinit_dataset_parse(request->spec, &kind) == OCLINIT_SUCCESS)
+    bool missing = access(request->spec, F_OK) != 0 && errno == ENOENT;
+    if (missing && oclinit_dataset_parse(request->spec, &kind) == OCLINIT_SUCCESS)
         return make_built_in(command, request, kind, out);
+    if (missing) { /* said first: a misspelt built-in name is not a file that lacks --label */
+        fprintf(stderr, "oclinit %s: error: %s: no such file, and not a built-in data set (", command, request->spec);
+        for (int k = OCLINIT_DATASET_CIRCLES; k <= OCLINIT_DATASET_SPIRALS; k++)
+            fprintf(stderr, "%s%s", k > OCLINIT_DATASET_CIRCLES ? ", " : "", oclinit_dataset_str((oclinit_dataset)k));
+        fprintf(stderr, ")\n");
+        return EXIT_FAILURE;
+    }
     if (need_labels && !request->label) {
         fprintf(stderr, "oclinit %s: %s needs --label: which column holds the 0/1 labels? (see oclinit %s --help)\n",
                 command, request->spec, command);

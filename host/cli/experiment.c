@@ -48,7 +48,8 @@ static const struct {
     {"xavier", "xavier (variance 1/fan_in)", OCLINIT_SCHEME_KAIMING_NORMAL, 0, OCLINIT_NONLINEARITY_LINEAR},
     {"he", "he (variance 2/fan_in)", OCLINIT_SCHEME_KAIMING_NORMAL, 0, OCLINIT_NONLINEARITY_RELU},
 };
-enum { INITS = sizeof inits / sizeof inits[0], REPORT_EVERY = 100 };
+enum { INITS = sizeof inits / sizeof inits[0], REPORT_EVERY = 100, ARTICLE_ITERATIONS = 15000 };
+#define ARTICLE_LR 0.01
 
 typedef struct run {
     oclinit_train_result result;
@@ -117,9 +118,9 @@ int command_experiment(int argc, char **argv) {
         {NULL, 0, NULL, 0},
     };
     const char *results = NULL, *plot = NULL, *device = NULL;
-    experiment e = {.iterations = 15000, .learning_rate = 0.01, .seed = 1};
+    experiment e = {.iterations = ARTICLE_ITERATIONS, .learning_rate = ARTICLE_LR, .seed = 1};
     bool quiet = false;
-    int64_t iterations = 15000;
+    int64_t iterations = ARTICLE_ITERATIONS;
     options_reset();
     int c;
     while ((c = next_option("experiment", argc, argv, options)) != -1) {
@@ -189,6 +190,9 @@ int command_experiment(int argc, char **argv) {
                                            : OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
         if (status == OCLINIT_SUCCESS) status = oclinit_network_init(net, &scheme, e.seed);
         if (status == OCLINIT_SUCCESS) status = oclinit_network_train(net, train_x, train_y, 300, &o, &r->result);
+        /* The last report comes before the last step: the bar ends on the values the table prints. */
+        if (status == OCLINIT_SUCCESS)
+            progress_iterations(&bar, r->result.iterations, e.iterations, r->result.cost_end, r->result.accuracy_end);
         if (status == OCLINIT_SUCCESS)
             status = oclinit_network_evaluate(net, test_x, test_y, 100, &r->test_cost, &r->test_accuracy);
         progress_finish(&bar);
@@ -218,8 +222,13 @@ int command_experiment(int argc, char **argv) {
         bool he_learns = he->result.accuracy_end >= 0.95 && he->test_accuracy >= 0.90;
         bool large_worse = he->result.accuracy_end - large->result.accuracy_end >= 0.05 &&
                            he->result.cost_end < large->result.cost_end;
-        printf("\nAgainst the article (zeros 0.50 / 0.50, too large 0.83 / 0.86, He 0.993 / 0.96 train / test):\n"
-               "  zeros stays at 50 %%:                      %s\n"
+        printf("\nAgainst the article (zeros 0.50 / 0.50, too large 0.83 / 0.86, He 0.993 / 0.96 train / test):\n");
+        /* The checks hold for the article's training; a NO after other training says nothing about the inits. */
+        if (e.iterations != ARTICLE_ITERATIONS || e.learning_rate != ARTICLE_LR)
+            printf("  (the article trained %d iterations at lr %g; these checks assume that, not this run's %zu at "
+                   "lr %g)\n",
+                   ARTICLE_ITERATIONS, ARTICLE_LR, e.iterations, e.learning_rate);
+        printf("  zeros stays at 50 %%:                      %s\n"
                "  He reaches >= 0.95 train and >= 0.90 test: %s\n"
                "  too large ends clearly worse than He:      %s\n",
                stuck ? "yes" : "NO", he_learns ? "yes" : "NO", large_worse ? "yes" : "NO");

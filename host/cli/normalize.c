@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
+#include "io/io.h"
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -20,13 +22,17 @@ static void usage(FILE *out) {
             "A constant column becomes LO (minmax) or 0 (zscore), with a warning that names it.\n"
             "\n"
             "Files: CSV (comma, semicolon or tab, detected; quoted fields; a header row detected) or .npy (2-D\n"
-            "float32 or float64). The output has the input's format, header and column order; it appears only\n"
-            "when complete. --output - writes it to standard output (and the summary to standard error).\n"
+            "float32 or float64). The output keeps the input's column order, in the format its name asks for:\n"
+            "FILE.npy a 2-D .npy (float32, float64 from a float64 .npy; no header; the label column stays a\n"
+            "column, of numbers), any other name CSV (the input's header and separator; comma from a .npy).\n"
+            "It appears only when complete. --output - writes the input's format to standard output (and the\n"
+            "summary to standard error).\n"
             "\n"
             "Options:\n"
             "  --label COL          a column passed through unchanged and never normalized: header name or\n"
-            "                       1-based index (with --stats, the statistics' label is the default; data\n"
-            "                       without that column and with the fitted feature names get no label column)\n"
+            "                       1-based index (with --header, a column named exactly COL wins over the\n"
+            "                       index; with --stats, the statistics' label is the default; data without\n"
+            "                       that column and with the fitted feature names get no label column)\n"
             "  --no-header          CSV: the first row is data      --header   CSV: the first row is a header\n"
             "  --separator C        CSV: , ; or tab (default: detected from the first line)\n"
             "  --device D           P:D, part of a device or platform name (nvidia, pocl, rusticl), or cpu for\n"
@@ -125,8 +131,8 @@ static int parse_arguments(int argc, char **argv, normalize_args *args) {
 static bool parse_range(const char *text, double *lo, double *hi) {
     const char *comma = strchr(text, ',');
     char low[64];
-    if (!comma || (size_t)(comma - text) >= sizeof low) {
-        fprintf(stderr, "oclinit normalize: --range needs LO,HI, got \"%s\"\n", text);
+    if (!comma || strchr(comma + 1, ',') || (size_t)(comma - text) >= sizeof low) {
+        fprintf(stderr, "oclinit normalize: --range needs exactly two numbers LO,HI, got \"%s\"\n", text);
         return false;
     }
     snprintf(low, sizeof low, "%.*s", (int)(comma - text), text);
@@ -194,6 +200,21 @@ static void print_summary(const normalize_args *args, oclinit_normalizer_t n, oc
     if (args->save_stats) fprintf(out, "statistics saved to %s\n", args->save_stats);
 }
 
+static oclinit_status write_npy(const void *table, oi_output *out) {
+    return oi_npy_write((oclinit_table_t)table, out);
+}
+
+static oclinit_status write_csv(const void *table, oi_output *out) {
+    return oi_csv_write((oclinit_table_t)table, out);
+}
+
+/* The format the output's name asks for, so that t.npy is one numpy loads; standard output has no name. */
+static oi_writer output_writer(const char *output) {
+    size_t length = strlen(output);
+    if (strcmp(output, "-") == 0) return oi_table_writer;
+    return length >= 4 && strcasecmp(output + length - 4, ".npy") == 0 ? write_npy : write_csv;
+}
+
 int command_normalize(int argc, char **argv) {
     normalize_args args;
     int code = parse_arguments(argc, argv, &args);
@@ -241,7 +262,8 @@ int command_normalize(int argc, char **argv) {
     warn_about_features(command, normalizer, table);
     status = oclinit_normalizer_apply(runtime, normalizer, table);
     if (status != OCLINIT_SUCCESS) goto failed;
-    output_file files[] = {{args.save_stats, oi_normalizer_writer, normalizer}, {args.output, oi_table_writer, table}};
+    output_file files[] = {{args.save_stats, oi_normalizer_writer, normalizer},
+                           {args.output, output_writer(args.output), table}};
     if (!write_outputs(command, files, 2)) goto done;
     if (!args.quiet) print_summary(&args, normalizer, table, runtime, oi_clock_seconds() - start, label_absent);
     code = EXIT_SUCCESS;

@@ -15,7 +15,7 @@ static void usage(FILE *out) {
                  "Options:\n"
                  "  --label COL          a label column: not used as input; the accuracy is printed (default: the\n"
                  "                       model's label column, when the data has a column of that name)\n"
-                 "  --no-header, --separator C   CSV, as for oclinit normalize\n"
+                 "  --header, --no-header, --separator C   CSV, as for oclinit normalize\n"
                  "  --samples N, --noise X, --seed S   built-in sets, as for oclinit train (default: its test set)\n"
                  "  --device D           P:D, part of a device or platform name (nvidia, pocl, rusticl), or cpu for\n"
                  "                       the host C path\n"
@@ -42,6 +42,7 @@ int command_predict(int argc, char **argv) {
         {"label", required_argument, NULL, 'l'},
         {"output", required_argument, NULL, 'o'},
         {"device", required_argument, NULL, 'D'},
+        {"header", no_argument, NULL, 'H'},
         {"no-header", no_argument, NULL, 'n'},
         {"separator", required_argument, NULL, 'S'},
         {"samples", required_argument, NULL, 's'},
@@ -66,6 +67,7 @@ int command_predict(int argc, char **argv) {
         case 'l': request.label = optarg; break;
         case 'o': output = optarg; break;
         case 'D': device = optarg; break;
+        case 'H': request.read.header = OCLINIT_HEADER_YES; break;
         case 'n': request.read.header = OCLINIT_HEADER_NO; break;
         case 'S': ok = parse_separator("predict", optarg, &request.read.separator); break;
         case 's':

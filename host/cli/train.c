@@ -24,7 +24,7 @@ static void usage(FILE *out) {
         "  --test FILE|NAME     data to report accuracy on (built-in sets get a test set by default)\n"
         "  --samples N          built-in sets: training points (default 300; the test set has a third)\n"
         "  --noise X            built-in sets: noise std (default 0.05)\n"
-        "  --no-header, --separator C   CSV, as for oclinit normalize\n"
+        "  --header, --no-header, --separator C   CSV, as for oclinit normalize\n"
         "Network and training:\n"
         "  --normalize M        zscore (default), minmax or none\n"
         "  --init SCHEME        any scheme of oclinit init (default he-normal), with its options\n"
@@ -58,6 +58,7 @@ enum {
     OPT_SAMPLES,
     OPT_NOISE,
     OPT_NO_HEADER,
+    OPT_HEADER,
     OPT_SEPARATOR,
     OPT_NORMALIZE,
     OPT_INIT,
@@ -83,6 +84,7 @@ static const struct option long_options[] = {
     {"samples", required_argument, NULL, OPT_SAMPLES},
     {"noise", required_argument, NULL, OPT_NOISE},
     {"no-header", no_argument, NULL, OPT_NO_HEADER},
+    {"header", no_argument, NULL, OPT_HEADER},
     {"separator", required_argument, NULL, OPT_SEPARATOR},
     {"normalize", required_argument, NULL, OPT_NORMALIZE},
     {"init", required_argument, NULL, OPT_INIT},
@@ -114,12 +116,19 @@ typedef struct train_args {
     bool quiet, have_test;
 } train_args;
 
+enum { HIDDEN_MAX = 1 << 24 };
+
 static bool parse_hidden(const char *text, oclinit_network_shape *shape) {
     char *end;
     long long h1 = strtoll(text, &end, 10), h2 = -1;
     if (*end == ',') h2 = strtoll(end + 1, &end, 10);
-    if (*end != '\0' || h1 < 1 || h2 < 1 || h1 > (1 << 24) || h2 > (1 << 24)) {
+    if (*end != '\0' || h1 < 1 || h2 < 1) {
         fprintf(stderr, "oclinit train: --hidden needs two sizes of at least 1, as 10,5; got \"%s\"\n", text);
+        return false;
+    }
+    if (h1 > HIDDEN_MAX || h2 > HIDDEN_MAX) {
+        fprintf(stderr, "oclinit train: --hidden size too large: a layer has at most %d units, got \"%s\"\n",
+                HIDDEN_MAX, text);
         return false;
     }
     shape->hidden1 = (size_t)h1;
@@ -161,6 +170,7 @@ static int parse_arguments(int argc, char **argv, train_args *a) {
             break;
         case OPT_NOISE: ok = parse_noise(command, optarg, &a->data.noise); break;
         case OPT_NO_HEADER: a->data.read.header = OCLINIT_HEADER_NO; break;
+        case OPT_HEADER: a->data.read.header = OCLINIT_HEADER_YES; break;
         case OPT_SEPARATOR: ok = parse_separator(command, optarg, &a->data.read.separator); break;
         case OPT_NORMALIZE: a->normalize = optarg; break;
         case OPT_INIT: a->init = optarg; break;
@@ -401,6 +411,9 @@ int command_train(int argc, char **argv) {
     a.train.user = &r;
     oclinit_train_result result;
     status = oi_network_train_part(net, train.x, train.y, first_row, train.rows, total, &a.train, &result);
+    /* The last report comes before the last step: the bar ends on the values the summary prints. */
+    if (status == OCLINIT_SUCCESS)
+        progress_iterations(&r.bar, result.iterations, r.total, result.cost_end, result.accuracy_end);
     progress_finish(&r.bar);
     if (status != OCLINIT_SUCCESS) goto failed;
     /* Rank 0 alone evaluates the test data and writes the model; the others wait for its outcome. */

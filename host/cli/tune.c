@@ -29,9 +29,9 @@ static void usage(FILE *out) {
             "  --device D        P:D, or part of a device or platform name (default: $OCLINIT_DEVICE,\n"
             "                    else the first GPU, else the first CPU device)\n"
             "  --budget SECONDS  end within this long, the final choices and measurement included\n"
-            "                    (default 600): a candidate (a kernel build of seconds on PoCL, then\n"
-            "                    its timing) starts only while it and those still fit. The first\n"
-            "                    measurement, of the parameters in use, always runs\n"
+            "                    (default 600; 1 to 604800, a week): a candidate (a kernel build of\n"
+            "                    seconds on PoCL, then its timing) starts only while it and those still\n"
+            "                    fit. The first measurement, of the parameters in use, always runs\n"
             "  --quiet           no progress bar\n"
             "  -h, --help        this text\n");
 }
@@ -85,8 +85,10 @@ int command_tune(int argc, char **argv) {
         case OPT_QUIET: quiet = true; break;
         case OPT_BUDGET:
             ok = parse_double(command, "budget", optarg, &budget);
-            if (ok && !(budget > 0)) {
-                fprintf(stderr, "oclinit tune: --budget must be a number of seconds > 0, got %s\n", optarg);
+            /* Below a second no candidate fits (and the budget printed in whole seconds read 0); above a week it is
+             * surely a typo. */
+            if (ok && !(budget >= 1 && budget <= 604800)) {
+                fprintf(stderr, "oclinit tune: --budget must be from 1 to 604800 seconds (a week), got %s\n", optarg);
                 ok = false;
             }
             break;

@@ -140,10 +140,14 @@ static char *copy_text(const field *f) {
     return copy;
 }
 
-static oclinit_status resolve_label(oclinit_table_t t, const char *label, const field *header, size_t columns,
-                                    const char *name) {
+/* name_first: the header was declared (OCLINIT_HEADER_YES), so a column named exactly label is that column even when
+ * label is all digits: a column named "30" can be chosen. */
+static oclinit_status resolve_label(oclinit_table_t t, const char *label, const field *header, bool name_first,
+                                    size_t columns, const char *name) {
     t->label_column = OI_NO_LABEL;
     if (!label) return OCLINIT_SUCCESS;
+    for (size_t c = 0; name_first && c < columns; c++)
+        if (strcmp(header[c].text, label) == 0) return t->label_column = c, OCLINIT_SUCCESS;
     char *end;
     unsigned long long index = strtoull(label, &end, 10);
     if (*label && *end == '\0' && isdigit((unsigned char)label[0])) {
@@ -216,7 +220,8 @@ oclinit_status oi_csv_parse(const char *name, char *data, size_t size, const ocl
         have_header = options->header == OCLINIT_HEADER_YES;
     }
     t->has_header = have_header;
-    OI_CHECK(resolve_label(t, options->label, have_header ? first : NULL, columns, name));
+    OI_CHECK(resolve_label(t, options->label, have_header ? first : NULL, options->header == OCLINIT_HEADER_YES,
+                           columns, name));
     t->columns = columns;
     t->features = columns - (t->label_column != OI_NO_LABEL);
     if (have_header) {
@@ -324,11 +329,11 @@ oclinit_status oi_csv_write(oclinit_table_t t, oi_output *out) {
     locale_t c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
     if (!c_locale) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "creating the C locale");
     locale_t previous = uselocale(c_locale);
-    const char separator[1] = {t->separator};
+    const char separator[1] = {t->separator ? t->separator : ','}; /* a table read from .npy has none */
     if (t->has_header) {
         for (size_t c = 0; c < t->columns; c++) {
             if (c) OI_CHECK(oi_output_write(out, separator, 1));
-            OI_CHECK(write_text(out, t->names[c], t->separator));
+            OI_CHECK(write_text(out, t->names[c], separator[0]));
         }
         OI_CHECK(oi_output_write(out, "\n", 1));
     }
@@ -336,11 +341,16 @@ oclinit_status oi_csv_write(oclinit_table_t t, oi_output *out) {
         const float *row = t->data + r * t->features;
         for (size_t c = 0, f = 0; c < t->columns; c++) {
             if (c) OI_CHECK(oi_output_write(out, separator, 1));
-            if (c == t->label_column) {
-                OI_CHECK(write_text(out, t->label_text[r], t->separator));
+            char number[32];
+            if (c == t->label_column && t->label_text) {
+                OI_CHECK(write_text(out, t->label_text[r], separator[0]));
                 continue;
             }
-            char number[32];
+            if (c == t->label_column) { /* from .npy: 17 digits keep a float64 label, 9 a float32 one */
+                int length = snprintf(number, sizeof number, "%.*g", t->npy_double ? 17 : 9, t->label_values[r]);
+                OI_CHECK(oi_output_write(out, number, (size_t)length));
+                continue;
+            }
             int length = snprintf(number, sizeof number, "%.9g", row[f++]); /* 9 digits: float32 round-trips */
             OI_CHECK(oi_output_write(out, number, (size_t)length));
         }

@@ -1,6 +1,8 @@
 /* The .npy format, version 1.0 (numpy.lib.format): magic "\x93NUMPY", version 1 0, a little-endian uint16
  * header length, then a Python dict literal padded with spaces and ended by '\n' so the data starts at a
  * multiple of 64 bytes. */
+#include <ctype.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,18 +239,47 @@ oclinit_status oi_npy_parse(const char *name, const unsigned char *data, size_t 
     return oi_npy_rows(name, data + layout.offset, &layout, 0, (size_t)layout.rows, options, t);
 }
 
+/* A CSV table's label cell as a number, all of it (the caller switched this thread to the C locale, in which the
+ * CSV reader reads numbers). */
+static oclinit_status label_number(oclinit_table_t t, size_t r, const char *path, double *value) {
+    const char *text = t->label_text[r];
+    char *end;
+    *value = strtod(text, &end);
+    while (isspace((unsigned char)*end)) end++;
+    if (end != text && *end == '\0') return OCLINIT_SUCCESS;
+    char shown[48];
+    oi_printable(text, strlen(text), shown, sizeof shown);
+    return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                   "%s: the label \"%s\" (line %zu of the input) is not a number, and a .npy file holds only "
+                   "numbers; write a .csv file to keep it",
+                   path, shown, t->lines[r]);
+}
+
 oclinit_status oi_npy_write(oclinit_table_t t, oi_output *out) {
     char header[OI_NPY_HEADER_MAX];
     const int64_t dims[2] = {(int64_t)t->rows, (int64_t)t->columns};
     size_t header_size = oi_npy_header(header, 2, dims, t->npy_double ? "<f8" : "<f4");
+    /* A table read from CSV keeps its labels as text: they become numbers here, and its header is dropped. */
+    locale_t c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    if (!c_locale) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "creating the C locale");
+    locale_t previous = uselocale(c_locale);
     oclinit_status status = oi_output_write(out, header, header_size);
     for (size_t r = 0; r < t->rows && status == OCLINIT_SUCCESS; r++) {
         for (size_t c = 0, f = 0; c < t->columns && status == OCLINIT_SUCCESS; c++) {
-            double value = c == t->label_column ? t->label_values[r] : t->data[r * t->features + f++];
+            double value = 0;
+            if (c != t->label_column)
+                value = t->data[r * t->features + f++];
+            else if (t->label_text)
+                status = label_number(t, r, out->path, &value);
+            else
+                value = t->label_values[r];
             float single = (float)value;
-            status = t->npy_double ? oi_output_write(out, &value, sizeof value)
-                                   : oi_output_write(out, &single, sizeof single);
+            if (status == OCLINIT_SUCCESS)
+                status = t->npy_double ? oi_output_write(out, &value, sizeof value)
+                                       : oi_output_write(out, &single, sizeof single);
         }
     }
+    uselocale(previous);
+    freelocale(c_locale);
     return status;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,13 @@ oclinit_status oi_table_parse(const char *name, char *data, size_t size, const o
     if (!t) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "allocating a table");
     t->label_column = OI_NO_LABEL;
     t->is_npy = size >= sizeof npy_magic && memcmp(data, npy_magic, sizeof npy_magic) == 0;
+    /* Read as CSV, a file named .npy that is not one would give a table nobody meant. */
+    size_t length = strlen(name);
+    if (!t->is_npy && length >= 4 && strcasecmp(name + length - 4, ".npy") == 0) {
+        free(t);
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s is not a .npy file: it does not start with \\x93NUMPY",
+                       name);
+    }
     oclinit_status status =
         t->is_npy ? oi_npy_parse(name, (const unsigned char *)data, size, options ? options : &defaults, t)
                   : oi_csv_parse(name, data, size, options ? options : &defaults, t);
