@@ -141,15 +141,21 @@ def verdicts(directory):
         check(rows[name].get("verdict") == verdict, f"{name}: verdict {rows[name].get('verdict')!r}, not {verdict!r}")
 
 
-def sharded(directory, weights):
-    folder = os.path.join(directory, "sharded")
+def write_shards(folder, weights, shards):
+    """A new folder holding the shards {file: names}; returns the weight_map, in the order shards gives."""
     os.mkdir(folder)
-    names = sorted(weights)
-    shards = {"model-00001-of-00002.safetensors": names[:4], "model-00002-of-00002.safetensors": names[4:]}
     weight_map = {}
     for shard, members in shards.items():
         save_file({name: weights[name] for name in members}, os.path.join(folder, shard), metadata={"format": "pt"})
         weight_map.update({name: shard for name in members})
+    return weight_map
+
+
+def sharded(directory, weights):
+    folder = os.path.join(directory, "sharded")
+    names = sorted(weights)
+    weight_map = write_shards(folder, weights, {"model-00001-of-00002.safetensors": names[:4],
+                                                "model-00002-of-00002.safetensors": names[4:]})
     total = sum(t.numel() * t.element_size() for t in weights.values())
 
     def write_index(mapping):
@@ -216,13 +222,9 @@ def metadata(directory):
 def index_file(directory, weights):
     """The index given itself reads its directory; shards come in file order; model.safetensors wins beside it."""
     folder = os.path.join(directory, "index_file")
-    os.mkdir(folder)
     names = sorted(weights)
-    shards = {"model-00002-of-00002.safetensors": names[:4], "model-00001-of-00002.safetensors": names[4:]}
-    weight_map = {}
-    for shard, members in shards.items():  # the index names shard 2 first
-        save_file({name: weights[name] for name in members}, os.path.join(folder, shard))
-        weight_map.update({name: shard for name in members})
+    weight_map = write_shards(folder, weights, {"model-00002-of-00002.safetensors": names[:4],  # named first
+                                                "model-00001-of-00002.safetensors": names[4:]})
     index = os.path.join(folder, "model.safetensors.index.json")
     with open(index, "w") as f:
         json.dump({"metadata": {}, "weight_map": weight_map}, f)
