@@ -105,6 +105,13 @@ expect 2 "needs a finite number" tune --budget x
 expect 2 "--budget must be from 1 to 604800 seconds" tune --budget 0.001
 expect 2 "--budget must be from 1 to 604800 seconds" tune --budget 99999999999999999999
 expect 2 "--repeat must be >= 1" bench --repeat 0
+expect 2 "--repeat must be from 1 to 1000, got 2147483648" bench --repeat 2147483648
+expect 2 'an empty name "" in "init,,npy"' bench --only init,,npy
+# bench's outputs are checked before its run: a plot directory that cannot be made, or that is also the CSV.
+expect 1 "--plot: cannot create nodir/sub: nodir:" bench --only normalize --plot nodir/sub --csv bench.csv
+[[ ! -e bench.csv ]] || fail "bench wrote its CSV though its --plot directory could not be made"
+expect 2 "are the same file" bench --only normalize --csv same --plot same
+[[ ! -e same ]] || fail "bench made a --plot directory that is also its --csv"
 
 # oclinit model: a config's torch_dtype that oclinit does not write matters only without --dtype; shard sizes beyond
 # 64 bits are refused; a spec's rule that matches no tensor is a warning; --help names the columns --list prints.

@@ -13,7 +13,8 @@
 #include "cli.h"
 
 static void usage(FILE *out) {
-    fprintf(out, "Usage: oclinit bench [--quick] [--device D] [--csv FILE] [--plot DIR] [--only LIST]\n"
+    fprintf(out, "Usage: oclinit bench [--quick] [--device D] [--csv FILE] [--plot DIR] [--only LIST] [--repeat R]\n"
+                 "                     [--quiet]\n"
                  "\n"
                  "Measures, in one run on this machine: initialization (uniform, he-normal, trunc-normal; 2^16 to\n"
                  "2^28 elements; orthogonal), writing an 8192 x 8192 .npy end to end, TinyLlama-1.1B's bf16\n"
@@ -36,12 +37,14 @@ static void usage(FILE *out) {
                  "  --plot DIR     also write one SVG per benchmark into DIR: throughput against size, a line\n"
                  "                 per backend\n"
                  "  --only LIST    some of init,npy,model,normalize,gemm,train,python (comma-separated)\n"
-                 "  --repeat R     runs per figure (default 5, 3 with --quick; 3R for the matrix products)\n"
+                 "  --repeat R     runs per figure, 1 to 1000 (default 5, 3 with --quick; 3R for the matrix\n"
+                 "                 products)\n"
                  "  --quiet        no progress display\n"
                  "  -h, --help     this text\n");
 }
 
 enum option_id { OPT_QUICK = 1000, OPT_DEVICE, OPT_CSV, OPT_PLOT, OPT_ONLY, OPT_REPEAT, OPT_QUIET, OPT_HELP };
+enum { MAX_REPEAT = 1000 }; /* the full bench at 1000 runs per figure takes days already */
 
 static const struct option long_options[] = {
     {"quick", no_argument, NULL, OPT_QUICK},
@@ -390,22 +393,21 @@ static void cpu_text(char *text, size_t size) {
 /* ---- The command ---- */
 
 static bool parse_only(const char *text, bool selected[STAGES]) {
-    char copy[256];
-    snprintf(copy, sizeof copy, "%s", text);
     for (size_t s = 0; s < STAGES; s++) selected[s] = false;
-    for (char *name = strtok(copy, ","); name; name = strtok(NULL, ",")) {
-        size_t s = 0;
-        while (s < STAGES && strcmp(stages[s].name, name) != 0) s++;
+    for (const char *name = text;; name++) { /* an empty name (",", "init,,npy") is a slip, not "nothing" */
+        size_t length = strcspn(name, ","), s = 0;
+        while (s < STAGES && (strlen(stages[s].name) != length || strncmp(stages[s].name, name, length) != 0)) s++;
         if (s == STAGES) {
             fprintf(stderr,
-                    "oclinit bench: --only: unknown benchmark \"%s\" (init, npy, model, normalize, gemm, train, "
+                    "oclinit bench: --only: %s \"%.*s\" in \"%s\" (init, npy, model, normalize, gemm, train, "
                     "python)\n",
-                    name);
+                    length ? "unknown benchmark" : "an empty name", (int)length, name, text);
             return false;
         }
         selected[s] = true;
+        name += length;
+        if (!*name) return true;
     }
-    return true;
 }
 
 int command_bench(int argc, char **argv) {
@@ -426,13 +428,19 @@ int command_bench(int argc, char **argv) {
         case OPT_CSV: csv = optarg; break;
         case OPT_PLOT: plot_dir = optarg; break;
         case OPT_ONLY: ok = parse_only(optarg, selected); break;
-        case OPT_REPEAT: ok = parse_count(command, "repeat", optarg, 1, &repeat); break;
+        case OPT_REPEAT:
+            ok = parse_count(command, "repeat", optarg, 1, &repeat);
+            if (ok && repeat > MAX_REPEAT)
+                fprintf(stderr, "oclinit bench: --repeat must be from 1 to %d, got %s\n", MAX_REPEAT, optarg),
+                    ok = false;
+            break;
         case OPT_QUIET: quiet = true; break;
         }
         if (!ok) return EXIT_USAGE;
     }
-    /* Every file the run may write, checked before the run: the CSV and each plot, which must not be one another. */
-    file_arg outputs[1 + PLOTS] = {{"--csv", csv, false}};
+    /* Every file the run may write, checked before the run: the CSV and each plot, which must not be one another, or
+     * the plots' directory still to be made, as a new name (its parent must take it; it must not be the CSV). */
+    file_arg outputs[2 + PLOTS] = {{"--csv", csv, false}};
     char plot_paths[PLOTS][1024];
     struct stat plot_stat;
     bool plot_dir_exists = plot_dir && stat(plot_dir, &plot_stat) == 0 && S_ISDIR(plot_stat.st_mode);
@@ -441,7 +449,8 @@ int command_bench(int argc, char **argv) {
                  plots[p].benchmark);
         outputs[1 + p] = (file_arg){"--plot", plot_dir_exists ? plot_paths[p] : NULL, false};
     }
-    int code = check_files(command, NULL, 0, outputs, 1 + PLOTS);
+    outputs[1 + PLOTS] = (file_arg){"--plot", plot_dir_exists ? NULL : plot_dir, false};
+    int code = check_files(command, NULL, 0, outputs, 2 + PLOTS);
     if (code >= 0) return code;
     if (plot_dir && stat(plot_dir, &plot_stat) == 0 && !S_ISDIR(plot_stat.st_mode)) {
         fprintf(stderr, "oclinit bench: error: --plot %s is not a directory\n", plot_dir);
