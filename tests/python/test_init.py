@@ -298,6 +298,17 @@ def test_errors_carry_the_library_detail():
         oclinit.init((4, 3), stream=1, name="w")
     with pytest.raises(ValueError, match="seed"):
         oclinit.init((4, 3), seed=-1)
+
+
+def test_string_arguments_are_strings_without_nul():
+    with pytest.raises(TypeError, match="device must be a string"):
+        oclinit.init((4, 3), "normal", device=5)
+    with pytest.raises(TypeError, match="name must be a string"):
+        oclinit.init((4, 3), "normal", name=5)
+    with pytest.raises(TypeError, match="scheme must be a string"):
+        oclinit.init((4, 3), None)
+    with pytest.raises(ValueError, match="NUL"):  # C would have read "a": another tensor's stream
+        oclinit.init((4, 3), "normal", name="a\0b")
     with pytest.raises(ValueError, match="dtype"):
         oclinit.init((4, 3), dtype="int8")
     with pytest.raises(TypeError, match="unknown scheme option 'stdev'"):

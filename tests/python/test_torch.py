@@ -75,3 +75,15 @@ def test_a_module_without_a_default_needs_a_rule():
     assert (model[1].weight == 0.25).all()
     with pytest.raises(ValueError, match="does not apply"):
         oclinit.torch.init_module(model, seed=1, rules=[("*", "normal", {"gain": 2})])
+
+
+def test_rules_are_checked_and_unmatched_ones_warned_about():
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4))
+    for rules in ("x", "*.weight", [("*.weight",)], [("*.weight", "zeros")], [("*.weight", "zeros", None)]):
+        with pytest.raises(TypeError, match="glob, scheme, options"):
+            oclinit.torch.init_module(model, seed=1, rules=rules)
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        oclinit.torch.init_module(None, seed=1)
+    with pytest.warns(UserWarning, match=r"rule 'weight\.\*' matches no parameter .* such as '0\.weight'"):
+        oclinit.torch.init_module(model, seed=1, device="cpu", rules=[("weight.*", "zeros", {}), ("*", "ones", {})])
+    assert (model[0].weight == 1).all()

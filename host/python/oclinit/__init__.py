@@ -117,18 +117,27 @@ def _uint64(value: Any, what: str) -> int:
     return number
 
 
+def _text(value: Any, what: str) -> bytes:
+    """A string argument as the library takes it: a str, with no NUL (C would end it there, so "a\\0b" would be "a")."""
+    if not isinstance(value, str):
+        raise TypeError(f"oclinit: {what} must be a string, got {value!r}")
+    if "\0" in value:
+        raise _library.invalid(f"{what} {value!r} holds a NUL character")
+    return value.encode()
+
+
 def _stream(stream: Optional[int], name: Optional[str]) -> int:
     if name is None:
         return 0 if stream is None else _uint64(stream, "stream")
     if stream is not None:
         raise _library.invalid("give stream or name, not both (a name gives its stream)")
-    return _lib.oclinit_tensor_stream(name.encode())
+    return _lib.oclinit_tensor_stream(_text(name, "name"))
 
 
 def _distribution(dims: Tuple[int, ...], scheme: str, options: dict) -> _library.Distribution:
     """The scheme with its options on top of its defaults (as the CLI builds it), resolved for the shape."""
     kind = ctypes.c_int()
-    _library.check(_lib.oclinit_scheme_kind_parse(str(scheme).encode(), ctypes.byref(kind)))
+    _library.check(_lib.oclinit_scheme_kind_parse(_text(scheme, "scheme"), ctypes.byref(kind)))
     canonical = _library.text(_lib.oclinit_scheme_kind_str(kind.value))
     given = {key: value for key, value in options.items() if value is not None}
     for key in given:
@@ -172,7 +181,7 @@ def _fill_host(runtime: _library.Runtime, distribution: _library.Distribution, s
 def _fill(distribution: _library.Distribution, seed: int, stream: int, address: int, count: int,
           device: Optional[str], owner: Any) -> None:
     """count elements at address, which owner's memory holds (kept alive while a background call writes it)."""
-    runtime = _library.runtime(device)
+    runtime = _library.runtime(device if device is None else _text(device, "device").decode())
     if distribution.kind == _library.DISTRIBUTION_ORTHOGONAL:
         # Computed whole for any slice, in one call (seconds at 4096 x 4096): run so that Ctrl-C still interrupts.
         # The default argument keeps owner's memory alive for the call, should it go on in the background.
