@@ -173,8 +173,10 @@ static void print_tables(const bench_results *r, int repeat) {
 
 static void print_target(const char *what, double value, double goal, bool at_most, const char *unit) {
     bool met = at_most ? value <= goal : value >= goal;
+    char shown[32] = "      -"; /* a stage --only left out, or a backend missing (no python3 with torch) */
+    if (value == value) snprintf(shown, sizeof shown, "%7.2f%s", value, unit);
     const char *verdict = value != value ? "not measured" : met ? "met" : "MISSED";
-    printf("  %-62s %7.2f%s (target %s %.2f%s): %s\n", what, value, unit, at_most ? "<=" : ">=", goal, unit, verdict);
+    printf("  %-70s %s (target %s %.2f%s): %s\n", what, shown, at_most ? "<=" : ">=", goal, unit, verdict);
 }
 
 static double ratio(const bench_row *a, const bench_row *b) {
@@ -209,7 +211,7 @@ static void print_targets(const bench_results *r, const bench_config *cfg) {
         }
     /* The target is the host against a CPU device on the same cores; beside a GPU the figure is only listed. */
     if (gpu)
-        printf("  %-62s %7.2fx (a target beside a CPU device only)\n", "init from 2^24 up: host C path / device, worst",
+        printf("  %-70s %7.2fx (a target beside a CPU device only)\n", "init from 2^24 up: host C path / device, worst",
                host_worst);
     else
         print_target("init from 2^24 up: host C path / device, worst sampler", host_worst, 0.8, false, "x");
@@ -227,7 +229,7 @@ static void print_targets(const bench_results *r, const bench_config *cfg) {
     print_target("TinyLlama bf16 checkpoint: time of PyTorch + transformers / oclinit",
                  ratio(find(r, "model", "device", parameters), find(r, "model", "torch", parameters)), 10, false, "x");
     double worst = ratio(find(r, "gemm", "device", 1024), find(r, "gemm", "host", 1024));
-    printf("  (CLBlast / OpenBLAS at 1024^3: %.2f)\n", worst);
+    if (worst == worst) printf("  (CLBlast / OpenBLAS at 1024^3: %.2f)\n", worst);
     for (size_t i = 0; i < r->count; i++) {
         const bench_row *row = &r->rows[i];
         /* The large products only, which tuning times: the output layer's thin ones (one row, one column or K of
@@ -244,12 +246,13 @@ static void print_targets(const bench_results *r, const bench_config *cfg) {
 
     /* Where the device is faster than the host twin in training, width by width. */
     double widths[8];
-    size_t width_count = bench_train_widths(cfg, widths), faster = 0;
+    size_t width_count = bench_train_widths(cfg, widths), faster = 0, measured = 0;
     char where[128] = "";
     printf("\ntraining [512, h, h, 1] on 2048 samples, device ms / host twin ms:");
     for (size_t i = 0; i < width_count; i++) {
         device = find(r, "train", "device", widths[i]), host = find(r, "train", "host", widths[i]);
         if (!device || !host) continue;
+        measured++;
         double q = device->seconds.median / host->seconds.median;
         printf(" h = %.0f: %.2f%s", widths[i], q, i + 1 < width_count ? "," : "");
         if (q < 1 && strlen(where) + 16 < sizeof where)
@@ -257,8 +260,10 @@ static void print_targets(const bench_results *r, const bench_config *cfg) {
     }
     if (faster)
         printf("\n  the device is faster at h = %s\n", where);
-    else
+    else if (measured)
         printf("\n  the host twin is faster at every width measured\n");
+    else
+        printf(" not measured\n");
 }
 
 static void csv_field(FILE *out, const char *text) {
