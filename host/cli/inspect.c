@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -627,15 +628,9 @@ static int inspect_directory(inspector *in, const char *path) {
 
 /* The index JSON named by path, read with the shards of its directory. */
 static int inspect_index_file(inspector *in, const char *path) {
-    const char *slash = strrchr(path, '/');
-    char *directory = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-    if (!directory) {
-        fprintf(stderr, "oclinit inspect: error: out of host memory\n");
-        return EXIT_FAILURE;
-    }
-    int exit_code = inspect_index(in, directory, path);
-    free(directory);
-    return exit_code;
+    char directory[PATH_MAX];
+    oi_path_split(path, directory, sizeof directory);
+    return inspect_index(in, directory, path);
 }
 
 static bool ends_with(const char *text, const char *suffix) {
