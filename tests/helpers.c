@@ -2,6 +2,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "helpers.h"
 
@@ -73,4 +74,11 @@ double normal_quantile_reference(double q) {
         if (fabs(step) <= 1e-15 * fmax(1.0, fabs(z))) break;
     }
     return z;
+}
+
+void test_read_output(int fd, char *text, size_t size) {
+    lseek(fd, 0, SEEK_SET);
+    ssize_t n = read(fd, text, size - 1);
+    text[n > 0 ? n : 0] = '\0';
+    close(fd);
 }

@@ -53,4 +53,8 @@ double normal_cdf(double x);
 /* Phi^-1(q) in double for q in (0, 1/2], by Newton's method on erfc: the reference for the float quantile. */
 double normal_quantile_reference(double q);
 
+/* A child's captured output: the file at fd read from its start into text (NUL-terminated, cut at size - 1), and fd
+ * closed. */
+void test_read_output(int fd, char *text, size_t size);
+
 #endif

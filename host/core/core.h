@@ -115,6 +115,23 @@ size_t oi_memory_limit(void);
  * messages about memory that could not be had, which do not otherwise say that the limit is why. */
 void oi_memory_hint(char *text, size_t size);
 
+/* An OpenCL platform that lists no device: `oclinit devices` shows it, so that an installed driver that offers
+ * nothing (rusticl without RUSTICL_ENABLE, Clover without a GPU) is not silently missing. */
+typedef struct oi_platform_info {
+    unsigned platform_index;
+    char name[128];
+    char implementation[32]; /* as in oclinit_device_info */
+    char version[128];       /* CL_PLATFORM_VERSION, e.g. "OpenCL 1.1 Mesa 22.3.6" */
+    oclinit_status listing;  /* why its devices could not be listed; OCLINIT_SUCCESS when it simply has none */
+} oi_platform_info;
+
+/* The platforms without a device, in platform order; the caller frees *platforms. Fails as oclinit_device_list
+ * does when there is no platform at all. */
+oclinit_status oi_platform_list_empty(oi_platform_info **platforms, size_t *count);
+/* Why a platform of this implementation may list no device, where that is known (rusticl offers only the drivers
+ * that RUSTICL_ENABLE names); false, and "" in text, otherwise. */
+bool oi_platform_advice(const char *implementation, char *text, size_t size);
+
 /* A program of kernels/, embedded at build time (kernels/embed.cmake). The runtime builds it on first use, for
  * each vector width it is asked for, and keeps it: features own their programs, the runtime only caches them. */
 typedef struct oi_program {

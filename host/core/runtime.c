@@ -186,6 +186,105 @@ cleanup:
     return status == OCLINIT_SUCCESS ? status : listing_failed((cl_int)status, "describing an OpenCL device");
 }
 
+static bool contains_ignoring_case(const char *haystack, const char *needle) {
+    size_t n = strlen(needle);
+    for (; *haystack; haystack++) {
+        size_t i = 0;
+        while (i < n && haystack[i] && tolower((unsigned char)haystack[i]) == tolower((unsigned char)needle[i])) i++;
+        if (i == n) return true;
+    }
+    return n == 0;
+}
+
+/* The platforms the ICD loader offers; the caller frees *platforms. Fails when there is none. */
+static oclinit_status platform_ids(cl_platform_id **platforms, cl_uint *count) {
+    cl_uint n = 0;
+    *platforms = NULL;
+    *count = 0;
+    cl_int error = clGetPlatformIDs(0, NULL, &n);
+    if (error == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ || (error == CL_SUCCESS && n == 0)) return no_platform();
+    if (error != CL_SUCCESS) return listing_failed(error, "OpenCL's platform list");
+    *platforms = malloc(n * sizeof **platforms);
+    if (!*platforms) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "listing OpenCL platforms");
+    error = clGetPlatformIDs(n, *platforms, NULL);
+    if (error != CL_SUCCESS) {
+        free(*platforms);
+        *platforms = NULL;
+        return listing_failed(error, "OpenCL's platform list");
+    }
+    *count = n;
+    return OCLINIT_SUCCESS;
+}
+
+/* A platform whose device list came back with listing (an error, or CL_SUCCESS with none in it). */
+static void describe_platform(cl_platform_id platform, cl_uint index, cl_int listing, oi_platform_info *info) {
+    char text[256];
+    memset(info, 0, sizeof *info);
+    info->platform_index = index;
+    info->listing = listing == CL_DEVICE_NOT_FOUND ? OCLINIT_SUCCESS : (oclinit_status)listing;
+    if (clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof text, text, NULL) == CL_SUCCESS)
+        trim_copy(info->name, sizeof info->name, text);
+    if (clGetPlatformInfo(platform, CL_PLATFORM_VERSION, sizeof text, text, NULL) == CL_SUCCESS)
+        trim_copy(info->version, sizeof info->version, text);
+    implementation_name(info->name, info->implementation, sizeof info->implementation);
+}
+
+oclinit_status oi_platform_list_empty(oi_platform_info **platforms, size_t *count) {
+    cl_platform_id *ids = NULL;
+    cl_uint platform_count = 0;
+    *platforms = NULL;
+    *count = 0;
+    oclinit_status status = platform_ids(&ids, &platform_count);
+    if (status != OCLINIT_SUCCESS) return status;
+    oi_platform_info *list = calloc(platform_count, sizeof *list);
+    if (!list) {
+        free(ids);
+        return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "listing OpenCL platforms");
+    }
+    for (cl_uint p = 0; p < platform_count; p++) {
+        cl_uint device_count = 0;
+        cl_int error = clGetDeviceIDs(ids[p], CL_DEVICE_TYPE_ALL, 0, NULL, &device_count);
+        if (error != CL_SUCCESS || device_count == 0) describe_platform(ids[p], p, error, &list[(*count)++]);
+    }
+    free(ids);
+    *platforms = list;
+    return OCLINIT_SUCCESS;
+}
+
+bool oi_platform_advice(const char *implementation, char *text, size_t size) {
+    const char *enabled = getenv("RUSTICL_ENABLE");
+    if (strcmp(implementation, "rusticl") != 0)
+        text[0] = '\0';
+    else if (!enabled || !*enabled)
+        snprintf(text, size, "rusticl offers only the drivers named in RUSTICL_ENABLE, e.g. RUSTICL_ENABLE=llvmpipe");
+    else
+        snprintf(text, size,
+                 "rusticl offers only the drivers named in RUSTICL_ENABLE, and none of \"%s\" starts here; "
+                 "RUSTICL_ENABLE=llvmpipe runs on the CPU",
+                 enabled);
+    return text[0] != '\0';
+}
+
+/* The first platform without devices whose name or implementation contains spec, or with spec NULL the first whose
+ * lack of devices oi_platform_advice explains, with that advice; false when there is none. */
+static bool empty_platform(const char *spec, oi_platform_info *found, char *advice, size_t size) {
+    oi_platform_info *empty = NULL;
+    size_t count = 0;
+    bool matched = false;
+    advice[0] = '\0';
+    if (oi_platform_list_empty(&empty, &count) != OCLINIT_SUCCESS) return false;
+    for (size_t i = 0; i < count && !matched; i++) {
+        bool explained = oi_platform_advice(empty[i].implementation, advice, size);
+        matched =
+            spec ? contains_ignoring_case(empty[i].name, spec) || contains_ignoring_case(empty[i].implementation, spec)
+                 : explained;
+        if (matched) *found = empty[i];
+    }
+    if (!matched) advice[0] = '\0';
+    free(empty);
+    return matched;
+}
+
 /* All devices of all platforms; the caller frees *entries. */
 static oclinit_status enumerate_devices(device_entry **entries, size_t *count) {
     oclinit_status status = OCLINIT_SUCCESS;
@@ -194,21 +293,11 @@ static oclinit_status enumerate_devices(device_entry **entries, size_t *count) {
     device_entry *list = NULL;
     size_t total = 0;
     cl_uint platform_count = 0;
+    cl_int error, skipped = CL_SUCCESS;
     *entries = NULL;
     *count = 0;
 
-    cl_int error = clGetPlatformIDs(0, NULL, &platform_count), skipped = CL_SUCCESS;
-    if (error == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ || (error == CL_SUCCESS && platform_count == 0))
-        return no_platform();
-    if (error != CL_SUCCESS) return listing_failed(error, "OpenCL's platform list");
-    platforms = malloc(platform_count * sizeof *platforms);
-    if (!platforms) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "listing OpenCL platforms");
-    error = clGetPlatformIDs(platform_count, platforms, NULL);
-    if (error != CL_SUCCESS) {
-        status = listing_failed(error, "OpenCL's platform list");
-        goto cleanup;
-    }
-
+    OI_CHECK(platform_ids(&platforms, &platform_count));
     for (cl_uint p = 0; p < platform_count; p++) {
         cl_uint device_count = 0;
         error = clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 0, NULL, &device_count);
@@ -241,13 +330,15 @@ static oclinit_status enumerate_devices(device_entry **entries, size_t *count) {
     }
     if (total == 0) {
         /* A driver that cannot start its device under a memory limit (PoCL's threads) lists none. */
-        char hint[128];
+        char hint[128], advice[256];
+        oi_platform_info empty;
         oi_memory_hint(hint, sizeof hint);
+        empty_platform(NULL, &empty, advice, sizeof advice);
         status = skipped != CL_SUCCESS ? listing_failed(skipped, "OpenCL's device list")
                                        : oi_fail(OCLINIT_ERROR_DEVICE_NOT_FOUND,
-                                                 "the OpenCL platforms here have no device%s; --device cpu runs the "
-                                                 "host C path",
-                                                 hint);
+                                                 "the OpenCL platforms here have no device%s%s%s; --device cpu runs "
+                                                 "the host C path",
+                                                 hint, advice[0] ? "; " : "", advice);
         goto cleanup;
     }
     *entries = list;
@@ -272,16 +363,6 @@ oclinit_status oclinit_device_list(oclinit_device_info *devices, size_t capacity
     *count = total;
     free(entries);
     return OCLINIT_SUCCESS;
-}
-
-static bool contains_ignoring_case(const char *haystack, const char *needle) {
-    size_t n = strlen(needle);
-    for (; *haystack; haystack++) {
-        size_t i = 0;
-        while (i < n && haystack[i] && tolower((unsigned char)haystack[i]) == tolower((unsigned char)needle[i])) i++;
-        if (i == n) return true;
-    }
-    return n == 0;
 }
 
 /* "P:D", two whole numbers with an optional sign. *in_range is false when one is negative or too large for an index:
@@ -350,6 +431,14 @@ static oclinit_status choose_device(const device_entry *entries, size_t count, c
         if (contains_ignoring_case(entries[i].info.platform_name, spec) ||
             contains_ignoring_case(entries[i].info.implementation, spec))
             return *chosen = i, OCLINIT_SUCCESS;
+    /* rusticl without RUSTICL_ENABLE, Clover without a GPU: the platform is there, with nothing to choose. */
+    oi_platform_info empty;
+    char advice[256];
+    if (empty_platform(spec, &empty, advice, sizeof advice))
+        return oi_fail(OCLINIT_ERROR_DEVICE_NOT_FOUND,
+                       "platform \"%s\" has no device%s%s; `oclinit devices` lists what there is, and --device cpu "
+                       "runs the host C path",
+                       empty.name, advice[0] ? ": " : "", advice);
     return oi_fail(OCLINIT_ERROR_DEVICE_NOT_FOUND,
                    "no device whose name contains \"%s\", nor any platform or implementation; `oclinit devices` "
                    "lists what there is, and --device cpu runs the host C path",
