@@ -5,6 +5,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -28,13 +29,6 @@ typedef struct run_options {
 } run_options;
 
 static char work_dir[256];
-
-static void read_into(int fd, char *text, size_t size) {
-    lseek(fd, 0, SEEK_SET);
-    ssize_t n = read(fd, text, size - 1);
-    text[n > 0 ? n : 0] = '\0';
-    close(fd);
-}
 
 /* How many entries of dir start with prefix (all when NULL); *bytes, when not NULL, the size of the largest. */
 static size_t entries_with_size(const char *dir, const char *prefix, off_t *bytes) {
@@ -98,9 +92,29 @@ static run_result *run(const char *const *args, const run_options *options) {
     }
     assert_int_equal(waitpid(pid, &status, 0), pid);
     r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-    read_into(out, r->out, sizeof r->out);
-    read_into(err, r->err, sizeof r->err);
+    test_read_output(out, r->out, sizeof r->out);
+    test_read_output(err, r->err, sizeof r->err);
     return r;
+}
+
+/* Runs args and counts how many times they open path (inotify): a file read once is opened once. */
+static size_t opens_during(const char *path, const char *const *args, run_result **result) {
+    int watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    assert_true(watch >= 0);
+    /* Closes watched too: inotify merges an event into an identical one still unread, two opens in a row into one. */
+    assert_true(inotify_add_watch(watch, path, IN_OPEN | IN_CLOSE) >= 0);
+    *result = run(args, NULL);
+    size_t opens = 0;
+    /* The child has exited: every event of its opens is queued already. */
+    _Alignas(struct inotify_event) char events[4096];
+    for (ssize_t n; (n = read(watch, events, sizeof events)) > 0;)
+        for (char *p = events; p < events + n;) {
+            const struct inotify_event *event = (const struct inotify_event *)p;
+            opens += (event->mask & IN_OPEN) != 0;
+            p += sizeof *event + event->len;
+        }
+    close(watch);
+    return opens;
 }
 
 static void expect_output(const run_result *r, const char *text, bool in_stderr) {
@@ -423,6 +437,25 @@ static void normalize_bad_inputs(void **state) {
                    "is not an oclinit statistics file");
     expect_failure(NORMALIZE("--method", "zscore", "--input", path_in_dir("missing.csv"), "--output", out), NULL,
                    "cannot open");
+    /* A label of text has no place in a .npy output: refused before any work, even before the device is sought,
+     * naming the column and the output, and nothing is written. */
+    char npy[300];
+    snprintf(npy, sizeof npy, "%s", path_in_dir("out.NPY"));
+    write_text_file(train, "a,kind,b\n1,cat,2\n3,dog,4\n");
+    size_t entries = count_entries(work_dir, NULL);
+    run_result *r = run(NORMALIZE("--method", "zscore", "--label", "kind", "--input", train, "--output", npy,
+                                  "--save-stats", path_in_dir("stats.txt"), "--device", "no-such-device"),
+                        NULL);
+    assert_int_equal(r->exit_code, 2);
+    char message[600];
+    snprintf(message, sizeof message,
+             "oclinit normalize: error: --output: %s: the label column 2 (\"kind\") holds \"cat\" (line 2 of the "
+             "input), which is not a number",
+             npy);
+    expect_output(r, message, true);
+    free(r);
+    assert_int_equal(count_entries(work_dir, NULL), entries);
+    write_text_file(train, "a,b\n1,2\n3,4\n");
     /* Both files or neither: statistics into a missing directory leave no output either. */
     expect_failure(NORMALIZE("--method", "zscore", "--input", train, "--output", out, "--save-stats",
                              "/nonexistent-oclinit-dir/stats.txt"),
@@ -507,7 +540,9 @@ static void train_and_predict(void **state) {
     char first[4096], again[300];
     snprintf(first, sizeof first, "%s", read_text_file(out));
     snprintf(again, sizeof again, "%s", path_in_dir("again.csv"));
-    r = run(PREDICT("--model", model, "--data", test, "--output", again, "--device", "cpu"), NULL);
+    /* The data are read once: the column is taken out of the table read, not read again as the label. */
+    assert_int_equal(
+        opens_during(test, PREDICT("--model", model, "--data", test, "--output", again, "--device", "cpu"), &r), 1);
     assert_int_equal(r->exit_code, 0);
     expect_output(r, "100 predictions written to", false);
     expect_output(r, "(column \"y\", the model's label, is not an input); accuracy", false);
@@ -608,6 +643,22 @@ static void predict_bad_inputs(void **state) {
                    "has 3 feature columns; the model takes 2; give --label NAME");
     unlink(model);
     unlink(data);
+}
+
+/* What a file's name ends in counts whatever its case, as numpy and the readers take it: inspect names a .NPY
+ * without .npy content as not one, and normalize writes .npy to a .NPY output. */
+static void file_names_ignore_case(void **state) {
+    (void)state;
+    const char *text = path_in_dir("TEXT.NPY");
+    write_text_file(text, "not numpy at all\n");
+    expect_failure((const char *const[]){"inspect", text, NULL}, NULL, "TEXT.NPY: not a .npy file");
+    const char *input = path_in_dir("in.csv"), *out = path_in_dir("OUT.NPY");
+    write_text_file(input, "a,b\n1,2\n3,4\n");
+    run_result *r =
+        run(NORMALIZE("--method", "zscore", "--input", input, "--output", out, "--device", "cpu", "--quiet"), NULL);
+    assert_int_equal(r->exit_code, 0);
+    free(r);
+    assert_int_equal(memcmp(read_text_file(out), "\x93NUMPY", 6), 0);
 }
 
 /* tune and bench refuse bad options; a corrupt CLBlast cache file is named, warned about and never fatal;
@@ -792,6 +843,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(train_bad_inputs, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(train_header, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(predict_bad_inputs, setup_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(file_names_ignore_case, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(tune_and_bench, setup_dir, remove_dir),
         cmocka_unit_test_setup_teardown(extreme_magnitudes_and_divergence, setup_dir, remove_dir),
     };

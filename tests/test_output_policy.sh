@@ -324,8 +324,9 @@ check "back.csv has the rows of z.npy (minmax: column a from 0 to 1)" \
     test "$(awk -F, 'NF == 3 { print $1 }' back.csv | sed -n '1p;3p' | tr '\n' ' ')" = "0 1 "
 rm -f z.npy back.csv
 printf 'a,y\n1,no\n2,yes\n' >text.csv
-code_expected=1 refused "a text label into .npy" 'z.npy: the label "no" (line 2 of the input) is not a number' \
-    "$cli" normalize --method zscore --label y --input text.csv --output z.npy --device cpu
+# Refused as a usage error before any work, so before the device is even sought.
+refused "a text label into .npy" 'z.npy: the label column 2 ("y") holds "no" (line 2 of the input), which is not a' \
+    "$cli" normalize --method zscore --label y --input text.csv --output z.npy --device no-such-device
 printf 'hello\n1\n2\n3\n' >fake.npy
 code_expected=1 refused "CSV named .npy" "fake.npy is not a .npy file" \
     "$cli" normalize --method minmax --input fake.npy --output out.csv --device cpu

@@ -82,6 +82,16 @@ static void header_detection(void **state) {
     assert_int_equal(oclinit_table_get_label_column(t), 3);
     oclinit_table_free(t);
     expect_error(numbered, strlen(numbered), "30", OCLINIT_HEADER_AUTO, "label column 30 does not exist");
+    /* A label that is not all digits is a name, however it starts, so the first row is a header even when it reads
+     * as numbers; one that is all digits is an index. */
+    t = parse_ok("1,2e0\n0,1\n1,0\n", "2e0");
+    assert_int_equal(oclinit_table_get_rows(t), 2);
+    assert_int_equal(oclinit_table_get_label_column(t), 2);
+    oclinit_table_free(t);
+    t = parse_ok("1,2\n0,1\n1,0\n", "2");
+    assert_int_equal(oclinit_table_get_rows(t), 3);
+    assert_int_equal(oclinit_table_get_label_column(t), 2);
+    oclinit_table_free(t);
 }
 
 static void label_column_passes_through(void **state) {
@@ -271,7 +281,15 @@ static void formats_cross(void **state) {
     /* A label that is no number has no place in a .npy. */
     t = parse_ok("a,y\n1,0\n2,yes\n", "y");
     assert_int_equal(oi_output_write_file("test_table_out.npy", write_npy, t), OCLINIT_ERROR_INVALID_ARGUMENT);
-    assert_non_null(strstr(oclinit_error_get_detail(), "the label \"yes\" (line 3 of the input) is not a number"));
+    const char *message = "test_table_out.npy: the label column 2 (\"y\") holds \"yes\" (line 3 of the input), which "
+                          "is not a number";
+    assert_non_null(strstr(oclinit_error_get_detail(), message));
+    /* The same refusal before any work, from the table alone; a .npy's labels are numbers already. */
+    assert_int_equal(oi_npy_check_labels(t, "test_table_out.npy"), OCLINIT_ERROR_INVALID_ARGUMENT);
+    assert_non_null(strstr(oclinit_error_get_detail(), message));
+    oclinit_table_free(t);
+    t = parse_ok("a,y\n1,0\n2, 1 \n", "y");
+    assert_ok(oi_npy_check_labels(t, "test_table_out.npy"));
     oclinit_table_free(t);
     remove("test_table_out.npy");
     remove("test_table_out.csv");
@@ -279,6 +297,46 @@ static void formats_cross(void **state) {
     char fake[] = "hello\n1\n2\n";
     assert_int_equal(oi_table_parse("data.NPY", fake, strlen(fake), NULL, &t), OCLINIT_ERROR_INVALID_ARGUMENT);
     assert_non_null(strstr(oclinit_error_get_detail(), "data.NPY is not a .npy file"));
+}
+
+/* A feature of a table read without a label becomes its label, as reading with that label would have made it. */
+static void label_taken_from_features(void **state) {
+    (void)state;
+    const char *text = "a,y,b\n1,0,2\n3,1,4\n5,1,6\n";
+    oclinit_table_t t = parse_ok(text, NULL), labelled = parse_ok(text, "y");
+    assert_ok(oi_table_take_label(t, 1));
+    assert_int_equal(oclinit_table_get_features(t), 2);
+    assert_int_equal(oclinit_table_get_label_column(t), 2);
+    assert_string_equal(oclinit_table_get_label_name(t), "y");
+    assert_string_equal(oclinit_table_get_feature_name(t, 1), "b");
+    assert_int_equal(oclinit_table_get_feature_column(t, 1), 3);
+    assert_memory_equal(oclinit_table_get_data(t), oclinit_table_get_data(labelled), 6 * sizeof(float));
+    float labels[3], expected[3];
+    assert_ok(oclinit_table_get_labels(t, labels));
+    assert_ok(oclinit_table_get_labels(labelled, expected));
+    assert_memory_equal(labels, expected, sizeof labels);
+    /* Only from a feature, and only once. */
+    assert_int_equal(oi_table_take_label(t, 0), OCLINIT_ERROR_INVALID_ARGUMENT);
+    oclinit_table_free(t);
+    oclinit_table_free(labelled);
+    t = parse_ok("a,y\n1,2\n", NULL);
+    assert_int_equal(oi_table_take_label(t, 2), OCLINIT_ERROR_INVALID_ARGUMENT);
+    assert_ok(oi_table_take_label(t, 1));
+    assert_int_equal(oclinit_table_get_labels(t, labels), OCLINIT_ERROR_INVALID_ARGUMENT);
+    assert_non_null(strstr(oclinit_error_get_detail(), "line 2, column 2: the label is \"2\"; labels must be 0 or 1"));
+    oclinit_table_free(t);
+}
+
+/* The rules a caller shares with the readers: an index is all digits, and a name's ending ignores case. */
+static void label_index_and_name_ending(void **state) {
+    (void)state;
+    assert_true(oi_label_is_index("3") && oi_label_is_index("012"));
+    assert_false(oi_label_is_index(NULL) || oi_label_is_index("") || oi_label_is_index("2e0") ||
+                 oi_label_is_index("y1") || oi_label_is_index(" 1") || oi_label_is_index("-1"));
+    assert_true(oi_name_ends_with("x.npy", ".npy") && oi_name_ends_with("X.NPY", ".npy") &&
+                oi_name_ends_with(".Npy", ".npy"));
+    assert_false(oi_name_ends_with("npy", ".npy") || oi_name_ends_with("x.npy.csv", ".npy") ||
+                 oi_name_ends_with("", ".csv"));
 }
 
 static void missing_file(void **state) {
@@ -300,6 +358,8 @@ int main(void) {
         cmocka_unit_test(npy_dtypes_and_byte_orders),
         cmocka_unit_test(npy_errors),
         cmocka_unit_test(formats_cross),
+        cmocka_unit_test(label_taken_from_features),
+        cmocka_unit_test(label_index_and_name_ending),
         cmocka_unit_test(missing_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -187,11 +187,15 @@ typedef struct dataset {
     bool part;
     size_t first, total;
     uint64_t fingerprint;
+    const char *label; /* a file's label column: the request's label, or its label_if_column; NULL for none */
 } dataset;
 
 typedef struct dataset_request {
     const char *spec;  /* file name or built-in name */
     const char *label; /* label column of a file */
+    /* Without label: the label column when the file has a feature of this header name (never an index), as the
+     * model's label in data that still hold it; taken out of the table read, so the file is read once. */
+    const char *label_if_column;
     oclinit_read_options read;
     size_t samples; /* built-in */
     double noise;   /* built-in */
@@ -205,10 +209,6 @@ bool parse_noise(const char *command, const char *text, double *noise);
  * where labels are needed), else EXIT_FAILURE. */
 int load_dataset(const char *command, const dataset_request *request, bool need_labels, dataset *out);
 void free_dataset(dataset *d);
-/* Whether a label column's text names it by 1-based index (all digits, as the table reader takes it). */
-bool label_is_index(const char *label);
-/* Whether a feature of the table has the header name (never one given as an index); false for NULL. */
-bool has_feature_named(oclinit_table_t table, const char *name);
 
 /* "column 3" or "column 3 (\"name\")": feature f's column in the table and its name in the statistics. */
 void describe_feature(oclinit_normalizer_t n, size_t f, oclinit_table_t table, char *text, size_t size);

@@ -1,6 +1,5 @@
 /* Data for train and predict: a built-in set or a table with an optional label column; the warnings about
  * fitted features that normalize and train print; and train's diagnostics table. */
-#include <ctype.h>
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -57,6 +56,16 @@ static int make_built_in(const char *command, const dataset_request *request, oc
     return 0;
 }
 
+/* The feature of the table with the header name (never one given as an index: that is a column, not a name), or
+ * SIZE_MAX; SIZE_MAX for NULL. */
+static size_t feature_named(oclinit_table_t table, const char *name) {
+    for (size_t f = 0; name && !oi_label_is_index(name) && f < oclinit_table_get_features(table); f++) {
+        const char *feature = oclinit_table_get_feature_name(table, f);
+        if (feature && strcmp(feature, name) == 0) return f;
+    }
+    return SIZE_MAX;
+}
+
 static void rank_rows(uint64_t total, uint64_t *first, uint64_t *end) {
     oi_dist_rows(total, oi_dist_rank(), oi_dist_size(), first, end);
 }
@@ -104,10 +113,21 @@ int load_dataset(const char *command, const dataset_request *request, bool need_
         free_dataset(out);
         return EXIT_FAILURE;
     }
+    out->label = request->label;
+    size_t named = request->label ? SIZE_MAX : feature_named(out->table, request->label_if_column);
+    if (named != SIZE_MAX) {
+        status = oi_table_take_label(out->table, named);
+        if (status != OCLINIT_SUCCESS) {
+            report_failure(command, status);
+            free_dataset(out);
+            return EXIT_FAILURE;
+        }
+        out->label = request->label_if_column;
+    }
     out->rows = oclinit_table_get_rows(out->table);
     out->features = oclinit_table_get_features(out->table);
     out->x = oclinit_table_get_data(out->table);
-    if (request->label) {
+    if (out->label) {
         out->y = calloc(out->rows ? out->rows : 1, sizeof(float));
         status = out->y ? oclinit_table_get_labels(out->table, out->y) : OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
         if (status != OCLINIT_SUCCESS) {
@@ -118,22 +138,6 @@ int load_dataset(const char *command, const dataset_request *request, bool need_
         }
     }
     return 0;
-}
-
-bool label_is_index(const char *label) {
-    if (!label || !*label) return false;
-    for (const char *c = label; *c; c++)
-        if (!isdigit((unsigned char)*c)) return false;
-    return true;
-}
-
-bool has_feature_named(oclinit_table_t table, const char *name) {
-    if (!name || label_is_index(name)) return false;
-    for (size_t f = 0; f < oclinit_table_get_features(table); f++) {
-        const char *feature = oclinit_table_get_feature_name(table, f);
-        if (feature && strcmp(feature, name) == 0) return true;
-    }
-    return false;
 }
 
 void free_dataset(dataset *d) {

@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cli.h"
+#include "io/io.h"
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -175,12 +175,11 @@ static int parse_arguments(int argc, char **argv, init_args *args) {
         fprintf(stderr, "oclinit init: give --stream or --name, not both (a name gives its stream)\n");
         return EXIT_USAGE;
     }
-    size_t length = strlen(args->output);
-    if (length >= 4 && strcasecmp(args->output + length - 4, ".csv") == 0) { /* a .npy under that name loads nowhere */
+    if (oi_name_ends_with(args->output, ".csv")) { /* a .npy under that name loads nowhere */
         fprintf(stderr,
                 "oclinit init: --output %s: init writes a .npy file (numpy.load reads it), not CSV; name it "
                 "%.*s.npy\n",
-                args->output, (int)(length - 4), args->output);
+                args->output, (int)(strlen(args->output) - 4), args->output);
         return EXIT_USAGE;
     }
     if (args->name) args->stream = oclinit_tensor_stream(args->name);

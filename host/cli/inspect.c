@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "io/io.h"
 
 /* A layer multiplies the scale of its input by about std x sqrt(fan_in); these factors off both Xavier's and He's
  * compound over depth (4 per layer is 4^10 ~ 10^6 after ten layers). */
@@ -633,11 +634,6 @@ static int inspect_index_file(inspector *in, const char *path) {
     return inspect_index(in, directory, path);
 }
 
-static bool ends_with(const char *text, const char *suffix) {
-    size_t n = strlen(text), m = strlen(suffix);
-    return n >= m && strcmp(text + n - m, suffix) == 0;
-}
-
 /* Which reader a file gets is decided by its first bytes; the name only words the message when none fits. */
 static int inspect_path(inspector *in, const char *path) {
     struct stat st;
@@ -664,7 +660,7 @@ static int inspect_path(inspector *in, const char *path) {
     while (first < got && (head[first] == ' ' || head[first] == '\t' || head[first] == '\r' || head[first] == '\n'))
         first++;
     if (first < got && head[first] == '{') return inspect_index_file(in, path);
-    if (ends_with(path, ".npy")) {
+    if (oi_name_ends_with(path, ".npy")) {
         fprintf(stderr, "oclinit inspect: error: %s: not a .npy file (it does not start with \\x93NUMPY)\n", path);
         return EXIT_USAGE;
     }

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cli.h"
 #include "io/io.h"
@@ -210,9 +209,8 @@ static oclinit_status write_csv(const void *table, oi_output *out) {
 
 /* The format the output's name asks for, so that t.npy is one numpy loads; standard output has no name. */
 static oi_writer output_writer(const char *output) {
-    size_t length = strlen(output);
     if (strcmp(output, "-") == 0) return oi_table_writer;
-    return length >= 4 && strcasecmp(output + length - 4, ".npy") == 0 ? write_npy : write_csv;
+    return oi_name_ends_with(output, ".npy") ? write_npy : write_csv;
 }
 
 int command_normalize(int argc, char **argv) {
@@ -247,10 +245,16 @@ int command_normalize(int argc, char **argv) {
     const char *saved_label = args.label || !normalizer ? NULL : oclinit_normalizer_get_label(normalizer);
     args.read.label = args.label ? args.label : saved_label;
     status = oclinit_table_read(args.input, &args.read, &table);
-    bool label_absent = status != OCLINIT_SUCCESS && saved_label && !label_is_index(saved_label) &&
+    bool label_absent = status != OCLINIT_SUCCESS && saved_label && !oi_label_is_index(saved_label) &&
                         read_without_label(&args, normalizer, status, &table);
     if (label_absent) status = OCLINIT_SUCCESS;
     if (status != OCLINIT_SUCCESS) goto failed;
+    /* Labels of text cannot go into a .npy output: the command line is at fault, found before any work. */
+    if (output_writer(args.output) == write_npy && oi_npy_check_labels(table, args.output) != OCLINIT_SUCCESS) {
+        fprintf(stderr, "oclinit normalize: error: --output: %s\n", oclinit_error_get_detail());
+        code = EXIT_USAGE;
+        goto done;
+    }
     status = oclinit_runtime_create(args.device, &runtime);
     if (status != OCLINIT_SUCCESS) goto failed;
 

@@ -105,19 +105,15 @@ int command_predict(int argc, char **argv) {
     if (status == OCLINIT_SUCCESS) status = oclinit_network_load(runtime, model, &net, &normalizer);
     if (status != OCLINIT_SUCCESS) goto failed;
     report_tuning("predict", runtime, false);
-    if (load_dataset("predict", &request, false, &data) != 0) goto done;
-    /* Data that still holds the column the model was trained to predict: read again with it as the label. */
+    /* Data that still hold the column the model was trained to predict: it is their label, not an input. */
     const char *model_label = normalizer ? oclinit_normalizer_get_label(normalizer) : NULL;
-    bool label_from_model = !request.label && has_feature_named(data.table, model_label);
-    if (label_from_model) {
-        free_dataset(&data);
-        request.label = model_label;
-        if (load_dataset("predict", &request, false, &data) != 0) goto done;
-    }
+    request.label_if_column = model_label;
+    if (load_dataset("predict", &request, false, &data) != 0) goto done;
+    bool label_from_model = !request.label && data.label;
     size_t inputs = oclinit_network_get_shape(net).inputs;
     if (data.features != inputs) {
         fprintf(stderr, "oclinit predict: error: %s has %zu feature columns%s; the model takes %zu%s\n", request.spec,
-                data.features, request.label ? " besides the label" : "", inputs,
+                data.features, request.label || label_from_model ? " besides the label" : "", inputs,
                 !request.label && data.features > inputs ? "; give --label NAME for a column that is not an input"
                                                          : "");
         goto done;

@@ -148,9 +148,8 @@ static oclinit_status resolve_label(oclinit_table_t t, const char *label, const 
     if (!label) return OCLINIT_SUCCESS;
     for (size_t c = 0; name_first && c < columns; c++)
         if (strcmp(header[c].text, label) == 0) return t->label_column = c, OCLINIT_SUCCESS;
-    char *end;
-    unsigned long long index = strtoull(label, &end, 10);
-    if (*label && *end == '\0' && isdigit((unsigned char)label[0])) {
+    if (oi_label_is_index(label)) {
+        unsigned long long index = strtoull(label, NULL, 10);
         if (index < 1 || index > columns)
             return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
                            "%s: label column %llu does not exist; the rows have %zu columns", name, index, columns);
@@ -215,7 +214,8 @@ oclinit_status oi_csv_parse(const char *name, char *data, size_t size, const ocl
             have_header =
                 !parse_number(&first[c], &value) && (!found || (c < p.count && parse_number(&p.fields[c], &value)));
         }
-        if (!have_header && options->label && !isdigit((unsigned char)options->label[0])) have_header = true;
+        /* A label given by name is looked up in the first row, which is then the header. */
+        if (!have_header && options->label && !oi_label_is_index(options->label)) have_header = true;
     } else {
         have_header = options->header == OCLINIT_HEADER_YES;
     }
@@ -259,9 +259,9 @@ oclinit_status oi_csv_parse(const char *name, char *data, size_t size, const ocl
             char **labels_grown =
                 t->label_column == OI_NO_LABEL ? NULL : realloc(t->label_text, capacity * sizeof(char *));
             if (labels_grown) t->label_text = labels_grown;
-            size_t *lines_grown = t->label_column == OI_NO_LABEL ? NULL : realloc(t->lines, capacity * sizeof(size_t));
+            size_t *lines_grown = realloc(t->lines, capacity * sizeof(size_t));
             if (lines_grown) t->lines = lines_grown;
-            if (!data_grown || (t->label_column != OI_NO_LABEL && (!labels_grown || !lines_grown))) {
+            if (!data_grown || !lines_grown || (t->label_column != OI_NO_LABEL && !labels_grown)) {
                 status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "%s: %zu rows do not fit in memory", name, capacity);
                 goto cleanup;
             }
@@ -297,8 +297,8 @@ oclinit_status oi_csv_parse(const char *name, char *data, size_t size, const ocl
                 status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "%s: reading line %zu", name, line);
                 goto cleanup;
             }
-            t->lines[t->rows] = line;
         }
+        t->lines[t->rows] = line;
         t->rows++;
         if (use_first)
             use_first = false;

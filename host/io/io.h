@@ -12,8 +12,8 @@ struct oclinit_table {
     size_t label_column;            /* 0-based column of the label in the file, or OI_NO_LABEL */
     char **names;                   /* CSV header, one per column, or NULL */
     char **label_text;              /* CSV: each row's label cell as read */
-    double *label_values;           /* .npy: each row's label as stored */
-    size_t *lines;                  /* CSV with a label: each row's line in the file, for messages */
+    double *label_values;           /* .npy, or a column taken as the label: each row's label as a number */
+    size_t *lines;                  /* CSV: each row's line in the file, for messages about its label */
     bool is_npy, npy_double;        /* the file's format, which writing follows */
     bool has_header;                /* CSV */
     char separator;                 /* CSV */
@@ -25,11 +25,20 @@ oclinit_status oi_read_file(const char *path, char **data, size_t *size);
 /* size bytes at offset, all of them: a short read means the file shrank. */
 oclinit_status oi_read_at(int fd, const char *path, void *buffer, size_t size, uint64_t offset);
 
+/* Whether name ends with suffix, ignoring ASCII case: a file's kind by its name, so that "x.NPY" is a .npy name. */
+bool oi_name_ends_with(const char *name, const char *suffix);
+/* Whether a label column's text gives its 1-based index (all digits) rather than its header name: the rule of both
+ * readers, and of callers that must tell which the reader will take. */
+bool oi_label_is_index(const char *label);
+
 /* Parse a table from memory; data must hold size + 1 bytes and may be modified. name is for messages. */
 oclinit_status oi_table_parse(const char *name, char *data, size_t size, const oclinit_read_options *options,
                               oclinit_table_t *table);
 /* Keeps rows [first, end) of the table (first <= end <= its rows) and frees the rest: a rank's share of the data. */
 void oi_table_keep_rows(oclinit_table_t table, size_t first, size_t end);
+/* Makes feature f of a table read without a label its label column, as reading it with that column as the label
+ * would have, but from the numbers already read: each label is its float32 value. */
+oclinit_status oi_table_take_label(oclinit_table_t table, size_t feature);
 oclinit_status oi_csv_parse(const char *name, char *data, size_t size, const oclinit_read_options *options,
                             oclinit_table_t table);
 /* A .npy file's layout: its data's offset, the size of a value, byte order, and shape. */
@@ -58,6 +67,9 @@ oclinit_status oi_npy_parse(const char *name, const unsigned char *data, size_t 
 
 oclinit_status oi_csv_write(oclinit_table_t table, oi_output *out);
 oclinit_status oi_npy_write(oclinit_table_t table, oi_output *out);
+/* What oi_npy_write refuses, checked before any work: a label of a table read from CSV that is not a number. The
+ * message names path (the .npy output), the label column and the first such label. */
+oclinit_status oi_npy_check_labels(oclinit_table_t table, const char *path);
 /* A table (the object) written to out in the format it was read in: an oi_writer. */
 oclinit_status oi_table_writer(const void *table, oi_output *out);
 

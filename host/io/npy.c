@@ -183,12 +183,11 @@ oclinit_status oi_npy_rows(const char *name, const unsigned char *data, const oi
     t->rows = rows;
     t->columns = (size_t)layout->columns;
     if (options->label) {
-        char *end;
-        unsigned long long index = strtoull(options->label, &end, 10);
-        if (!(options->label[0] >= '0' && options->label[0] <= '9') || *end != '\0')
+        if (!oi_label_is_index(options->label))
             return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
                            "%s: a .npy file has no column names; give the label column as a 1-based index, not \"%s\"",
                            name, options->label);
+        unsigned long long index = strtoull(options->label, NULL, 10);
         if (index < 1 || index > t->columns)
             return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
                            "%s: label column %llu does not exist; the array has %zu columns", name, index, t->columns);
@@ -247,12 +246,26 @@ static oclinit_status label_number(oclinit_table_t t, size_t r, const char *path
     *value = strtod(text, &end);
     while (isspace((unsigned char)*end)) end++;
     if (end != text && *end == '\0') return OCLINIT_SUCCESS;
-    char shown[48];
+    char shown[48], name[48] = "";
     oi_printable(text, strlen(text), shown, sizeof shown);
+    if (t->names) oi_printable(t->names[t->label_column], strlen(t->names[t->label_column]), name, sizeof name);
     return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
-                   "%s: the label \"%s\" (line %zu of the input) is not a number, and a .npy file holds only "
-                   "numbers; write a .csv file to keep it",
-                   path, shown, t->lines[r]);
+                   "%s: the label column %zu%s%s%s holds \"%s\" (line %zu of the input), which is not a number, and a "
+                   ".npy file holds only numbers; write a .csv file to keep it",
+                   path, t->label_column + 1, *name ? " (\"" : "", name, *name ? "\")" : "", shown, t->lines[r]);
+}
+
+oclinit_status oi_npy_check_labels(oclinit_table_t t, const char *path) {
+    if (!t->label_text) return OCLINIT_SUCCESS; /* a .npy's labels are numbers already */
+    locale_t c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    if (!c_locale) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "creating the C locale");
+    locale_t previous = uselocale(c_locale);
+    oclinit_status status = OCLINIT_SUCCESS;
+    double value;
+    for (size_t r = 0; r < t->rows && status == OCLINIT_SUCCESS; r++) status = label_number(t, r, path, &value);
+    uselocale(previous);
+    freelocale(c_locale);
+    return status;
 }
 
 oclinit_status oi_npy_write(oclinit_table_t t, oi_output *out) {

@@ -1,4 +1,5 @@
 /* Tables: reading a file into memory, choosing the reader by content, accessors, writing. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -13,6 +14,18 @@
 
 static const char npy_magic[6] = {'\x93', 'N', 'U', 'M', 'P', 'Y'};
 
+bool oi_name_ends_with(const char *name, const char *suffix) {
+    size_t length = strlen(name), ending = strlen(suffix);
+    return length >= ending && strcasecmp(name + length - ending, suffix) == 0;
+}
+
+bool oi_label_is_index(const char *label) {
+    if (!label || !*label) return false;
+    for (const char *c = label; *c; c++)
+        if (!isdigit((unsigned char)*c)) return false;
+    return true;
+}
+
 oclinit_status oi_table_parse(const char *name, char *data, size_t size, const oclinit_read_options *options,
                               oclinit_table_t *table) {
     oclinit_read_options defaults = {0};
@@ -21,8 +34,7 @@ oclinit_status oi_table_parse(const char *name, char *data, size_t size, const o
     t->label_column = OI_NO_LABEL;
     t->is_npy = size >= sizeof npy_magic && memcmp(data, npy_magic, sizeof npy_magic) == 0;
     /* Read as CSV, a file named .npy that is not one would give a table nobody meant. */
-    size_t length = strlen(name);
-    if (!t->is_npy && length >= 4 && strcasecmp(name + length - 4, ".npy") == 0) {
+    if (!t->is_npy && oi_name_ends_with(name, ".npy")) {
         free(t);
         return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s is not a .npy file: it does not start with \\x93NUMPY",
                        name);
@@ -230,6 +242,27 @@ void oi_table_keep_rows(oclinit_table_t table, size_t first, size_t end) {
     table->lines = keep(table->lines, sizeof *table->lines, first, end);
     table->data = keep(table->data, table->features * sizeof(float), first, end);
     table->rows = end - first;
+}
+
+oclinit_status oi_table_take_label(oclinit_table_t table, size_t feature) {
+    if (table->label_column != OI_NO_LABEL || feature >= table->features)
+        return oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "feature %zu of %zu cannot become the label of a table%s",
+                       feature, table->features, table->label_column != OI_NO_LABEL ? " that has one" : "");
+    double *labels = malloc((table->rows ? table->rows : 1) * sizeof *labels);
+    if (!labels) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "%zu labels do not fit in memory", table->rows);
+    /* Row by row, in place: each row moves to the left, over what the rows before it gave up. */
+    size_t kept = table->features - 1;
+    for (size_t r = 0; r < table->rows; r++) {
+        const float *row = table->data + r * table->features;
+        float *to = table->data + r * kept;
+        labels[r] = row[feature];
+        memmove(to, row, feature * sizeof *row);
+        memmove(to + feature, row + feature + 1, (kept - feature) * sizeof *row);
+    }
+    table->label_values = labels;
+    table->label_column = feature; /* without a label, features are the file's columns */
+    table->features = kept;
+    return OCLINIT_SUCCESS;
 }
 
 size_t oclinit_table_get_rows(oclinit_table_t table) {
