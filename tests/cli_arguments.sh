@@ -114,11 +114,12 @@ expect 2 "are the same file" bench --only normalize --csv same --plot same
 [[ ! -e same ]] || fail "bench made a --plot directory that is also its --csv"
 
 # oclinit model: a config's torch_dtype that oclinit does not write matters only without --dtype; shard sizes beyond
-# 64 bits are refused; a spec's rule that matches no tensor is a warning; --help names the columns --list prints.
+# 64 bits are refused; a spec's rule that matches no tensor is a warning (not one whose names an earlier rule took);
+# --help names the columns --list prints.
 echo '{"model_type":"llama","hidden_size":64,"intermediate_size":128,"num_attention_heads":4,"num_hidden_layers":2,
 "vocab_size":1000,"torch_dtype":"float64"}' >f64.json
-echo '{"tensors":[{"name":"a.weight","shape":[8,4]}],"rules":[{"match":"b.*","scheme":"zeros"}],
-"default":{"scheme":"normal"}}' >rules.json
+echo '{"tensors":[{"name":"a.weight","shape":[8,4]}],"rules":[{"match":"b.*","scheme":"zeros"},
+{"match":"a.*","scheme":"normal"},{"match":"*.weight","scheme":"ones"}],"default":{"scheme":"normal"}}' >rules.json
 expect 2 "f64.json: the config's dtype is F64, which oclinit does not write; give --dtype" model --config f64.json \
     --list
 expect 0 "" model --config f64.json --list --dtype bf16
@@ -127,6 +128,8 @@ expect 2 '"18446744073709551616" is more than 2^64 - 1 bytes' model --spec rules
 expect 2 '"18446744073709551615GB" is more than 2^64 - 1 bytes' model --spec rules.json --list \
     --max-shard-size 18446744073709551615GB
 expect 0 'warning: rules.json: rules[0].match: "b.*" matches no tensor' model --spec rules.json --list
+warnings=$("$cli" model --spec rules.json --list 2>&1 >/dev/null | grep -c 'warning: ')
+[[ $warnings == 1 ]] || fail "oclinit model --spec rules.json warned $warnings times, expected once (rules[0])"
 columns=$("$cli" model --spec rules.json --list 2>/dev/null | sed -n 2p | sed 's/\t/, /g')
 [[ "$("$cli" model --help | tr -s ' \n' ' ')" == *"--list print the tensors ($columns)"* ]] ||
     fail "oclinit model --help does not name the columns --list prints: $columns"

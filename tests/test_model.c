@@ -406,6 +406,54 @@ static void spec_rules_and_default(void **state) {
     oclinit_model_free(m);
 }
 
+/* rule (glob, how many names it matches, how many tensors took its scheme), as the loader counted. */
+static void expect_rule(oclinit_model_t model, size_t index, const char *match, size_t matched, size_t applied) {
+    const oi_model_rule *rule = oi_model_get_rule(model, index);
+    assert_non_null(rule);
+    if (strcmp(rule->match, match) != 0 || rule->matched != matched || rule->applied != applied)
+        print_error("rules[%zu]: \"%s\" matched %zu, applied %zu; expected \"%s\", %zu, %zu\n", index, rule->match,
+                    rule->matched, rule->applied, match, matched, applied);
+    assert_string_equal(rule->match, match);
+    assert_int_equal(rule->matched, matched);
+    assert_int_equal(rule->applied, applied);
+}
+
+static void spec_rule_counts(void **state) {
+    (void)state;
+    /* A name a rule matches counts whether or not the tensor took the rule's scheme (its own, an earlier rule's). */
+    oclinit_model_t m = spec("{\"tensors\": [{\"name\": \"a.weight\", \"shape\": [2, 2], \"scheme\": \"zeros\"}, "
+                             "{\"name\": \"a.bias\", \"shape\": [2]}, {\"name\": \"b.bias\", \"shape\": [2]}, "
+                             "{\"name\": \"norm.weight\", \"shape\": [2]}, {\"name\": \"head\", \"shape\": [2]}], "
+                             "\"rules\": [{\"match\": \"*.bias\", \"scheme\": \"zeros\"}, {\"match\": \"b.*\", "
+                             "\"scheme\": \"ones\"}, {\"match\": \"*.weight\", \"scheme\": \"ones\"}, {\"match\": "
+                             "\"z[!a]*\", \"scheme\": \"ones\"}], \"default\": {\"scheme\": \"normal\"}}");
+    assert_int_equal(oi_model_rule_count(m), 4);
+    expect_rule(m, 0, "*.bias", 2, 2);
+    expect_rule(m, 1, "b.*", 1, 0);      /* b.bias took rules[0] */
+    expect_rule(m, 2, "*.weight", 2, 1); /* a.weight has its own scheme */
+    expect_rule(m, 3, "z[!a]*", 0, 0);   /* what `oclinit model` warns of */
+    assert_int_equal(find(m, "b.bias")->scheme.kind, OCLINIT_SCHEME_ZEROS);
+    assert_int_equal(find(m, "norm.weight")->scheme.kind, OCLINIT_SCHEME_ONES);
+    assert_int_equal(find(m, "head")->scheme.kind, OCLINIT_SCHEME_NORMAL);
+    assert_null(oi_model_get_rule(m, 4));
+    assert_non_null(strstr(oclinit_error_get_detail(), "index 4 is not below the model's 4 rules"));
+    /* The globs are the model's own: the file may change or go. */
+    write_json("spec.json", "{}");
+    expect_rule(m, 0, "*.bias", 2, 2);
+    oclinit_model_free(m);
+    /* No rules: a spec without them, a config, NULL. */
+    m = spec("{\"tensors\": [{\"name\": \"x\", \"shape\": [4], \"scheme\": \"ones\"}], \"rules\": []}");
+    assert_int_equal(oi_model_rule_count(m), 0);
+    assert_null(oi_model_get_rule(m, 0));
+    oclinit_model_free(m);
+    m = config("{\"model_type\": \"llama\", " LLAMA "}");
+    assert_int_equal(oi_model_rule_count(m), 0);
+    assert_null(oi_model_get_rule(m, 0));
+    oclinit_model_free(m);
+    assert_int_equal(oi_model_rule_count(NULL), 0);
+    assert_null(oi_model_get_rule(NULL, 0));
+}
+
 static void spec_refusals(void **state) {
     (void)state;
     const oclinit_status bad = OCLINIT_ERROR_INVALID_ARGUMENT;
@@ -524,6 +572,7 @@ int main(void) {
         cmocka_unit_test(config_refusals),
         cmocka_unit_test(config_dtype_and_null_quantization),
         cmocka_unit_test(spec_rules_and_default),
+        cmocka_unit_test(spec_rule_counts),
         cmocka_unit_test(spec_refusals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,10 +1,8 @@
 /* oclinit model: a whole model's first checkpoint, from a Hugging Face config.json or an oclinit spec, in
  * safetensors as from_pretrained() loads it. */
 #include <errno.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,20 +189,13 @@ static void list_tensors(oclinit_model_t model, oclinit_dtype dtype, uint64_t se
 
 /* A rule whose glob matches no tensor's name is likely a typo, yet the spec is valid: a warning, naming the rule. */
 static void warn_unmatched_rules(const char *path, oclinit_model_t model) {
-    json_t *root = json_load_file(path, 0, NULL); /* read before, when the model loaded from it */
-    const json_t *rule;
-    size_t i, count = oclinit_model_get_count(model);
-    json_array_foreach(json_object_get(root, "rules"), i, rule) {
-        const json_t *match = json_object_get(rule, "match");
-        size_t t = 0;
-        if (!json_is_string(match)) continue; /* the file changed since */
-        while (t < count && fnmatch(json_string_value(match), oclinit_model_get_tensor(model, t)->name, 0) != 0) t++;
-        if (t < count) continue;
+    for (size_t i = 0; i < oi_model_rule_count(model); i++) {
+        const oi_model_rule *rule = oi_model_get_rule(model, i);
+        if (rule->matched > 0) continue;
         char shown[72];
-        oi_printable(json_string_value(match), json_string_length(match), shown, sizeof shown);
+        oi_printable(rule->match, strlen(rule->match), shown, sizeof shown);
         fprintf(stderr, "oclinit model: warning: %s: rules[%zu].match: \"%s\" matches no tensor\n", path, i, shown);
     }
-    json_decref(root);
 }
 
 static bool writable(oclinit_dtype dtype) {
@@ -232,7 +223,7 @@ int command_model(int argc, char **argv) {
                    ? EXIT_USAGE
                    : failure_exit_code(status);
     }
-    if (args.spec && first) warn_unmatched_rules(args.spec, model);
+    if (first) warn_unmatched_rules(source, model); /* a config has no rules */
     oclinit_checkpoint_options options = {
         .dtype = oclinit_model_get_dtype(model),
         .seed = args.have_seed ? args.seed : oclinit_model_get_seed(model),

@@ -258,4 +258,19 @@ size_t oi_train_micro_batches(const oclinit_train_options *options, size_t m);
 /* Probabilities of the m rows of the last oi_net_forward. */
 oclinit_status oi_net_probabilities(oclinit_network_t net, size_t m, float *out);
 
+/* ---- Whole models (features/model) ---- */
+
+/* A spec's rule, as the loader matched it against every tensor's name: a rule that matches none is likely a typo,
+ * which `oclinit model` warns about. */
+typedef struct oi_model_rule {
+    const char *match; /* the glob; valid until the model is freed */
+    size_t matched;    /* tensors whose name the glob matches, whether or not they took the rule's scheme */
+    size_t applied;    /* tensors that took the rule's scheme: no scheme of their own and no earlier rule matching */
+} oi_model_rule;
+
+/* The number of rules: the spec's "rules", 0 for a config. On NULL: 0. */
+size_t oi_model_rule_count(oclinit_model_t model);
+/* Rule index (0 to rule count - 1), in the spec's order. On NULL or out of range: NULL. */
+const oi_model_rule *oi_model_get_rule(oclinit_model_t model, size_t index);
+
 #endif

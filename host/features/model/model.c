@@ -117,6 +117,21 @@ oclinit_dtype oclinit_model_get_dtype(oclinit_model_t model) {
     return model->dtype;
 }
 
+size_t oi_model_rule_count(oclinit_model_t model) {
+    OI_REQUIRE_OR(model, "model", 0);
+    return model->rule_count;
+}
+
+const oi_model_rule *oi_model_get_rule(oclinit_model_t model, size_t index) {
+    OI_REQUIRE_OR(model, "model", NULL);
+    if (index >= model->rule_count) {
+        oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: index %zu is not below the model's %zu rules", __func__, index,
+                model->rule_count);
+        return NULL;
+    }
+    return &model->rules[index];
+}
+
 uint64_t oclinit_model_get_seed(oclinit_model_t model) {
     OI_REQUIRE_OR(model, "model", 0);
     return model->seed;
@@ -124,6 +139,8 @@ uint64_t oclinit_model_get_seed(oclinit_model_t model) {
 
 void oclinit_model_free(oclinit_model_t model) {
     if (!model) return;
+    for (size_t i = model->rule_count; i-- > 0;) free((char *)model->rules[i].match);
+    free(model->rules);
     for (size_t i = model->count; i-- > 0;) free((char *)model->tensors[i].name);
     free(model->tensors);
     free(model);
@@ -293,11 +310,6 @@ cleanup:
     return status;
 }
 
-typedef struct rule {
-    const char *match;
-    oclinit_scheme scheme;
-} rule;
-
 static oclinit_status parse_shape(const spec_reader *s, const char *where, const json_t *value, oclinit_shape *shape) {
     char at[64];
     size_t i;
@@ -360,8 +372,10 @@ static const char *const tensor_keys[] = {"name", "shape", "zero_row", NULL};
 static const char *const rule_keys[] = {"match", NULL};
 static const char *const no_keys[] = {NULL};
 
+/* A tensor without a scheme of its own takes the first rule whose glob matches its name (rule_schemes[r] is
+ * model->rules[r]'s), else the fallback. Every rule's glob is tried on every name, once, for the rules' counts. */
 static oclinit_status add_tensor(const spec_reader *s, oclinit_model_t model, size_t index, const json_t *entry,
-                                 const rule *rules, size_t rule_count, const oclinit_scheme *fallback) {
+                                 const oclinit_scheme *rule_schemes, const oclinit_scheme *fallback) {
     char where[48], source[64] = "";
     oclinit_status status = OCLINIT_SUCCESS;
     oclinit_shape shape;
@@ -384,10 +398,14 @@ static oclinit_status add_tensor(const spec_reader *s, oclinit_model_t model, si
         return spec_fail(s, where, "zero_row", "needs a tensor of rank 2 or more", NULL);
     if (row) zero_row = json_integer_value(row);
     OI_CHECK(parse_scheme(s, entry, where, tensor_keys, "name, shape, zero_row, ", &found, &scheme));
-    for (size_t r = 0; !found && r < rule_count; r++) {
-        if (fnmatch(rules[r].match, json_string_value(name), 0) != 0) continue;
-        scheme = rules[r].scheme;
+    for (size_t r = 0; r < model->rule_count; r++) {
+        oi_model_rule *rule = &model->rules[r];
+        if (fnmatch(rule->match, json_string_value(name), 0) != 0) continue;
+        rule->matched++;
+        if (found) continue;
+        scheme = rule_schemes[r];
         found = true;
+        rule->applied++;
         snprintf(source, sizeof source, " (scheme from rules[%zu])", r);
     }
     if (!found && fallback) {
@@ -444,8 +462,7 @@ static oclinit_status spec_load(const spec_reader *s, const json_t *root, oclini
     oclinit_status status = OCLINIT_SUCCESS;
     const char *key;
     const json_t *value;
-    rule *rules = NULL;
-    oclinit_scheme fallback;
+    oclinit_scheme *rule_schemes = NULL, fallback;
     bool has_default = false;
     if (!json_is_object(root)) return spec_fail(s, "(the whole file)", NULL, "expected an object", root);
     json_object_foreach((json_t *)root, key, value) {
@@ -473,8 +490,12 @@ static oclinit_status spec_load(const spec_reader *s, const json_t *root, oclini
         return spec_fail(s, "tensors", NULL, "expected a non-empty list", json_is_array(tensors) ? NULL : tensors);
     if (rule_list && !json_is_array(rule_list)) return spec_fail(s, "rules", NULL, "expected a list", rule_list);
     size_t rule_count = rule_list ? json_array_size(rule_list) : 0, i;
-    rules = calloc(rule_count ? rule_count : 1, sizeof *rules);
-    if (!rules) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "no memory for %zu rules", rule_count);
+    rule_schemes = calloc(rule_count ? rule_count : 1, sizeof *rule_schemes);
+    model->rules = calloc(rule_count ? rule_count : 1, sizeof *model->rules);
+    if (!rule_schemes || !model->rules) {
+        status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "no memory for %zu rules", rule_count);
+        goto cleanup;
+    }
     for (i = 0; i < rule_count; i++) {
         const json_t *entry = json_array_get(rule_list, i), *match;
         char where[48];
@@ -498,12 +519,17 @@ static oclinit_status spec_load(const spec_reader *s, const json_t *root, oclini
                 oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s: %s.match: %s in \"%s\"", s->path, where, malformed, shown);
             goto cleanup;
         }
-        OI_CHECK(parse_scheme(s, entry, where, rule_keys, "match, ", &found, &rules[i].scheme));
+        OI_CHECK(parse_scheme(s, entry, where, rule_keys, "match, ", &found, &rule_schemes[i]));
         if (!found) {
             status = spec_fail(s, where, "scheme", "missing", NULL);
             goto cleanup;
         }
-        rules[i].match = json_string_value(match);
+        model->rules[model->rule_count].match = strdup(json_string_value(match));
+        if (!model->rules[model->rule_count].match) {
+            status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "no memory for %s's glob", where);
+            goto cleanup;
+        }
+        model->rule_count++;
     }
     if (default_scheme) {
         if (!json_is_object(default_scheme)) {
@@ -517,11 +543,10 @@ static oclinit_status spec_load(const spec_reader *s, const json_t *root, oclini
         }
     }
     for (i = 0; i < json_array_size(tensors); i++)
-        OI_CHECK(
-            add_tensor(s, model, i, json_array_get(tensors, i), rules, rule_count, has_default ? &fallback : NULL));
+        OI_CHECK(add_tensor(s, model, i, json_array_get(tensors, i), rule_schemes, has_default ? &fallback : NULL));
     OI_CHECK(check_unique(s, model));
 cleanup:
-    free(rules);
+    free(rule_schemes);
     return status;
 }
 

@@ -15,6 +15,8 @@
 struct oclinit_model {
     oclinit_model_tensor *tensors; /* names malloc'ed, one each */
     size_t count, capacity;
+    oi_model_rule *rules; /* a spec's, globs malloc'ed; NULL for a config */
+    size_t rule_count;
     uint64_t elements; /* of all tensors, at most 2^61 (the limit of one tensor) */
     oclinit_dtype dtype;
     uint64_t seed;
