@@ -44,7 +44,7 @@ extern "C" {
 
 #define OCLINIT_VERSION_MAJOR 0
 #define OCLINIT_VERSION_MINOR 4
-#define OCLINIT_VERSION_PATCH 6
+#define OCLINIT_VERSION_PATCH 7
 
 /* ---- Status ------------------------------------------------------------------------------------------ */
 
