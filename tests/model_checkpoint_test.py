@@ -227,6 +227,25 @@ with tempfile.TemporaryDirectory() as tmp:
     check(json.load(open(os.path.join(out, "config.json")))["torch_dtype"] == "bfloat16",
           "float64 config with --dtype bf16: config.json's torch_dtype is not the dtype written")
 
+    # The config read from the output directory itself is an input: kept when it names the dtype written, refused
+    # when it names another (torch_dtype="auto" would load the tensors as that), and set to the dtype written with
+    # --force.
+    inside = os.path.join(tmp, "inside")
+    os.mkdir(inside)
+    own = write_json(os.path.join(inside, "config.json"), dict(QWEN2, torch_dtype="bfloat16"))
+    original = open(own, "rb").read()
+    refused = run("model", "--config", own, "--output", inside, "--quiet", "--dtype", "f32", "--device", "cpu",
+                  expect=2)
+    check('"torch_dtype": "bfloat16"' in refused.stderr and "--force" in refused.stderr
+          and sorted(os.listdir(inside)) == ["config.json"] and open(own, "rb").read() == original,
+          f"config inside the output, another dtype: {refused.stderr!r}, {sorted(os.listdir(inside))}")
+    run("model", "--config", own, "--output", inside, "--quiet", "--device", "cpu")
+    check(open(own, "rb").read() == original, "config inside the output, same dtype: the config was rewritten")
+    run("model", "--config", own, "--output", inside, "--quiet", "--dtype", "f32", "--device", "cpu", "--force")
+    _, dtypes = load(inside)
+    check(set(dtypes.values()) == {"float32"} and json.load(open(own)) == dict(QWEN2, torch_dtype="float32"),
+          f"config inside the output with --force: dtypes {set(dtypes.values())}, config {json.load(open(own))}")
+
     # gpt2: Conv1D weights (in, out), tied lm_head, residual projections scaled by 1/sqrt(2 n_layer).
     config = write_json(os.path.join(tmp, "gpt2.json"), GPT2)
     out = os.path.join(tmp, "gpt2")

@@ -356,16 +356,22 @@ cleanup:
 
 /* Sets the config's torch_dtype (or dtype, as transformers >= 4.56 writes it) to the dtype written, so that
  * from_pretrained(torch_dtype="auto") loads the tensors as they are. Only a config that names another (none counts
- * as float32) is written again, through jansson: keys in their order, numbers as jansson prints them. */
-static oclinit_status set_config_dtype(oclinit_dtype dtype, char **data, size_t *size) {
+ * as float32) is written again, through jansson: keys in their order, numbers as jansson prints them; was then says
+ * what it named ("" otherwise). */
+static oclinit_status set_config_dtype(oclinit_dtype dtype, char **data, size_t *size, char *was, size_t was_size) {
     oclinit_status status = OCLINIT_SUCCESS;
     const char *wanted = dtype == OCLINIT_DTYPE_BF16 ? "bfloat16" : dtype == OCLINIT_DTYPE_F16 ? "float16" : "float32";
     char *text = NULL;
+    was[0] = '\0';
     json_t *root = json_loadb(*data, *size, 0, NULL); /* parsed before, when the model was read from it */
     if (!json_is_object(root)) goto cleanup;
     const char *key = json_object_get(root, "torch_dtype") || !json_object_get(root, "dtype") ? "torch_dtype" : "dtype";
     const char *named = json_string_value(json_object_get(root, key));
     if (strcmp(named ? named : "float32", wanted) == 0) goto cleanup;
+    if (named)
+        snprintf(was, was_size, "\"%s\": \"%s\"", key, named);
+    else
+        snprintf(was, was_size, "no %s (float32)", key);
     if (json_object_set_new(root, key, json_string(wanted)) != 0) {
         status = oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "setting config.json's %s", key);
         goto cleanup;
@@ -396,28 +402,40 @@ cleanup:
     return status;
 }
 
-/* config.json beside the weights, with the dtype written (set_config_dtype): copied unless the directory's is that
- * very file (an input is never rewritten) or already holds the same bytes; a different one is replaced only with
- * force. */
+/* config.json beside the weights, with the dtype written (set_config_dtype): copied unless the directory's already
+ * holds the same bytes; a different one is replaced only with force. When the directory's is the very file read, it
+ * is an input and stays as it is, unless it names another dtype: loaded with torch_dtype="auto", the tensors would
+ * become that, so it is refused, and with force its dtype rewritten. */
 static oclinit_status prepare_config(const char *config_path, const char *target, bool force, oclinit_dtype dtype,
                                      char **data, size_t *size) {
     oclinit_status status = OCLINIT_SUCCESS;
     char *existing = NULL;
     size_t existing_size = 0;
+    char was[96];
     struct stat from, to;
     *data = NULL;
-    if (stat(config_path, &from) == 0 && stat(target, &to) == 0 && from.st_dev == to.st_dev && from.st_ino == to.st_ino)
-        return OCLINIT_SUCCESS;
+    bool read_from_target =
+        stat(config_path, &from) == 0 && stat(target, &to) == 0 && from.st_dev == to.st_dev && from.st_ino == to.st_ino;
     OI_CHECK(oi_read_file(config_path, data, size));
-    OI_CHECK(set_config_dtype(dtype, data, size));
-    if (stat(target, &to) != 0) return OCLINIT_SUCCESS;
-    if (oi_read_file(target, &existing, &existing_size) == OCLINIT_SUCCESS && existing_size == *size &&
-        memcmp(existing, *data, *size) == 0) {
+    OI_CHECK(set_config_dtype(dtype, data, size, was, sizeof was));
+    if (read_from_target && was[0] && !force) {
+        status = oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT,
+                         "%s is the config read and has %s, but the tensors are written in %s, which "
+                         "from_pretrained(torch_dtype=\"auto\") would not load as written; --force sets it to the "
+                         "dtype written (or give the --dtype it names, or a config outside the output directory)",
+                         target, was, oclinit_dtype_str(dtype));
+    } else if (read_from_target && !was[0]) {
         free(*data);
         *data = NULL;
-    } else if (!force) {
-        status = oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s exists and differs from %s; --force replaces it", target,
-                         config_path);
+    } else if (!read_from_target && stat(target, &to) == 0) {
+        if (oi_read_file(target, &existing, &existing_size) == OCLINIT_SUCCESS && existing_size == *size &&
+            memcmp(existing, *data, *size) == 0) {
+            free(*data);
+            *data = NULL;
+        } else if (!force) {
+            status = oi_fail(OCLINIT_ERROR_INVALID_ARGUMENT, "%s exists and differs from %s; --force replaces it",
+                             target, config_path);
+        }
     }
 cleanup:
     free(existing);
