@@ -710,7 +710,7 @@ static void tune_and_bench(void **state) {
     r = run(bench, &in_work_dir);
     assert_int_equal(r->exit_code, 0);
     expect_output(r, "warning: ignored the CLBlast cache file", true);
-    expect_output(r, "gemm: GFLOP/s", false);
+    expect_output(r, "gemm: GFLOP/s (median of 3 runs, +- half the min-max spread)", false);
     expect_output(r, "2048 x 1024 x 512 NT", false);
     expect_output(r, "SGEMM: CLBlast / OpenBLAS", false);
     expect_output(r, "host BLAS: OpenBLAS's ", false);
@@ -722,6 +722,13 @@ static void tune_and_bench(void **state) {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512bf16")) expect_output(r, " avx512bf16", false); /* bf16 rounds through it */
 #endif
+    free(r);
+    /* One run has no spread to show. */
+    const char *once[] = {"bench", "--quick", "--only", "normalize", "--repeat", "1", NULL};
+    r = run(once, &in_work_dir);
+    assert_int_equal(r->exit_code, 0);
+    expect_output(r, "normalize-fit: GB/s (one run)\n", false);
+    assert_null(strstr(r->out, "+-"));
     free(r);
     char *text;
     size_t size;

@@ -146,8 +146,13 @@ static void print_tables(const bench_results *r, int repeat) {
         size_t backend_count = backends_of(r, benchmarks[b], backends, 8);
         size_t point_count = points_of(r, benchmarks[b], points, 32);
         bool train = strncmp(benchmarks[b], "train", 5) == 0;
-        printf("%s: %s%s (median of %d runs%s)\n", benchmarks[b], train ? "ms per iteration, " : "", points[0]->unit,
-               bench_runs(benchmarks[b], repeat), train ? "" : ", +- half the min-max spread");
+        int runs = bench_runs(benchmarks[b], repeat);
+        bool spread = !train && runs > 1; /* one run has none to show */
+        if (runs > 1)
+            printf("%s: %s%s (median of %d runs%s)\n", benchmarks[b], train ? "ms per iteration, " : "",
+                   points[0]->unit, runs, spread ? ", +- half the min-max spread" : "");
+        else
+            printf("%s: %s%s (one run)\n", benchmarks[b], train ? "ms per iteration, " : "", points[0]->unit);
         printf("  %-30s", "size");
         for (size_t k = 0; k < backend_count; k++) printf(" %18s", backends[k]);
         printf("\n");
@@ -160,9 +165,11 @@ static void print_tables(const bench_results *r, int repeat) {
                 char cell[40] = "-";
                 if (row && train)
                     snprintf(cell, sizeof cell, "%.3g ms, %.3g", row->seconds.median * 1e3, row->throughput);
-                else if (row)
+                else if (row && spread)
                     snprintf(cell, sizeof cell, "%.3g +-%.0f%%", row->throughput,
                              50 * (row->seconds.max - row->seconds.min) / row->seconds.median);
+                else if (row)
+                    snprintf(cell, sizeof cell, "%.3g", row->throughput);
                 printf(" %18s", cell);
             }
             printf("\n");
