@@ -181,7 +181,7 @@ oclinit_status bench_model(const bench_config *cfg, bench_results *results) {
     /* A 64 MiB block of bf16-like bytes: what the file system is given matters, not how it was made. On huge pages
      * where the system gives them, as oclinit's writer on the host path: the disks measured took O_DIRECT writes
      * faster from them, and the plain write is the best a plain program does. */
-    if (!(w.block = oi_output_direct_memory(w.block_bytes, true))) {
+    if (!(w.block = oi_output_direct_memory(w.block_bytes))) {
         status = OCLINIT_ERROR_OUT_OF_HOST_MEMORY;
         goto cleanup;
     }

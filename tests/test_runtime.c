@@ -130,21 +130,19 @@ static void shares_memory_only_on_a_cpu_device(void **state) {
     oclinit_runtime_free(rt);
 }
 
-/* Memory for O_DIRECT writes: page-aligned, 2 MiB-aligned when huge pages are asked for and the size is a huge page
- * or more, all of it usable; none for a size that cannot be rounded up. */
+/* Memory for O_DIRECT writes: page-aligned, 2 MiB-aligned (for huge pages) from a huge page's size on, all of it
+ * usable; none for a size that cannot be rounded up. */
 static void direct_memory_is_aligned(void **state) {
     (void)state;
     const size_t sizes[] = {5000, (size_t)3 << 20};
-    for (int huge = 0; huge < 2; huge++) {
-        for (size_t i = 0; i < 2; i++) {
-            unsigned char *memory = oi_output_direct_memory(sizes[i], huge);
-            assert_non_null(memory);
-            assert_int_equal((uintptr_t)memory % (huge && i == 1 ? (size_t)2 << 20 : 4096), 0);
-            memset(memory, 0xa5, sizes[i]);
-            free(memory);
-        }
-        assert_null(oi_output_direct_memory(SIZE_MAX - 100, huge));
+    for (size_t i = 0; i < 2; i++) {
+        unsigned char *memory = oi_output_direct_memory(sizes[i]);
+        assert_non_null(memory);
+        assert_int_equal((uintptr_t)memory % (i == 1 ? (size_t)2 << 20 : 4096), 0);
+        memset(memory, 0xa5, sizes[i]);
+        free(memory);
     }
+    assert_null(oi_output_direct_memory(SIZE_MAX - 100));
 }
 
 /* A runtime on the caller's queue works on that queue, names the same device with the same indices, keeps its

@@ -246,10 +246,10 @@ oclinit_status oi_output_publish(oi_output *out);
 oclinit_status oi_output_commit(oi_output *out);
 /* Removes the temporary file; safe after a failed or successful step, twice, and on a zeroed oi_output. */
 void oi_output_abort(oi_output *out);
-/* Memory to write from with O_DIRECT, page-aligned; with huge, and 2 MiB or more, aligned to 2 MiB and asked for
- * transparent huge pages (madvise), from which the virtual disks measured took O_DIRECT writes 1.2-1.4x faster
- * (bench/README.md, "A deeper queue on a device, and huge pages"). NULL when out of memory; free() releases it. */
-void *oi_output_direct_memory(size_t bytes, bool huge);
+/* Memory to write from with O_DIRECT, page-aligned; from 2 MiB on aligned to 2 MiB and asked for transparent huge
+ * pages (madvise), from which the virtual disks measured took O_DIRECT writes 1.2-1.4x faster (bench/README.md, "A
+ * deeper queue on a device, and huge pages"). NULL when out of memory; free() releases it. */
+void *oi_output_direct_memory(size_t bytes);
 /* Removes every temporary file this process has open, then the directory named by oi_output_made_directory if that
  * leaves it empty: async-signal-safe (it only calls unlink and rmdir), for signal handlers that then let the signal
  * end the process. */
@@ -288,10 +288,10 @@ typedef struct oi_slot_target {
  * its first descriptor dropped) and opened once more with O_DIRECT where the file system allows it. */
 oi_slot_target oi_slot_target_open(int fd, const char *file, const char *path);
 
-/* A writer thread and OI_SLOTS slots of slot_bytes each, on huge pages when asked (oi_output_direct_memory). */
+/* A writer thread and OI_SLOTS slots of slot_bytes each (oi_output_direct_memory). */
 enum { OI_SLOTS = 6 };
 typedef struct oi_slots oi_slots;
-oclinit_status oi_slots_start(size_t slot_bytes, bool huge, oi_slots **slots);
+oclinit_status oi_slots_start(size_t slot_bytes, oi_slots **slots);
 /* Slot k's memory and its size, for a driver to make data in (oi_chunker_start_slots). */
 void *oi_slots_memory(const oi_slots *slots, int k, size_t *bytes);
 /* Where to make that many bytes bound for to (at most slot_bytes): after the open slot's data where they continue

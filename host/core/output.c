@@ -56,8 +56,8 @@ void oi_output_remove_temporaries(void) {
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
-void *oi_output_direct_memory(size_t bytes, bool huge) {
-    size_t align = huge && bytes >= HUGE_PAGE ? HUGE_PAGE : 4096;
+void *oi_output_direct_memory(size_t bytes) {
+    size_t align = bytes >= HUGE_PAGE ? HUGE_PAGE : 4096;
     if (bytes > SIZE_MAX - align) return NULL;
     size_t size = (bytes + align - 1) / align * align;
     void *memory;

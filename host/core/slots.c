@@ -188,7 +188,7 @@ oclinit_status oi_slots_drain(oi_slots *w) {
     return status == OCLINIT_SUCCESS ? status : oi_fail(status, "%s", w->detail);
 }
 
-oclinit_status oi_slots_start(size_t slot_bytes, bool huge, oi_slots **slots) {
+oclinit_status oi_slots_start(size_t slot_bytes, oi_slots **slots) {
     oclinit_status status = OCLINIT_SUCCESS;
     oi_slots *w = calloc(1, sizeof *w);
     if (!w) return oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "the writer's slots");
@@ -197,7 +197,7 @@ oclinit_status oi_slots_start(size_t slot_bytes, bool huge, oi_slots **slots) {
     w->open = -1;
     w->capacity = slot_bytes;
     for (int k = 0; k < OI_SLOTS; k++)
-        if (!(w->slot[k] = oi_output_direct_memory(slot_bytes + OI_DIRECT_ALIGN, huge))) {
+        if (!(w->slot[k] = oi_output_direct_memory(slot_bytes + OI_DIRECT_ALIGN))) {
             status =
                 oi_fail(OCLINIT_ERROR_OUT_OF_HOST_MEMORY, "%d chunks of %zu bytes to write from", OI_SLOTS, slot_bytes);
             goto cleanup;

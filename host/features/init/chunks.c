@@ -113,8 +113,7 @@ static void adopt(oi_chunker *c, void *memory, size_t bytes) {
 }
 
 oclinit_status oi_chunker_start_slots(oi_chunker *c, oi_slots **slots) {
-    /* Huge pages speed the disk's transfers from the slots, but slowed PoCL's kernels that make chunks in them. */
-    oclinit_status status = oi_slots_start((size_t)c->chunk * c->size, !oi_runtime_shares_memory(c->runtime), slots);
+    oclinit_status status = oi_slots_start((size_t)c->chunk * c->size, slots);
     for (int k = 0; k < OI_SLOTS && status == OCLINIT_SUCCESS; k++) {
         size_t bytes;
         void *memory = oi_slots_memory(*slots, k, &bytes);
